@@ -1,0 +1,99 @@
+"""The `grader` command: a thin shell over the library, one function call per command."""
+
+from __future__ import annotations
+
+import enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+from grader import score
+from grader.manifest import Course, CourseError, load_course
+from grader.reports import EXPORTERS, text_report
+from grader.runner import GradeOptions, grade
+from grader.stubs import stale_stubs, write_stubs
+
+app = typer.Typer(help="Grade CNN Deep Dive exercises.", no_args_is_help=True,
+                  pretty_exceptions_show_locals=False, add_completion=False)
+console = Console()
+errors = Console(stderr=True)
+
+
+class ExitCode(enum.IntEnum):
+    OK = 0
+    BELOW_THRESHOLD = 1
+    USAGE = 2
+    BROKEN_COURSE = 3
+
+
+class Format(str, enum.Enum):
+    text = "text"
+    json = "json"
+
+
+CourseOption = Annotated[Path, typer.Option("--course", help="course.toml, or the folder holding it.")]
+
+
+def _load(course_path: Path) -> Course:
+    try:
+        return load_course(course_path)
+    except CourseError as error:
+        errors.print(f"[red]broken course:[/red] {error}", highlight=False)
+        raise typer.Exit(ExitCode.BROKEN_COURSE) from None
+
+
+@app.command("grade")
+def grade_command(
+    exercises: Annotated[Optional[list[str]], typer.Argument(help="Exercise ids; default: all.")] = None,
+    submission: Annotated[Optional[Path], typer.Option(help="Folder of your modules; default: the course's exercises/.")] = None,
+    public_only: Annotated[bool, typer.Option("--public-only", help="Run only the public tests.")] = False,
+    output_format: Annotated[Format, typer.Option("--format", help="Report format.")] = Format.text,
+    output: Annotated[Optional[Path], typer.Option(help="Write the report here instead of the terminal.")] = None,
+    fail_under: Annotated[Optional[float], typer.Option(help="Exit 1 when the score is below this percentage.")] = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Exercises graded in parallel; 0: one per core.")] = 0,
+    course_path: CourseOption = Path("course.toml"),
+) -> None:
+    """Grade a submission and print the score with feedback on every failing test."""
+    course = _load(course_path)
+    unknown = [e for e in exercises or [] if e not in {x.id for x in course.exercises}]
+    if unknown:
+        errors.print(f"unknown exercise {', '.join(unknown)}; known: {', '.join(e.id for e in course.exercises)}")
+        raise typer.Exit(ExitCode.USAGE)
+    options = GradeOptions(exercises=tuple(exercises or ()), public_only=public_only, jobs=jobs)
+    report = grade(course, submission or course.exercises_dir, options)
+    _emit(EXPORTERS[output_format.value](report) if output or output_format != Format.text else None, output, report)
+    if fail_under is not None and score.percentage(report) < fail_under:
+        raise typer.Exit(ExitCode.BELOW_THRESHOLD)
+
+
+def _emit(rendered: Optional[str], output: Optional[Path], report) -> None:
+    if output is not None:
+        output.write_text(rendered, encoding="utf-8")
+    elif rendered is not None:
+        typer.echo(rendered, nl=False)
+    else:
+        console.print(text_report.build(report))
+
+
+@app.command("stubs")
+def stubs_command(
+    check: Annotated[bool, typer.Option("--check", help="Only report stale stubs; exit 1 if any.")] = False,
+    course_path: CourseOption = Path("course.toml"),
+) -> None:
+    """Generate exercises/ from reference/ (solution regions become NotImplementedError)."""
+    course = _load(course_path)
+    try:
+        changed = stale_stubs(course) if check else write_stubs(course)
+    except CourseError as error:
+        errors.print(f"[red]broken reference:[/red] {error}", highlight=False)
+        raise typer.Exit(ExitCode.BROKEN_COURSE) from None
+    for path in changed:
+        console.print(f"{'stale' if check else 'wrote'} {path.relative_to(course.root)}")
+    if check and changed:
+        raise typer.Exit(ExitCode.BELOW_THRESHOLD)
+
+
+def main() -> None:
+    app()

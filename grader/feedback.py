@@ -1,0 +1,74 @@
+"""From a failed test's exception to the few lines a student reads.
+
+Each kind of failure has its own wording; none shows a frame of the grader,
+pytest or hypothesis. Student exceptions show the student's own frames only,
+as the worker reported them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from grader.checks import Mismatch
+from grader.results import Outcome, Reason
+from grader.sandbox import StudentCrashed, StudentTimeout
+from grader.student import (Call, ForbiddenUsed, ImportFailed, MissingFunction, NotImplementedYet,
+                            StudentRaised)
+
+#: A failing test's message is cut to this many lines (hint included).
+MAX_LINES = 15
+
+
+@dataclasses.dataclass(frozen=True)
+class Feedback:
+    outcome: Outcome
+    reason: Reason
+    lines: tuple[str, ...]
+    hint_wanted: bool = True   #: whether the test's hint helps here (not for a stub or an import error)
+
+
+def explain(error: BaseException, call: Call | None, *, forbidden_help: str = "") -> Feedback:
+    """Describe why a test failed, given what it raised and the last call it made."""
+    called = [f"call: {call.description}"] if call is not None else []
+    if isinstance(error, Mismatch):
+        return Feedback("failed", "mismatch", _cut(called + error.lines()))
+    if isinstance(error, NotImplementedYet):
+        name = call.function if call else "this function"
+        return Feedback("failed", "not_implemented", (f"{name}: not implemented yet",), hint_wanted=False)
+    if isinstance(error, StudentRaised):
+        return Feedback("failed", "exception", _cut(called + _raised_lines(error)))
+    if isinstance(error, StudentTimeout):
+        return Feedback("failed", "timeout", _cut(called + [
+            f"no answer within the test's time limit ({error.seconds:.0f} s): an endless loop, or far too slow"]))
+    if isinstance(error, StudentCrashed):
+        return Feedback("failed", "crash", _cut(called + [f"the process running your code {error.how}"]))
+    if isinstance(error, ImportFailed):
+        return Feedback("failed", "import", _cut(str(error).splitlines()), hint_wanted=False)
+    if isinstance(error, ForbiddenUsed):
+        names = ", ".join(error.names)
+        return Feedback("failed", "forbidden", _cut(called + [
+            f"your code called {names}, which this exercise asks you to write yourself"
+            + (f": {forbidden_help}" if forbidden_help else "")]), hint_wanted=False)
+    if isinstance(error, MissingFunction):
+        return Feedback("failed", "missing", (f"your module has no function or class named {error.name!r}",),
+                        hint_wanted=False)
+    if isinstance(error, AssertionError):
+        return Feedback("failed", "mismatch", _cut(called + (str(error) or "assertion failed").splitlines()))
+    return Feedback("error", "grader", _cut(called + [
+        f"the grader itself failed on this test ({type(error).__name__}: {error}); tell your instructor"]))
+
+
+def _raised_lines(error: StudentRaised) -> list[str]:
+    lines = [f"raised {error.type_name}: {error.text}".rstrip(": ")]
+    for frame in error.frames[-3:]:
+        lines.append(f"  {frame['file']}, line {frame['line']}, in {frame['function']}")
+        if frame.get("code"):
+            lines.append(f"    {frame['code']}")
+    return lines
+
+
+def _cut(lines: list[str]) -> tuple[str, ...]:
+    lines = [line if len(line) <= 200 else line[:197] + "..." for line in lines]
+    if len(lines) > MAX_LINES - 1:
+        lines = lines[: MAX_LINES - 2] + [f"... ({len(lines) - MAX_LINES + 2} more lines)"]
+    return tuple(lines)

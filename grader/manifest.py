@@ -1,0 +1,234 @@
+"""course.toml: the one description of a course, validated before anything runs.
+
+Every path the engine uses comes from the `Course` built here (nbgrader's
+`coursedir` idea), so commands never join paths of their own. A malformed file is
+refused with a `CourseError` that names the key and, where it can be found, the
+line: an instructor should never have to guess which of forty lines is wrong.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+COURSE_FILE = "course.toml"
+
+
+class CourseError(Exception):
+    """The course itself is broken (as opposed to a submission)."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CourseInfo(_Strict):
+    name: str
+    tutorial: str
+    reference: str = "reference"
+    exercises: str = "exercises"
+
+
+class GradingSettings(_Strict):
+    test_timeout: float = Field(20.0, gt=0)
+    exercise_timeout: float = Field(120.0, gt=0)
+    memory_mb: int = Field(3072, ge=256)
+    max_output_kb: int = Field(16, ge=1)
+    hypothesis_examples: int = Field(25, ge=1, le=10_000)
+    hypothesis_seed: int = Field(0, ge=0)
+    hidden_visibility: Literal["hidden", "after_due_date", "after_published", "visible"] = "after_due_date"
+
+
+class ExerciseSpec(_Strict):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    title: str
+    module: str = Field(pattern=r"^[a-z][a-z0-9_]*\.py$")
+    points: int = Field(gt=0)
+    section: str
+    public: tuple[str, ...] = ()
+    hidden: tuple[str, ...] = ()
+    forbidden: tuple[str, ...] = ()
+
+    @field_validator("forbidden")
+    @classmethod
+    def _dotted_names(cls, names: tuple[str, ...]) -> tuple[str, ...]:
+        for name in names:
+            if not re.fullmatch(r"[A-Za-z_][\w]*(\.[A-Za-z_]\w*)+", name):
+                raise ValueError(f"expected a dotted name such as 'torch.conv2d' (not {name!r})")
+        return names
+
+    @property
+    def module_name(self) -> str:
+        return self.module.removesuffix(".py")
+
+
+class _CourseFile(_Strict):
+    course: CourseInfo
+    grading: GradingSettings = GradingSettings()
+    exercise: tuple[ExerciseSpec, ...] = Field(min_length=1)
+
+
+@dataclasses.dataclass(frozen=True)
+class Course:
+    """A validated course, rooted at the folder that holds course.toml."""
+
+    root: Path
+    info: CourseInfo
+    grading: GradingSettings
+    exercises: tuple[ExerciseSpec, ...]
+
+    @property
+    def reference_dir(self) -> Path:
+        return self.root / self.info.reference
+
+    @property
+    def exercises_dir(self) -> Path:
+        return self.root / self.info.exercises
+
+    @property
+    def tutorial_path(self) -> Path:
+        return self.root / self.info.tutorial
+
+    def reference_file(self, exercise: ExerciseSpec) -> Path:
+        return self.reference_dir / exercise.module
+
+    def suite_paths(self, exercise: ExerciseSpec, *, hidden: bool) -> list[Path]:
+        names = exercise.public + (exercise.hidden if hidden else ())
+        return [self.root / name for name in names]
+
+    def has_hidden_suites(self, exercise: ExerciseSpec) -> bool:
+        return any((self.root / name).exists() for name in exercise.hidden)
+
+    def exercise(self, exercise_id: str) -> ExerciseSpec:
+        for exercise in self.exercises:
+            if exercise.id == exercise_id:
+                return exercise
+        known = ", ".join(e.id for e in self.exercises)
+        raise KeyError(f"no exercise {exercise_id!r} in the course (known: {known})")
+
+    def with_grading(self, **changes: object) -> Course:
+        """A copy with some grading settings replaced (tests use short time limits)."""
+        grading = self.grading.model_copy(update=changes)
+        return dataclasses.replace(self, grading=grading)
+
+
+def load_course(path: Path | str = COURSE_FILE) -> Course:
+    """Read and validate course.toml; raise `CourseError` naming what is wrong."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / COURSE_FILE
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise CourseError(f"cannot read {path}: {error.strerror}") from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise CourseError(f"{path}: TOML syntax error: {error}") from None
+    try:
+        parsed = _CourseFile.model_validate(raw)
+    except ValidationError as error:
+        raise CourseError(_describe_validation_error(path, text, raw, error)) from None
+    course = Course(path.parent.resolve(), parsed.course, parsed.grading, parsed.exercise)
+    problems = _consistency_problems(course, text)
+    if problems:
+        raise CourseError(f"{path}: " + "\n".join(problems))
+    return course
+
+
+def _describe_validation_error(path: Path, text: str, raw: dict, error: ValidationError) -> str:
+    lines = []
+    for problem in error.errors():
+        location = problem["loc"]
+        key = _dotted_key(location, raw)
+        line = _line_of(text, location)
+        where = f"{path}:{line}" if line else str(path)
+        message = "unknown key" if problem["type"] == "extra_forbidden" else problem["msg"]
+        lines.append(f"{where}: key '{key}': {message}")
+    return "\n".join(lines)
+
+
+def _dotted_key(location: tuple, raw: dict) -> str:
+    """`('exercise', 1, 'points')` -> `exercise[conv].points`, naming the table by id."""
+    parts: list[str] = []
+    for i, part in enumerate(location):
+        if isinstance(part, int):
+            table = raw.get(location[i - 1], [])
+            ident = table[part].get("id") if part < len(table) and isinstance(table[part], dict) else None
+            parts[-1] += f"[{ident or part}]"
+        else:
+            parts.append(str(part))
+    return ".".join(parts)
+
+
+def _line_of(text: str, location: tuple) -> int | None:
+    """The line of a key in the TOML source, found by walking its tables.
+
+    tomllib keeps no positions, so follow the headers: `[name]` or the n-th
+    `[[name]]`, then the first `key =` inside that table.
+    """
+    lines = text.splitlines()
+    table, index, key = _split_location(location)
+    start, end = 0, len(lines)
+    if table is not None:
+        headers = [
+            n for n, line in enumerate(lines)
+            if re.match(rf"\s*\[\[?\s*{re.escape(table)}\s*\]\]?\s*(#.*)?$", line)
+        ]
+        if index is not None and index < len(headers):
+            headers = headers[index:]
+        if not headers:
+            return None
+        start = headers[0]
+        following = [n for n, line in enumerate(lines) if n > start and re.match(r"\s*\[", line)]
+        end = following[0] if following else len(lines)
+        if key is None:
+            return start + 1
+    for n in range(start, end):
+        if key is not None and re.match(rf"\s*{re.escape(key)}\s*=", lines[n]):
+            return n + 1
+    return start + 1 if table is not None else None
+
+
+def _split_location(location: tuple) -> tuple[str | None, int | None, str | None]:
+    names = [part for part in location if isinstance(part, str)]
+    index = next((part for part in location if isinstance(part, int)), None)
+    if len(names) == 1:
+        return (None, None, names[0]) if location == (names[0],) else (names[0], index, None)
+    return names[0], index, names[1]
+
+
+def _consistency_problems(course: Course, text: str) -> list[str]:
+    """What a schema cannot see: duplicates, missing files, sections not in the tutorial."""
+    problems = []
+    if course.grading.exercise_timeout < course.grading.test_timeout:
+        line = _line_of(text, ("grading", "exercise_timeout"))
+        problems.append(f"line {line}: key 'grading.exercise_timeout' must be at least grading.test_timeout")
+    if not course.tutorial_path.is_file():
+        problems.append(f"key 'course.tutorial': no file {course.info.tutorial}")
+        headings = None
+    else:
+        headings = {line.strip() for line in course.tutorial_path.read_text(encoding="utf-8").splitlines()}
+    seen: set[str] = set()
+    for index, exercise in enumerate(course.exercises):
+        def where(key: str) -> str:
+            return f"line {_line_of(text, ('exercise', index, key))}: key 'exercise[{exercise.id}].{key}'"
+
+        if exercise.id in seen:
+            problems.append(f"{where('id')}: duplicate exercise id {exercise.id!r}")
+        seen.add(exercise.id)
+        if not course.reference_file(exercise).is_file() and not course.exercises_dir.joinpath(exercise.module).is_file():
+            problems.append(f"{where('module')}: no {exercise.module} in {course.info.reference}/ or {course.info.exercises}/")
+        if headings is not None and exercise.section not in headings:
+            problems.append(f"{where('section')}: {exercise.section!r} is not a section of {course.info.tutorial}")
+        if not exercise.public and not exercise.hidden:
+            problems.append(f"{where('public')}: the exercise has no test suite")
+        for suite in exercise.public:
+            if not (course.root / suite).is_file():
+                problems.append(f"{where('public')}: no file {suite}")
+    return problems

@@ -1,0 +1,183 @@
+"""The pytest plugin that turns an exercise's suites into graded results.
+
+It runs in the judge process, never in the student's. Suites get two
+fixtures: `student`, a proxy to the submission's module in its sandbox, and
+`reference`, the instructor's solution (hidden suites only). Every test must
+carry `@pytest.mark.points(n)`; its outcome becomes a `TestResult`, written as
+one JSON line as soon as the test ends, so a judge killed at its time limit
+still leaves every finished result behind.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+
+from grader.feedback import explain
+from grader.manifest import Course, ExerciseSpec
+from grader.results import TestResult, to_json
+from grader.sandbox import StudentProcess
+from grader.student import StudentModule
+
+
+@dataclasses.dataclass
+class GradingSession:
+    """Everything one judge run needs, handed to the plugin by `judge`."""
+
+    course: Course
+    exercise: ExerciseSpec
+    submission: Path
+    emit: Callable[[dict], None]
+    public_only: bool = False
+
+
+class GradingPlugin:
+    def __init__(self, session: GradingSession):
+        self.session = session
+        self.process: StudentProcess | None = None
+        self.module: StudentModule | None = None
+        self._points: dict[str, float] = {}
+
+    # -- configuration -----------------------------------------------------
+    def pytest_configure(self, config: pytest.Config) -> None:
+        config.addinivalue_line("markers", "points(n): points the test is worth (required)")
+        config.addinivalue_line("markers", "hint(text): one line shown to the student when the test fails")
+        config.addinivalue_line("markers", "section(name): the tutorial section the test is about")
+        _load_hypothesis_profile(self.session.course)
+
+    def pytest_collection_modifyitems(self, session: pytest.Session, config: pytest.Config,
+                                      items: list[pytest.Item]) -> None:
+        for item in items:
+            marker = item.get_closest_marker("points")
+            if marker is None or not marker.args or not isinstance(marker.args[0], (int, float)):
+                raise pytest.UsageError(f"{item.nodeid} has no @pytest.mark.points(n)")
+            self._points[item.nodeid] = float(marker.args[0])
+        self.session.emit({"event": "collected", "tests": [
+            {"test_id": item.nodeid, "name": _display_name(item), "kind": self._kind(item),
+             "points": self._points[item.nodeid]} for item in items]})
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            lines = str(report.longrepr).strip().splitlines()
+            self.session.emit({"event": "collect_error", "suite": report.nodeid, "message": lines[-1] if lines else ""})
+
+    # -- fixtures ----------------------------------------------------------
+    @pytest.fixture(scope="session")
+    def student(self) -> StudentModule:
+        if self.module is None:
+            grading = self.session.course.grading
+            self.process = StudentProcess(self.session.submission, forbidden=self.session.exercise.forbidden,
+                                          memory_mb=grading.memory_mb, output_limit=grading.max_output_kb * 1024)
+            self.module = StudentModule(self.process, self.session.submission / self.session.exercise.module,
+                                        self.session.exercise.module_name)
+        return self.module
+
+    @pytest.fixture(scope="session")
+    def reference(self) -> Any:
+        return load_reference(self.session.course, self.session.exercise)
+
+    # -- running and reporting ---------------------------------------------
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_call(self, item: pytest.Item):
+        if self.module is not None:
+            self.module.deadline = time.monotonic() + self.session.course.grading.test_timeout
+            self.module.last_call = None
+        try:
+            return (yield)
+        finally:
+            if self.module is not None:
+                self.module.deadline = float("inf")
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
+        report = yield
+        if call.when == "call" or (call.when == "setup" and report.failed):
+            self.session.emit({"event": "result", "result": to_json(self._result(item, call))})
+        return report
+
+    def _result(self, item: pytest.Item, call: pytest.CallInfo) -> TestResult:
+        common = dict(exercise=self.session.exercise.id, test_id=item.nodeid, name=_display_name(item),
+                      kind=self._kind(item), points=self._points[item.nodeid], duration=round(call.duration, 3))
+        if call.excinfo is None:
+            return TestResult(outcome="passed", **common)
+        last_call = self.module.last_call if self.module is not None else None
+        feedback = explain(call.excinfo.value, last_call, forbidden_help=self.session.exercise.title)
+        hint = _hint(item, call.excinfo.value, self.session.exercise.section) if feedback.hint_wanted else None
+        return TestResult(outcome=feedback.outcome, reason=feedback.reason, message=feedback.lines,
+                          hint=hint, **common)
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.session.emit({"event": "output", "text": self.process.output.text()})
+
+    def _kind(self, item: pytest.Item) -> str:
+        path = Path(str(item.path)).resolve()
+        hidden = {(self.session.course.root / name).resolve() for name in self.session.exercise.hidden}
+        return "hidden" if path in hidden else "public"
+
+
+def load_reference(course: Course, exercise: ExerciseSpec) -> Any:
+    """Import the instructor's module in the judge (never in the student's process)."""
+    path = course.reference_file(exercise)
+    if not path.is_file():
+        pytest.skip("the reference solution is not part of this release")
+    reference_dir = str(course.reference_dir)
+    if reference_dir not in sys.path:
+        sys.path.insert(0, reference_dir)  # references may import each other (efficientnet uses scaling)
+    spec = importlib.util.spec_from_file_location(exercise.module_name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[exercise.module_name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _load_hypothesis_profile(course: Course) -> None:
+    """Same submission, same cases: a fixed seed (passed on the command line), no database, no deadline."""
+    from hypothesis import HealthCheck, settings
+
+    settings.register_profile(
+        "grading", max_examples=course.grading.hypothesis_examples, database=None, deadline=None,
+        print_blob=False, suppress_health_check=list(HealthCheck),
+    )
+    settings.load_profile("grading")
+
+
+def _display_name(item: pytest.Item) -> str:
+    """The test's docstring's first line, or its name in words; parametrized cases keep their id."""
+    doc = getattr(getattr(item, "function", None), "__doc__", None)
+    if doc and doc.strip():
+        name = doc.strip().splitlines()[0].rstrip(".")
+    else:
+        name = getattr(item, "originalname", item.name).removeprefix("test_").replace("_", " ")
+    callspec = getattr(item, "callspec", None)
+    return f"{name} [{callspec.id}]" if callspec is not None else name
+
+
+def _hint(item: pytest.Item, error: BaseException, default_section: str) -> str:
+    """The test's (or the check's) hint, always naming the tutorial section to reread."""
+    section = _marker_text(item, "section") or default_section
+    hint = getattr(error, "hint", None) or _marker_text(item, "hint")
+    return f"{hint} (tutorial: {section})" if hint else f"reread '{section}' in the tutorial"
+
+
+def _marker_text(item: pytest.Item, name: str) -> str | None:
+    marker = item.get_closest_marker(name)
+    return str(marker.args[0]) if marker and marker.args else None
+
+
+def jsonl_emitter(path: Path) -> Callable[[dict], None]:
+    stream = open(path, "a", encoding="utf-8")
+
+    def emit(event: dict) -> None:
+        stream.write(json.dumps(event) + "\n")
+        stream.flush()
+
+    return emit

@@ -1,0 +1,88 @@
+"""What grading produced, as frozen data with one serialization path.
+
+A `TestResult` records one test's outcome and the feedback lines; scoring
+rules live in `score`, wording in `reports`. Results cross from the judge to
+the runner (and later into the gradebook) as JSON with a `"$type"` tag,
+never pickle.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Literal
+
+Outcome = Literal["passed", "failed", "error"]
+Kind = Literal["public", "hidden"]
+
+#: Why a test failed; the reports and the gradebook count these.
+Reason = Literal[
+    "mismatch", "exception", "not_implemented", "timeout", "crash", "import",
+    "forbidden", "missing", "not_run", "grader",
+]
+
+
+@dataclasses.dataclass(frozen=True)
+class TestResult:
+    exercise: str
+    test_id: str                     #: pytest node id, stable across runs
+    name: str                        #: what the student reads
+    kind: Kind
+    points: float
+    outcome: Outcome
+    reason: Reason | None = None
+    message: tuple[str, ...] = ()    #: feedback lines, already within the line budget
+    hint: str | None = None
+    diagnosis: str | None = None     #: the named misconception, when one matched
+    duration: float = 0.0            #: seconds; the only field that varies between runs
+
+    __test__ = False  # not a pytest test class, despite the name
+
+    @property
+    def passed(self) -> bool:
+        return self.outcome == "passed"
+
+
+@dataclasses.dataclass(frozen=True)
+class ExerciseResult:
+    id: str
+    title: str
+    section: str
+    points: float                    #: the exercise's points in course.toml
+    tests: tuple[TestResult, ...]
+    hidden_points_not_run: float = 0  #: points of hidden tests not run (public-only grading)
+    problem: str | None = None       #: exercise-wide failure: import error, time limit, grader error
+    output: str = ""                 #: what the student's code printed, cut to a bounded size
+    duration: float = 0.0
+
+
+@dataclasses.dataclass(frozen=True)
+class GradeReport:
+    course: str
+    submission: str
+    exercises: tuple[ExerciseResult, ...]
+    public_only: bool = False
+    notes: tuple[str, ...] = ()
+    hidden_visibility: str = "after_due_date"   #: Gradescope visibility of hidden tests
+
+
+_TYPES = {cls.__name__: cls for cls in (TestResult, ExerciseResult, GradeReport)}
+
+
+def to_json(value: Any) -> Any:
+    """Dataclasses become dicts tagged with `"$type"`; tuples become lists."""
+    if dataclasses.is_dataclass(value):
+        fields = {f.name: to_json(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {"$type": type(value).__name__, **fields}
+    if isinstance(value, (list, tuple)):
+        return [to_json(item) for item in value]
+    return value
+
+
+def from_json(data: Any) -> Any:
+    if isinstance(data, list):
+        return tuple(from_json(item) for item in data)
+    if isinstance(data, dict) and "$type" in data:
+        cls = _TYPES[data["$type"]]
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: from_json(v) for k, v in data.items() if k in names})
+    return data

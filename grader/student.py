@@ -1,0 +1,192 @@
+"""The student's module as the hidden suites see it: a proxy over the sandbox.
+
+`student.conv2d_forward(x, w, stride=2)` in a suite sends the call to the
+student's process and returns a freshly decoded value, or raises one of the
+failures below. Suites read like ordinary tests while no student object ever
+enters the judge. The proxy also remembers the last call, so feedback can
+name it.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import time
+from pathlib import Path
+from typing import Any
+
+from grader import wire
+from grader.describe import describe_call
+from grader.sandbox import StudentCrashed, StudentProcess, StudentTimeout
+
+
+class StudentFailure(Exception):
+    """Base of everything the student's code did wrong, as seen by a suite."""
+
+
+class StudentRaised(StudentFailure):
+    """The student's code raised an exception (data from the worker, not the exception)."""
+
+    def __init__(self, error: dict):
+        self.type_name: str = error["type"]
+        self.mro: list[str] = error.get("mro", [])
+        self.text: str = error.get("message", "")
+        self.frames: list[dict] = error.get("frames", [])
+        super().__init__(f"{self.type_name}: {self.text}")
+
+    def is_a(self, exception_type: type[BaseException]) -> bool:
+        return exception_type.__name__ in self.mro
+
+
+class NotImplementedYet(BaseException):
+    """The stub is still a stub. A BaseException: one call is enough to know."""
+
+
+class ImportFailed(BaseException):
+    """The module cannot be loaded: every test of the exercise fails with this message."""
+
+
+class ForbiddenUsed(BaseException):
+    """The code called something course.toml forbids for this exercise."""
+
+    def __init__(self, names: list[str]):
+        super().__init__(", ".join(names))
+        self.names = names
+
+
+class MissingFunction(BaseException):
+    def __init__(self, name: str):
+        super().__init__(name)
+        self.name = name
+
+
+@dataclasses.dataclass
+class Call:
+    function: str
+    args: tuple
+    kwargs: dict
+    description: str
+    mutated: list[str] = dataclasses.field(default_factory=list)
+
+
+class StudentModule:
+    """Calls into the submission's module through a `StudentProcess`."""
+
+    def __init__(self, process: StudentProcess, module_file: Path, module_name: str):
+        self._process = process
+        self._file = module_file
+        self._name = module_name
+        self._import_error: ImportFailed | None = None
+        self._imported_in: StudentProcess | None = None
+        self._signatures: dict[str, tuple[str, ...]] = {}
+        self._top_level_names: set[str] = set()
+        self._parsed = False
+        self.deadline = float("inf")
+        self.last_call: Call | None = None
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return lambda *args, **kwargs: self.call(name, *args, **kwargs)
+
+    def call(self, function: str, *args: Any, **kwargs: Any) -> Any:
+        self._ensure_imported()
+        description = describe_call(function, args, kwargs, names=self._signatures.get(function, ()))
+        self.last_call = Call(function, args, kwargs, description)
+        reply = self._request({"op": "call", "function": function,
+                               "args": [wire.encode(a) for a in args],
+                               "kwargs": {k: wire.encode(v) for k, v in kwargs.items()}})
+        if "missing" in reply:
+            raise MissingFunction(function)
+        self.last_call.mutated = reply.get("mutated", [])
+        return wire.decode(reply["value"])
+
+    def probe(self, name: str, *args: Any) -> Any:
+        self._ensure_imported()
+        self.last_call = Call(name, args, {}, describe_call(name, args, {}))
+        reply = self._request({"op": "probe", "probe": name, "args": [wire.encode(a) for a in args]})
+        return wire.decode(reply["value"])
+
+    def defines(self, name: str) -> bool:
+        """Whether the module's source defines `name` (read from the source, never executed)."""
+        self._parse()
+        return name in self._signatures or name in self._top_level_names
+
+    # -- internals ----------------------------------------------------------
+    def _request(self, message: dict) -> dict:
+        timeout = self.deadline - time.monotonic()
+        if timeout <= 0:
+            raise StudentTimeout(0)
+        if not self._process.running or self._imported_in is not self._process:
+            self._import_into_process(timeout)
+            timeout = self.deadline - time.monotonic()
+        reply = self._process.request(message, timeout=timeout)
+        return self._unwrap(reply)
+
+    @staticmethod
+    def _unwrap(reply: dict) -> dict:
+        if reply.get("forbidden"):
+            raise ForbiddenUsed(reply["forbidden"])
+        if reply.get("ok") or "missing" in reply:
+            return reply
+        error = reply["error"]
+        if "NotImplementedError" in error.get("mro", []):
+            raise NotImplementedYet(error.get("message", ""))
+        raise StudentRaised(error)
+
+    def _ensure_imported(self) -> None:
+        if self._import_error is not None:
+            raise self._import_error
+        self._parse()
+
+    def _import_into_process(self, timeout: float) -> None:
+        try:
+            reply = self._process.request({"op": "import", "module": self._name}, timeout=timeout)
+            self._unwrap(reply)
+        except StudentRaised as error:
+            self._import_error = ImportFailed(_import_message(self._file.name, error))
+        except StudentCrashed as error:
+            self._import_error = ImportFailed(f"importing {self._file.name} ended its process: it {error.how}")
+        except StudentTimeout as error:
+            self._import_error = ImportFailed(f"importing {self._file.name} did not finish within "
+                                              f"{error.seconds:.0f} s: is there a loop at module level?")
+        except (NotImplementedYet, ForbiddenUsed) as error:
+            self._import_error = ImportFailed(f"importing {self._file.name} raised {type(error).__name__}: {error}")
+        if self._import_error is not None:
+            raise self._import_error
+        self._imported_in = self._process
+
+    def _parse(self) -> None:
+        """Read the source in the judge, without running it: syntax errors and signatures."""
+        if self._parsed or self._import_error is not None:
+            return
+        if not self._file.is_file():
+            self._import_error = ImportFailed(f"no file {self._file.name} in the submission")
+            raise self._import_error
+        source = self._file.read_text(encoding="utf-8", errors="replace")
+        try:
+            tree = ast.parse(source, filename=self._file.name)
+        except SyntaxError as error:
+            caret = " " * max((error.offset or 1) - 1, 0) + "^"
+            text = (error.text or "").rstrip()
+            self._import_error = ImportFailed(
+                f"{self._file.name}, line {error.lineno}: {error.msg}\n    {text.strip()}\n    {caret[len(text) - len(text.lstrip()):]}")
+            raise self._import_error from None
+        self._top_level_names = {
+            target.id for node in tree.body if isinstance(node, (ast.Assign, ast.AnnAssign))
+            for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
+            if isinstance(target, ast.Name)
+        }
+        self._signatures = {
+            node.name: tuple(a.arg for a in node.args.posonlyargs + node.args.args)
+            for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)
+        }
+        self._parsed = True
+
+
+def _import_message(filename: str, error: StudentRaised) -> str:
+    where = ""
+    if error.frames:
+        frame = error.frames[-1]
+        where = f" at {frame['file']}, line {frame['line']}: {frame['code']}"
+    return f"importing {filename} raised {error.type_name}: {error.text}{where}"
