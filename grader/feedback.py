@@ -29,6 +29,8 @@ class Feedback:
 
 def explain(error: BaseException, call: Call | None, *, forbidden_help: str = "") -> Feedback:
     """Describe why a test failed, given what it raised and the last call it made."""
+    if isinstance(error, BaseExceptionGroup) and error.exceptions:
+        return explain(error.exceptions[0], call, forbidden_help=forbidden_help)
     called = [f"call: {call.description}"] if call is not None else []
     if isinstance(error, Mismatch):
         return Feedback("failed", "mismatch", _cut(called + error.lines()))
@@ -48,7 +50,7 @@ def explain(error: BaseException, call: Call | None, *, forbidden_help: str = ""
         names = ", ".join(error.names)
         return Feedback("failed", "forbidden", _cut(called + [
             f"your code called {names}, which this exercise asks you to write yourself"
-            + (f": {forbidden_help}" if forbidden_help else "")]), hint_wanted=False)
+            + (f" ({forbidden_help})" if forbidden_help else "")]), hint_wanted=False)
     if isinstance(error, MissingFunction):
         return Feedback("failed", "missing", (f"your module has no function or class named {error.name!r}",),
                         hint_wanted=False)

@@ -108,7 +108,7 @@ class GradingPlugin:
         if call.excinfo is None:
             return TestResult(outcome="passed", **common)
         last_call = self.module.last_call if self.module is not None else None
-        feedback = explain(call.excinfo.value, last_call, forbidden_help=self.session.exercise.title)
+        feedback = explain(call.excinfo.value, last_call, forbidden_help=f"exercise: {self.session.exercise.title}")
         hint = _hint(item, call.excinfo.value, self.session.exercise.section) if feedback.hint_wanted else None
         return TestResult(outcome=feedback.outcome, reason=feedback.reason, message=feedback.lines,
                           hint=hint, **common)
@@ -145,7 +145,7 @@ def _load_hypothesis_profile(course: Course) -> None:
 
     settings.register_profile(
         "grading", max_examples=course.grading.hypothesis_examples, database=None, deadline=None,
-        print_blob=False, suppress_health_check=list(HealthCheck),
+        print_blob=False, suppress_health_check=list(HealthCheck), report_multiple_bugs=False,
     )
     settings.load_profile("grading")
 

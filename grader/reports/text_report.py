@@ -67,7 +67,7 @@ def _deduplicated(failing: list[TestResult]) -> list[TestResult]:
     """One import error is enough: the same message on every test says nothing new."""
     seen, kept = set(), []
     for test in failing:
-        key = test.message if test.reason in ("import", "not_run") else (test.test_id,)
+        key = (test.reason, test.message[-1:]) if test.reason in ("import", "not_run", "forbidden") else (test.test_id,)
         if key not in seen:
             seen.add(key)
             kept.append(test)

@@ -1,0 +1,34 @@
+"""Helpers for the engine's tests: grading a single source file, finding corpus files."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from grader.manifest import Course
+from grader.results import ExerciseResult
+from grader.runner import grade_exercise
+
+ROOT = Path(__file__).resolve().parents[2]
+CORPUS = Path(__file__).parent / "corpus"
+
+
+def grade_source(course: Course, exercise_id: str, source: Path | str, tmp_path: Path, *,
+                 extra: dict[str, Path] | None = None, public_only: bool = False) -> ExerciseResult:
+    """Grade one exercise of a submission made of `source` (a file, or the module's text)."""
+    exercise = course.exercise(exercise_id)
+    submission = tmp_path / "submission"
+    submission.mkdir(exist_ok=True)
+    target = submission / exercise.module
+    if isinstance(source, Path):
+        shutil.copy(source, target)
+    else:
+        target.write_text(source, encoding="utf-8")
+    for name, path in (extra or {}).items():
+        shutil.copy(path, submission / name)
+    return grade_exercise(course, exercise, submission, public_only=public_only)
+
+
+def corpus(exercise_id: str, prefix: str) -> list[Path]:
+    """The corpus files of an exercise whose names start with `prefix` (buggy_, correct_, ...)."""
+    return sorted((CORPUS / exercise_id).glob(f"{prefix}*.py"))
