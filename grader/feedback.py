@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from grader.checks import Mismatch
+from grader.checks import ForInstructor, Mismatch
 from grader.results import Outcome, Reason
 from grader.sandbox import StudentCrashed, StudentTimeout
 from grader.student import (Call, ForbiddenUsed, ImportFailed, MissingFunction, NotImplementedYet,
@@ -32,6 +32,8 @@ def explain(error: BaseException, call: Call | None, *, forbidden_help: str = ""
     if isinstance(error, BaseExceptionGroup) and error.exceptions:
         return explain(error.exceptions[0], call, forbidden_help=forbidden_help)
     called = [f"call: {call.description}"] if call is not None else []
+    if isinstance(error, ForInstructor):
+        return Feedback("pending", "manual", _cut(list(error.lines)), hint_wanted=False)
     if isinstance(error, Mismatch):
         return Feedback("failed", "mismatch", _cut(called + error.lines()))
     if isinstance(error, NotImplementedYet):

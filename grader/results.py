@@ -11,13 +11,13 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Literal
 
-Outcome = Literal["passed", "failed", "error"]
+Outcome = Literal["passed", "failed", "error", "pending"]  #: pending: left to the instructor
 Kind = Literal["public", "hidden"]
 
 #: Why a test failed; the reports and the gradebook count these.
 Reason = Literal[
     "mismatch", "exception", "not_implemented", "timeout", "crash", "import",
-    "forbidden", "missing", "not_run", "grader",
+    "forbidden", "missing", "not_run", "grader", "manual",
 ]
 
 

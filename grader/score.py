@@ -16,6 +16,15 @@ def test_score(test: TestResult) -> float:
     return test.points if test.passed else 0.0
 
 
+def is_graded_here(test: TestResult) -> bool:
+    """Pending items (left to the instructor) count neither for nor against the automatic score."""
+    return test.outcome != "pending"
+
+
+def pending_points(exercise: ExerciseResult) -> float:
+    return sum(t.points for t in exercise.tests if not is_graded_here(t))
+
+
 def exercise_score(exercise: ExerciseResult) -> float:
     return sum(test_score(t) for t in exercise.tests)
 
@@ -23,8 +32,8 @@ def exercise_score(exercise: ExerciseResult) -> float:
 def exercise_max_score(exercise: ExerciseResult) -> float:
     """Points at stake in this run: hidden tests that were not run are not counted."""
     if exercise.tests:
-        return sum(t.points for t in exercise.tests)
-    return exercise.points
+        return sum(t.points for t in exercise.tests if is_graded_here(t))
+    return exercise.points - pending_points(exercise)
 
 
 def exercise_status(exercise: ExerciseResult) -> Status:
@@ -33,7 +42,8 @@ def exercise_status(exercise: ExerciseResult) -> Status:
     score, most = exercise_score(exercise), exercise_max_score(exercise)
     if most and score == most:
         return "passed"
-    if exercise.tests and all(t.reason == "not_implemented" for t in exercise.tests):
+    graded = [t for t in exercise.tests if is_graded_here(t)]
+    if graded and all(t.reason == "not_implemented" for t in graded):
         return "not implemented"
     return "partial" if score > 0 else "failed"
 
@@ -55,6 +65,8 @@ def classify(test: TestResult) -> tuple[str, str]:
     """(category, label) for a test, the one wording every exporter uses."""
     if test.passed:
         return "passed", "passed"
+    if test.outcome == "pending":
+        return "pending", "left to the instructor"
     labels = {
         "not_implemented": "not implemented yet",
         "timeout": "timed out",

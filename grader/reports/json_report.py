@@ -19,7 +19,9 @@ def as_dict(report: GradeReport) -> dict:
         "score": score.total_score(report),
         "max_score": score.total_max_score(report),
         "output": _summary(report),
-        "tests": [_test(t, report.hidden_visibility) for e in report.exercises for t in e.tests],
+        "tests": [_test(t, report.hidden_visibility) for e in report.exercises for t in e.tests
+                  if score.is_graded_here(t)],
+        "pending": [_pending(t) for e in report.exercises for t in e.tests if not score.is_graded_here(t)],
         "exercises": [_exercise(e) for e in report.exercises],
         "public_only": report.public_only,
         "notes": list(report.notes),
@@ -46,6 +48,12 @@ def _test(test: TestResult, hidden_visibility: str) -> dict:
     }
 
 
+def _pending(test: TestResult) -> dict:
+    """An item an instructor grades by hand: kept out of `tests`, whose points Gradescope adds up."""
+    return {"name": f"{test.exercise}: {test.name}", "exercise": test.exercise, "points": test.points,
+            "output": "\n".join(test.message)}
+
+
 def _exercise(exercise: ExerciseResult) -> dict:
     return {
         "id": exercise.id,
@@ -55,6 +63,7 @@ def _exercise(exercise: ExerciseResult) -> dict:
         "status": score.exercise_status(exercise),
         "problem": exercise.problem,
         "hidden_points_not_run": exercise.hidden_points_not_run,
+        "pending_points": score.pending_points(exercise),
         "output": exercise.output,
         "duration": exercise.duration,
     }

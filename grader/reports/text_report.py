@@ -37,23 +37,27 @@ def _score_table(report: GradeReport) -> Table:
     table.add_column("status", footer=f"{score.percentage(report):.0f}%")
     for exercise in report.exercises:
         status = score.exercise_status(exercise)
+        pending = score.pending_points(exercise)
         table.add_row(exercise.id, exercise.title,
                       f"{score.exercise_score(exercise):g}/{score.exercise_max_score(exercise):g}",
-                      Text(status, style=_STYLES[status]))
+                      Text(status + (f" (+{pending:g} pending)" if pending else ""), style=_STYLES[status]))
     return table
 
 
 def _exercise_details(exercise: ExerciseResult) -> list[RenderableType]:
-    failing = [t for t in exercise.tests if not t.passed]
+    failing = [t for t in exercise.tests if not t.passed and score.is_graded_here(t)]
+    pending = [t for t in exercise.tests if not score.is_graded_here(t)]
     lines: list[RenderableType] = []
-    if exercise.problem or failing or exercise.hidden_points_not_run:
+    if exercise.problem or failing or pending or exercise.hidden_points_not_run:
         lines.append(Text(f"\n{exercise.id}: {exercise.title}", style="bold"))
     if exercise.problem:
         lines.append(Text(f"  {exercise.problem}", style="magenta"))
-    if failing and all(t.reason == "not_implemented" for t in failing) and len(failing) == len(exercise.tests):
+    graded = [t for t in exercise.tests if score.is_graded_here(t)]
+    if failing and all(t.reason == "not_implemented" for t in failing) and len(failing) == len(graded):
         lines.append(Text(f"  not implemented yet ({len(failing)} tests, {exercise.points:g} points)", style="dim"))
     else:
         lines.extend(_test_lines(t) for t in _deduplicated(failing))
+    lines.extend(_pending_lines(t) for t in pending)
     if exercise.hidden_points_not_run:
         lines.append(Text(f"  hidden tests worth {exercise.hidden_points_not_run:g} more points were not run",
                           style="italic"))
@@ -72,6 +76,14 @@ def _deduplicated(failing: list[TestResult]) -> list[TestResult]:
             seen.add(key)
             kept.append(test)
     return kept
+
+
+def _pending_lines(test: TestResult) -> Text:
+    text = Text(f"  … {test.name} ", style="blue")
+    text.append(f"(left to the instructor, {test.points:g} points)", style="dim")
+    for line in test.message:
+        text.append(f"\n      {line}")
+    return text
 
 
 def _test_lines(test: TestResult) -> Text:
