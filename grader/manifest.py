@@ -67,10 +67,22 @@ class ExerciseSpec(_Strict):
         return self.module.removesuffix(".py")
 
 
+class QuizSpec(_Strict):
+    """A quiz: a bank of questions in a TOML file, graded with the exercises (see grader/quiz/)."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    title: str
+    bank: str                                   #: the question bank, a TOML file in the course
+    answers: str = "answers.toml"               #: where the student's answers live, in the submission
+    mode: Literal["formative", "summative"] = "summative"
+    attempts: int = Field(3, ge=1)              #: formative checks allowed per question
+
+
 class _CourseFile(_Strict):
     course: CourseInfo
     grading: GradingSettings = GradingSettings()
     exercise: tuple[ExerciseSpec, ...] = Field(min_length=1)
+    quiz: tuple[QuizSpec, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -81,6 +93,7 @@ class Course:
     info: CourseInfo
     grading: GradingSettings
     exercises: tuple[ExerciseSpec, ...]
+    quizzes: tuple[QuizSpec, ...] = ()
 
     @property
     def reference_dir(self) -> Path:
@@ -134,7 +147,7 @@ def load_course(path: Path | str = COURSE_FILE) -> Course:
         parsed = _CourseFile.model_validate(raw)
     except ValidationError as error:
         raise CourseError(_describe_validation_error(path, text, raw, error)) from None
-    course = Course(path.parent.resolve(), parsed.course, parsed.grading, parsed.exercise)
+    course = Course(path.parent.resolve(), parsed.course, parsed.grading, parsed.exercise, parsed.quiz)
     problems = _consistency_problems(course, text)
     if problems:
         raise CourseError(f"{path}: " + "\n".join(problems))
