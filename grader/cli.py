@@ -95,5 +95,11 @@ def stubs_command(
         raise typer.Exit(ExitCode.BELOW_THRESHOLD)
 
 
+# Commands defined in their own modules register here, one line each
+# (a function taking `app`, so this module stays a thin shell).
+# -- registered commands --
+# -- end of registered commands --
+
+
 def main() -> None:
     app()
