@@ -1,0 +1,58 @@
+"""Helpers for the class-grading tests: a class of student folders, a course with short time limits."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+from grader.manifest import Course, load_course
+from support import CORPUS, ROOT
+
+REFERENCE_CONV = ROOT / "reference/conv.py"
+HANG = "\n\nwhile True:  # an endless loop at import\n    pass\n"
+
+
+def student(folder: Path, name: str, source: Path | str, *, module: str = "conv.py") -> Path:
+    """A student's folder holding one module, copied from a file or written from text."""
+    home = folder / name
+    home.mkdir(parents=True, exist_ok=True)
+    if isinstance(source, Path):
+        shutil.copy(source, home / module)
+    else:
+        (home / module).write_text(source, encoding="utf-8")
+    return home
+
+
+def mixed_class(folder: Path) -> dict[str, str]:
+    """A correct, two buggy and a hanging submission of conv; returns student -> kind."""
+    student(folder, "ada", REFERENCE_CONV)
+    student(folder, "ben", CORPUS / "conv/buggy_flipped_kernel.py")
+    student(folder, "cy", CORPUS / "conv/buggy_padding_one_side.py")
+    student(folder, "dee", REFERENCE_CONV.read_text(encoding="utf-8") + HANG)
+    return {"ada": "correct", "ben": "buggy", "cy": "buggy", "dee": "hanging"}
+
+
+def quick_course(folder: Path, *, test_timeout: float, exercise_timeout: float) -> Course:
+    """A copy of the course whose course.toml has shorter time limits (for `--course` on the command line).
+
+    Copies what course.toml names (tutorial, reference/, exercises/, the suites' folders, quiz
+    banks), so it keeps working as exercises and quizzes are added.
+    """
+    course = load_course(ROOT)
+    folders = {course.reference_dir, course.exercises_dir}
+    for exercise in course.exercises:
+        folders.update(path.parent for path in course.suite_paths(exercise, hidden=True))
+    for path in sorted(folders - {ROOT}):
+        shutil.copytree(path, folder / path.relative_to(ROOT), dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    for path in [course.tutorial_path, *(ROOT / quiz.bank for quiz in course.quizzes)]:
+        (folder / path.relative_to(ROOT)).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, folder / path.relative_to(ROOT))
+    text = (ROOT / "course.toml").read_text(encoding="utf-8")
+    text = re.sub(r"(?m)^test_timeout\s*=.*$", f"test_timeout = {test_timeout}", text, count=1)
+    text = re.sub(r"(?m)^exercise_timeout\s*=.*$", f"exercise_timeout = {exercise_timeout}", text, count=1)
+    (folder / "course.toml").write_text(text, encoding="utf-8")
+    quick = load_course(folder)
+    assert (quick.grading.test_timeout, quick.grading.exercise_timeout) == (test_timeout, exercise_timeout)
+    return quick
