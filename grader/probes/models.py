@@ -259,49 +259,60 @@ def forward(namespace: Any, spec: dict, inputs: np.ndarray, options: dict | None
     - "torch_seed" (default 0): `torch.manual_seed(torch_seed + i)` before run i (dropout masks)
     - "runs" (default 1): forward passes on the same model
     - "record": qualified submodule names whose outputs (of the first run) are returned
+    - "record_inputs": submodule names whose first input (of the first run) is returned
     - "shapes" (default False): report the output shape of every submodule, in the order they finished
 
-    Returns {"outputs": [one per run], "records": {name: output}, "shapes": [(name, shape)],
-    "unknown": [names in "record" the model does not have]}.
+    Returns {"outputs": [one per run], "records": {name: output}, "inputs": {name: input},
+    "shapes": [(name, shape)], "unknown": [names in "record" or "record_inputs" the model lacks]}.
+    A submodule that never ran (the forward pass used a function instead) is absent from
+    "records" and "inputs".
     """
     options = options or {}
     built = build_filled(namespace, spec, options.get("seed", 0), options.get("set"))
     built.train(bool(options.get("train", False)))
-    records, shapes, unknown, first_run = {}, [], [], [True]
-    handles = _hooks(built, options.get("record", ()), options.get("shapes", False), records, shapes, unknown,
-                     first_run)
+    seen = {"records": {}, "inputs": {}, "shapes": [], "first_run": True}
+    handles, unknown = _hooks(built, options, seen)
     outputs = []
     try:
         with torch.no_grad():
             for run in range(int(options.get("runs", 1))):
                 torch.manual_seed(int(options.get("torch_seed", 0)) + run)
                 outputs.append(_plain(built(torch.from_numpy(np.array(inputs, dtype=np.float32)))))
-                first_run[0] = False
+                seen["first_run"] = False
     finally:
         for handle in handles:
             handle.remove()
-    return {"outputs": outputs, "records": records, "shapes": shapes, "unknown": unknown}
+    return {"outputs": outputs, "records": seen["records"], "inputs": seen["inputs"], "shapes": seen["shapes"],
+            "unknown": unknown}
 
 
-def _hooks(built: nn.Module, record: Any, want_shapes: bool, records: dict, shapes: list, unknown: list,
-           first_run: list) -> list:
+def _hooks(built: nn.Module, options: dict, seen: dict) -> tuple[list, list[str]]:
+    """Forward hooks that copy outputs, inputs and shapes of submodules into `seen` (first run only)."""
+    record, record_inputs = list(options.get("record", ())), list(options.get("record_inputs", ()))
+    want_shapes = bool(options.get("shapes", False))
     modules = dict(built.named_modules())
-    unknown.extend(name for name in record if name not in modules)
+    unknown = [name for name in record + record_inputs if name not in modules]
     handles = []
     for name, module in modules.items():
-        if not name or (name not in record and not want_shapes):
+        if not name or (name not in record and name not in record_inputs and not want_shapes):
             continue
 
         def hook(_module, _inputs, output, name=name):
-            if not first_run[0]:
+            if not seen["first_run"]:
                 return
             if want_shapes:
-                shapes.append((name, _shape(output)))
+                seen["shapes"].append((name, _shape(output)))
             if name in record:
-                records[name] = _plain(output)  # a copy, before any in-place op changes it
+                seen["records"][name] = _plain(output)  # a copy, before any in-place op changes it
+
+        def pre_hook(_module, inputs, name=name):
+            if seen["first_run"] and inputs:
+                seen["inputs"][name] = _plain(inputs[0])  # before the module (an in-place ReLU) changes it
 
         handles.append(module.register_forward_hook(hook))
-    return handles
+        if name in record_inputs:
+            handles.append(module.register_forward_pre_hook(pre_hook))
+    return handles, unknown
 
 
 @probe
@@ -396,3 +407,94 @@ def _describe_request(name: str, spec: dict, args: tuple) -> str:
     if name == "call_with_model":
         return f"{args[0]}({built})"
     return built
+
+
+def array_difference(got: Any, expected: np.ndarray, *, rtol: float = 1e-4, atol: float = 1e-5) -> str | None:
+    """None when `got` is an array close to `expected`, else what differs, in words (no values).
+
+    `atol` is relative to the largest magnitude in `expected`, so the check means
+    the same for logits of size 100 and activations of size 0.01.
+    """
+    if not isinstance(got, np.ndarray):
+        return f"is {_type_word(got)}, not a tensor"
+    if got.shape != expected.shape:
+        return f"has shape {tuple(got.shape)}, expected {tuple(expected.shape)}"
+    scale = max(float(np.max(np.abs(expected), initial=0.0)), 1.0)
+    close = np.isclose(got, expected, rtol=rtol, atol=atol * scale)
+    if close.all():
+        return None
+    worst = float(np.nanmax(np.abs(got.astype(np.float64) - expected)))
+    return f"has the right shape but different values at {int((~close).sum())} of {close.size} positions " \
+           f"(largest difference {worst:.3g})"
+
+
+def first_difference(got: dict, expected: dict, order: list[str], *, rtol: float = 1e-4,
+                     atol: float = 1e-5) -> tuple[str, str] | None:
+    """The first name in `order` whose recorded output differs: (name, `array_difference` text).
+
+    Names that `got` lacks are skipped: a student may call `F.avg_pool2d` instead of
+    the `pool1` module, and the submodules that did run still localise a difference.
+    """
+    for name in order:
+        if name in got and name in expected:
+            difference = array_difference(got[name], expected[name], rtol=rtol, atol=atol)
+            if difference:
+                return name, difference
+    return None
+
+
+def state_difference(got: list, expected: list) -> str | None:
+    """The first difference between two `describe(...)["state"]` lists, in words; None when equal."""
+    got_shapes, expected_shapes = dict(got), dict(expected)
+    problems = [f"has no entry {key!r} (shape {shape})" for key, shape in expected if key not in got_shapes]
+    problems += [f"{key!r} has shape {got_shapes[key]}, expected {shape}"
+                 for key, shape in expected if key in got_shapes and got_shapes[key] != shape]
+    problems += [f"has an unexpected entry {key!r} (shape {shape})" for key, shape in got
+                 if key not in expected_shapes]
+    if not problems:
+        return None
+    more = f" (and {len(problems) - 1} more differences)" if len(problems) > 1 else ""
+    return problems[0] + more
+
+
+def module_difference(got: list, expected: list, *, names: list[str] | None = None, exact: bool = False,
+                      ignore: tuple[str, ...] = ("inplace",)) -> str | None:
+    """The first difference between two `describe(...)["modules"]` lists, in words; None when equal.
+
+    Compares the modules `names` (default: every module of `expected` but the root)
+    by class name and hyper-parameters, ignoring those in `ignore`. With `exact`,
+    modules `got` has and `expected` lacks are differences too (an extra layer).
+    """
+    got_by_name = {name: (kind, hyper) for name, kind, hyper, _ in got}
+    expected_by_name = {name: (kind, hyper) for name, kind, hyper, _ in expected}
+    for name in names if names is not None else [n for n, *_ in expected if n]:
+        kind, hyper = expected_by_name[name]
+        if name not in got_by_name:
+            return f"has no submodule {name!r} (expected {kind})"
+        got_kind, got_hyper = got_by_name[name]
+        if got_kind != kind:
+            return f"{name!r} is {_article(got_kind)}, expected {kind}"
+        for key, value in hyper.items():
+            if key not in ignore and got_hyper.get(key) != value:
+                return f"{name!r} ({kind}) has {key}={_hyper_text(got_hyper.get(key))}, expected {_hyper_text(value)}"
+    if exact:
+        extra = [f"{name!r} ({kind})" for name, kind, _, _ in got if name and name not in expected_by_name]
+        if extra:
+            return f"has an extra submodule {extra[0]}" + (f" (and {len(extra) - 1} more)" if len(extra) > 1 else "")
+    return None
+
+
+def _hyper_text(value: Any) -> str:
+    return "missing" if value is None else repr(value)
+
+
+def _article(kind: str) -> str:
+    return f"an {kind}" if kind[:1] in "AEIOU" else f"a {kind}"
+
+
+def _type_word(value: Any) -> str:
+    from grader.wire import describe_type
+
+    if isinstance(value, str) and value.startswith("<"):
+        return _article(value.strip("<>"))  # `_plain`'s name for a value that is not a tensor
+    return "None" if value is None else _article(describe_type(value))
