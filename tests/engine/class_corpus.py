@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 from grader.manifest import Course, load_course
+from grader.results import ExerciseResult, GradeReport, TestResult
 from support import CORPUS, ROOT
 
 REFERENCE_CONV = ROOT / "reference/conv.py"
@@ -56,3 +57,21 @@ def quick_course(folder: Path, *, test_timeout: float, exercise_timeout: float) 
     quick = load_course(folder)
     assert (quick.grading.test_timeout, quick.grading.exercise_timeout) == (test_timeout, exercise_timeout)
     return quick
+
+
+def make_report(exercise_results: list[ExerciseResult], *, course: str = "CNN Deep Dive", submission: str = "x"):
+    return GradeReport(course=course, submission=submission, exercises=tuple(exercise_results))
+
+
+def make_exercise(exercise_id: str, tests: list[tuple], *, points: float | None = None, problem: str | None = None,
+                  title: str = "", section: str = "The Convolution Operation") -> ExerciseResult:
+    """An exercise result from (name, kind, points, outcome, reason) tuples; failures get a message and a hint."""
+    results = tuple(
+        TestResult(exercise=exercise_id, test_id=f"tests/{kind}/test_{exercise_id}.py::{name.replace(' ', '_')}",
+                   name=name, kind=kind, points=test_points, outcome=outcome, reason=reason,
+                   message=() if outcome == "passed" else (f"call: {name}()", "expected: 1", "got:      2"),
+                   hint=None if outcome == "passed" else f"hint for {name}", duration=0.01)
+        for name, kind, test_points, outcome, reason in tests)
+    return ExerciseResult(id=exercise_id, title=title or exercise_id.title(), section=section,
+                          points=points if points is not None else sum(t.points for t in results), tests=results,
+                          problem=problem, duration=0.5)
