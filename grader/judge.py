@@ -17,7 +17,9 @@ from pathlib import Path
 import pytest
 
 from grader.manifest import load_course
+from grader.confinement import make_undumpable
 from grader.plugin import GradingPlugin, GradingSession, jsonl_emitter
+from grader.sandbox import become_subreaper
 
 _INI = Path(__file__).with_name("judge.ini")
 
@@ -27,9 +29,9 @@ def run_judge(request: dict) -> int:
     if request.get("grading"):
         course = course.with_grading(**request["grading"])
     exercise = course.exercise(request["exercise"])
-    emit = jsonl_emitter(Path(request["events"]))
-    session = GradingSession(course, exercise, Path(request["submission"]), emit,
-                             public_only=request.get("public_only", False))
+    events = Path(request["events"])
+    session = GradingSession(course, exercise, Path(request["submission"]), jsonl_emitter(events),
+                             public_only=request.get("public_only", False), private_dirs=(events.parent,))
     suites = [str(p) for p in course.suite_paths(exercise, hidden=not session.public_only) if p.exists()]
     arguments = [
         *suites, "-c", str(_INI), "--rootdir", str(course.root), "-q", "-s",
@@ -37,13 +39,15 @@ def run_judge(request: dict) -> int:
         f"--hypothesis-seed={course.grading.hypothesis_seed}",
     ]
     code = pytest.main(arguments, plugins=[GradingPlugin(session)])
-    emit({"event": "finished", "exit_code": int(code)})
+    session.emit({"event": "finished", "exit_code": int(code)})
     return 0
 
 
 def main() -> None:
     with open(sys.argv[1], encoding="utf-8") as stream:
         request = json.load(stream)
+    make_undumpable()     # student code runs as our user: keep it out of our memory and /proc entries
+    become_subreaper()    # and inherit whatever it leaves running, to kill it
     # pytest's own chatter is not feedback: the events file carries the results.
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)

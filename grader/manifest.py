@@ -117,6 +117,14 @@ class Course:
     def has_hidden_suites(self, exercise: ExerciseSpec) -> bool:
         return any((self.root / name).exists() for name in exercise.hidden)
 
+    def secret_paths(self) -> list[Path]:
+        """What student code must never read: solutions, hidden suites (their folders), quiz banks."""
+        paths = {self.reference_dir}
+        for exercise in self.exercises:
+            paths.update((self.root / name).parent for name in exercise.hidden)
+        paths.update(self.root / quiz.bank for quiz in self.quizzes)
+        return sorted(p for p in paths if p.exists())
+
     def exercise(self, exercise_id: str) -> ExerciseSpec:
         for exercise in self.exercises:
             if exercise.id == exercise_id:

@@ -36,6 +36,7 @@ class GradingSession:
     submission: Path
     emit: Callable[[dict], None]
     public_only: bool = False
+    private_dirs: tuple[Path, ...] = ()   #: the judge's own files (results): hidden from student code
 
 
 class GradingPlugin:
@@ -73,8 +74,13 @@ class GradingPlugin:
     def student(self) -> StudentModule:
         if self.module is None:
             grading = self.session.course.grading
-            self.process = StudentProcess(self.session.submission, forbidden=self.session.exercise.forbidden,
-                                          memory_mb=grading.memory_mb, output_limit=grading.max_output_kb * 1024)
+            course = self.session.course
+            self.process = StudentProcess(
+                self.session.submission, forbidden=self.session.exercise.forbidden,
+                memory_mb=grading.memory_mb, output_limit=grading.max_output_kb * 1024,
+                hide=(*course.secret_paths(), *self.session.private_dirs),
+                read_only=(course.root, self.session.submission, *_python_installation()),
+            )
             self.module = StudentModule(self.process, self.session.submission / self.session.exercise.module,
                                         self.session.exercise.module_name)
         return self.module
@@ -87,13 +93,13 @@ class GradingPlugin:
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item: pytest.Item):
         if self.module is not None:
-            self.module.deadline = time.monotonic() + self.session.course.grading.test_timeout
+            self.module.start_budget(self.session.course.grading.test_timeout)
             self.module.last_call = None
         try:
             return (yield)
         finally:
             if self.module is not None:
-                self.module.deadline = float("inf")
+                self.module.start_budget(float("inf"))
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
@@ -117,11 +123,20 @@ class GradingPlugin:
         if self.process is not None:
             self.process.kill()
             self.session.emit({"event": "output", "text": self.process.output.text()})
+            if self.process.confinement:
+                self.session.emit({"event": "unconfined", "why": self.process.confinement})
 
     def _kind(self, item: pytest.Item) -> str:
         path = Path(str(item.path)).resolve()
         hidden = {(self.session.course.root / name).resolve() for name in self.session.exercise.hidden}
         return "hidden" if path in hidden else "public"
+
+
+def _python_installation() -> list[Path]:
+    """Where the interpreter and its packages live: student code may read them, never change them."""
+    import site
+
+    return sorted({Path(p) for p in (sys.prefix, sys.base_prefix, *site.getsitepackages())})
 
 
 def load_reference(course: Course, exercise: ExerciseSpec) -> Any:

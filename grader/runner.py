@@ -97,6 +97,9 @@ def _assemble(course: Course, exercise: ExerciseSpec, events: list[dict], proble
     finished = {r.test_id: r for r in (from_json(e["result"]) for e in events if e["event"] == "result")}
     output = next((e["text"] for e in events if e["event"] == "output"), "")
     broken = [f"{e['suite']}: {e['message']}" for e in events if e["event"] == "collect_error"]
+    unconfined = next((e["why"] for e in events if e["event"] == "unconfined"), None)
+    if unconfined and problem is None:
+        problem = f"note: student code ran without file confinement on this machine ({unconfined})"
     if broken:
         problem = "the grader could not load its tests (tell your instructor): " + "; ".join(broken)
         collected = []

@@ -81,8 +81,13 @@ class StudentModule:
         self._signatures: dict[str, tuple[str, ...]] = {}
         self._top_level_names: set[str] = set()
         self._parsed = False
-        self.deadline = float("inf")
         self.last_call: Call | None = None
+        self.budget = float("inf")   #: seconds of student time left for the current test
+        self.budget_total = float("inf")
+
+    def start_budget(self, seconds: float) -> None:
+        """A new test: `seconds` of the student's own time (the judge's work is not counted)."""
+        self.budget = self.budget_total = seconds
 
     def __getattr__(self, name: str):
         if name.startswith("_"):
@@ -114,14 +119,22 @@ class StudentModule:
 
     # -- internals ----------------------------------------------------------
     def _request(self, message: dict) -> dict:
-        timeout = self.deadline - time.monotonic()
-        if timeout <= 0:
-            raise StudentTimeout(0)
+        if self.budget <= 0:
+            raise StudentTimeout(self.budget_total)
         if not self._process.running or self._imported_in is not self._process:
-            self._import_into_process(timeout)
-            timeout = self.deadline - time.monotonic()
-        reply = self._process.request(message, timeout=timeout)
+            self._timed(lambda: self._import_into_process(self.budget))
+        reply = self._timed(lambda: self._process.request(message, timeout=self.budget))
         return self._unwrap(reply)
+
+    def _timed(self, action):
+        """Run `action`, charging its wall time to the test's budget."""
+        started = time.monotonic()
+        try:
+            return action()
+        except StudentTimeout:
+            raise StudentTimeout(self.budget_total) from None
+        finally:
+            self.budget -= time.monotonic() - started
 
     @staticmethod
     def _unwrap(reply: dict) -> dict:

@@ -197,10 +197,13 @@ def main() -> None:
     parser.add_argument("--replies", type=int, required=True)
     parser.add_argument("--memory-mb", type=int, required=True)
     parser.add_argument("--forbid", action="append", default=[])
+    parser.add_argument("--hide", action="append", default=[])
+    parser.add_argument("--read-only", action="append", default=[])
     options = parser.parse_args()
     _limit_resources(options.memory_mb)
     requests = os.fdopen(options.requests, "rb")
     replies = os.fdopen(options.replies, "wb")
+    wire.send_message(replies, _confine(options.hide, options.read_only))
     sys.path[:] = [str(options.submission.resolve())] + [p for p in sys.path if p and Path(p).resolve() != Path.cwd()]
     sys.dont_write_bytecode = True
     builtins.input = _no_input
@@ -220,6 +223,17 @@ def main() -> None:
         except (ValueError, TypeError) as error:
             wire.send_message(replies, {"ok": False, "error": {
                 "type": "UnsendableResult", "mro": [], "message": str(error), "frames": []}})
+
+
+def _confine(hide: list[str], read_only: list[str]) -> dict:
+    """Confine this process before any student code runs; say whether it worked."""
+    from grader.confinement import ConfinementError, confine
+
+    try:
+        confine(hide=hide, read_only=read_only)
+    except (ConfinementError, OSError) as error:
+        return {"ready": True, "confined": False, "why": str(error)}
+    return {"ready": True, "confined": True}
 
 
 def _no_input(prompt: str = "") -> str:
