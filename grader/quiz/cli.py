@@ -1,0 +1,42 @@
+"""`grader quiz`, registered on the main app by grader/cli.py's block of registered commands.
+
+grader.cli is imported inside the functions: it imports this module at its end,
+so importing it here at the top would make the two modules wait for each other.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from grader.quiz.bank import BankError
+from grader.quiz.session import QuizUsageError, pick_quiz, run_quiz
+
+
+def register(app: typer.Typer) -> None:
+    app.command("quiz")(quiz_command)
+
+
+def quiz_command(
+    quiz_id: Annotated[Optional[str], typer.Argument(help="The quiz's id; optional when the course has one quiz.")] = None,
+    student: Annotated[Optional[str], typer.Option(help="Your student id; asked once when not given.")] = None,
+    submission: Annotated[Optional[Path], typer.Option(
+        help="Folder of your work, where the answers file is kept; default: the course's exercises/.")] = None,
+    review: Annotated[bool, typer.Option("--review", help="Ask answered questions again, to change an answer.")] = False,
+    course_path: Annotated[Path, typer.Option("--course", help="course.toml, or the folder holding it.")] = Path("course.toml"),
+) -> None:
+    """Take a quiz in the terminal: answers are checked for form as you type and saved after each question."""
+    from grader.cli import ExitCode, _load, console, errors
+
+    course = _load(course_path)
+    try:
+        quiz = pick_quiz(course, quiz_id)
+        run_quiz(course, quiz, submission or course.exercises_dir, student=student, review=review, console=console)
+    except QuizUsageError as error:
+        errors.print(str(error), highlight=False, markup=False)
+        raise typer.Exit(ExitCode.USAGE) from None
+    except BankError as error:
+        errors.print(f"broken quiz bank: {error}", highlight=False, markup=False)
+        raise typer.Exit(ExitCode.BROKEN_COURSE) from None
