@@ -11,7 +11,9 @@ from grader.results import ExerciseResult, GradeReport, TestResult
 from support import CORPUS, ROOT
 
 REFERENCE_CONV = ROOT / "reference/conv.py"
-HANG = "\n\nwhile True:  # an endless loop at import\n    pass\n"
+#: An endless loop at import. It sleeps rather than spins, so the other tests running beside it on
+#: CI's two cores keep their speed; the engine stops either kind at the same time limit.
+HANG = "\n\nimport time\n\nwhile True:\n    time.sleep(0.05)\n"
 
 
 def student(folder: Path, name: str, source: Path | str, *, module: str = "conv.py") -> Path:
@@ -26,12 +28,11 @@ def student(folder: Path, name: str, source: Path | str, *, module: str = "conv.
 
 
 def mixed_class(folder: Path) -> dict[str, str]:
-    """A correct, two buggy and a hanging submission of conv; returns student -> kind."""
+    """A correct, a buggy and a hanging submission of conv; returns student -> kind."""
     student(folder, "ada", REFERENCE_CONV)
-    student(folder, "ben", CORPUS / "conv/buggy_flipped_kernel.py")
-    student(folder, "cy", CORPUS / "conv/buggy_padding_one_side.py")
+    student(folder, "ben", CORPUS / "conv/buggy_no_refusals.py")
     student(folder, "dee", REFERENCE_CONV.read_text(encoding="utf-8") + HANG)
-    return {"ada": "correct", "ben": "buggy", "cy": "buggy", "dee": "hanging"}
+    return {"ada": "correct", "ben": "buggy", "dee": "hanging"}
 
 
 def quick_course(folder: Path, *, test_timeout: float, exercise_timeout: float) -> Course:

@@ -1,0 +1,157 @@
+"""Commands for grading a class: `grader grade-all`, `grader import`, `grader export`.
+
+Each writes into one output folder (default `grades/`): the SQLite gradebook (unless
+`--gradebook` names another database), `scores.csv`, `summary.html`/`summary.md` with their
+plots, and `students/` with each student's JSON, Markdown and HTML.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated, Optional
+
+import sqlalchemy as sa
+import typer
+from rich.markup import escape
+
+from grader import bulk, exports, importing, nbgrader_export
+from grader.cli import CourseOption, ExitCode, _load, console, errors
+from grader.gradebook import Gradebook
+from grader.manifest import Course
+from grader.submissions import Submission, SubmissionError, discover
+
+OutputOption = Annotated[Path, typer.Option("--output", "-o", help="Folder for the gradebook, CSV and reports.")]
+GradebookOption = Annotated[Optional[str], typer.Option(
+    "--gradebook", envvar="GRADER_GRADEBOOK",
+    help="SQLAlchemy URL of the gradebook, e.g. postgresql+psycopg://user@host/db; default: OUTPUT/gradebook.db.")]
+HiddenOption = Annotated[bool, typer.Option(
+    "--show-hidden-details", help="Show hidden tests' messages and hints on students' pages (default: counts only).")]
+
+
+def register(app: typer.Typer) -> None:
+    app.command("grade-all")(grade_all_command)
+    app.command("import")(import_command)
+    app.command("export")(export_command)
+
+
+def grade_all_command(
+    submissions: Annotated[Path, typer.Argument(help="The class folder: a folder per student or repository, "
+                                                "zips, or a Gradescope export.")],
+    exercises: Annotated[Optional[list[str]], typer.Option("--exercise", "-e", help="Grade only this exercise "
+                                                           "(repeatable); default: all.")] = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Submissions graded at once; 0: one per core.")] = 0,
+    force: Annotated[bool, typer.Option("--force", help="Grade again submissions that have not changed.")] = False,
+    public_only: Annotated[bool, typer.Option("--public-only", help="Run only the public tests.")] = False,
+    output: OutputOption = Path("grades"),
+    gradebook_url: GradebookOption = None,
+    show_hidden: HiddenOption = False,
+    course_path: CourseOption = Path("course.toml"),
+) -> None:
+    """Grade every submission in a folder, several at once; skip those unchanged since the last run."""
+    course = _load(course_path)
+    options = bulk.BulkOptions(exercises=_known(course, exercises), public_only=public_only, jobs=jobs, force=force)
+    found = _discover(submissions)
+    started = time.monotonic()
+    with _open(gradebook_url, output) as gradebook:
+        with bulk.progress_bar(len(found), errors) as listener:
+            outcomes = bulk.grade_all(course, found, gradebook, options, listener=listener)
+        written = exports.write_all(course, gradebook.latest(), output, show_hidden=show_hidden)
+    _print_run(outcomes, time.monotonic() - started)
+    _print_written(written)
+
+
+def import_command(
+    paths: Annotated[list[Path], typer.Argument(help="results.json files, or folders to search for them.")],
+    student: Annotated[Optional[str], typer.Option(help="The student a single results file belongs to.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Import files already imported unchanged.")] = False,
+    output: OutputOption = Path("grades"),
+    gradebook_url: GradebookOption = None,
+    show_hidden: HiddenOption = False,
+    course_path: CourseOption = Path("course.toml"),
+) -> None:
+    """Import results.json files from Gradescope or CI runs into the gradebook."""
+    course = _load(course_path)
+    try:
+        found = importing.find_results(paths, student=student)
+    except importing.ResultsError as error:
+        errors.print(str(error), highlight=False, soft_wrap=True)
+        raise typer.Exit(ExitCode.USAGE) from None
+    with _open(gradebook_url, output) as gradebook:
+        done = importing.import_results(course, found, gradebook, force=force)
+        written = exports.write_all(course, gradebook.latest(), output, show_hidden=show_hidden)
+    for item, status in done:
+        console.print(f"{item.student.id}: {status} ({item.path})", highlight=False, soft_wrap=True)
+    _print_written(written)
+
+
+def export_command(
+    output: OutputOption = Path("grades"),
+    gradebook_url: GradebookOption = None,
+    show_hidden: HiddenOption = False,
+    nbgrader: Annotated[Optional[str], typer.Option(help="Also write the scores into this nbgrader gradebook "
+                                                    "(SQLAlchemy URL, e.g. sqlite:///gradebook.db).")] = None,
+    assignment: Annotated[str, typer.Option(help="The nbgrader assignment to write the scores to.")] = "cnn",
+    course_path: CourseOption = Path("course.toml"),
+) -> None:
+    """Write the CSV, the students' feedback pages and the class summary from the gradebook again."""
+    course = _load(course_path)
+    with _open(gradebook_url, output) as gradebook:
+        records = gradebook.latest()
+    _print_written(exports.write_all(course, records, output, show_hidden=show_hidden))
+    if nbgrader is not None:
+        try:
+            written = nbgrader_export.write_scores(course, records, nbgrader, assignment=assignment)
+        except nbgrader_export.NbgraderMissing as error:
+            errors.print(str(error), highlight=False, soft_wrap=True)
+            raise typer.Exit(ExitCode.USAGE) from None
+        console.print(f"nbgrader: {written.students} students' scores in {written.cells} grade cells of "
+                      f"assignment {assignment!r}", highlight=False, soft_wrap=True)
+
+
+def _known(course: Course, exercises: Optional[list[str]]) -> tuple[str, ...]:
+    known = [e.id for e in course.exercises]
+    unknown = [e for e in exercises or [] if e not in known]
+    if unknown:
+        errors.print(f"unknown exercise {', '.join(unknown)}; known: {', '.join(known)}", highlight=False, soft_wrap=True)
+        raise typer.Exit(ExitCode.USAGE)
+    return tuple(exercises or ())
+
+
+def _discover(folder: Path) -> list[Submission]:
+    try:
+        found = discover(folder)
+    except SubmissionError as error:
+        errors.print(str(error), highlight=False, soft_wrap=True)
+        raise typer.Exit(ExitCode.USAGE) from None
+    if not found:
+        errors.print(f"no submissions in {folder}: expected a folder or a zip per student", highlight=False, soft_wrap=True)
+        raise typer.Exit(ExitCode.USAGE)
+    return found
+
+
+def _open(url: Optional[str], output: Path) -> Gradebook:
+    output.mkdir(parents=True, exist_ok=True)
+    url = url or f"sqlite:///{(output / 'gradebook.db').resolve()}"
+    try:
+        return Gradebook(url)
+    except (sa.exc.SQLAlchemyError, ImportError) as error:
+        shown = sa.engine.make_url(url).render_as_string(hide_password=True)
+        errors.print(f"cannot open the gradebook {shown}: {error}", highlight=False, soft_wrap=True)
+        raise typer.Exit(ExitCode.USAGE) from None
+
+
+def _print_run(outcomes: list[bulk.Outcome], seconds: float) -> None:
+    counts = {status: sum(o.status == status for o in outcomes) for status in ("graded", "unchanged", "broken")}
+    rate = counts["graded"] / seconds * 60 if seconds else 0.0
+    console.print(f"{counts['graded']} graded, {counts['unchanged']} unchanged (skipped), {counts['broken']} "
+                  f"could not be graded, in {seconds:.0f} s ({rate:.1f} graded per minute)", highlight=False, soft_wrap=True)
+    for outcome in outcomes:
+        if outcome.status == "broken":
+            console.print(f"  [magenta]{escape(outcome.submission.student.id)}[/magenta]: "
+                          f"{escape(outcome.record.error or '')}", highlight=False, soft_wrap=True)
+
+
+def _print_written(written: exports.Written) -> None:
+    console.print(f"class summary: {written.summary_html}\nscores:        {written.csv}\n"
+                  f"students:      {written.students}/", highlight=False, soft_wrap=True)
