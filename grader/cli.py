@@ -12,7 +12,8 @@ from rich.console import Console
 from grader import score
 from grader.manifest import Course, CourseError, load_course
 from grader.reports import EXPORTERS, text_report
-from grader.runner import GradeOptions, grade
+from grader.publish.runtime import grade_release
+from grader.runner import GradeOptions
 from grader.stubs import stale_stubs, write_stubs
 
 app = typer.Typer(help="Grade CNN Deep Dive exercises.", no_args_is_help=True,
@@ -31,6 +32,8 @@ class ExitCode(enum.IntEnum):
 class Format(str, enum.Enum):
     text = "text"
     json = "json"
+    junit = "junit"
+    classroom = "classroom"
 
 
 CourseOption = Annotated[Path, typer.Option("--course", help="course.toml, or the folder holding it.")]
@@ -62,7 +65,11 @@ def grade_command(
         errors.print(f"unknown exercise {', '.join(unknown)}; known: {', '.join(e.id for e in course.exercises)}")
         raise typer.Exit(ExitCode.USAGE)
     options = GradeOptions(exercises=tuple(exercises or ()), public_only=public_only, jobs=jobs)
-    report = grade(course, submission or course.exercises_dir, options)
+    try:  # in a release: the tamper check, and the sealed hidden suites when the key is set
+        report = grade_release(course, submission or course.exercises_dir, options)
+    except CourseError as error:
+        errors.print(f"[red]broken release:[/red] {error}", highlight=False)
+        raise typer.Exit(ExitCode.BROKEN_COURSE) from None
     _emit(EXPORTERS[output_format.value](report) if output or output_format != Format.text else None, output, report)
     if fail_under is not None and score.percentage(report) < fail_under:
         raise typer.Exit(ExitCode.BELOW_THRESHOLD)
@@ -99,6 +106,7 @@ def stubs_command(
 # (a function taking `app`, so this module stays a thin shell).
 # -- registered commands --
 from grader.class_cli import register as _class; _class(app)  # noqa: E402,E702 - grade-all, import, export
+from grader.publish.cli import register as _publish; _publish(app)  # noqa: E402,E702 - publish, classroom-summary
 # -- end of registered commands --
 
 

@@ -63,6 +63,7 @@ class GradeReport:
     public_only: bool = False
     notes: tuple[str, ...] = ()
     hidden_visibility: str = "after_due_date"   #: Gradescope visibility of hidden tests
+    tampered: tuple[str, ...] = ()   #: release files changed, added or deleted since publishing (grader/publish/tamper.py)
 
 
 _TYPES = {cls.__name__: cls for cls in (TestResult, ExerciseResult, GradeReport)}

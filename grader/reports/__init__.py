@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from typing import Callable
 
-from grader.reports import json_report, text_report
+from grader.reports import classroom, json_report, junit, text_report
 from grader.results import GradeReport
 
 EXPORTERS: dict[str, Callable[[GradeReport], str]] = {
     "text": text_report.render,
     "json": json_report.render,
+    "junit": junit.render,
+    "classroom": classroom.render,
 }

@@ -25,6 +25,7 @@ def as_dict(report: GradeReport) -> dict:
         "exercises": [_exercise(e) for e in report.exercises],
         "public_only": report.public_only,
         "notes": list(report.notes),
+        "tampered": list(report.tampered),
     }
 
 

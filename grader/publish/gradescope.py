@@ -1,0 +1,122 @@
+"""Gradescope: the autograder zip, and what its `run_autograder` runs for each submission.
+
+The zip holds the engine and the course as the instructor has it, limited to
+the released exercises (hidden suites and references included: Gradescope
+never shows the zip to students), with `setup.sh` and `run_autograder` at its
+top. For a submission, `python -m grader.publish.gradescope` finds the
+student's modules (flat, in an `exercises/` folder, or anywhere in an uploaded
+repository), grades them, and writes results.json with each hidden test's
+visibility from course.toml (`grading.hidden_visibility`, "after_due_date" by
+default). Whatever goes wrong, a results.json is written that says so.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+from grader.manifest import Course, load_course
+from grader.publish import coursefile
+from grader.publish.classroom import torch_requirement
+from grader.publish.files import engine_files, template
+from grader.reports import json_report
+from grader.results import GradeReport
+from grader.runner import GradeOptions, grade
+
+ZIP_NAME = "gradescope-autograder.zip"
+ROOT_ENV = "AUTOGRADER_ROOT"        #: /autograder on Gradescope; tests point it into a temporary folder
+_SCRIPTS = ("setup.sh", "run_autograder")
+_TEST_KEYS = ("name", "score", "max_score", "status", "visibility", "output")
+
+
+def write_zip(course: Course, path: Path) -> Path:
+    """The autograder zip of `course` (narrowed to what is released)."""
+    from grader.publish.release import sealed_course_files
+
+    files = {name: source.read_bytes() for name, source in engine_files().items()}
+    files.update({name: (course.root / name).read_bytes() for name in sealed_course_files(course)})
+    files["course.toml"] = coursefile.course_toml(course, hidden=True).encode()
+    for script in _SCRIPTS:
+        files[script] = template(script, course=course.info.name, torch=torch_requirement()).encode()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in sorted(files.items()):
+            info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
+            info.external_attr = (0o755 if name in _SCRIPTS else 0o644) << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, data)
+    return path
+
+
+def collect_submission(submitted: Path, course: Course, target: Path) -> list[str]:
+    """Copy each exercise's module (and each quiz's answers) found in `submitted` into `target`, flat.
+
+    Looked for in order: `exercises/<module>`, `<module>` at the top, then anywhere (the shallowest).
+    Returns what was not found.
+    """
+    target.mkdir(parents=True, exist_ok=True)
+    wanted = [e.module for e in course.exercises] + [q.answers for q in course.quizzes]
+    missing = []
+    for name in wanted:
+        found = _find(submitted, course.info.exercises, name)
+        if found is None:
+            missing.append(name)
+        else:
+            shutil.copyfile(found, target / name)
+    return missing
+
+
+def results(report: GradeReport, *, missing: list[str], seconds: float) -> dict:
+    """Gradescope's results.json: its own keys only; the course's extras go in `extra_data`."""
+    full = json_report.as_dict(report)
+    output = full["output"]
+    if missing:
+        output += "\nnot found in your submission: " + ", ".join(missing)
+    return {
+        "score": full["score"],
+        "execution_time": round(seconds),
+        "output": output,
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": [{k: t[k] for k in _TEST_KEYS} | {"extra_data": t["extra_data"]} for t in full["tests"]],
+        "extra_data": {k: full[k] for k in ("max_score", "exercises", "pending", "notes", "tampered")},
+    }
+
+
+def run(root: Path) -> dict:
+    """Grade `root`/submission with the course in `root`/source; write `root`/results/results.json."""
+    started = time.monotonic()
+    target = root / "results" / "results.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        course = load_course(root / "source")
+        with tempfile.TemporaryDirectory(prefix="grader-submission-") as scratch:
+            missing = collect_submission(root / "submission", course, Path(scratch))
+            report = grade(course, Path(scratch), GradeOptions())
+        data = results(report, missing=missing, seconds=time.monotonic() - started)
+    except Exception as error:  # the one place that must always answer Gradescope, whatever broke
+        data = {"score": 0, "output": f"The autograder itself failed (tell your instructor): {error!r}",
+                "visibility": "visible", "tests": []}
+    target.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    return data
+
+
+def _find(submitted: Path, exercises_dir: str, name: str) -> Path | None:
+    for candidate in (submitted / exercises_dir / name, submitted / name):
+        if candidate.is_file():
+            return candidate
+    found = sorted(submitted.rglob(name), key=lambda p: (len(p.parts), str(p)))
+    return next((p for p in found if p.is_file() and "__pycache__" not in p.parts), None)
+
+
+def main() -> None:
+    run(Path(os.environ.get(ROOT_ENV, "/autograder")))
+
+
+if __name__ == "__main__":
+    main()

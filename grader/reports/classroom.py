@@ -1,0 +1,73 @@
+"""The runner result GitHub Classroom's autograding reporter reads.
+
+`{"version": 1, "status": "pass"|"fail"|"error", "max_score": N, "tests": [...]}`
+with, per test, `name`, `status`, `score`, `message`, `test_code`, `filename`,
+`line_no` and `execution_time`: the shape the classroom runner actions
+(command, io and python graders) put, base64-encoded, in their `result`
+output. The reporter shows each test and posts the sum of the tests' `score`
+out of the sum of the runners' `max_score`. Items left to the instructor are
+not listed (they count neither for nor against the automatic score), and a
+hidden test's feedback is shown only when course.toml's hidden_visibility is
+"visible": a CI log is read before the due date.
+"""
+
+from __future__ import annotations
+
+import json
+
+from grader import score
+from grader.results import ExerciseResult, GradeReport, TestResult
+
+HIDDEN_FEEDBACK = "a hidden test: its feedback is shown after the due date"
+
+
+def as_dict(report: GradeReport) -> dict:
+    tests = [_test(t, report.hidden_visibility) for e in report.exercises for t in e.tests
+             if score.is_graded_here(t)]
+    tests += [_exercise_problem(e) for e in report.exercises if e.problem and not e.tests]
+    return {"version": 1, "status": _status(tests), "max_score": score.total_max_score(report), "tests": tests}
+
+
+def render(report: GradeReport) -> str:
+    return json.dumps(as_dict(report), indent=2) + "\n"
+
+
+def visible_feedback(test: TestResult, hidden_visibility: str) -> list[str]:
+    """The feedback lines a CI log may show for `test` (shared with the JUnit report)."""
+    if test.passed:
+        return []
+    if test.kind == "hidden" and hidden_visibility != "visible":
+        return [HIDDEN_FEEDBACK]
+    lines = list(test.message) or [score.classify(test)[1]]
+    if test.diagnosis:
+        lines.append(f"diagnosis: {test.diagnosis}")
+    if test.hint:
+        lines.append(f"hint: {test.hint}")
+    return lines
+
+
+def _test(test: TestResult, hidden_visibility: str) -> dict:
+    status = "pass" if test.passed else "error" if test.outcome == "error" else "fail"
+    return {
+        "name": f"{test.exercise}: {test.name}",
+        "status": status,
+        "score": score.test_score(test),
+        "message": "\n".join(visible_feedback(test, hidden_visibility)) or None,
+        "test_code": test.test_id,
+        "filename": test.test_id.split("::")[0],
+        "line_no": 0,
+        "execution_time": f"{test.duration:.3f}s",
+    }
+
+
+def _exercise_problem(exercise: ExerciseResult) -> dict:
+    """An exercise that produced no test at all still shows up, as one errored line."""
+    return {"name": f"{exercise.id}: {exercise.title}", "status": "error", "score": 0, "message": exercise.problem,
+            "test_code": "", "filename": "", "line_no": 0, "execution_time": f"{exercise.duration:.3f}s"}
+
+
+def _status(tests: list[dict]) -> str:
+    """pass: every test passed; error: none ran properly; fail: anything else (the reporter's reading)."""
+    if not tests or all(t["status"] == "error" for t in tests):
+        return "error"
+    return "pass" if all(t["status"] == "pass" for t in tests) else "fail"
