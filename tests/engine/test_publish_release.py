@@ -1,0 +1,216 @@
+"""`grader publish`: the student release installs and grades on its own and carries no secret.
+
+The course's conv exercise is released once for the module (the publish's own
+reference check grades it); the other tests use a tiny course whose every
+secret carries a canary string.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import re
+import subprocess
+import sys
+import tomllib
+
+import pytest
+from typer.testing import CliRunner
+
+from grader.cli import ExitCode, app
+from grader.manifest import load_course
+from grader.publish import bundle, leaks, release
+from grader.publish.coursefile import course_toml
+from grader.publish.release import PublishError, PublishOptions, Transform, publish
+from grader.publish.tamper import MANIFEST_PATH
+from grader.stubs import expected_stubs
+from publish_support import CANARIES, QUIZ_CANARY, REFERENCE, SOLUTION_CANARY, files_holding, grade_in, make_tiny_course
+from support import ROOT
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def conv_release(tmp_path_factory):
+    """The course's conv exercise, released after the reference check passed."""
+    base = tmp_path_factory.mktemp("conv")
+    published = publish(load_course(ROOT), base / "release", PublishOptions(exercises=("conv",)))
+    return published
+
+
+def _without_key() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k != bundle.KEY_ENV}
+
+
+def test_release_grades_on_its_own_and_stubs_score_zero(conv_release):
+    release_dir = conv_release.release
+    engine = json.loads(subprocess.run(
+        [sys.executable, "-c", "import grader, json; print(json.dumps(grader.__file__))"],
+        cwd=release_dir, capture_output=True, text=True, check=True).stdout)
+    assert engine == str(release_dir / "grader" / "__init__.py"), "the release must run its own engine"
+    completed = grade_in(release_dir, "grade", "--format", "json", env=_without_key())
+    assert completed.returncode == 0, completed.stderr
+    report = json.loads(completed.stdout)
+    assert report["score"] == 0 and report["max_score"] == 8          # the public tests' points
+    assert report["exercises"][0]["hidden_points_not_run"] == 12
+    assert all("not implemented yet" in t["output"] for t in report["tests"])
+    assert any("sealed in .grader/hidden.bundle" in note for note in report["notes"])
+    assert report["tampered"] == []
+    text = grade_in(release_dir, "grade", env=_without_key()).stdout
+    assert "not implemented yet" in text and "hidden tests worth 12 more points were not run" in text
+
+
+def test_release_holds_stubs_public_suites_engine_and_nothing_secret(conv_release):
+    files = set(conv_release.files)
+    assert {"exercises/conv.py", "tests/public/test_conv.py", "course.toml", "pyproject.toml", "README.md",
+            "docs/tutorial.txt", "grader/cli.py", bundle.BUNDLE_PATH, MANIFEST_PATH,
+            ".github/workflows/classroom.yml"} <= files
+    assert not any(f.startswith(("reference/", "tests/hidden/")) for f in files)
+    course = load_course(ROOT)
+    assert (conv_release.release / "exercises/conv.py").read_text() == expected_stubs(course)[
+        course.exercises_dir / "conv.py"]
+    released = tomllib.loads((conv_release.release / "course.toml").read_text())
+    assert [e["id"] for e in released["exercise"]] == ["conv"] and "hidden" not in released["exercise"][0]
+
+
+def test_release_has_no_line_of_any_solution_region(conv_release):
+    """Independently of the publish's own leak check: every solution line of reference/ is looked for
+    as a substring of every file, except lines the course publishes on purpose."""
+    course = load_course(ROOT)
+    public = _public_text(course)
+    texts = {p: p.read_text("utf-8", errors="replace") for p in conv_release.release.rglob("*") if p.is_file()}
+    checked = 0
+    for reference in sorted(course.reference_dir.glob("*.py")):
+        for number, line in leaks.solution_regions(reference.read_text("utf-8")):
+            text = line.strip()
+            if len(text) < 16 or text.startswith(("import ", "from ")) or " ".join(text.split()) in public:
+                continue
+            checked += 1
+            holders = [str(p) for p, content in texts.items() if text in content]
+            assert holders == [], f"{reference.name}:{number} {text!r} is in {holders}"
+    assert checked > 50, "the check must look at the solutions of the whole course"
+
+
+def _public_text(course) -> set[str]:
+    lines = set()
+    for path in [*course.root.joinpath("tests/public").glob("*.py"), course.tutorial_path,
+                 *course.root.joinpath("grader").rglob("*.py")]:
+        lines.update(" ".join(line.split()) for line in path.read_text("utf-8").splitlines())
+    for text in expected_stubs(course).values():
+        lines.update(" ".join(line.split()) for line in text.splitlines())
+    return lines
+
+
+def test_release_has_no_hidden_suite_text(conv_release):
+    hidden = (ROOT / "tests/hidden/test_conv.py").read_text()
+    names = re.findall(r"^def (test_\w+)", hidden, flags=re.M)
+    assert names
+    for name in names:
+        assert files_holding(conv_release.release, name) == [], name
+
+
+def test_canaries_of_every_secret_are_sealed_never_shipped(tmp_path):
+    course = make_tiny_course(tmp_path / "course", quiz=True)
+    published = publish(course, tmp_path / "release", PublishOptions(check=False))
+    for canary in CANARIES:
+        assert files_holding(published.release, canary) == [], canary
+    sealed = bundle.unseal((published.release / bundle.BUNDLE_PATH).read_bytes(), published.key_file.read_text())
+    assert SOLUTION_CANARY.encode() in sealed["reference/adder.py"]
+    assert b"CANARY_HIDDEN" in sealed["tests/hidden/test_adder.py"]
+    assert QUIZ_CANARY.encode() in sealed["quizzes/basics.toml"]
+    student_bank = tomllib.loads((published.release / "quizzes/basics.toml").read_text())
+    assert student_bank["bank"]["release"] == "student"
+    assert not any({"answer", "compute"} & set(q) for q in student_bank["question"])
+    assert published.key_file.parent == published.instructor and not published.key_file.is_relative_to(
+        published.release)
+    assert "## The quiz" in (published.release / "README.md").read_text()
+
+
+def test_reference_check_refuses_a_course_whose_reference_fails_its_tests(tmp_path):
+    wrong = REFERENCE.replace("total = a + b", "total = a - b")
+    course = make_tiny_course(tmp_path / "course", reference=wrong)
+    with pytest.raises(PublishError, match="does not pass its own suites") as error:
+        publish(course, tmp_path / "release", PublishOptions())
+    assert "2 + 3 is 5" in str(error.value)
+    assert not (tmp_path / "release").exists(), "nothing is written when the check fails"
+
+
+def test_leak_check_refuses_a_public_suite_that_quotes_the_solution(tmp_path):
+    from publish_support import PUBLIC_SUITE
+
+    quoting = PUBLIC_SUITE + ("\n\ndef _expected(a, b):\n"
+                              f"        total = a + b  # {SOLUTION_CANARY}: the whole solution is this line\n"
+                              "        return total\n")
+    course = make_tiny_course(tmp_path / "course")
+    (course.root / "tests/public/test_adder.py").write_text(quoting)
+    with pytest.raises(PublishError, match=r"tests/public/test_adder.py:\d+ holds a line of reference/adder.py"):
+        publish(course, tmp_path / "release", PublishOptions(check=False))
+
+
+def test_publishing_twice_keeps_the_key_and_needs_force(tmp_path):
+    course = make_tiny_course(tmp_path / "course")
+    first = publish(course, tmp_path / "release", PublishOptions(check=False))
+    with pytest.raises(PublishError, match="not empty"):
+        publish(course, tmp_path / "release", PublishOptions(check=False))
+    (tmp_path / "release" / ".git").mkdir()
+    second = publish(course, tmp_path / "release", PublishOptions(check=False, force=True))
+    assert first.key_created and not second.key_created and second.key_file == first.key_file
+    assert (tmp_path / "release" / ".git").is_dir(), "a template repository's history survives --force"
+
+
+def test_release_places_must_be_separate(tmp_path):
+    course = make_tiny_course(tmp_path / "course")
+    with pytest.raises(PublishError, match="separate folders"):
+        publish(course, tmp_path / "course" / "release", PublishOptions(check=False))
+
+
+def test_transform_order_is_enforced():
+    swapped = list(release.TRANSFORMS)
+    manifest = next(i for i, t in enumerate(swapped) if t.name == "manifest")
+    sealed = next(i for i, t in enumerate(swapped) if t.name == "hidden bundle")
+    swapped[manifest], swapped[sealed] = swapped[sealed], swapped[manifest]
+    with pytest.raises(RuntimeError, match="after the bundle"):
+        release._check_order(tuple(swapped))
+    late = (*release.TRANSFORMS[:-1], Transform("late", lambda b: None, protected=True), release.TRANSFORMS[-1])
+    with pytest.raises(RuntimeError, match="after the bundle sealed"):
+        release._check_order(late)
+
+
+def test_course_file_round_trips_without_hidden_suites(tmp_path):
+    course = dataclasses.replace(load_course(ROOT), quizzes=())
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs/tutorial.txt").write_text(course.tutorial_path.read_text())
+    (tmp_path / "course.toml").write_text(course_toml(course, hidden=False))
+    for exercise in course.exercises:
+        for suite in exercise.public:
+            (tmp_path / suite).parent.mkdir(parents=True, exist_ok=True)
+            (tmp_path / suite).write_text("")
+        (tmp_path / "exercises").mkdir(exist_ok=True)
+        (tmp_path / "exercises" / exercise.module).write_text("")
+    written = load_course(tmp_path)
+    assert written.info == course.info and written.grading == course.grading
+    assert written.exercises == tuple(e.model_copy(update={"hidden": ()}) for e in course.exercises)
+
+
+def test_publish_command(tmp_path):
+    make_tiny_course(tmp_path / "course")
+    out = tmp_path / "release"
+    result = runner.invoke(app, ["publish", str(out), "--course", str(tmp_path / "course"), "--no-check"])
+    assert result.exit_code == ExitCode.OK, result.output
+    assert "released adder" in result.output and "GRADER_BUNDLE_KEY" in result.output
+    again = runner.invoke(app, ["publish", str(out), "--course", str(tmp_path / "course"), "--no-check"])
+    assert again.exit_code == ExitCode.BROKEN_COURSE and "not empty" in again.output
+    unknown = runner.invoke(app, ["publish", str(tmp_path / "other"), "--exercises", "adder,nope",
+                                  "--course", str(tmp_path / "course")])
+    assert unknown.exit_code == ExitCode.BROKEN_COURSE and "no exercise 'nope'" in unknown.output
+
+
+def test_readme_tells_a_student_how_to_set_up_grade_and_read_ci(conv_release):
+    text = (conv_release.release / "README.md").read_text()
+    setup = text.split("## Set up (two commands)")[1].split("##")[0]
+    assert setup.count("python -m pip install") == 2 and "download.pytorch.org/whl/cpu" in setup
+    for needed in ("grader grade", "--public-only", "GRADER_BUNDLE_KEY", "retired in 2026", "_RESULTS",
+                   ".grader/manifest.json", "Gradescope", "| conv: 2D convolution, forward pass |"):
+        assert needed in text, needed
+    assert "{{grader:" not in text
