@@ -33,32 +33,32 @@ def explain(error: BaseException, call: Call | None, *, forbidden_help: str = ""
         return explain(error.exceptions[0], call, forbidden_help=forbidden_help)
     called = [f"call: {call.description}"] if call is not None else []
     if isinstance(error, ForInstructor):
-        return Feedback("pending", "manual", _cut(list(error.lines)), hint_wanted=False)
+        return Feedback("pending", "manual", cut_lines(list(error.lines)), hint_wanted=False)
     if isinstance(error, Mismatch):
-        return Feedback("failed", "mismatch", _cut(called + error.lines()))
+        return Feedback("failed", "mismatch", cut_lines(called + error.lines()))
     if isinstance(error, NotImplementedYet):
         name = call.function if call else "this function"
         return Feedback("failed", "not_implemented", (f"{name}: not implemented yet",), hint_wanted=False)
     if isinstance(error, StudentRaised):
-        return Feedback("failed", "exception", _cut(called + _raised_lines(error)))
+        return Feedback("failed", "exception", cut_lines(called + _raised_lines(error)))
     if isinstance(error, StudentTimeout):
-        return Feedback("failed", "timeout", _cut(called + [
+        return Feedback("failed", "timeout", cut_lines(called + [
             f"no answer within the test's time limit ({error.seconds:.0f} s): an endless loop, or far too slow"]))
     if isinstance(error, StudentCrashed):
-        return Feedback("failed", "crash", _cut(called + [f"the process running your code {error.how}"]))
+        return Feedback("failed", "crash", cut_lines(called + [f"the process running your code {error.how}"]))
     if isinstance(error, ImportFailed):
-        return Feedback("failed", "import", _cut(str(error).splitlines()), hint_wanted=False)
+        return Feedback("failed", "import", cut_lines(str(error).splitlines()), hint_wanted=False)
     if isinstance(error, ForbiddenUsed):
         names = ", ".join(error.names)
-        return Feedback("failed", "forbidden", _cut(called + [
+        return Feedback("failed", "forbidden", cut_lines(called + [
             f"your code called {names}, which this exercise asks you to write yourself"
             + (f" ({forbidden_help})" if forbidden_help else "")]), hint_wanted=False)
     if isinstance(error, MissingFunction):
         return Feedback("failed", "missing", (f"your module has no function or class named {error.name!r}",),
                         hint_wanted=False)
     if isinstance(error, AssertionError):
-        return Feedback("failed", "mismatch", _cut(called + (str(error) or "assertion failed").splitlines()))
-    return Feedback("error", "grader", _cut(called + [
+        return Feedback("failed", "mismatch", cut_lines(called + (str(error) or "assertion failed").splitlines()))
+    return Feedback("error", "grader", cut_lines(called + [
         f"the grader itself failed on this test ({type(error).__name__}: {error}); tell your instructor"]))
 
 
@@ -71,7 +71,8 @@ def _raised_lines(error: StudentRaised) -> list[str]:
     return lines
 
 
-def _cut(lines: list[str]) -> tuple[str, ...]:
+def cut_lines(lines: list[str]) -> tuple[str, ...]:
+    """Lines within the budget: long lines shortened, the tail summarised."""
     lines = [line if len(line) <= 200 else line[:197] + "..." for line in lines]
     if len(lines) > MAX_LINES - 1:
         lines = lines[: MAX_LINES - 2] + [f"... ({len(lines) - MAX_LINES + 2} more lines)"]

@@ -53,6 +53,7 @@ class ExerciseSpec(_Strict):
     public: tuple[str, ...] = ()
     hidden: tuple[str, ...] = ()
     forbidden: tuple[str, ...] = ()
+    misconceptions: str | None = None   #: catalogue of known mistakes (hidden, like the hidden suites)
 
     @field_validator("forbidden")
     @classmethod
@@ -122,6 +123,8 @@ class Course:
         paths = {self.reference_dir}
         for exercise in self.exercises:
             paths.update((self.root / name).parent for name in exercise.hidden)
+            if exercise.misconceptions:
+                paths.add((self.root / exercise.misconceptions).parent)
         paths.update(self.root / quiz.bank for quiz in self.quizzes)
         return sorted(p for p in paths if p.exists())
 

@@ -20,11 +20,16 @@ from typing import Any, Callable
 
 import pytest
 
-from grader.feedback import explain
+from grader.diagnosis import Misconception, diagnose, load_catalogue
+from grader.feedback import cut_lines, explain
 from grader.manifest import Course, ExerciseSpec
 from grader.results import TestResult, to_json
 from grader.sandbox import StudentProcess
 from grader.student import StudentModule
+
+
+#: Seconds of student time the diagnosis of one failure may use (detectors rerun student code).
+DIAGNOSIS_SECONDS = 10.0
 
 
 @dataclasses.dataclass
@@ -45,6 +50,8 @@ class GradingPlugin:
         self.process: StudentProcess | None = None
         self.module: StudentModule | None = None
         self._points: dict[str, float] = {}
+        self._misconceptions: list[Misconception] | None = None
+        self._reference: Any = None
 
     # -- configuration -----------------------------------------------------
     def pytest_configure(self, config: pytest.Config) -> None:
@@ -87,7 +94,12 @@ class GradingPlugin:
 
     @pytest.fixture(scope="session")
     def reference(self) -> Any:
-        return load_reference(self.session.course, self.session.exercise)
+        return self._load_reference()
+
+    def _load_reference(self) -> Any:
+        if self._reference is None:
+            self._reference = load_reference(self.session.course, self.session.exercise)
+        return self._reference
 
     # -- running and reporting ---------------------------------------------
     @pytest.hookimpl(wrapper=True)
@@ -116,8 +128,30 @@ class GradingPlugin:
         last_call = self.module.last_call if self.module is not None else None
         feedback = explain(call.excinfo.value, last_call, forbidden_help=f"exercise: {self.session.exercise.title}")
         hint = _hint(item, call.excinfo.value, self.session.exercise.section) if feedback.hint_wanted else None
-        return TestResult(outcome=feedback.outcome, reason=feedback.reason, message=feedback.lines,
-                          hint=hint, **common)
+        found = self._diagnose(last_call) if feedback.reason in ("mismatch", "exception") else None
+        message = feedback.lines if found is None else cut_lines([found.message(), *feedback.lines])
+        return TestResult(outcome=feedback.outcome, reason=feedback.reason, message=message, hint=hint,
+                          diagnosis=found.name if found else None, **common)
+
+    def _diagnose(self, last_call) -> Misconception | None:
+        """Which known mistake explains this failure, checked in the judge on the same inputs."""
+        catalogue = self._catalogue()
+        if not catalogue or self.module is None:
+            return None
+        reference = self._load_reference()
+        self.module.start_budget(DIAGNOSIS_SECONDS)
+        try:
+            return diagnose(catalogue, last_call, reference, self.module)
+        finally:
+            self.module.start_budget(float("inf"))
+
+    def _catalogue(self) -> list[Misconception]:
+        if self._misconceptions is None:
+            path = self.session.exercise.misconceptions
+            full = self.session.course.root / path if path else None
+            usable = full is not None and full.is_file() and self.session.course.reference_file(self.session.exercise).is_file()
+            self._misconceptions = load_catalogue(full) if usable and not self.session.public_only else []
+        return self._misconceptions
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if self.process is not None:

@@ -67,6 +67,8 @@ class Call:
     kwargs: dict
     description: str
     mutated: list[str] = dataclasses.field(default_factory=list)
+    returned: bool = False   #: whether the call returned (rather than raised)
+    result: Any = None       #: what it returned, decoded in the judge
 
 
 class StudentModule:
@@ -104,7 +106,9 @@ class StudentModule:
         if "missing" in reply:
             raise MissingFunction(function)
         self.last_call.mutated = reply.get("mutated", [])
-        return wire.decode(reply["value"])
+        self.last_call.result = wire.decode(reply["value"])
+        self.last_call.returned = True
+        return self.last_call.result
 
     def probe(self, name: str, *args: Any) -> Any:
         self._ensure_imported()

@@ -92,8 +92,6 @@ def _test_lines(test: TestResult) -> Text:
     text.append(f"({label}, 0/{test.points:g})", style="dim")
     for line in test.message:
         text.append(f"\n      {line}")
-    if test.diagnosis:
-        text.append(f"\n      diagnosis: {test.diagnosis}", style="yellow")
     if test.hint:
         text.append(f"\n      hint: {test.hint}", style="cyan")
     return text

@@ -5,13 +5,19 @@ lose points, with short feedback that blames the submission, never the grader.
 `corpus/<exercise>/correct_*.py` are right answers written differently: each
 must score full marks. Sibling modules a variant needs (efficientnet imports
 scaling) come from reference/.
+
+A buggy variant whose docstring says `Misconception: <name>` must be diagnosed as
+that entry of the exercise's catalogue; no variant may be diagnosed as anything else.
 """
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from grader import score
+from grader.diagnosis import load_catalogue
 from grader.feedback import MAX_LINES
 from support import CORPUS, ROOT, grade_source
 
@@ -31,6 +37,7 @@ def test_correct_alternatives_score_full_marks(course, tmp_path, variant):
     result = _grade(course, tmp_path, variant)
     assert [(t.name, t.message) for t in result.tests if not t.passed] == []
     assert score.exercise_score(result) == course.exercise(variant.parent.name).points
+    assert [t.diagnosis for t in result.tests if t.diagnosis] == []
 
 
 @pytest.mark.parametrize("variant", [v for v in VARIANTS if v.name.startswith("buggy_")],
@@ -44,6 +51,26 @@ def test_each_known_bug_loses_points_with_short_feedback(course, tmp_path, varia
         assert len(test.message) + 1 <= MAX_LINES
         text = "\n".join(test.message)
         assert "Traceback" not in text and "grader/" not in text and "site-packages" not in text
+    declared = _declared_misconception(variant)
+    diagnosed = {t.diagnosis for t in failing if t.diagnosis}
+    assert diagnosed <= {declared}, f"diagnosed as {diagnosed}, but the mistake is {declared or 'not catalogued'}"
+    if declared:
+        assert declared in diagnosed, f"{variant.name} is not diagnosed as {declared}"
+
+
+def _declared_misconception(variant) -> str | None:
+    match = re.search(r"^Misconception: (\w+)$", variant.read_text(), re.M)
+    return match.group(1) if match else None
+
+
+def test_every_catalogue_entry_is_exhibited_by_a_corpus_variant(course):
+    for exercise in course.exercises:
+        if not exercise.misconceptions:
+            continue
+        names = [entry.name for entry in load_catalogue(course.root / exercise.misconceptions)]
+        declared = {_declared_misconception(v) for v in (CORPUS / exercise.id).glob("buggy_*.py")}
+        assert len(names) == len(set(names)), f"duplicate names in the {exercise.id} catalogue"
+        assert set(names) <= declared, f"{exercise.id}: no corpus variant shows {set(names) - declared}"
 
 
 def test_every_exercise_has_a_corpus(course):

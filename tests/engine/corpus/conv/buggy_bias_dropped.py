@@ -1,5 +1,7 @@
 """BUG: the bias is never added.
 
+Misconception: bias_dropped
+
 Tutorial: "The Convolution Operation", "Output Size Formula", "Padding and Stride".
 
 Layout is NCHW: x has shape (N, C, H, W), weight has shape (F, C, HH, WW).

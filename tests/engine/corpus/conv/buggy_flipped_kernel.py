@@ -1,5 +1,7 @@
 """BUG: true convolution, the kernel flipped left-right and up-down.
 
+Misconception: flipped_kernel
+
 Tutorial: "The Convolution Operation", "Output Size Formula", "Padding and Stride".
 
 Layout is NCHW: x has shape (N, C, H, W), weight has shape (F, C, HH, WW).

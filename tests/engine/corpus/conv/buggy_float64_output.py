@@ -1,5 +1,7 @@
 """BUG: the output is always float64, whatever the input's dtype.
 
+Misconception: float64_output
+
 Tutorial: "The Convolution Operation", "Output Size Formula", "Padding and Stride".
 
 Layout is NCHW: x has shape (N, C, H, W), weight has shape (F, C, HH, WW).

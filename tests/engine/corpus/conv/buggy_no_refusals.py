@@ -1,5 +1,7 @@
 """BUG: never refuses: 'same' with stride 2 is padded anyway, oversized kernels give empty output.
 
+Misconception: accepts_same_with_stride
+
 Tutorial: "The Convolution Operation", "Output Size Formula", "Padding and Stride".
 
 Layout is NCHW: x has shape (N, C, H, W), weight has shape (F, C, HH, WW).

@@ -1,5 +1,7 @@
 """BUG: only the first input channel is summed.
 
+Misconception: one_input_channel
+
 Tutorial: "The Convolution Operation", "Output Size Formula", "Padding and Stride".
 
 Layout is NCHW: x has shape (N, C, H, W), weight has shape (F, C, HH, WW).

@@ -1,5 +1,7 @@
 """BUG: int padding applied twice on the top/left and none on the bottom/right.
 
+Misconception: padding_one_side
+
 Tutorial: "The Convolution Operation", "Output Size Formula", "Padding and Stride".
 
 Layout is NCHW: x has shape (N, C, H, W), weight has shape (F, C, HH, WW).

@@ -1,5 +1,7 @@
 """BUG: 'same' padding puts the odd pixel before; PyTorch puts it after.
 
+Misconception: same_odd_pixel_before
+
 Tutorial: "The Convolution Operation", "Output Size Formula", "Padding and Stride".
 
 Layout is NCHW: x has shape (N, C, H, W), weight has shape (F, C, HH, WW).

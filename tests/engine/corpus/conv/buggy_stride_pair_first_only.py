@@ -1,5 +1,7 @@
 """BUG: a stride pair read as one number (sh used for both axes).
 
+Misconception: stride_pair_first_only
+
 Tutorial: "The Convolution Operation", "Output Size Formula", "Padding and Stride".
 
 Layout is NCHW: x has shape (N, C, H, W), weight has shape (F, C, HH, WW).

@@ -1,0 +1,112 @@
+"""Naming the misconception behind a wrong answer.
+
+Each exercise may keep a catalogue beside its hidden suites: a module whose entries
+imitate one known mistake each (`@misconception(...)` on a function that computes what
+the mistaken code would return). When a test fails, the judge replays the failing call
+through every entry that imitates the called function; an entry that reproduces the
+student's output, where the reference does not, names the mistake. Entries may instead
+`detect` a mistake from the submission's behaviour (for models), through the same
+`student` proxy the suites use. All of this runs in the judge: the student's process
+cannot influence it beyond what its code returns.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from grader.student import Call
+
+
+@dataclasses.dataclass(frozen=True)
+class Misconception:
+    name: str                    #: short id, counted across a class ("flipped_kernel")
+    summary: str                 #: completes "Your output matches ...": "a kernel flipped left-right and up-down"
+    explanation: str             #: one or two sentences: why it is wrong, what the course computes
+    section: str                 #: the tutorial section to reread
+    imitates: str | None = None  #: the student function whose output `imitation` reproduces
+    imitation: Callable[..., Any] | None = None   #: (reference, *args, **kwargs) -> the mistaken output
+    detect: Callable[[Any, Any], bool] | None = None  #: (student, reference) -> whether the mistake is present
+
+    def message(self) -> str:
+        return f"Your output matches {self.summary}: {self.explanation} (tutorial: {self.section})"
+
+
+_REGISTERING: list[Misconception] = []
+
+
+def misconception(name: str, *, summary: str, explanation: str, section: str,
+                  imitates: str | None = None) -> Callable:
+    """Register the decorated function as a catalogue entry.
+
+    With `imitates`, the function imitates that student function: it takes the reference
+    module and the call's arguments and returns the mistaken result. Without, it is a
+    detector taking (student, reference) and returning True when the mistake is present.
+    """
+    def register(function: Callable) -> Callable:
+        entry = Misconception(name, summary, explanation, section, imitates,
+                              imitation=function if imitates else None,
+                              detect=None if imitates else function)
+        _REGISTERING.append(entry)
+        return function
+
+    return register
+
+
+def load_catalogue(path: Path) -> list[Misconception]:
+    """The entries of a catalogue module, in the order they are written."""
+    _REGISTERING.clear()
+    spec = importlib.util.spec_from_file_location(f"_catalogue_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    entries = list(_REGISTERING)
+    _REGISTERING.clear()
+    return entries
+
+
+def diagnose(catalogue: list[Misconception], call: Call | None, reference: Any, student: Any) -> Misconception | None:
+    """The first entry that explains the failing call (or the submission's behaviour), if any."""
+    for entry in catalogue:
+        if entry.imitation is not None and _imitation_matches(entry, call, reference):
+            return entry
+        if entry.detect is not None and _detected(entry, student, reference):
+            return entry
+    return None
+
+
+def _imitation_matches(entry: Misconception, call: Call | None, reference: Any) -> bool:
+    if call is None or not call.returned or call.function != entry.imitates:
+        return False
+    try:
+        mistaken = entry.imitation(reference, *call.args, **call.kwargs)
+    except Exception:  # noqa: BLE001 - an imitation that cannot handle these arguments explains nothing
+        return False
+    try:
+        correct = getattr(reference, call.function)(*call.args, **call.kwargs)
+    except Exception:  # noqa: BLE001 - the reference refuses: any returned value is the mistake
+        correct = _REFUSED
+    return same_result(mistaken, call.result) and not same_result(correct, call.result)
+
+
+def _detected(entry: Misconception, student: Any, reference: Any) -> bool:
+    try:
+        return bool(entry.detect(student, reference))
+    except BaseException:  # noqa: BLE001 - a detector that cannot run on this submission says nothing
+        return False
+
+
+_REFUSED = object()
+
+
+def same_result(a: Any, b: Any) -> bool:
+    """Equal as a student's result would be judged: same type, shape and dtype, values close."""
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return (isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.shape == b.shape
+                and a.dtype == b.dtype and bool(np.allclose(a, b, rtol=1e-5, atol=1e-7, equal_nan=True)))
+    if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)):
+        return type(a) is type(b) and len(a) == len(b) and all(same_result(x, y) for x, y in zip(a, b))
+    return type(a) is type(b) and a == b
