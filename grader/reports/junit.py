@@ -3,8 +3,9 @@
 One `<testsuite>` per exercise, one `<testcase>` per test (classname
 `<exercise>.<public|hidden>`); a wrong result is a `<failure>`, a test the
 grader could not run is an `<error>`, an item left to the instructor is
-`<skipped>`. Points are `<property>` elements, which JUnit readers keep and
-show. Feedback follows the classroom report's visibility rule.
+`<skipped>`. The exercise's points are `<property>` elements of its suite
+(JUnit has no place for a test's points). Feedback follows the classroom
+report's visibility rule.
 """
 
 from __future__ import annotations
@@ -47,9 +48,6 @@ def _suite(exercise: ExerciseResult, hidden_visibility: str) -> ET.Element:
 def _case(test: TestResult, hidden_visibility: str) -> ET.Element:
     case = ET.Element("testcase", classname=f"{test.exercise}.{test.kind}", name=test.name,
                       file=test.test_id.split("::")[0], time=f"{test.duration:.3f}")
-    properties = ET.SubElement(case, "properties")
-    ET.SubElement(properties, "property", name="points", value=f"{test.points:g}")
-    ET.SubElement(properties, "property", name="score", value=f"{score.test_score(test):g}")
     category, label = score.classify(test)
     if category == "pending":
         ET.SubElement(case, "skipped", message=label)

