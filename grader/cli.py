@@ -60,7 +60,7 @@ def grade_command(
 ) -> None:
     """Grade a submission and print the score with feedback on every failing test."""
     course = _load(course_path)
-    unknown = [e for e in exercises or [] if e not in {x.id for x in course.exercises}]
+    unknown = [e for e in exercises or [] if e not in {x.id for x in course.exercises + course.quizzes}]
     if unknown:
         errors.print(f"unknown exercise {', '.join(unknown)}; known: {', '.join(e.id for e in course.exercises)}")
         raise typer.Exit(ExitCode.USAGE)
@@ -107,6 +107,7 @@ def stubs_command(
 # -- registered commands --
 from grader.class_cli import register as _class; _class(app)  # noqa: E402,E702 - grade-all, import, export
 from grader.publish.cli import register as _publish; _publish(app)  # noqa: E402,E702 - publish, classroom-summary
+from grader.quiz.cli import register as _quiz; _quiz(app)  # noqa: E402,E702 - quiz
 # -- end of registered commands --
 
 

@@ -21,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from grader.manifest import Course, ExerciseSpec
+from grader.quiz.grading import grade_quiz, selected_quizzes
 from grader.results import ExerciseResult, GradeReport, TestResult, from_json
 
 
@@ -32,12 +33,15 @@ class GradeOptions:
 
 
 def grade(course: Course, submission: Path, options: GradeOptions = GradeOptions()) -> GradeReport:
-    """Grade `submission` (a folder of student modules) on every selected exercise."""
-    selected = [course.exercise(i) for i in options.exercises] if options.exercises else list(course.exercises)
+    """Grade `submission` (a folder of student modules) on every selected exercise and quiz."""
+    quizzes = selected_quizzes(course, options.exercises)
+    exercise_ids = [i for i in options.exercises if i not in {q.id for q in quizzes}]
+    selected = [course.exercise(i) for i in exercise_ids] if options.exercises else list(course.exercises)
     jobs = options.jobs or os.cpu_count() or 1
     with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(selected)))) as pool:
         results = list(pool.map(lambda e: grade_exercise(course, e, submission, public_only=options.public_only),
                                 selected))
+    results += [grade_quiz(course, quiz, Path(submission)) for quiz in quizzes]   # answers are data: no judge
     notes = _notes(course, selected, options)
     return GradeReport(course=course.info.name, submission=str(submission), exercises=tuple(results),
                        public_only=options.public_only, notes=notes,

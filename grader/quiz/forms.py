@@ -82,11 +82,13 @@ def _shape(question: Question, raw: Any) -> tuple[int, ...]:
         raise FormError("a shape has at least one dimension, such as (10,)")
     dims = []
     for part in raw:
-        if isinstance(part, str) and re.fullmatch(r"\d+", part.strip()):
-            part = int(part)
-        if isinstance(part, bool) or not isinstance(part, numbers.Integral) or part < 0:
-            raise FormError(f"a shape must be a tuple of ints, such as (64, 56, 56): "
-                            f"{show_raw(part)} is not a whole number of at least 0")
+        if isinstance(part, str):
+            part = int(part) if re.fullmatch(r"[+-]?\d+", part.strip()) else part.strip() or "an empty place"
+        if isinstance(part, bool) or not isinstance(part, numbers.Integral):
+            shown = part if isinstance(part, str) else show_raw(part)
+            raise FormError(f"a shape must be a tuple of ints, such as (64, 56, 56): {shown} is not a whole number")
+        if part < 0:
+            raise FormError(f"a shape has no negative dimension ({part})")
         dims.append(int(part))
     return tuple(dims)
 

@@ -205,7 +205,10 @@ class _Session:
         self.console.print(Text("\n".join(lines[1:-1])))
         self.console.print(Text(f"Answer with {forms.describe_form(question)}.", style="dim"))
         if question.id in self.values:
-            shown = forms.show_raw(self.values[question.id])
+            try:
+                shown = forms.show(question, forms.parse(question, self.values[question.id]))
+            except forms.FormError:
+                shown = forms.show_raw(self.values[question.id])
             self.console.print(Text(f"  saved so far: {shown} ({self.status[question.id]})", style="dim"))
 
     def _welcome(self) -> None:

@@ -1,0 +1,193 @@
+"""Quizzes graded like exercises: answers files good and bad, the runner, the report, `grader grade`."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from grader import score
+from grader.cli import ExitCode, app
+from grader.manifest import load_course
+from grader.quiz.answers import read_answers, write_answers
+from grader.quiz.bank import load_bank
+from grader.quiz.grading import answer_key_values, grade_quiz
+from grader.quiz.variants import variant_for
+from grader.reports import text_report
+from grader.runner import GradeOptions, grade
+from support import ROOT
+
+COURSE = load_course(ROOT)
+QUIZ1, QUIZ2 = COURSE.quizzes
+STUDENT = "ada"
+RIGHT = {quiz.id: answer_key_values(COURSE, quiz, STUDENT) for quiz in COURSE.quizzes}
+
+
+def _submit(folder: Path, answers: dict[str, dict], *, student: str | None = STUDENT) -> Path:
+    """An answers file as a student might write it by hand: plain TOML."""
+    lines = [f"student = {json.dumps(student)}"] if student else []
+    for quiz_id, values in answers.items():
+        lines.append(f"\n[{quiz_id}]")
+        lines += [f"{key} = {_toml(value)}" for key, value in values.items()]
+    folder.mkdir(exist_ok=True)
+    (folder / "answers.toml").write_text("\n".join(lines) + "\n")
+    return folder
+
+
+def _toml(value) -> str:
+    return json.dumps(value) if not isinstance(value, bool) else str(value).lower()
+
+
+def _by_question(result) -> dict:
+    return {t.test_id.split("::")[1]: t for t in result.tests}
+
+
+def test_right_answers_score_full_marks(tmp_path):
+    submission = _submit(tmp_path / "s", RIGHT)
+    for quiz in COURSE.quizzes:
+        result = grade_quiz(COURSE, quiz, submission)
+        assert [(t.name, t.message) for t in result.tests if not t.passed] == []
+        assert score.exercise_score(result) == result.points == load_bank(COURSE, quiz).points
+        assert result.problem is None
+
+
+def test_bad_input_is_charged_to_its_question_and_the_rest_is_graded(tmp_path):
+    values = dict(RIGHT["quiz1"])
+    output_size = values.pop("output_size")
+    values["output_sise"] = output_size                  # a misspelt id
+    values["conv_params"] = [1, 2]                       # a list for a whole number
+    values["gap_shape"] = "(4, 64.5)"                    # not a shape
+    values["max_pool_keeps"] = "z"                       # not a letter of the choices
+    submission = _submit(tmp_path / "s", {"quiz1": values})
+    text = (submission / "answers.toml").read_text()
+    shape = RIGHT["quiz1"]["conv_output_shape"]
+    text = text.replace(f"conv_output_shape = {json.dumps(shape)}",
+                        "conv_output_shape = (" + ", ".join(map(str, shape)) + ")")   # not TOML
+    (submission / "answers.toml").write_text(text)
+
+    result = grade_quiz(COURSE, QUIZ1, submission)
+    tests = _by_question(result)
+    failed = {name for name, t in tests.items() if not t.passed}
+    assert failed == {"output_size", "conv_params", "gap_shape", "max_pool_keeps", "conv_output_shape"}
+    assert "did you mean 'output_size'?" in tests["output_size"].message[-1]
+    assert tests["conv_params"].message == ("your answer a list [1, 2]: expected a whole number, such as 42, "
+                                            "not a list [1, 2]",)
+    assert "a shape must be a tuple of ints" in tests["gap_shape"].message[0]
+    assert "'z' is not one of the letters" in tests["max_pool_keeps"].message[0]
+    assert re.match(r"line \d+ of answers.toml is not valid TOML: conv_output_shape = \(",
+                    tests["conv_output_shape"].message[0])
+    assert "is not valid TOML" in result.problem and "'output_sise' is not a question" in result.problem
+    assert all(t.outcome == "failed" and len(t.message) <= 12 for name, t in tests.items() if name in failed)
+
+
+def test_a_wrong_answer_says_what_was_expected_and_why(tmp_path):
+    values = dict(RIGHT["quiz2"], lenet_fc1_features=401)
+    result = grade_quiz(COURSE, QUIZ2, _submit(tmp_path / "s", {"quiz2": values}))
+    test = _by_question(result)["lenet_fc1_features"]
+    assert test.message[:2] == ("your answer: 401", "expected: 400")
+    assert test.message[2].startswith("why: 32 -> 28 -> 14 -> 10 -> 5")
+    assert test.hint.endswith("(tutorial: LeNet-5 (1998))")
+    assert test.kind == "hidden", "a summative quiz's results wait for the due date on Gradescope"
+    assert score.exercise_score(result) == result.points - 1
+
+
+def test_a_float_is_right_within_its_tolerance(tmp_path):
+    question = load_bank(COURSE, QUIZ2).question("practice_vgg_fc_share")
+    key = RIGHT["quiz2"]["practice_vgg_fc_share"]
+    for given, right in [(key + 0.9 * question.tolerance, True), (round(key, 2), True),
+                         (key + 1.5 * question.tolerance, False)]:
+        result = grade_quiz(COURSE, QUIZ2, _submit(tmp_path / "s", {"quiz2": dict(RIGHT["quiz2"],
+                                                                                  practice_vgg_fc_share=given)}))
+        assert _by_question(result)["practice_vgg_fc_share"].passed is right, given
+
+
+def test_typed_forms_are_accepted_as_a_student_writes_them(tmp_path):
+    values = dict(RIGHT["quiz2"])
+    shape = values["practice_output_shape"]
+    order = values["architecture_order"]
+    values.update(practice_output_shape=f"({shape[0]}, {shape[1]}, {shape[2]})",
+                  architecture_order=" ".join(order).upper(),
+                  alexnet_fc_params=f"{values['alexnet_fc_params']:,}",
+                  alexnet_innovations=", ".join(reversed(values["alexnet_innovations"])))
+    result = grade_quiz(COURSE, QUIZ2, _submit(tmp_path / "s", {"quiz2": values}))
+    assert [t.name for t in result.tests if not t.passed] == []
+
+
+def test_no_answers_file_fails_every_question_with_what_to_do(tmp_path):
+    (tmp_path / "s").mkdir()
+    result = grade_quiz(COURSE, QUIZ1, tmp_path / "s")
+    assert score.exercise_score(result) == 0 and score.exercise_status(result) == "failed"
+    assert {t.message for t in result.tests} == {
+        ("no answer: there is no answers.toml in your submission (run `grader quiz quiz1`)",)}
+
+
+def test_without_a_student_id_only_the_questions_that_need_it_fail(tmp_path):
+    result = grade_quiz(COURSE, QUIZ2, _submit(tmp_path / "s", RIGHT, student=None))
+    tests = _by_question(result)
+    assert tests["lenet_fc1_features"].passed and tests["alexnet_fc_params"].passed   # the same for everyone
+    assert not tests["vgg_params"].passed and "no `student` id" in tests["vgg_params"].message[0]
+
+
+def test_another_students_answers_do_not_fit(tmp_path):
+    result = grade_quiz(COURSE, QUIZ1, _submit(tmp_path / "s", RIGHT, student="grace"))
+    assert 0 < score.exercise_score(result) < result.points
+
+
+def test_a_broken_bank_is_the_graders_problem(tmp_path):
+    (tmp_path / "quizzes").mkdir()
+    (tmp_path / "quizzes/basics.toml").write_text("[[question]]\nid = 'x'\n")
+    course = COURSE.__class__(**{**COURSE.__dict__, "root": tmp_path})
+    result = grade_quiz(course, QUIZ1, _submit(tmp_path / "s", RIGHT))
+    assert result.tests == () and "question bank is broken (tell your instructor)" in result.problem
+    assert score.exercise_status(result) == "error"
+
+
+def test_the_runner_grades_a_quiz_selected_by_id_with_the_exercises(tmp_path):
+    submission = _submit(tmp_path / "s", {"quiz1": dict(RIGHT["quiz1"], output_size=-1)})
+    report = grade(COURSE, submission, GradeOptions(exercises=("quiz1",)))
+    assert [e.id for e in report.exercises] == ["quiz1"]
+    rendered = text_report.render(report)
+    assert re.search(r"quiz1 +Quiz 1: convolution, padding and pooling +26/28 +partial", rendered)
+    assert "✗ Output size of a strided, padded convolution (wrong result, 0/2)" in rendered
+    assert "your answer: -1" in rendered and "hint: floor((W - K + 2P) / S) + 1" in rendered
+
+
+def test_grader_grade_quiz_prints_json_with_one_test_per_question(tmp_path):
+    submission = _submit(tmp_path / "s", RIGHT)
+    result = CliRunner().invoke(app, ["grade", "quiz1", "quiz2", "--course", str(ROOT), "--submission",
+                                      str(submission), "--format", "json"])
+    assert result.exit_code == ExitCode.OK, result.output
+    report = json.loads(result.output)
+    assert report["score"] == report["max_score"] == 28 + 58
+    assert [e["id"] for e in report["exercises"]] == ["quiz1", "quiz2"]
+    tests = {t["name"]: t["visibility"] for t in report["tests"]}
+    assert tests["quiz1: Output size of a strided, padded convolution"] == "visible"
+    assert tests["quiz2: LeNet-5's parameter count"] == "after_due_date"
+
+
+def test_the_answers_file_keeps_what_else_it_holds(tmp_path):
+    path = tmp_path / "answers.toml"
+    path.write_text('# my notes\nstudent = "ada"\n\n[quiz2]\nvgg_params = 5\n')
+    bank = load_bank(COURSE, QUIZ1)
+    variants = [variant_for("quiz1", q, "ada") for q in bank.questions]
+    write_answers(path, "quiz1", "ada", variants, {"output_size": 7}, {"output_size": 2})
+    text = path.read_text()
+    assert text.startswith("# my notes\n") and "[quiz2]\nvgg_params = 5" in text
+    assert "\n# 5. Output size of a strided, padded convolution (2 points; Output Size Formula)\n" in text
+    assert "\n# conv_value =\n" in text, "an unanswered question is written as a comment"
+    read = read_answers(path, "quiz1")
+    assert (read.student, dict(read.values), dict(read.attempts)) == ("ada", {"output_size": 7}, {"output_size": 2})
+    assert dict(read_answers(path, "quiz2").values) == {"vgg_params": 5}
+
+
+@pytest.mark.parametrize("text, note", [
+    ('student = 3\n[quiz1]\noutput_size = 1\n', "`student` must be a non-empty string"),
+    ('student = "ada"\nquiz1 = 4\n', "`quiz1` must be a table of answers"),
+])
+def test_a_file_of_the_wrong_shape_is_named_in_the_problem(tmp_path, text, note):
+    (tmp_path / "answers.toml").write_text(text)
+    result = grade_quiz(COURSE, QUIZ1, tmp_path)
+    assert note in result.problem and score.exercise_score(result) == 0
