@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -56,15 +57,23 @@ def grade_command(
     output: Annotated[Optional[Path], typer.Option(help="Write the report here instead of the terminal.")] = None,
     fail_under: Annotated[Optional[float], typer.Option(help="Exit 1 when the score is below this percentage.")] = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Exercises graded in parallel; 0: one per core.")] = 0,
+    assignment: Annotated[Optional[str], typer.Option(help="Grade this assignment's items, with its late policy.")] = None,
+    submitted_at: Annotated[Optional[datetime], typer.Option(
+        help="When the work was handed in (default: the submission's last git commit, else now).",
+        formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"])] = None,
     course_path: CourseOption = Path("course.toml"),
 ) -> None:
     """Grade a submission and print the score with feedback on every failing test."""
     course = _load(course_path)
+    if assignment is not None and assignment not in {a.id for a in course.assignments}:
+        errors.print(f"unknown assignment {assignment}; known: {', '.join(a.id for a in course.assignments) or 'none'}")
+        raise typer.Exit(ExitCode.USAGE)
     unknown = [e for e in exercises or [] if e not in {x.id for x in course.exercises + course.quizzes}]
     if unknown:
         errors.print(f"unknown exercise {', '.join(unknown)}; known: {', '.join(e.id for e in course.exercises)}")
         raise typer.Exit(ExitCode.USAGE)
-    options = GradeOptions(exercises=tuple(exercises or ()), public_only=public_only, jobs=jobs)
+    options = GradeOptions(exercises=tuple(exercises or ()), public_only=public_only, jobs=jobs,
+                           assignment=assignment, submitted_at=submitted_at)
     try:  # in a release: the tamper check, and the sealed hidden suites when the key is set
         report = grade_release(course, submission or course.exercises_dir, options)
     except CourseError as error:

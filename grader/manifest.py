@@ -9,6 +9,7 @@ line: an instructor should never have to guess which of forty lines is wrong.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import re
 import tomllib
 from pathlib import Path
@@ -79,11 +80,28 @@ class QuizSpec(_Strict):
     attempts: int = Field(3, ge=1)              #: formative checks allowed per question
 
 
+class AssignmentSpec(_Strict):
+    """A named group of exercises and quizzes with a due date and a late policy."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")
+    title: str
+    items: tuple[str, ...] = Field(min_length=1)   #: exercise and quiz ids
+    due: dt.datetime                                #: a TOML date-time; without an offset it is UTC
+    late_policy: Literal["none", "penalty", "refuse"] = "none"
+    penalty_per_day: float = Field(0.0, ge=0, le=100)   #: percent of the score lost per started day late
+
+    @field_validator("due")
+    @classmethod
+    def _aware(cls, due: dt.datetime) -> dt.datetime:
+        return due if due.tzinfo else due.replace(tzinfo=dt.timezone.utc)
+
+
 class _CourseFile(_Strict):
     course: CourseInfo
     grading: GradingSettings = GradingSettings()
     exercise: tuple[ExerciseSpec, ...] = Field(min_length=1)
     quiz: tuple[QuizSpec, ...] = ()
+    assignment: tuple[AssignmentSpec, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -95,6 +113,7 @@ class Course:
     grading: GradingSettings
     exercises: tuple[ExerciseSpec, ...]
     quizzes: tuple[QuizSpec, ...] = ()
+    assignments: tuple[AssignmentSpec, ...] = ()
 
     @property
     def reference_dir(self) -> Path:
@@ -135,6 +154,13 @@ class Course:
         known = ", ".join(e.id for e in self.exercises)
         raise KeyError(f"no exercise {exercise_id!r} in the course (known: {known})")
 
+    def assignment(self, assignment_id: str) -> AssignmentSpec:
+        for assignment in self.assignments:
+            if assignment.id == assignment_id:
+                return assignment
+        known = ", ".join(a.id for a in self.assignments) or "none"
+        raise KeyError(f"no assignment {assignment_id!r} in the course (known: {known})")
+
     def with_grading(self, **changes: object) -> Course:
         """A copy with some grading settings replaced (tests use short time limits)."""
         grading = self.grading.model_copy(update=changes)
@@ -158,7 +184,8 @@ def load_course(path: Path | str = COURSE_FILE) -> Course:
         parsed = _CourseFile.model_validate(raw)
     except ValidationError as error:
         raise CourseError(_describe_validation_error(path, text, raw, error)) from None
-    course = Course(path.parent.resolve(), parsed.course, parsed.grading, parsed.exercise, parsed.quiz)
+    course = Course(path.parent.resolve(), parsed.course, parsed.grading, parsed.exercise, parsed.quiz,
+                    parsed.assignment)
     problems = _consistency_problems(course, text)
     if problems:
         raise CourseError(f"{path}: " + "\n".join(problems))
@@ -238,6 +265,15 @@ def _consistency_problems(course: Course, text: str) -> list[str]:
         headings = None
     else:
         headings = {line.strip() for line in course.tutorial_path.read_text(encoding="utf-8").splitlines()}
+    item_ids = {e.id for e in course.exercises} | {q.id for q in course.quizzes}
+    for index, assignment in enumerate(course.assignments):
+        line = _line_of(text, ("assignment", index, "items"))
+        problems += [f"line {line}: key 'assignment[{assignment.id}].items': no exercise or quiz {item!r}"
+                     for item in assignment.items if item not in item_ids]
+        if assignment.late_policy == "penalty" and not assignment.penalty_per_day:
+            line = _line_of(text, ("assignment", index, "late_policy"))
+            problems.append(f"line {line}: key 'assignment[{assignment.id}].penalty_per_day' is needed "
+                            "with late_policy = \"penalty\"")
     seen: set[str] = set()
     for index, exercise in enumerate(course.exercises):
         def where(key: str) -> str:

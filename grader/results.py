@@ -56,6 +56,17 @@ class ExerciseResult:
 
 
 @dataclasses.dataclass(frozen=True)
+class Lateness:
+    """When an assignment was due and when the submission came; `score` turns this into a penalty."""
+
+    assignment: str
+    due: str                         #: ISO 8601 with offset
+    submitted_at: str                #: ISO 8601 with offset
+    policy: str                      #: "none", "penalty" or "refuse"
+    penalty_per_day: float = 0.0     #: percent per started day late
+
+
+@dataclasses.dataclass(frozen=True)
 class GradeReport:
     course: str
     submission: str
@@ -63,10 +74,11 @@ class GradeReport:
     public_only: bool = False
     notes: tuple[str, ...] = ()
     hidden_visibility: str = "after_due_date"   #: Gradescope visibility of hidden tests
+    lateness: Lateness | None = None   #: set when grading an assignment
     tampered: tuple[str, ...] = ()   #: release files changed, added or deleted since publishing (grader/publish/tamper.py)
 
 
-_TYPES = {cls.__name__: cls for cls in (TestResult, ExerciseResult, GradeReport)}
+_TYPES = {cls.__name__: cls for cls in (TestResult, ExerciseResult, Lateness, GradeReport)}
 
 
 def to_json(value: Any) -> Any:

@@ -10,6 +10,7 @@ reported as not run, so the report is always complete.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 import os
 import signal
@@ -20,6 +21,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from grader.assignments import lateness_of
 from grader.manifest import Course, ExerciseSpec
 from grader.quiz.grading import grade_quiz, selected_quizzes
 from grader.results import ExerciseResult, GradeReport, TestResult, from_json
@@ -30,10 +32,17 @@ class GradeOptions:
     exercises: tuple[str, ...] = ()      #: ids to grade; empty means all
     public_only: bool = False
     jobs: int = 0                        #: parallel judges; 0 means the number of cores
+    assignment: str | None = None        #: grade this assignment's items, with its late policy
+    submitted_at: dt.datetime | None = None   #: when the submission came (default: see assignments)
 
 
 def grade(course: Course, submission: Path, options: GradeOptions = GradeOptions()) -> GradeReport:
     """Grade `submission` (a folder of student modules) on every selected exercise and quiz."""
+    lateness = None
+    if options.assignment:
+        assignment = course.assignment(options.assignment)
+        options = dataclasses.replace(options, exercises=assignment.items)
+        lateness = lateness_of(assignment, Path(submission), options.submitted_at)
     quizzes = selected_quizzes(course, options.exercises)
     exercise_ids = [i for i in options.exercises if i not in {q.id for q in quizzes}]
     selected = [course.exercise(i) for i in exercise_ids] if options.exercises else list(course.exercises)
@@ -45,7 +54,7 @@ def grade(course: Course, submission: Path, options: GradeOptions = GradeOptions
     notes = _notes(course, selected, options)
     return GradeReport(course=course.info.name, submission=str(submission), exercises=tuple(results),
                        public_only=options.public_only, notes=notes,
-                       hidden_visibility=course.grading.hidden_visibility)
+                       hidden_visibility=course.grading.hidden_visibility, lateness=lateness)
 
 
 def grade_exercise(course: Course, exercise: ExerciseSpec, submission: Path, *, public_only: bool) -> ExerciseResult:

@@ -5,9 +5,11 @@ Exporters format these numbers; they never compute their own.
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 from typing import Literal
 
-from grader.results import ExerciseResult, GradeReport, TestResult
+from grader.results import ExerciseResult, GradeReport, Lateness, TestResult
 
 Status = Literal["passed", "partial", "failed", "not implemented", "error"]
 
@@ -48,8 +50,29 @@ def exercise_status(exercise: ExerciseResult) -> Status:
     return "partial" if score > 0 else "failed"
 
 
-def total_score(report: GradeReport) -> float:
+def raw_total_score(report: GradeReport) -> float:
+    """Points earned, before any late penalty."""
     return sum(exercise_score(e) for e in report.exercises)
+
+
+def days_late(lateness: Lateness) -> int:
+    """Started days past the due date: one second late is one day late."""
+    late_by = dt.datetime.fromisoformat(lateness.submitted_at) - dt.datetime.fromisoformat(lateness.due)
+    return max(0, math.ceil(late_by / dt.timedelta(days=1)))
+
+
+def late_penalty_percent(report: GradeReport) -> float:
+    lateness = report.lateness
+    if lateness is None or lateness.policy == "none" or days_late(lateness) == 0:
+        return 0.0
+    if lateness.policy == "refuse":
+        return 100.0
+    return min(100.0, days_late(lateness) * lateness.penalty_per_day)
+
+
+def total_score(report: GradeReport) -> float:
+    """Points earned, after the late penalty of the assignment's policy."""
+    return round(raw_total_score(report) * (1 - late_penalty_percent(report) / 100), 6)
 
 
 def total_max_score(report: GradeReport) -> float:

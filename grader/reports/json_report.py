@@ -26,6 +26,7 @@ def as_dict(report: GradeReport) -> dict:
         "public_only": report.public_only,
         "notes": list(report.notes),
         "tampered": list(report.tampered),
+        "assignment": _assignment(report),
     }
 
 
@@ -47,6 +48,15 @@ def _test(test: TestResult, hidden_visibility: str) -> dict:
         "extra_data": {"exercise": test.exercise, "test_id": test.test_id, "kind": test.kind,
                        "reason": test.reason, "diagnosis": test.diagnosis, "duration": test.duration},
     }
+
+
+def _assignment(report: GradeReport) -> dict | None:
+    lateness = report.lateness
+    if lateness is None:
+        return None
+    return {"id": lateness.assignment, "due": lateness.due, "submitted_at": lateness.submitted_at,
+            "days_late": score.days_late(lateness), "late_policy": lateness.policy,
+            "penalty_percent": score.late_penalty_percent(report), "score_before_penalty": score.raw_total_score(report)}
 
 
 def _pending(test: TestResult) -> dict:

@@ -19,6 +19,8 @@ def build(report: GradeReport) -> RenderableType:
     for exercise in report.exercises:
         parts.extend(_exercise_details(exercise))
     parts.extend(Text(f"note: {note}", style="italic") for note in report.notes)
+    if report.lateness is not None:
+        parts.append(_lateness_line(report))
     return Group(*parts)
 
 
@@ -27,6 +29,18 @@ def render(report: GradeReport, *, width: int = 100) -> str:
     console = Console(file=io.StringIO(), width=width, color_system=None, highlight=False)
     console.print(build(report))
     return console.file.getvalue()
+
+
+def _lateness_line(report: GradeReport) -> Text:
+    lateness = report.lateness
+    days = score.days_late(lateness)
+    if days == 0:
+        return Text(f"assignment {lateness.assignment}: on time (due {lateness.due})", style="green")
+    penalty = score.late_penalty_percent(report)
+    what = "refused: late submissions score 0" if lateness.policy == "refuse" else f"penalty {penalty:g}%"
+    return Text(f"assignment {lateness.assignment}: {days} day{'s' if days > 1 else ''} late (due {lateness.due}, "
+                f"submitted {lateness.submitted_at}): {what}; "
+                f"{score.raw_total_score(report):g} points before the penalty", style="yellow")
 
 
 def _score_table(report: GradeReport) -> Table:
