@@ -94,18 +94,20 @@ def import_results(course: Course, found: list[Found], gradebook: Gradebook, *, 
 def report_from_results(course: Course, data: dict, *, source: str) -> GradeReport:
     """Rebuild a `GradeReport` from a results.json (ours, or any Gradescope one)."""
     known = {e.id: e for e in course.exercises}
+    # `grader grade --format json` puts our keys at the top; the Gradescope autograder moves them into extra_data.
+    ours = {**(data.get("extra_data") or {}), **data}
     tests: dict[str, list[TestResult]] = {}
-    for entry in data.get("tests", []):
+    for entry in ours.get("tests", []):
         test = _test(entry, known)
         tests.setdefault(test.exercise, []).append(test)
-    for entry in data.get("pending", []):
+    for entry in ours.get("pending", []):
         test = _pending(entry)
         tests.setdefault(test.exercise, []).append(test)
-    listed = {e["id"]: e for e in data.get("exercises", [])}
+    listed = {e["id"]: e for e in ours.get("exercises", [])}
     order = list(listed) + [i for i in tests if i not in listed]
     exercises = tuple(_exercise(i, listed.get(i, {}), tuple(tests.get(i, ())), known.get(i)) for i in order)
     return GradeReport(course=course.info.name, submission=source, exercises=exercises,
-                       public_only=bool(data.get("public_only", False)), notes=tuple(data.get("notes", ())),
+                       public_only=bool(ours.get("public_only", False)), notes=tuple(ours.get("notes", ())),
                        hidden_visibility=course.grading.hidden_visibility)
 
 

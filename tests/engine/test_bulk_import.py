@@ -47,6 +47,15 @@ def test_our_results_json_imports_back_to_the_same_scores_and_feedback(course, r
     assert back.exercises[0].title == course.exercise("conv").title
 
 
+def test_the_gradescope_autograders_results_json_imports_the_same(course, report):
+    """On Gradescope, our own keys travel in the top-level extra_data, beside Gradescope's."""
+    ours = json.loads(json_report.render(report))
+    moved = {k: ours.pop(k) for k in ("max_score", "exercises", "pending", "notes")}
+    back = report_from_results(course, ours | {"extra_data": moved}, source="results.json")
+    direct = report_from_results(course, json.loads(json_report.render(report)), source="results.json")
+    assert back == direct
+
+
 def test_a_plain_gradescope_results_json_imports_too(course):
     data = {"score": 3, "tests": [
         {"name": "conv: by hand", "score": 2, "max_score": 2, "visibility": "visible"},
