@@ -38,8 +38,8 @@ def register(app: typer.Typer) -> None:
 def grade_all_command(
     submissions: Annotated[Path, typer.Argument(help="The class folder: a folder per student or repository, "
                                                 "zips, or a Gradescope export.")],
-    exercises: Annotated[Optional[list[str]], typer.Option("--exercise", "-e", help="Grade only this exercise "
-                                                           "(repeatable); default: all.")] = None,
+    exercises: Annotated[Optional[list[str]], typer.Option("--exercise", "-e", help="Grade only this exercise or "
+                                                           "quiz (repeatable); default: all.")] = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Submissions graded at once; 0: one per core.")] = 0,
     force: Annotated[bool, typer.Option("--force", help="Grade again submissions that have not changed.")] = False,
     public_only: Annotated[bool, typer.Option("--public-only", help="Run only the public tests.")] = False,
@@ -110,7 +110,7 @@ def export_command(
 
 
 def _known(course: Course, exercises: Optional[list[str]]) -> tuple[str, ...]:
-    known = [e.id for e in course.exercises]
+    known = [e.id for e in course.exercises] + [q.id for q in course.quizzes]
     unknown = [e for e in exercises or [] if e not in known]
     if unknown:
         errors.print(f"unknown exercise {', '.join(unknown)}; known: {', '.join(known)}", highlight=False, soft_wrap=True)
