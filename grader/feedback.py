@@ -64,6 +64,9 @@ def explain(error: BaseException, call: Call | None, *, forbidden_help: str = ""
 
 def _raised_lines(error: StudentRaised) -> list[str]:
     lines = [f"raised {error.type_name}: {error.text}".rstrip(": ")]
+    if error.type_name == "TypeError" and not error.frames:
+        # Raised before any line of the student's ran: the arguments did not bind.
+        lines.append("the call does not fit your function's parameters: keep the signature the exercise gives")
     for frame in error.frames[-3:]:
         lines.append(f"  {frame['file']}, line {frame['line']}, in {frame['function']}")
         if frame.get("code"):

@@ -96,3 +96,12 @@ def test_missing_function_is_named(quick_course, tmp_path):
     result = grade_source(quick_course, "conv", source, tmp_path)
     missing = [t for t in result.tests if t.reason == "missing"]
     assert missing and "'zero_pad'" in missing[0].message[0]
+
+
+def test_wrong_signature_is_named(quick_course, tmp_path):
+    source = REFERENCE.replace("def conv2d_forward(x, weight, bias=None, stride=1, padding=0):",
+                               "def conv2d_forward(x, weight, bias=None, step=1, padding=0):", 1)
+    result = grade_source(quick_course, "conv", source, tmp_path)
+    messages = _messages(result)
+    assert "unexpected keyword argument 'stride'" in messages
+    assert "keep the signature the exercise gives" in messages
