@@ -17,6 +17,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import dataclasses
+import datetime as dt
 import hashlib
 import json
 import os
@@ -34,7 +35,7 @@ from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, 
 from grader.gradebook import Gradebook, Record, Seen
 from grader.manifest import COURSE_FILE, Course
 from grader.runner import GradeOptions, grade
-from grader.submissions import Submission, SubmissionError, prepare
+from grader.submissions import Submission, SubmissionError, handed_in, prepare
 
 Status = Literal["graded", "unchanged", "broken"]
 
@@ -45,6 +46,14 @@ class BulkOptions:
     public_only: bool = False
     jobs: int = 0                     #: submissions graded at once; 0 means the number of cores
     force: bool = False               #: grade unchanged submissions again
+    assignment: str | None = None     #: grade this assignment's items, with its late policy
+    submitted_at: dt.datetime | None = None   #: hand-in time of submissions whose layout records none
+
+    def grade_options(self, submission: Submission) -> GradeOptions:
+        """The engine's options for one submission: one judge at a time, and its own hand-in time."""
+        when = (handed_in(submission) or self.submitted_at) if self.assignment else None
+        return GradeOptions(exercises=self.exercises, public_only=self.public_only, jobs=1,
+                            assignment=self.assignment, submitted_at=when)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -109,8 +118,7 @@ def grade_submission(course: Course, submission: Submission, options: BulkOption
             content_hash = prepared.content_hash
             if not options.force and _unchanged(seen, content_hash, fingerprint):
                 return outcome("unchanged")
-            report = grade(course, prepared.folder, GradeOptions(exercises=options.exercises,
-                                                                 public_only=options.public_only, jobs=1))
+            report = grade(course, prepared.folder, options.grade_options(submission))
         except SubmissionError as error:
             return outcome("broken", error=str(error))
         except Exception as error:  # noqa: BLE001 - one submission that breaks the grader must not stop the class
@@ -142,7 +150,8 @@ def course_fingerprint(course: Course, options: BulkOptions) -> str:
         if path.is_file():
             digest.update(path.relative_to(course.root).as_posix().encode() + b"\0" + path.read_bytes())
     selection = {"exercises": sorted(options.exercises), "public_only": options.public_only,
-                 "grading": course.grading.model_dump()}
+                 "assignment": options.assignment, "grading": course.grading.model_dump(),
+                 "submitted_at": options.submitted_at.isoformat() if options.submitted_at else None}
     digest.update(json.dumps(selection, sort_keys=True).encode())
     return digest.hexdigest()
 

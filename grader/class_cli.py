@@ -8,6 +8,7 @@ plots, and `students/` with each student's JSON, Markdown and HTML.
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -43,6 +44,11 @@ def grade_all_command(
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Submissions graded at once; 0: one per core.")] = 0,
     force: Annotated[bool, typer.Option("--force", help="Grade again submissions that have not changed.")] = False,
     public_only: Annotated[bool, typer.Option("--public-only", help="Run only the public tests.")] = False,
+    assignment: Annotated[Optional[str], typer.Option(help="Grade this assignment's items, with its late "
+                                                      "policy.")] = None,
+    submitted_at: Annotated[Optional[datetime], typer.Option(
+        help="With --assignment: the hand-in time of submissions whose layout records none (plain folders, "
+             "zips); Gradescope's time and a repository's last commit are used where present.")] = None,
     output: OutputOption = Path("grades"),
     gradebook_url: GradebookOption = None,
     show_hidden: HiddenOption = False,
@@ -50,8 +56,10 @@ def grade_all_command(
 ) -> None:
     """Grade every submission in a folder, several at once; skip those unchanged since the last run."""
     course = _load(course_path)
-    options = bulk.BulkOptions(exercises=_known(course, exercises), public_only=public_only, jobs=jobs, force=force)
+    options = bulk.BulkOptions(exercises=_known(course, exercises), public_only=public_only, jobs=jobs, force=force,
+                               assignment=_assignment(course, assignment, exercises), submitted_at=submitted_at)
     found = _discover(submissions)
+    _warn_untimed(found, options)
     started = time.monotonic()
     with _open(gradebook_url, output) as gradebook:
         with bulk.progress_bar(len(found), errors) as listener:
@@ -116,6 +124,26 @@ def _known(course: Course, exercises: Optional[list[str]]) -> tuple[str, ...]:
         errors.print(f"unknown exercise {', '.join(unknown)}; known: {', '.join(known)}", highlight=False, soft_wrap=True)
         raise typer.Exit(ExitCode.USAGE)
     return tuple(exercises or ())
+
+
+def _assignment(course: Course, assignment: Optional[str], exercises: Optional[list[str]]) -> Optional[str]:
+    known = [a.id for a in course.assignments]
+    if assignment is not None and assignment not in known:
+        errors.print(f"unknown assignment {assignment}; known: {', '.join(known) or 'none'}", highlight=False,
+                     soft_wrap=True)
+        raise typer.Exit(ExitCode.USAGE)
+    if assignment is not None and exercises:
+        errors.print("--assignment chooses the exercises: leave out --exercise", highlight=False, soft_wrap=True)
+        raise typer.Exit(ExitCode.USAGE)
+    return assignment
+
+
+def _warn_untimed(found: list[Submission], options: bulk.BulkOptions) -> None:
+    untimed = [s for s in found if s.created_at is None and s.layout in ("folder", "zip")]
+    if options.assignment and options.submitted_at is None and untimed:
+        errors.print(f"[yellow]{len(untimed)} submissions record no hand-in time[/yellow] ({untimed[0].layout}s): "
+                     "they count as handed in now; pass --submitted-at to say when they were collected",
+                     highlight=False, soft_wrap=True)
 
 
 def _discover(folder: Path) -> list[Submission]:

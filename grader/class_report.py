@@ -85,7 +85,11 @@ def _student_row(record: Record) -> StudentRow:
     if report is None:
         return StudentRow(record.student.id, record.student.name, record.status, None, None, None, record.error or "")
     errors = [e.id for e in report.exercises if score.exercise_status(e) == "error"]
-    note = f"grader error in {', '.join(errors)}: check the report" if errors else ""
+    notes = [f"grader error in {', '.join(errors)}: check the report"] if errors else []
+    if report.lateness is not None and score.days_late(report.lateness):
+        days = score.days_late(report.lateness)
+        notes.append(f"{days} day{'s' * (days > 1)} late, -{score.late_penalty_percent(report):g}%")
+    note = "; ".join(notes)
     return StudentRow(record.student.id, record.student.name, record.status, score.total_score(report),
                       score.total_max_score(report), score.percentage(report), note)
 

@@ -43,13 +43,22 @@ def columns(course: Course, records: list[Record]) -> list[str]:
 
 
 def scores_csv(course: Course, records: list[Record]) -> str:
+    """`total` is after any late penalty; `days_late` and `penalty_percent` appear when an assignment was graded."""
     ids = columns(course, records)
+    late = any(r.report is not None and r.report.lateness is not None for r in records)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["student", "name", "email", *ids, "total", "max_score", "percent", "status", "graded_at"])
+    writer.writerow(["student", "name", "email", *ids, "total", "max_score", "percent", "status", "graded_at"]
+                    + ["days_late", "penalty_percent"] * late)
     for record in records:
-        writer.writerow(_row(record, ids))
+        writer.writerow(_row(record, ids) + _lateness_cells(record) * late)
     return out.getvalue()
+
+
+def _lateness_cells(record: Record) -> list[str]:
+    if record.report is None or record.report.lateness is None:
+        return ["", ""]
+    return [str(score.days_late(record.report.lateness)), _number(score.late_penalty_percent(record.report))]
 
 
 def _row(record: Record, ids: list[str]) -> list[object]:

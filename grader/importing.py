@@ -19,7 +19,7 @@ from pathlib import Path
 
 from grader.gradebook import Gradebook, Record
 from grader.manifest import Course, ExerciseSpec
-from grader.results import ExerciseResult, GradeReport, TestResult
+from grader.results import ExerciseResult, GradeReport, Lateness, TestResult
 from grader.submissions import Student, SubmissionError, discover
 
 RESULTS_FILE = "results.json"
@@ -108,7 +108,17 @@ def report_from_results(course: Course, data: dict, *, source: str) -> GradeRepo
     exercises = tuple(_exercise(i, listed.get(i, {}), tuple(tests.get(i, ())), known.get(i)) for i in order)
     return GradeReport(course=course.info.name, submission=source, exercises=exercises,
                        public_only=bool(ours.get("public_only", False)), notes=tuple(ours.get("notes", ())),
-                       hidden_visibility=course.grading.hidden_visibility)
+                       hidden_visibility=course.grading.hidden_visibility, lateness=_lateness(ours.get("assignment")))
+
+
+def _lateness(assignment: dict | None) -> Lateness | None:
+    """The JSON gives days late and the penalty; the penalty per day follows from the two."""
+    if not assignment:
+        return None
+    days, penalty = int(assignment.get("days_late") or 0), float(assignment.get("penalty_percent") or 0)
+    return Lateness(assignment=str(assignment["id"]), due=str(assignment["due"]),
+                    submitted_at=str(assignment["submitted_at"]), policy=str(assignment.get("late_policy", "none")),
+                    penalty_per_day=penalty / days if days else 0.0)
 
 
 def _test(entry: dict, known: dict[str, ExerciseSpec]) -> TestResult:

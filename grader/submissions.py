@@ -17,7 +17,9 @@ re-run can tell an unchanged submission from a changed one.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import hashlib
+import re
 import shutil
 import stat
 import zipfile
@@ -26,6 +28,7 @@ from typing import Literal
 
 import yaml
 
+from grader.assignments import submission_time
 from grader.manifest import Course
 
 Layout = Literal["folder", "repository", "zip", "gradescope"]
@@ -54,6 +57,7 @@ class Submission:
     student: Student
     source: Path                   #: the folder or zip as found in the class folder
     layout: Layout
+    created_at: dt.datetime | None = None   #: when the platform received it, where it says (Gradescope)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -98,12 +102,36 @@ def _gradescope(root: Path, metadata: Path) -> list[Submission]:
         raise SubmissionError(f"{metadata}: not valid YAML: {error}") from None
     found = []
     for folder, entry in table.items():
-        submitters = (entry or {}).get(":submitters") or [{}]
-        for person in submitters:
+        entry = entry or {}
+        created_at = _timestamp(entry.get(":created_at"))
+        for person in entry.get(":submitters") or [{}]:
             name, email = str(person.get(":name") or ""), str(person.get(":email") or "")
             ident = str(person.get(":sid") or email or name or folder)
-            found.append(Submission(Student(ident, name, email), root / str(folder), "gradescope"))
+            found.append(Submission(Student(ident, name, email), root / str(folder), "gradescope", created_at))
     return found
+
+
+def _timestamp(value: object) -> dt.datetime | None:
+    """Gradescope writes `2026-11-20 10:00:00.123456789 -08:00`; YAML may or may not have parsed it."""
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+    if not isinstance(value, str):
+        return None
+    match = re.fullmatch(r"(\d{4}-\d\d-\d\d)[ T](\d\d:\d\d:\d\d)(?:\.(\d+))?\s*(Z|[+-]\d\d:?\d\d)?", value.strip())
+    if match is None:
+        return None
+    date, time_, fraction, zone = match.groups()
+    zone = "+00:00" if zone in (None, "Z") else zone
+    return dt.datetime.fromisoformat(f"{date}T{time_}.{(fraction or '0')[:6].ljust(6, '0')}{zone}")
+
+
+def handed_in(submission: Submission) -> dt.datetime | None:
+    """When the student handed the work in, where the layout records it: Gradescope's time, a repository's last commit."""
+    if submission.created_at is not None:
+        return submission.created_at
+    if submission.layout == "repository":
+        return submission_time(submission.source)
+    return None
 
 
 def prepare(submission: Submission, scratch: Path, course: Course) -> Prepared:

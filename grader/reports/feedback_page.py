@@ -57,13 +57,29 @@ class Page:
     exercises: tuple[ExerciseFeedback, ...] = ()
     notes: tuple[str, ...] = ()
     error: str | None = None       #: the grader could not grade the submission
+    lateness: str | None = None    #: when it was due and came, and the penalty, for an assignment
 
 
 def page(report: GradeReport, *, student: str, show_hidden: bool = False) -> Page:
     return Page(student=student, course=report.course, score=score.total_score(report),
                 max_score=score.total_max_score(report), percentage=score.percentage(report),
                 exercises=tuple(_exercise(e, show_hidden=show_hidden) for e in report.exercises),
-                notes=report.notes)
+                notes=report.notes, lateness=lateness_line(report))
+
+
+def lateness_line(report: GradeReport) -> str | None:
+    """One sentence on the hand-in time and any late penalty (numbers from `score`)."""
+    lateness = report.lateness
+    if lateness is None:
+        return None
+    days, penalty = score.days_late(lateness), score.late_penalty_percent(report)
+    text = f"Assignment {lateness.assignment}, due {lateness.due}, handed in {lateness.submitted_at}: "
+    if days == 0:
+        return text + "on time."
+    text += f"{days} day{'s' * (days > 1)} late"
+    if penalty:
+        text += f", a {penalty:g}% late penalty ({score.raw_total_score(report):g} points before it)"
+    return text + "."
 
 
 def broken_page(*, student: str, course: str, error: str) -> Page:
@@ -112,8 +128,9 @@ def render_markdown(feedback: Page) -> str:
         lines += ["**Your submission could not be graded.** Your instructor has the details and will be in touch.",
                   "", f"> {feedback.error}", ""]
         return "\n".join(lines)
-    lines += [f"**Score: {feedback.score:g} / {feedback.max_score:g} ({feedback.percentage:.0f}%)**", "",
-              "| exercise | title | score | status |", "| --- | --- | ---: | --- |"]
+    lines += [f"**Score: {feedback.score:g} / {feedback.max_score:g} ({feedback.percentage:.0f}%)**", ""]
+    lines += [feedback.lateness, ""] if feedback.lateness else []
+    lines += ["| exercise | title | score | status |", "| --- | --- | ---: | --- |"]
     lines += [f"| {e.id} | {_cell(e.title)} | {e.score:g} / {e.max_score:g} | {e.status} |" for e in feedback.exercises]
     for exercise in feedback.exercises:
         lines += _exercise_markdown(exercise)
@@ -172,7 +189,9 @@ def render_html(feedback: Page) -> str:
                  f"<p class='problem'>{_e(feedback.error)}</p>"]
     else:
         body += [f"<p class='score'>Score: {feedback.score:g} / {feedback.max_score:g} "
-                 f"({feedback.percentage:.0f}%)</p>", _score_table(feedback)]
+                 f"({feedback.percentage:.0f}%)</p>"]
+        body += [f"<p>{_e(feedback.lateness)}</p>"] if feedback.lateness else []
+        body.append(_score_table(feedback))
         body += [part for exercise in feedback.exercises for part in _exercise_html(exercise)]
         body += [f"<p><em>Note: {_e(note)}</em></p>" for note in feedback.notes]
     return document(f"Feedback for {feedback.student}", "\n".join(body))

@@ -6,6 +6,9 @@ in a second; tests/engine/test_bulk_cli.py grades a real mixed class with the re
 
 from __future__ import annotations
 
+import datetime
+import os
+import subprocess
 import threading
 import time
 
@@ -164,3 +167,26 @@ def test_student_code_cannot_change_the_instructors_copy(tmp_path, course, grade
     home = student(tmp_path / "class", "ada", REFERENCE_CONV)
     grade_all(course, discover(tmp_path / "class"), gradebook, BulkOptions())
     assert (home / "conv.py").read_text() == REFERENCE_CONV.read_text() and not (home / "__pycache__").exists()
+
+
+def test_an_assignment_is_graded_with_each_submissions_own_hand_in_time(tmp_path, course, gradebook, engine):
+    assignment = course.assignments[0].id if course.assignments else pytest.skip("the course has no assignment")
+    export = tmp_path / "export"
+    student(export, "submission_1", "# correct\n")
+    student(export, "submission_2", "# correct\n# late\n")
+    (export / "submission_metadata.yml").write_text(
+        "submission_1:\n  :submitters:\n  - :name: Ada\n  :created_at: 2026-11-20 10:00:00.000000 -08:00\n"
+        "submission_2:\n  :submitters:\n  - :name: Ben\n")
+    repo = student(tmp_path / "repos", "cy", "# correct\n")
+    committed = "2026-12-12T09:30:00+00:00"
+    git = ["git", "-C", str(repo), "-c", "user.name=cy", "-c", "user.email=cy@uni.edu"]
+    subprocess.run(git[:3] + ["init", "-q"], check=True)
+    subprocess.run(git + ["add", "."], check=True)
+    subprocess.run(git + ["commit", "-q", "-m", "done"], check=True,
+                   env=os.environ | {"GIT_COMMITTER_DATE": committed, "GIT_AUTHOR_DATE": committed})
+    collected = datetime.datetime(2026, 12, 1, tzinfo=datetime.timezone.utc)
+    found = discover(export) + discover(tmp_path / "repos")
+    grade_all(course, found, gradebook, BulkOptions(assignment=assignment, submitted_at=collected))
+    times = sorted(options.submitted_at.isoformat() for _, options in engine.calls)
+    assert times == ["2026-11-20T10:00:00-08:00", "2026-12-01T00:00:00+00:00", "2026-12-12T09:30:00+00:00"]
+    assert {options.assignment for _, options in engine.calls} == {assignment}

@@ -97,6 +97,7 @@ def test_a_server_gradebook_is_chosen_by_url_and_a_bad_one_is_a_usage_error(tmp_
 
 @pytest.mark.parametrize("arguments, message", [
     (["-e", "nosuch"], "unknown exercise nosuch"),
+    (["--assignment", "nosuch"], "unknown assignment nosuch"),
     ([], "no submissions in"),
 ])
 def test_grade_all_refuses_bad_usage(tmp_path, arguments, message):
@@ -109,3 +110,12 @@ def test_grade_all_refuses_bad_usage(tmp_path, arguments, message):
 def test_grade_all_on_a_missing_folder_is_a_usage_error(tmp_path):
     result = runner.invoke(app, ["grade-all", str(tmp_path / "nope"), "--course", str(ROOT)])
     assert result.exit_code == ExitCode.USAGE and "is not a folder" in result.output
+
+
+def test_an_assignment_chooses_the_exercises_itself(tmp_path, course):
+    if not course.assignments:
+        pytest.skip("the course has no assignment")
+    (tmp_path / "class" / "ada").mkdir(parents=True)
+    result = runner.invoke(app, ["grade-all", str(tmp_path / "class"), "--assignment", course.assignments[0].id,
+                                 "-e", "conv", "-o", str(tmp_path / "g"), "--course", str(ROOT)])
+    assert result.exit_code == ExitCode.USAGE and "leave out --exercise" in result.output

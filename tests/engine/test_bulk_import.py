@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -10,6 +11,7 @@ from grader import importing, score
 from grader.gradebook import Gradebook
 from grader.importing import Found, find_results, import_results, report_from_results
 from grader.reports import json_report
+from grader.results import Lateness
 from grader.submissions import Student
 from class_corpus import make_exercise, make_report
 
@@ -112,3 +114,12 @@ def test_importing_stores_reports_and_skips_files_already_imported(tmp_path, cou
 def test_a_missing_path_is_an_error(tmp_path):
     with pytest.raises(importing.ResultsError, match="no such file or folder"):
         find_results([tmp_path / "nowhere.json"])
+
+
+def test_the_late_penalty_survives_the_round_trip(course, report):
+    late = dataclasses.replace(report, lateness=Lateness(
+        assignment="a1", due="2026-12-11T23:59:00+00:00", submitted_at="2026-12-14T08:00:00+00:00",
+        policy="penalty", penalty_per_day=15))
+    back = report_from_results(course, json.loads(json_report.render(late)), source="results.json")
+    assert back.lateness == late.lateness
+    assert score.total_score(back) == score.total_score(late) and score.late_penalty_percent(back) == 45

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 
@@ -11,6 +12,7 @@ import pytest
 from grader import class_report, exports, score
 from grader.gradebook import Record
 from grader.reports import feedback_page
+from grader.results import Lateness
 from grader.submissions import Student
 from class_corpus import make_exercise, make_report
 
@@ -147,3 +149,21 @@ def test_student_ids_become_safe_distinct_file_names():
     odd = [exports.file_name(name) for name in ("../etc/passwd", "a b", "a_b", "Zoë")]
     assert all("/" not in name and " " not in name for name in odd)
     assert len(set(odd)) == 4 and odd[2] == "a_b" and odd[1] != "a_b"
+
+
+LATE = Lateness(assignment="a1", due="2026-12-11T23:59:00+00:00", submitted_at="2026-12-13T10:00:00+00:00",
+                policy="penalty", penalty_per_day=10)
+
+
+def test_a_late_penalty_shows_in_the_csv_the_page_and_the_summary(course, records):
+    late = dataclasses.replace(records[0], report=dataclasses.replace(records[0].report, lateness=LATE))
+    rows = _rows(course, [late, records[1]])
+    assert (rows[0]["total"], rows[0]["days_late"], rows[0]["penalty_percent"]) == ("4", "2", "20")
+    assert (rows[1]["days_late"], rows[1]["penalty_percent"]) == ("", "")
+    text = feedback_page.render_markdown(exports.feedback(late, course="CNN"))
+    assert "**Score: 4 / 13 (31%)**" in text
+    assert ("Assignment a1, due 2026-12-11T23:59:00+00:00, handed in 2026-12-13T10:00:00+00:00: 2 days late, "
+            "a 20% late penalty (5 points before it).") in text
+    summary = class_report.summarize([late], course="CNN")
+    assert summary.students[0].note == "2 days late, -20%"
+    assert "days_late" not in list(_rows(course, records)[0])   # no assignment graded: no lateness columns
