@@ -27,8 +27,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "engine"))
 
-from class_corpus import REFERENCE_CONV, quick_course, student  # noqa: E402
-from grader.gradebook import Gradebook  # noqa: E402
+from class_corpus import REFERENCE_CONV, quick_course, student
+from grader.gradebook import Gradebook
 
 CORPUS = ROOT / "tests/engine/corpus/conv"
 BUSY_HANG = "\n\nwhile True:  # an endless loop at import\n    pass\n"

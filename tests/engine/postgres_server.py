@@ -16,8 +16,8 @@ import shutil
 import socket
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 
 class Unavailable(Exception):
@@ -47,7 +47,7 @@ def _install() -> None:
             return
         env = os.environ | {"DEBIAN_FRONTEND": "noninteractive"}
         for command in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "postgresql"]):
-            done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900)
+            done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900, check=False)
             if done.returncode != 0:
                 raise Unavailable(f"{' '.join(command)} failed: {done.stderr.strip()[-500:]}")
 
@@ -81,12 +81,12 @@ def postgres_server() -> Iterator[str]:
         yield f"postgresql+psycopg://grader@127.0.0.1:{port}/postgres"
     finally:
         subprocess.run(as_owner + [str(binaries / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-                       capture_output=True, timeout=60)
+                       capture_output=True, timeout=60, check=False)
         shutil.rmtree(home, ignore_errors=True)
 
 
 def _run(what: str, command: list[str], *, log: Path | None = None) -> None:
-    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
     if done.returncode != 0:
         detail = log.read_text(errors="replace") if log and log.exists() else done.stderr
         raise Unavailable(f"PostgreSQL: {what} failed: {detail.strip()[-800:]}")
