@@ -39,6 +39,13 @@ def conv_release(tmp_path_factory):
     return published
 
 
+@pytest.fixture(scope="module")
+def full_release(tmp_path_factory):
+    """Every exercise and quiz of the course (the reference check is left to conv_release: it is slow)."""
+    base = tmp_path_factory.mktemp("full")
+    return publish(load_course(ROOT), base / "release", PublishOptions(check=False))
+
+
 def _without_key() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k != bundle.KEY_ENV}
 
@@ -74,40 +81,56 @@ def test_release_holds_stubs_public_suites_engine_and_nothing_secret(conv_releas
     assert [e["id"] for e in released["exercise"]] == ["conv"] and "hidden" not in released["exercise"][0]
 
 
-def test_release_has_no_line_of_any_solution_region(conv_release):
-    """Independently of the publish's own leak check: every solution line of reference/ is looked for
-    as a substring of every file, except lines the course publishes on purpose."""
+def test_release_has_no_line_of_any_solution_region(full_release):
+    """Independently of the publish's own leak check: every solution line of reference/ is looked for in
+    every file (a long line anywhere in a line, a shorter one as a whole line), except lines the course
+    publishes on purpose."""
     course = load_course(ROOT)
     public = _public_text(course)
-    texts = {p: p.read_text("utf-8", errors="replace") for p in conv_release.release.rglob("*") if p.is_file()}
+    texts = {p: p.read_text("utf-8", errors="replace") for p in full_release.release.rglob("*") if p.is_file()}
+    lines = {p: {line.strip() for line in text.splitlines()} for p, text in texts.items()}
     checked = 0
     for reference in sorted(course.reference_dir.glob("*.py")):
         for number, line in leaks.solution_regions(reference.read_text("utf-8")):
             text = line.strip()
             if len(text) < 16 or text.startswith(("import ", "from ")) or " ".join(text.split()) in public:
-                continue
+                continue   # too short to prove anything, an import, or published on purpose
             checked += 1
-            holders = [str(p) for p, content in texts.items() if text in content]
+            holders = [str(p) for p, content in texts.items() if (text in content if len(text) >= 30
+                                                                   else text in lines[p])]
             assert holders == [], f"{reference.name}:{number} {text!r} is in {holders}"
     assert checked > 50, "the check must look at the solutions of the whole course"
 
 
-def _public_text(course) -> set[str]:
-    lines = set()
-    for path in [*course.root.joinpath("tests/public").glob("*.py"), course.tutorial_path,
-                 *course.root.joinpath("grader").rglob("*.py")]:
-        lines.update(" ".join(line.split()) for line in path.read_text("utf-8").splitlines())
-    for text in expected_stubs(course).values():
-        lines.update(" ".join(line.split()) for line in text.splitlines())
-    return lines
+def _public_text(course) -> str:
+    """What the course publishes on purpose: the stubs (docstrings, provided code), tutorial, engine."""
+    paths = [course.tutorial_path, *course.root.joinpath("grader").rglob("*.py")]
+    texts = [path.read_text("utf-8") for path in paths] + list(expected_stubs(course).values())
+    return "\n".join(" ".join(line.split()) for text in texts for line in text.splitlines())
 
 
-def test_release_has_no_hidden_suite_text(conv_release):
-    hidden = (ROOT / "tests/hidden/test_conv.py").read_text()
-    names = re.findall(r"^def (test_\w+)", hidden, flags=re.M)
-    assert names
-    for name in names:
-        assert files_holding(conv_release.release, name) == [], name
+def test_release_has_no_hidden_suite_text(full_release):
+    course = load_course(ROOT)
+    public = "".join((ROOT / s).read_text() for e in course.exercises for s in e.public)
+    names = {name for e in course.exercises for s in e.hidden
+             for name in re.findall(r"^def (test_\w+)", (ROOT / s).read_text(), flags=re.M) if name not in public}
+    assert len(names) > 20
+    for name in sorted(names):
+        assert files_holding(full_release.release, name) == [], name
+
+
+def test_quizzes_ship_as_student_copies_without_their_key(full_release):
+    course = load_course(ROOT)
+    assert course.quizzes, "the course has quizzes"
+    for quiz in course.quizzes:
+        bank = tomllib.loads((full_release.release / quiz.bank).read_text())
+        assert bank["bank"]["release"] == "student"
+        assert not any({"answer", "compute", "explanation"} & set(q) for q in bank["question"])
+        for question in tomllib.loads((ROOT / quiz.bank).read_text())["question"]:
+            if "compute" in question:
+                assert files_holding(full_release.release, question["compute"]) == [], question["id"]
+    released = tomllib.loads((full_release.release / "course.toml").read_text())
+    assert [q["id"] for q in released["quiz"]] == [q.id for q in course.quizzes]
 
 
 def test_canaries_of_every_secret_are_sealed_never_shipped(tmp_path):
