@@ -34,6 +34,7 @@ def selected_quizzes(course: Course, ids: Iterable[str]) -> list[QuizSpec]:
 
 
 def grade_quiz(course: Course, quiz: QuizSpec, submission: Path) -> ExerciseResult:
+    """The quiz's answers in `submission` graded: one test per question, worth the question's points."""
     started = time.monotonic()
     try:
         bank = load_bank(course, quiz)
@@ -42,20 +43,29 @@ def grade_quiz(course: Course, quiz: QuizSpec, submission: Path) -> ExerciseResu
                               problem=f"the quiz's question bank is broken (tell your instructor): {error}")
     answers = read_answers(Path(submission) / quiz.answers, quiz.id)
     key = answer_key(course, bank)
-    tests = tuple(_grade_question(quiz, q, answers, key) for q in bank.questions)
-    notes = list(answers.notes) + _unknown_ids(bank, answers)
+    strays = [k for k in list(answers.values) + list(answers.broken) if k not in {q.id for q in bank.questions}]
+    if not answers.values and not answers.broken:   # not started: reported like an untouched stub
+        tests = tuple(_Result(quiz, q).failed("not_implemented", f"not answered yet: take the quiz with "
+                                                                  f"`grader quiz {quiz.id}`") for q in bank.questions)
+    else:
+        tests = tuple(_grade_question(quiz, q, answers, key, strays) for q in bank.questions)
+    notes = list(answers.notes) + [_stray_note(bank, answers, name) for name in strays]
+    if any(t.outcome == "pending" for t in tests):
+        notes.append("a summative quiz: your answers are graded by your instructor, with the course's key")
     sections = dict.fromkeys(q.section for q in bank.questions)
     return ExerciseResult(id=quiz.id, title=quiz.title, section="; ".join(sections), points=bank.points,
                           tests=tests, problem="; ".join(notes) or None,
                           duration=round(time.monotonic() - started, 3))
 
 
-def _grade_question(quiz: QuizSpec, question: Question, answers: QuizAnswers, key: AnswerKey) -> TestResult:
+def _grade_question(quiz: QuizSpec, question: Question, answers: QuizAnswers, key: AnswerKey,
+                    strays: list[str]) -> TestResult:
+    """One question's result; `strays` are the file's ids that are no question (a misspelt id may be this one)."""
     result = _Result(quiz, question)
     if question.id in answers.broken:
         return result.failed("mismatch", answers.broken[question.id])
     if question.id not in answers.values:
-        return result.failed("missing", *_no_answer(quiz, question, answers))
+        return result.failed("missing", *_no_answer(quiz, question, answers, strays))
     raw = answers.values[question.id]
     try:
         variant = variant_for(quiz.id, question, answers.student)
@@ -101,28 +111,21 @@ class _Result:
         return TestResult(outcome="error", reason="grader", message=(line,), **self.common)
 
     def pending(self) -> TestResult:
-        return TestResult(outcome="pending", reason="manual", message=("graded by your instructor",),
-                          **self.common)
+        return TestResult(outcome="pending", reason="manual", **self.common)
 
 
-def _no_answer(quiz: QuizSpec, question: Question, answers: QuizAnswers) -> list[str]:
-    if not answers.exists:
-        return [f"no answer: there is no {quiz.answers} in your submission (run `grader quiz {quiz.id}`)"]
+def _no_answer(quiz: QuizSpec, question: Question, answers: QuizAnswers, strays: list[str]) -> list[str]:
     lines = [f"no answer in the [{quiz.id}] table of {answers.path.name}"]
-    near = difflib.get_close_matches(question.id, [k for k in answers.values if k != question.id], n=1)
+    near = difflib.get_close_matches(question.id, strays, n=1)
     if near:
         lines.append(f"{answers.path.name} has an answer for {near[0]!r}: did you mean {question.id!r}?")
     return lines
 
 
-def _unknown_ids(bank: Bank, answers: QuizAnswers) -> list[str]:
-    known = [q.id for q in bank.questions]
-    notes = []
-    for name in [k for k in list(answers.values) + list(answers.broken) if k not in known]:
-        near = difflib.get_close_matches(name, known, n=1)
-        notes.append(f"{answers.path.name}: {name!r} is not a question of this quiz"
-                     + (f" (did you mean {near[0]!r}?)" if near else ""))
-    return notes
+def _stray_note(bank: Bank, answers: QuizAnswers, name: str) -> str:
+    near = difflib.get_close_matches(name, [q.id for q in bank.questions], n=1)
+    return (f"{answers.path.name}: {name!r} is not a question of this quiz"
+            + (f" (did you mean {near[0]!r}?)" if near else ""))
 
 
 def answer_key_values(course: Course, quiz: QuizSpec, student: str) -> dict[str, Any]:

@@ -116,12 +116,21 @@ def test_typed_forms_are_accepted_as_a_student_writes_them(tmp_path):
     assert [t.name for t in result.tests if not t.passed] == []
 
 
-def test_no_answers_file_fails_every_question_with_what_to_do(tmp_path):
+def test_a_quiz_not_started_reads_like_an_untouched_stub(tmp_path):
     (tmp_path / "s").mkdir()
-    result = grade_quiz(COURSE, QUIZ1, tmp_path / "s")
-    assert score.exercise_score(result) == 0 and score.exercise_status(result) == "failed"
-    assert {t.message for t in result.tests} == {
-        ("no answer: there is no answers.toml in your submission (run `grader quiz quiz1`)",)}
+    for submission in (tmp_path / "s", _submit(tmp_path / "t", {"quiz2": RIGHT["quiz2"]})):
+        result = grade_quiz(COURSE, QUIZ1, submission)
+        assert score.exercise_score(result) == 0 and score.exercise_status(result) == "not implemented"
+        assert {t.message for t in result.tests} == {("not answered yet: take the quiz with `grader quiz quiz1`",)}
+        assert "not implemented yet (18 tests, 28 points)" in text_report.render(
+            grade(COURSE, submission, GradeOptions(exercises=("quiz1",))))
+
+
+def test_an_unanswered_question_is_missing(tmp_path):
+    values = {k: v for k, v in RIGHT["quiz1"].items() if k != "gap_shape"}
+    result = grade_quiz(COURSE, QUIZ1, _submit(tmp_path / "s", {"quiz1": values}))
+    assert [(t.reason, t.message) for t in result.tests if not t.passed] == [
+        ("missing", ("no answer in the [quiz1] table of answers.toml",))]
 
 
 def test_without_a_student_id_only_the_questions_that_need_it_fail(tmp_path):
@@ -161,7 +170,7 @@ def test_grader_grade_quiz_prints_json_with_one_test_per_question(tmp_path):
                                       str(submission), "--format", "json"])
     assert result.exit_code == ExitCode.OK, result.output
     report = json.loads(result.output)
-    assert report["score"] == report["max_score"] == 28 + 58
+    assert report["score"] == report["max_score"] == 28 + 60
     assert [e["id"] for e in report["exercises"]] == ["quiz1", "quiz2"]
     tests = {t["name"]: t["visibility"] for t in report["tests"]}
     assert tests["quiz1: Output size of a strided, padded convolution"] == "visible"

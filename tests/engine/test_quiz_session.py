@@ -234,7 +234,7 @@ def test_a_new_student_takes_quiz1_in_a_real_terminal_stops_and_resumes(tmp_path
         second.expect(rf"Question {number} of 18.*?answer: ")
         second.type(typed(value))
         second.expect(r"✓ right")
-    second.expect(r"end of the quiz.*18 of 18 questions answered.*Right so far: 18 of 18")
+    second.expect(r"end of the quiz.*18 of 18 questions answered.*Right so far:\s+18 of 18")
     assert second.wait() == 0
     assert "Question 1 of 18" not in second.screen
 
