@@ -89,14 +89,14 @@ def broken_page(*, student: str, course: str, error: str) -> Page:
 
 def _exercise(exercise: ExerciseResult, *, show_hidden: bool) -> ExerciseFeedback:
     graded = [t for t in exercise.tests if score.is_graded_here(t)]
-    failing = [t for t in graded if not t.passed]
+    not_implemented = bool(graded) and all(t.reason == "not_implemented" for t in graded)
+    failing = [t for t in graded if not t.passed and not not_implemented]   # "not implemented yet" says it all
     withheld = [t for t in failing if t.kind == "hidden" and not show_hidden]
     shown = _deduplicated([t for t in failing if t not in withheld])
     return ExerciseFeedback(
         id=exercise.id, title=exercise.title, section=exercise.section,
         score=score.exercise_score(exercise), max_score=score.exercise_max_score(exercise),
-        status=score.exercise_status(exercise), problem=exercise.problem,
-        not_implemented=bool(graded) and all(t.reason == "not_implemented" for t in graded),
+        status=score.exercise_status(exercise), problem=exercise.problem, not_implemented=not_implemented,
         failed=tuple(_failed(t) for t in shown),
         hidden_withheld=(len(withheld), sum(t.points for t in withheld)),
         pending=tuple((t.name, t.points) for t in exercise.tests if not score.is_graded_here(t)),
@@ -220,7 +220,7 @@ def _exercise_html(exercise: ExerciseFeedback) -> list[str]:
     if exercise.problem:
         parts.append(f"<p class='problem'>{_e(exercise.problem)}</p>")
     items = [] if not exercise.not_implemented else ["<li>Not implemented yet.</li>"]
-    for test in exercise.failed if not exercise.not_implemented else ():
+    for test in exercise.failed:
         item = [f"<strong>✗ {_e(test.name)}</strong> ({_e(test.label)}, 0 / {test.points:g})"]
         item.append(f"<pre>{_e(chr(10).join(test.lines))}</pre>" if test.lines else "")
         item.append(f"<div class='diagnosis'>Diagnosis: {_e(test.diagnosis)}</div>" if test.diagnosis else "")
