@@ -4,8 +4,8 @@ The zip holds the engine and the course as the instructor has it, limited to
 the released exercises (hidden suites and references included: Gradescope
 never shows the zip to students), with `setup.sh` and `run_autograder` at its
 top. For a submission, `python -m grader.publish.gradescope` finds the
-student's modules (flat, in an `exercises/` folder, or anywhere in an uploaded
-repository), grades them, and writes results.json with each hidden test's
+student's modules as `grader grade-all` does (flat, in an `exercises/` folder,
+or deeper in an uploaded repository), grades them, and writes results.json with each hidden test's
 visibility from course.toml (`grading.hidden_visibility`, "after_due_date" by
 default). Whatever goes wrong, a results.json is written that says so.
 """
@@ -27,6 +27,7 @@ from grader.publish.files import engine_files, template
 from grader.reports import json_report
 from grader.results import GradeReport
 from grader.runner import GradeOptions, grade
+from grader.submissions import locate_modules, module_names
 
 ZIP_NAME = "gradescope-autograder.zip"
 ROOT_ENV = "AUTOGRADER_ROOT"        #: /autograder on Gradescope; tests point it into a temporary folder
@@ -54,20 +55,20 @@ def write_zip(course: Course, path: Path) -> Path:
 
 
 def collect_submission(submitted: Path, course: Course, target: Path) -> list[str]:
-    """Copy each exercise's module (and each quiz's answers) found in `submitted` into `target`, flat.
+    """Copy the course's modules (and quiz answers) from `submitted` into `target`; return those not found.
 
-    Looked for in order: `exercises/<module>`, `<module>` at the top, then anywhere (the shallowest).
-    Returns what was not found.
+    They are taken from the folder of the upload that holds most of them (`grade-all`'s rule: a
+    repository's `exercises/`, a flat upload, a zip's one folder).
     """
+    folder = locate_modules(submitted, course)
     target.mkdir(parents=True, exist_ok=True)
-    wanted = [e.module for e in course.exercises] + [q.answers for q in course.quizzes]
     missing = []
-    for name in wanted:
-        found = _find(submitted, course.info.exercises, name)
-        if found is None:
-            missing.append(name)
+    for name in sorted(module_names(course)):
+        source = folder / name
+        if source.is_file() and not source.is_symlink():
+            shutil.copyfile(source, target / name)
         else:
-            shutil.copyfile(found, target / name)
+            missing.append(name)
     return missing
 
 
@@ -104,14 +105,6 @@ def run(root: Path) -> dict:
                 "visibility": "visible", "tests": []}
     target.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     return data
-
-
-def _find(submitted: Path, exercises_dir: str, name: str) -> Path | None:
-    for candidate in (submitted / exercises_dir / name, submitted / name):
-        if candidate.is_file():
-            return candidate
-    found = sorted(submitted.rglob(name), key=lambda p: (len(p.parts), str(p)))
-    return next((p for p in found if p.is_file() and "__pycache__" not in p.parts), None)
 
 
 def main() -> None:
