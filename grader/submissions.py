@@ -76,6 +76,14 @@ def discover(root: Path) -> list[Submission]:
     exports = [d for d in (root, *sorted(root.iterdir())) if (d / "submission_metadata.yml").is_file()]
     # Gradescope's zip unpacks to one folder (`assignment_<id>_export/`): look one level down too.
     found = _gradescope(exports[0], exports[0] / "submission_metadata.yml") if exports else _entries(root)
+    sources: dict[str, set[Path]] = {}
+    for submission in found:
+        sources.setdefault(submission.student.id, set()).add(submission.source)
+    twice = {student: paths for student, paths in sources.items() if len(paths) > 1}
+    if twice:
+        student, paths = sorted(twice.items())[0]
+        raise SubmissionError(f"{len(twice)} students have two submissions, e.g. {student}: "
+                              f"{', '.join(sorted(p.name for p in paths))}; keep one of each")
     return sorted(found, key=lambda s: (s.student.id, str(s.source)))
 
 

@@ -138,3 +138,10 @@ def test_a_submission_without_any_course_module_is_graded_from_its_top_folder(tm
 def test_a_missing_class_folder_is_an_error(tmp_path):
     with pytest.raises(SubmissionError, match="is not a folder"):
         discover(tmp_path / "nowhere")
+
+
+def test_two_submissions_for_one_student_are_refused(tmp_path):
+    student(tmp_path, "alice", REFERENCE_CONV)
+    _zip(tmp_path / "alice.zip", {"conv.py": "x = 1\n"})
+    with pytest.raises(SubmissionError, match="two submissions, e.g. alice: alice, alice.zip"):
+        discover(tmp_path)
