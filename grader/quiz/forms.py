@@ -31,7 +31,7 @@ def describe_form(question: Question) -> str:
         "shape": "a tuple of whole numbers, such as (64, 56, 56)",
         "choice": f"one letter, a to {last}",
         "multi": f"every right letter, a to {last}, such as a, c",
-        "order": f"every letter a to {last} once, in order, such as {' '.join(reversed(LETTERS[:len(question.choices)]))}",
+        "order": f"the letters a to {last}, each once, in order, separated by spaces",
     }[question.kind]
 
 

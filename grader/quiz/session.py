@@ -26,7 +26,7 @@ from grader.manifest import Course, QuizSpec
 from grader.quiz import forms
 from grader.quiz.answers import question_comment, read_answers, write_answers
 from grader.quiz.bank import Bank, load_bank
-from grader.quiz.keys import AnswerKey, answer_key
+from grader.quiz.keys import AnswerKey, Verdict, answer_key
 from grader.quiz.variants import Variant, variant_for
 
 STUDENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}")
@@ -128,10 +128,20 @@ class _Session:
             return "unanswered"
         if self.key is None:
             return "saved"
-        verdict = self.key.judge(variant, forms.to_key(variant, value))
+        verdict = self._judge(variant, value)
+        if verdict.right is None:
+            return "saved"
         if verdict.right:
             return "right"
         return "locked" if self._attempts_left(question.id) <= 0 else "wrong"
+
+    def _judge(self, variant: Variant, value: Any) -> Verdict:
+        try:
+            return self.key.judge(variant, forms.to_key(variant, value))
+        except Exception as error:  # the course's key failed (reference code): the answer is kept, unchecked
+            self.console.print(Text(f"  (this answer cannot be checked now: {type(error).__name__}: {error}; "
+                                    "tell your instructor)", style="magenta"))
+            return Verdict(None)
 
     def _open(self, variant: Variant, *, review: bool) -> bool:
         status = self.status[variant.question.id]
@@ -170,7 +180,7 @@ class _Session:
         """A formative check of `value`; True when the question is settled."""
         question = variant.question
         self.attempts[question.id] = self.attempts.get(question.id, 0) + 1
-        verdict = self.key.judge(variant, forms.to_key(variant, value))
+        verdict = self._judge(variant, value)
         left = self._attempts_left(question.id)
         self.status[question.id] = "right" if verdict.right else ("wrong" if left > 0 else "locked")
         self._save()
