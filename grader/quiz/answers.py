@@ -26,8 +26,9 @@ import os
 import re
 import textwrap
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from grader.quiz import forms
 from grader.quiz.variants import LETTERS, Variant
@@ -133,7 +134,7 @@ def _table(data: dict, path: tuple[str, ...]) -> dict:
 def write_answers(path: Path, quiz_id: str, student: str, variants: list[Variant], values: Mapping[str, Any],
                   attempts: Mapping[str, int]) -> None:
     """Write this quiz's table (every question as comments, then its answer) and keep the rest of the file."""
-    import tomlkit   # only writing needs it: grading reads with tomllib
+    import tomlkit  # only writing needs it: grading reads with tomllib
 
     document = tomlkit.document()
     if path.is_file():

@@ -7,7 +7,7 @@ so importing it here at the top would make the two modules wait for each other.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -20,9 +20,9 @@ def register(app: typer.Typer) -> None:
 
 
 def quiz_command(
-    quiz_id: Annotated[Optional[str], typer.Argument(help="The quiz's id; optional when the course has one quiz.")] = None,
-    student: Annotated[Optional[str], typer.Option(help="Your student id; asked once when not given.")] = None,
-    submission: Annotated[Optional[Path], typer.Option(
+    quiz_id: Annotated[str | None, typer.Argument(help="The quiz's id; optional when the course has one quiz.")] = None,
+    student: Annotated[str | None, typer.Option(help="Your student id; asked once when not given.")] = None,
+    submission: Annotated[Path | None, typer.Option(
         help="Folder of your work, where the answers file is kept; default: the course's exercises/.")] = None,
     review: Annotated[bool, typer.Option("--review", help="Ask answered questions again, to change an answer.")] = False,
     course_path: Annotated[Path, typer.Option("--course", help="course.toml, or the folder holding it.")] = Path("course.toml"),

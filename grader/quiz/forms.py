@@ -37,7 +37,7 @@ def describe_form(question: Question) -> str:
 
 def parse(question: Question, raw: Any) -> Any:
     """The answer in the question's form: int, float, tuple of ints, a letter, or a tuple of letters."""
-    if isinstance(raw, bool) or isinstance(raw, dict):
+    if isinstance(raw, (bool, dict)):
         raise FormError(f"expected {describe_form(question)}, not {show_raw(raw)}")
     parser = {"integer": _integer, "float": _float, "shape": _shape,
               "choice": _choice, "multi": _letters, "order": _letters}[question.kind]

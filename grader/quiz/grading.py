@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import difflib
 import time
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from grader.manifest import Course, QuizSpec
 from grader.quiz import forms

@@ -21,8 +21,9 @@ import importlib
 import importlib.util
 import math
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from grader.quiz import expressions, forms
 from grader.quiz.bank import ORACLE_NAMES, Question

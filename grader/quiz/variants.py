@@ -15,7 +15,8 @@ import itertools
 import json
 import math
 import textwrap
-from typing import Any, Iterator, Mapping
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from grader.quiz import expressions
 from grader.quiz.bank import CHOICE_KINDS, BankError, Question
