@@ -117,6 +117,7 @@ def stubs_command(
 from grader.class_cli import register as _class; _class(app)  # noqa: E402,E702 - grade-all, import, export
 from grader.publish.cli import register as _publish; _publish(app)  # noqa: E402,E702 - publish, classroom-summary
 from grader.quiz.cli import register as _quiz; _quiz(app)  # noqa: E402,E702 - quiz
+from grader.authoring_cli import register as _authoring; _authoring(app)  # noqa: E402,E702 - check, new exercise
 # -- end of registered commands --
 
 
