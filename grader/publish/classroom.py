@@ -68,6 +68,8 @@ def summary(folder: Path) -> str:
         total, most = total + points, most + result.get("max_score", 0)
         lines.append(f"| {name} | {points:g} / {result.get('max_score', 0):g} | {result['status']} |")
     lines.append(f"| **total** | **{total:g} / {most:g}** | |")
+    notes = sorted({line for result in runners.values() for line in (result.get("message") or "").splitlines()})
+    lines += ([""] + [f"> {note}" for note in notes]) if notes else []
     failing = [(name, t) for name, result in runners.items() for t in result["tests"] if t["status"] != "pass"]
     if failing:
         lines += ["", "<details><summary>Failing tests</summary>", ""]

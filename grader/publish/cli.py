@@ -22,13 +22,13 @@ def register(app: typer.Typer) -> None:
 def publish_command(
     out: Annotated[Path, typer.Argument(help="The release folder to write (new, or emptied with --force).")],
     exercises: Annotated[Optional[list[str]], typer.Option(
-        "--exercises", help="Exercise and quiz ids to release (repeat, or separate with commas); default: all.")] = None,
+        "--exercises", help="Exercise and quiz ids to release (repeat, or comma-separated); default: all.")] = None,
     gradescope: Annotated[bool, typer.Option("--gradescope", help="Also write the Gradescope autograder zip.")] = False,
     nbgrader: Annotated[bool, typer.Option("--nbgrader", help="Also write nbgrader source notebooks.")] = False,
     instructor: Annotated[Optional[Path], typer.Option(
         help="Where the key, the zip and the notebooks go; default: OUT-instructor beside OUT.")] = None,
     check: Annotated[bool, typer.Option(help="Refuse unless reference/ scores full marks on every suite.")] = True,
-    force: Annotated[bool, typer.Option("--force", help="Replace the content of a non-empty OUT (keeps .git).")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace what a non-empty OUT holds (keeps .git).")] = False,
     course_path: CourseOption = Path("course.toml"),
 ) -> None:
     """Write the student release: stubs, public suites, engine, workflow, README, sealed hidden tests."""
@@ -60,6 +60,7 @@ def _describe(published: Published) -> None:
         state = "new key" if published.key_created else "the saved key"
         console.print(f"hidden tests sealed with {state}: {published.key_file} (save its content as the CI secret "
                       "GRADER_BUNDLE_KEY; never put it in the release)", highlight=False)
-    for label, path in (("Gradescope autograder", published.gradescope_zip), ("nbgrader course", published.nbgrader_dir)):
+    extras = (("Gradescope autograder", published.gradescope_zip), ("nbgrader course", published.nbgrader_dir))
+    for label, path in extras:
         if path is not None:
             console.print(f"{label}: {path}", highlight=False)

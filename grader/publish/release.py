@@ -213,8 +213,12 @@ def publish(course: Course, out: Path, options: PublishOptions = PublishOptions(
     key, key_file, key_created = _bundle_key(options.key, instructor)
     _empty(out, force=options.force)
     build = Build(course, released, out, key)
-    for transform in TRANSFORMS:
-        transform.run(build)
+    try:
+        for transform in TRANSFORMS:
+            transform.run(build)
+    except Exception:
+        _empty(out, force=True)   # never leave a half-written release, least of all one that failed the leak check
+        raise
     extras = _instructor_outputs(released, instructor, options)
     ids = tuple(e.id for e in released.exercises) + tuple(q.id for q in released.quizzes)
     return Published(out, instructor, ids, tuple(sorted(build.files)), key_file, key_created, **extras)
@@ -239,6 +243,8 @@ def sealed_course_files(course: Course) -> list[str]:
     names = set(_suite_files(course, hidden=False)) | set(_suite_files(course, hidden=True))
     names.add(course.info.tutorial)
     names.update(f"{course.info.reference}/{r.as_posix()}" for r in walk(course.reference_dir))
+    names.update(f"{course.info.exercises}/{e.module}" for e in course.exercises   # a module with no reference
+                 if not course.reference_file(e).is_file())
     names.update(quiz.bank for quiz in course.quizzes)
     return sorted(names)
 

@@ -5,9 +5,10 @@ with, per test, `name`, `status`, `score`, `message`, `test_code`, `filename`,
 `line_no` and `execution_time`: the shape the classroom runner actions
 (command, io and python graders) put, base64-encoded, in their `result`
 output. The reporter shows each test and posts the sum of the tests' `score`
-out of the sum of the runners' `max_score`. Items left to the instructor are
-not listed (they count neither for nor against the automatic score), and a
-hidden test's feedback is shown only when course.toml's hidden_visibility is
+out of the sum of the runners' `max_score`, which counts hidden tests that
+did not run (CI without the key). Items left to the instructor are not
+listed (they count neither for nor against the automatic score), and a hidden
+test's feedback is shown only when course.toml's hidden_visibility is
 "visible": a CI log is read before the due date.
 """
 
@@ -25,7 +26,12 @@ def as_dict(report: GradeReport) -> dict:
     tests = [_test(t, report.hidden_visibility) for e in report.exercises for t in e.tests
              if score.is_graded_here(t)]
     tests += [_exercise_problem(e) for e in report.exercises if e.problem and not e.tests]
-    return {"version": 1, "status": _status(tests), "max_score": score.total_max_score(report), "tests": tests}
+    # Hidden tests that did not run (no key in CI) still count in the maximum: never full marks without them.
+    most = score.total_max_score(report) + sum(e.hidden_points_not_run for e in report.exercises)
+    result = {"version": 1, "status": _status(tests), "max_score": most, "tests": tests}
+    if report.notes:
+        result["message"] = "\n".join(report.notes)   # the runner format's top-level message; the summary shows it
+    return result
 
 
 def render(report: GradeReport) -> str:

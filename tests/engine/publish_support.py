@@ -138,4 +138,5 @@ def grade_in(folder: Path, *args: str, env: dict[str, str] | None = None) -> sub
 
 def files_holding(root: Path, needle: str) -> list[str]:
     """Every file under `root` whose raw bytes contain `needle`."""
-    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file() and needle.encode() in p.read_bytes())
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*")
+                  if p.is_file() and needle.encode() in p.read_bytes())

@@ -36,6 +36,7 @@ RUNNER_SCHEMA = {
     "additionalProperties": False,
     "properties": {
         "version": {"const": 1},
+        "message": {"type": "string"},
         "status": {"enum": ["pass", "fail", "error"]},
         "max_score": {"type": "number", "minimum": 0},
         "tests": {"type": "array", "items": {
@@ -108,7 +109,8 @@ def test_workflow_grades_every_exercise_and_quiz_and_feeds_the_reporter():
     assert [s["id"] for s in graded] == ids
     assert all(s["env"] == {bundle.KEY_ENV: "${{ secrets.GRADER_BUNDLE_KEY }}"} for s in graded)
     assert all(bundle.KEY_ENV not in json.dumps(s) for s in steps if s not in graded), "the key only where grading"
-    reporter = next(s for s in steps if s.get("uses", "").startswith("classroom-resources/autograding-grading-reporter"))
+    reporter = next(s for s in steps if s.get("uses", "").startswith(
+        "classroom-resources/autograding-grading-reporter"))
     assert reporter["with"]["runners"] == ",".join(ids)
     assert reporter["env"] == {f"{i.upper()}_RESULTS": f"${{{{ steps.{i}.outputs.result }}}}" for i in ids}
     summary = next(s for s in steps if "classroom-summary" in s.get("run", ""))
@@ -134,8 +136,10 @@ def test_hidden_feedback_waits_for_the_due_date_in_ci(tiny_reports):
     assert all("not implemented yet" in t["message"] for t in public)
 
 
-def test_the_workflows_grading_step_sets_the_result_output(tiny, tmp_path):
-    """The step's own shell, run as Actions runs it: `result` is the base64 runner JSON the reporter decodes."""
+@pytest.mark.parametrize("keyed", [True, False], ids=["with the secret", "without the secret"])
+def test_the_workflows_grading_step_sets_the_result_output(tiny, tmp_path, keyed):
+    """The step's own shell, run as Actions runs it: `result` is the base64 runner JSON the reporter decodes.
+    Without the secret only the public test runs, yet its points are still out of 3: never full marks."""
     _, published = tiny
     release = tmp_path / "release"
     shutil.copytree(published.release, release)
@@ -145,7 +149,7 @@ def test_the_workflows_grading_step_sets_the_result_output(tiny, tmp_path):
     output = tmp_path / "github_output"
     output.touch()
     environ = {k: v for k, v in os.environ.items() if k != bundle.KEY_ENV} | {"GITHUB_OUTPUT": str(output)}
-    environ[bundle.KEY_ENV] = published.key_file.read_text().strip()
+    environ[bundle.KEY_ENV] = published.key_file.read_text().strip() if keyed else ""   # as Actions sets it
     bin_dir = tmp_path / "bin"   # `python` as Actions' setup-python provides it
     bin_dir.mkdir()
     (bin_dir / "python").symlink_to(sys.executable)
@@ -157,10 +161,12 @@ def test_the_workflows_grading_step_sets_the_result_output(tiny, tmp_path):
     assert line.startswith("result=") and "\n" not in line
     total, most, (result,) = reporter_totals({"ADDER_RESULTS": line.removeprefix("result=")}, "adder")
     jsonschema.validate(result, RUNNER_SCHEMA)
-    assert (total, most) == (0, 3), "with the key, the hidden tests' points are at stake"
+    assert (total, most) == (0, 3)
+    assert len(result["tests"]) == (2 if keyed else 1)
     summary = runner.invoke(app, ["classroom-summary", str(release / classroom.RESULTS_DIR)])
     assert summary.exit_code == 0
     assert "| adder | 0 / 3 | fail |" in summary.output and "Failing tests" in summary.output
+    assert ("sealed in .grader/hidden.bundle" in summary.output) is not keyed
 
 
 def test_summary_of_no_results_says_the_grading_did_not_run(tmp_path):
