@@ -22,7 +22,7 @@ EXERCISE_LIMIT = 30.0   # generous for the correct and buggy ones on a loaded ma
 
 def test_grade_all_grades_a_mixed_class_in_parallel_and_once(tmp_path):
     """A correct, a buggy, a hanging and a corrupt submission, graded on conv with the real engine."""
-    course = quick_course(tmp_path / "course", test_timeout=2.0, exercise_timeout=EXERCISE_LIMIT)
+    course = quick_course(tmp_path / "course", test_timeout=10.0, exercise_timeout=EXERCISE_LIMIT)
     kinds = mixed_class(tmp_path / "class")
     (tmp_path / "class" / "eve.zip").write_bytes(b"this is no zip")
     command = ["grade-all", str(tmp_path / "class"), "-e", "conv", "-j", "2", "-o", str(tmp_path / "grades"),
@@ -37,8 +37,9 @@ def test_grade_all_grades_a_mixed_class_in_parallel_and_once(tmp_path):
     with Gradebook(f"sqlite:///{tmp_path / 'grades' / 'gradebook.db'}") as gradebook:
         records = {r.student.id: r for r in gradebook.latest()}
     scores = {s: score.total_score(r.report) for s, r in records.items() if r.report}
-    problems = {s: r.report.exercises[0].problem for s, r in records.items() if r.report}
-    assert scores["ada"] == 20, problems and 0 < scores["ben"] < 20 and scores["dee"] == 0
+    failed = {s: [(t.name, t.reason) for t in r.report.exercises[0].tests if not t.passed]
+              for s, r in records.items() if r.report}
+    assert scores["ada"] == 20, f"the correct submission lost points: {failed['ada']}" and 0 < scores["ben"] < 20 and scores["dee"] == 0
     assert "time limit" in (records["dee"].report.exercises[0].problem or "")
     # The hanging submission cost its own time limit, and the others were graded meanwhile.
     assert records["dee"].duration < EXERCISE_LIMIT + 10
