@@ -71,7 +71,7 @@ def hang_costs(out: Path) -> list[float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--copies", type=int, default=2)
-    parser.add_argument("--test-timeout", type=float, default=2.0)
+    parser.add_argument("--test-timeout", type=float, default=5.0)
     parser.add_argument("--exercise-timeout", type=float, default=20.0)
     parser.add_argument("--repeats", type=int, default=1, help="rounds; each way's fastest is kept")
     options = parser.parse_args()
