@@ -20,7 +20,7 @@ def register(app: typer.Typer) -> None:
 
 
 def quiz_command(
-    quiz_id: Annotated[str | None, typer.Argument(help="The quiz's id; optional when the course has one quiz.")] = None,
+    quiz_id: Annotated[str | None, typer.Argument(help="The quiz's id; default: the first one not finished.")] = None,
     student: Annotated[str | None, typer.Option(help="Your student id; asked once when not given.")] = None,
     submission: Annotated[Path | None, typer.Option(
         help="Folder of your work, where the answers file is kept; default: the course's exercises/.")] = None,
@@ -31,9 +31,10 @@ def quiz_command(
     from grader.cli import ExitCode, _load, console, errors
 
     course = _load(course_path)
+    submission = submission or course.exercises_dir
     try:
-        quiz = pick_quiz(course, quiz_id)
-        run_quiz(course, quiz, submission or course.exercises_dir, student=student, review=review, console=console)
+        quiz = pick_quiz(course, quiz_id, submission)
+        run_quiz(course, quiz, submission, student=student, review=review, console=console)
     except QuizUsageError as error:
         errors.print(str(error), highlight=False, markup=False)
         raise typer.Exit(ExitCode.USAGE) from None

@@ -44,16 +44,19 @@ class SessionResult:
     stopped: bool            #: the student stopped before the end
 
 
-def pick_quiz(course: Course, quiz_id: str | None) -> QuizSpec:
+def pick_quiz(course: Course, quiz_id: str | None, submission: Path) -> QuizSpec:
+    """The quiz named, or else the first one with questions still unanswered in `submission`."""
     known = ", ".join(q.id for q in course.quizzes) or "none"
     if quiz_id is not None:
         for quiz in course.quizzes:
             if quiz.id == quiz_id:
                 return quiz
         raise QuizUsageError(f"no quiz {quiz_id!r} in this course (quizzes: {known})")
-    if len(course.quizzes) != 1:
-        raise QuizUsageError(f"which quiz? give its id: `grader quiz ID` (quizzes: {known})")
-    return course.quizzes[0]
+    for quiz in course.quizzes:
+        answered = read_answers(Path(submission) / quiz.answers, quiz.id).values
+        if any(question.id not in answered for question in load_bank(course, quiz).questions):
+            return quiz
+    raise QuizUsageError(f"every quiz is answered; `grader quiz ID --review` changes answers (quizzes: {known})")
 
 
 def run_quiz(course: Course, quiz: QuizSpec, submission: Path, *, student: str | None = None,

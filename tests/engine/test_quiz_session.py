@@ -100,13 +100,19 @@ def test_a_summative_quiz_saves_and_says_nothing_until_graded(tmp_path):
     assert read_answers(tmp_path / "answers.toml", "quiz2").values["architecture_order"] == list("abcde")
 
 
-@pytest.mark.parametrize("args, message", [
-    (["quiz9"], "no quiz 'quiz9' in this course (quizzes: quiz1, quiz2)"),
-    ([], "which quiz? give its id"),
-])
-def test_usage_errors(tmp_path, args, message):
-    result = quiz(tmp_path, *args, lines=[])
-    assert result.exit_code == ExitCode.USAGE and message in result.text
+def test_an_unknown_quiz_is_a_usage_error(tmp_path):
+    result = quiz(tmp_path, "quiz9", lines=[])
+    assert result.exit_code == ExitCode.USAGE
+    assert "no quiz 'quiz9' in this course (quizzes: quiz1, quiz2)" in result.text
+
+
+def test_without_an_id_the_first_quiz_not_finished_is_taken(tmp_path):
+    assert "Quiz 1: convolution, padding and pooling (quiz1)" in quiz(tmp_path, "--student", "ada", lines=["quit"]).text
+    quiz(tmp_path, "quiz1", lines=[typed(v) for v in RIGHT1.values()])
+    assert "Quiz 2: architectures, LeNet to EfficientNet (quiz2)" in quiz(tmp_path, lines=["quit"]).text
+    quiz(tmp_path, "quiz2", lines=[typed(v) for v in answer_key_values(COURSE, QUIZ2, "ada").values()])
+    answered = quiz(tmp_path, lines=[])
+    assert answered.exit_code == ExitCode.USAGE and "every quiz is answered" in answered.text
 
 
 def test_an_answers_file_that_is_not_toml_is_never_overwritten(tmp_path):
