@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from grader.probes import probe
+from grader.probes import PROBES, probe
 
 
 def make_accuracy(spec: dict):
@@ -79,3 +79,123 @@ def call_many(module: Any, function: str, calls: list) -> dict:
         except Exception:  # noqa: BLE001 - reported by repeating the call
             return {"results": results, "failed_at": index}
     return {"results": results, "failed_at": None}
+
+
+# -- models whose weights are given by position ---------------------------------------
+#
+# `models.forward` gives two models the same weights when their state-dict keys
+# agree. EfficientNet's exercise leaves the student free to name the parts of
+# MBConv (block.0, expand, se.fc1, ...), so here the i-th state-dict entry of
+# the student's model gets the values the reference's i-th entry gets: the
+# layers must be created in the order they run, and each entry must hold as
+# many numbers as the reference's (a Linear (S, C) may stand for a 1x1 conv
+# (S, C, 1, 1)).
+
+
+def fill_by_position(module: Any, layout: list, seed: int, *, constant: float | None = None,
+                     overrides: dict | None = None) -> None:
+    """Fill `module`'s state entry i with the values of `layout[i] = (reference key, shape)`.
+
+    With `constant`, every floating entry is that constant instead (running
+    variances 1, so BatchNorm stays finite). `overrides` {reference key: value}
+    then sets whole entries. Integer entries (`num_batches_tracked`) become 0.
+    """
+    import torch
+
+    from grader.probes.models import fill_values
+
+    entries = list(module.state_dict().values())
+    if len(entries) != len(layout) or any(t.numel() != math.prod(shape) for t, (_, shape) in zip(entries, layout)):
+        raise ValueError("the model's state dict does not match the reference's layout")
+    with torch.no_grad():
+        for tensor, (key, shape) in zip(entries, layout):
+            if not tensor.is_floating_point():
+                tensor.zero_()
+            elif constant is not None:
+                tensor.fill_(1.0 if key.endswith("running_var") else constant)
+            else:
+                tensor.copy_(fill_values(key, tuple(shape), seed).reshape(tensor.shape))
+            if overrides and key in overrides:
+                tensor.fill_(overrides[key])
+
+
+@probe
+def forward_by_position(namespace: Any, spec: dict, layout: list, inputs: Any, options: dict | None = None) -> dict:
+    """Build `spec`, fill it by position from `layout`, run it in eval mode on `inputs`.
+
+    options: "seed" (0), "constant" (None), "set" ({reference key: value}), and
+    "record_types": class names whose outputs are recorded in the order they finish.
+
+    Returns {"output": array, "records": [(class name, array)]}.
+    """
+    import numpy as np
+    import torch
+
+    from grader.probes.models import _plain, build_filled
+
+    options = options or {}
+    built = build_filled(namespace, spec, None)
+    fill_by_position(built, layout, options.get("seed", 0), constant=options.get("constant"),
+                     overrides=options.get("set"))
+    built.eval()
+    records: list = []
+    wanted = set(options.get("record_types", ()))
+    handles = [m.register_forward_hook(lambda m, i, o: records.append((type(m).__name__, _plain(o))))
+               for m in built.modules() if type(m).__name__ in wanted]
+    try:
+        with torch.no_grad():
+            output = built(torch.from_numpy(np.array(inputs, dtype=np.float32)))
+    finally:
+        for handle in handles:
+            handle.remove()
+    return {"output": _plain(output), "records": records}
+
+
+@probe
+def scaled_stages(namespace: Any, width: float, depth: float) -> dict:
+    """What the submission's own scaling module makes of B0 for (width, depth), for feedback.
+
+    Returns {"stages": scale_stages(B0_STAGES, width, depth)} or {"error": text}
+    when the scaling module cannot give it.
+    """
+    import importlib
+
+    try:
+        scaling = importlib.import_module("scaling")
+        return {"stages": scaling.scale_stages(scaling.B0_STAGES, width, depth)}
+    except Exception as error:  # noqa: BLE001 - reported as data: this probe only explains another failure
+        return {"error": f"{type(error).__name__}: {error}"[:200]}
+
+
+# -- judge side ---------------------------------------------------------------------------
+
+
+def layout_difference(got: list, expected: list) -> str | None:
+    """None when two `models.describe(...)["state"]` lists match by position (same sizes), else why not."""
+    for index, ((key, shape), (ref_key, ref_shape)) in enumerate(zip(got, expected)):
+        if math.prod(shape) != math.prod(ref_shape):
+            return (f"entry {index} of its state dict, {key} {tuple(shape)}, is where the reference has "
+                    f"{ref_key} {tuple(ref_shape)}")
+    if len(got) != len(expected):
+        extra = got[len(expected)] if len(got) > len(expected) else expected[len(got)]
+        return (f"its state dict has {len(got)} entries, the reference's {len(expected)} "
+                f"(first unmatched: {extra[0]} {tuple(extra[1])})")
+    return None
+
+
+def run_by_position(target: Any, spec: dict, layout: list, inputs: Any, options: dict | None = None) -> dict:
+    """`forward_by_position` on the student's proxy (in the sandbox) or on a module or namespace (here).
+
+    For the student, the feedback's "call:" line names the model and the input.
+    """
+    if not hasattr(target, "probe"):
+        return PROBES["architectures.forward_by_position"](target, spec, layout, inputs, options)
+    from grader.probes.models import describe_model
+
+    try:
+        return target.probe("architectures.forward_by_position", spec, layout, inputs, options)
+    finally:
+        if target.last_call is not None:
+            weights = "all weights 0" if (options or {}).get("constant") == 0 else "the reference's weights"
+            target.last_call.description = (f"{describe_model(spec)} with {weights}, eval mode, "
+                                            f"on an input of shape {tuple(getattr(inputs, 'shape', ()))}")
