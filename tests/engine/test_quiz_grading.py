@@ -13,7 +13,8 @@ from grader import score
 from grader.cli import ExitCode, app
 from grader.manifest import load_course
 from grader.quiz.answers import read_answers, write_answers
-from grader.quiz.bank import load_bank
+from grader.quiz import forms
+from grader.quiz.bank import Question, load_bank
 from grader.quiz.grading import answer_key_values, grade_quiz
 from grader.quiz.variants import variant_for
 from grader.reports import text_report
@@ -200,3 +201,40 @@ def test_a_file_of_the_wrong_shape_is_named_in_the_problem(tmp_path, text, note)
     (tmp_path / "answers.toml").write_text(text)
     result = grade_quiz(COURSE, QUIZ1, tmp_path)
     assert note in result.problem and score.exercise_score(result) == 0
+
+
+def _question(kind: str, choices: int = 0) -> Question:
+    return Question(id="q", title="t", kind=kind, section="s", points=1, prompt="p", hint="h",
+                    choices=tuple(f"choice {n}" for n in range(choices)), tolerance=0.1 if kind == "float" else None)
+
+
+@pytest.mark.parametrize("kind, raw, parsed", [
+    ("integer", "61,706", 61706), ("integer", " 42 ", 42), ("integer", 7.0, 7), ("integer", "-3", -3),
+    ("float", "1.75", 1.75), ("float", 2, 2.0), ("float", "1e-3", 0.001),
+    ("shape", "(64, 56, 56)", (64, 56, 56)), ("shape", "[4, 10]", (4, 10)), ("shape", "(10,)", (10,)),
+    ("shape", "64x56x56", (64, 56, 56)), ("shape", [3, 224, 224], (3, 224, 224)), ("shape", "3 32 32", (3, 32, 32)),
+])
+def test_each_kind_reads_the_forms_a_student_writes(kind, raw, parsed):
+    assert forms.parse(_question(kind), raw) == parsed
+
+
+@pytest.mark.parametrize("kind, choices, raw, message", [
+    ("integer", 0, "1.5", "expected a whole number, such as 42, not 1.5"),
+    ("integer", 0, True, "expected a whole number, such as 42, not true"),
+    ("float", 0, "1,5", "write decimals with a dot: 1.5"),
+    ("float", 0, "nan", "expected a number, such as 1.75"),
+    ("shape", 0, "()", "a shape has at least one dimension"),
+    ("shape", 0, "(3, -1)", "a shape has no negative dimension (-1)"),
+    ("shape", 0, "(3,, 4)", "an empty place is not a whole number"),
+    ("shape", 0, 64, "a shape must be a tuple of ints, such as (64, 56, 56), not 64"),
+    ("choice", 4, "e", "answer with one letter, a to d: 'e' is not one of the letters"),
+    ("choice", 4, "a, b", "answer with one letter, a to d"),
+    ("multi", 4, "a, a", "each letter once (a given twice)"),
+    ("multi", 4, "", "give every right letter, a to d"),
+    ("order", 3, "c a", "(missing: b)"),
+    ("order", 3, ["c", 1, "b"], "answer with the letters a to c"),
+])
+def test_each_kind_refuses_a_malformed_answer_saying_what_it_expects(kind, choices, raw, message):
+    with pytest.raises(forms.FormError) as error:
+        forms.parse(_question(kind, choices), raw)
+    assert message in str(error.value)
