@@ -20,7 +20,7 @@ from grader.stubs import stale_stubs, write_stubs
 app = typer.Typer(help="Grade CNN Deep Dive exercises.", no_args_is_help=True,
                   pretty_exceptions_show_locals=False, add_completion=False)
 console = Console()
-errors = Console(stderr=True)
+errors = Console(stderr=True, soft_wrap=True)  # messages name files and keys: never wrap them
 
 
 class ExitCode(enum.IntEnum):
