@@ -259,9 +259,9 @@ def compute(course: Course, exercise: ExerciseSpec, generated: list[Mutant], opt
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix=f"grader-check-{exercise.id}-") as scratch:
         runs = _prepare_runs(course, exercise, generated, Path(scratch))
-        collected, results, problems = _supervise(course, exercise, runs, Path(scratch), options, progress)
+        collected, results, problems, cpu = _supervise(course, exercise, runs, Path(scratch), options, progress)
     mutant_results = {m.id: _mutant_verdict(results.get(m.id), collected) for m in generated}
-    return {"seconds": round(time.monotonic() - started, 1), "tests": collected, "problems": problems,
+    return {"seconds": round(time.monotonic() - started, 1), "cpu_seconds": cpu, "tests": collected, "problems": problems,
             "reference": results.get("reference", {}), "stub": results.get("stub", {}),
             "mutants": mutant_results}
 
@@ -287,12 +287,13 @@ def _prepare_runs(course: Course, exercise: ExerciseSpec, generated: list[Mutant
 
 
 def _supervise(course: Course, exercise: ExerciseSpec, runs: list[dict], scratch: Path, options: CheckOptions,
-               progress: Progress | None) -> tuple[list[dict], dict[str, dict], list[str]]:
+               progress: Progress | None) -> tuple[list[dict], dict[str, dict], list[str], float]:
     """Run the judge until every submission is graded; one that outlasts the exercise's time limit is
     stopped (as `grader grade` would stop it) and the judge restarted on the rest."""
     collected: list[dict] = []
     results: dict[str, dict] = {}
     problems: list[str] = []
+    cpu = 0.0
     for attempt in range(len(runs) + 1):
         pending = [run for run in runs if run["name"] not in results]
         if not pending:
@@ -300,6 +301,7 @@ def _supervise(course: Course, exercise: ExerciseSpec, runs: list[dict], scratch
         outcome = _one_judge(course, exercise, pending, scratch / f"attempt-{attempt}", options,
                              lambda: progress and progress(exercise.id, len(results), len(runs)), results)
         collected = outcome["collected"] or collected
+        cpu += outcome["cpu"]
         if outcome["collect_errors"]:
             problems += [f"a suite does not load: {error}" for error in outcome["collect_errors"]]
             break
@@ -310,7 +312,7 @@ def _supervise(course: Course, exercise: ExerciseSpec, runs: list[dict], scratch
         results[outcome["stopped"]] = {"$stopped": outcome["why"]}
     if progress is not None:
         progress(exercise.id, len(runs), len(runs))
-    return collected, results, problems
+    return collected, results, problems, round(cpu, 1)
 
 
 def _one_judge(course: Course, exercise: ExerciseSpec, runs: list[dict], folder: Path, options: CheckOptions,
@@ -321,15 +323,16 @@ def _one_judge(course: Course, exercise: ExerciseSpec, runs: list[dict], folder:
     request.write_text(json.dumps({"course": str(course.root), "exercise": exercise.id, "runs": runs,
                                    "grading": course.grading.model_dump(), "events": str(events),
                                    "examples": options.examples}))
-    process = subprocess.Popen([sys.executable, "-m", "grader.check_judge", str(request)],
-                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                               start_new_session=True,
-                               env=os.environ | {"PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1"})
+    with open(folder / "stderr.txt", "wb") as stderr:   # a file, not a pipe: a full pipe would block the judge
+        process = subprocess.Popen([sys.executable, "-m", "grader.check_judge", str(request)],
+                                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr,
+                                   start_new_session=True,
+                                   env=os.environ | {"PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1"})
     reader = _EventReader(events)
-    state = {"collected": [], "collect_errors": [], "stopped": None, "why": None, "stderr": ""}
+    state = {"collected": [], "collect_errors": [], "stopped": None, "why": None, "stderr": "", "cpu": 0.0}
     current, since = None, time.monotonic()
     while True:
-        exited = process.poll() is not None
+        exited = _reaped(process, state)
         for event in reader.new_events():
             if event["event"] == "collected":
                 state["collected"] = event["tests"]
@@ -344,7 +347,8 @@ def _one_judge(course: Course, exercise: ExerciseSpec, runs: list[dict], folder:
         limit = course.grading.exercise_timeout
         if current is not None and not exited and time.monotonic() - since > limit:
             os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+            while not _reaped(process, state):
+                time.sleep(0.05)
             state.update(stopped=current, why=f"stopped at the exercise's time limit ({limit:.0f} s)")
             break
         if exited:
@@ -352,9 +356,21 @@ def _one_judge(course: Course, exercise: ExerciseSpec, runs: list[dict], folder:
                 state.update(stopped=current, why="the judge ended while grading it")
             break
         time.sleep(0.1)
-    state["stderr"] = " | ".join(process.stderr.read().decode("utf-8", "replace").strip().splitlines()[-3:])
-    process.stderr.close()
+    tail = (folder / "stderr.txt").read_text(encoding="utf-8", errors="replace").strip().splitlines()[-3:]
+    state["stderr"] = " | ".join(tail)
     return state
+
+
+def _reaped(process: subprocess.Popen, state: dict) -> bool:
+    """Whether the judge has ended; reaped with wait4, to add its CPU time (and its workers') to `state`."""
+    if process.returncode is not None:
+        return True
+    pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+    if pid == 0:
+        return False
+    process.returncode = os.waitstatus_to_exitcode(status)
+    state["cpu"] = usage.ru_utime + usage.ru_stime
+    return True
 
 
 class _EventReader:
