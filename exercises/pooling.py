@@ -76,7 +76,10 @@ def global_avg_pool(x):
 
 
 def _pool(x, kernel, stride, padding, fill, reduce):
-    """Pad x with `fill`, slide the window, and `reduce` each window (np.max or np.mean)."""
+    """The work both poolings share (a suggested helper): pad x with `fill` (-inf or 0),
+    slide a KH x KW window by the stride, and `reduce` each window (np.max or np.mean)
+    to one value. Returns shape (N, C, H', W'), same dtype as x.
+    """
     # YOUR CODE HERE
     raise NotImplementedError
 

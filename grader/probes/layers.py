@@ -11,7 +11,7 @@ and `("Sequential", [items])` is a nested block:
 
 `build` makes the layers (in the student's process for the probes, in the
 judge for the PyTorch oracle); `describe` writes the stack as a student would
-(`Conv2d(3, 64, kernel_size=7, stride=2, padding=3)`), for feedback. The
+(`Conv2d(3, 64, 7, stride=2, padding=3)`), for feedback. The
 probes return what the student's function returned, and the layers it ran
 (shape functions should compute from hyper-parameters, not run the layers):
 the suites judge.
@@ -31,9 +31,9 @@ LAYERS = frozenset({
     "ReLU", "LeakyReLU", "Tanh", "Sigmoid", "SiLU", "GELU", "Dropout", "Identity", "Sequential",
 })
 
-#: Options written positionally by `describe`, as in `Conv2d(3, 64, ...)` and `MaxPool2d(3, stride=2)`.
+#: Options written positionally by `describe`, as in `Conv2d(3, 64, 7, stride=2)` and `MaxPool2d(3, stride=2)`.
 _POSITIONAL = {
-    "Conv2d": ("in_channels", "out_channels"),
+    "Conv2d": ("in_channels", "out_channels", "kernel_size"),
     "Linear": ("in_features", "out_features"),
     "BatchNorm2d": ("num_features",),
     "MaxPool2d": ("kernel_size",),
@@ -62,15 +62,20 @@ def build(layers: list) -> list:
 
 
 def describe(layers: list) -> str:
-    """`[Conv2d(3, 64, kernel_size=7, stride=2, padding=3), MaxPool2d(3, stride=2, padding=1)]`."""
+    """`[Conv2d(3, 64, 7, stride=2, padding=3), MaxPool2d(3, stride=2, padding=1)]`."""
     return "[" + ", ".join(_describe_layer(name, options) for name, options in layers) + "]"
 
 
 def _describe_layer(name: str, options: Any) -> str:
     if name == "Sequential":
         return f"Sequential({describe(options)[1:-1]})"
-    positional = [repr(options[key]) for key in _POSITIONAL.get(name, ()) if key in options]
-    named = [f"{key}={value!r}" for key, value in options.items() if key not in _POSITIONAL.get(name, ())]
+    leading = []
+    for key in _POSITIONAL.get(name, ()):
+        if key not in options:
+            break                      # a later argument can only be positional if this one is
+        leading.append(key)
+    positional = [repr(options[key]) for key in leading]
+    named = [f"{key}={value!r}" for key, value in options.items() if key not in leading]
     return f"{name}({', '.join(positional + named)})"
 
 
@@ -116,7 +121,7 @@ def call_on_layers(student: Any, function: str, layers: list, *args: Any) -> tup
 
     Returns what it returned and the layers it ran. Whatever happens, the
     student's proxy remembers the call as the student wrote it,
-    `output_shape([Conv2d(3, 64, kernel_size=7), ...], input_shape=(3, 32, 32))`,
+    `output_shape([Conv2d(3, 64, 7), ...], input_shape=(3, 32, 32))`,
     so feedback names the case in their terms.
     """
     from grader.describe import describe_value

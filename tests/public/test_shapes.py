@@ -28,7 +28,7 @@ def expect_computed(student, function, layers, *args, expected):
     if ran:
         raise Mismatch(f"{function} ran the layers ({', '.join(ran)}): compute the result from their "
                        "hyper-parameters (kernel_size, stride, padding, ...) instead")
-    expect_equal(got, expected)
+    expect_equal(got, expected, what="the output shape" if function == "output_shape" else "the receptive field")
 
 
 @pytest.mark.points(1)
