@@ -77,7 +77,7 @@ def grade_all(course: Course, found: list[Submission], gradebook: Gradebook,
     Results are stored as each submission finishes, so an interrupted run keeps what it graded.
     """
     fingerprint = course_fingerprint(course, options)
-    seen = gradebook.seen()
+    seen = gradebook.seen(options.assignment or "")
     jobs = options.jobs or os.cpu_count() or 1
     outcomes = []
     pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="grade-all")
@@ -110,7 +110,7 @@ def grade_submission(course: Course, submission: Submission, options: BulkOption
             return Outcome(submission, status, duration)
         record = Record(student=submission.student, status=status, origin="grade-all",
                         source=str(submission.source), content_hash=content_hash, fingerprint=fingerprint,
-                        duration=duration, **fields)
+                        duration=duration, assignment=options.assignment or "", **fields)
         return Outcome(submission, status, duration, record)
 
     with tempfile.TemporaryDirectory(prefix="grader-class-") as scratch:

@@ -64,7 +64,7 @@ def grade_all_command(
     with _open(gradebook_url, output) as gradebook:
         with bulk.progress_bar(len(found), errors) as listener:
             outcomes = bulk.grade_all(course, found, gradebook, options, listener=listener)
-        written = exports.write_all(course, gradebook.latest(), output, show_hidden=show_hidden)
+        written = _write(course, gradebook, output, options.assignment or "", show_hidden=show_hidden)
     _print_run(outcomes, time.monotonic() - started)
     _print_written(written)
 
@@ -87,34 +87,41 @@ def import_command(
         raise typer.Exit(ExitCode.USAGE) from None
     with _open(gradebook_url, output) as gradebook:
         done = importing.import_results(course, found, gradebook, force=force)
-        written = exports.write_all(course, gradebook.latest(), output, show_hidden=show_hidden)
-    for item, status in done:
-        console.print(f"{item.student.id}: {status} ({item.path})", highlight=False, soft_wrap=True)
-    _print_written(written)
+        written = [_write(course, gradebook, output, assignment, show_hidden=show_hidden)
+                   for assignment in sorted({i.assignment for i in done if i.assignment is not None}) or [""]]
+    for item in done:
+        console.print(f"{item.found.student.id}: {item.status} ({item.found.path})", highlight=False, soft_wrap=True)
+    for each in written:
+        _print_written(each)
 
 
 def export_command(
     output: OutputOption = Path("grades"),
     gradebook_url: GradebookOption = None,
     show_hidden: HiddenOption = False,
+    assignment: Annotated[Optional[str], typer.Option(help="The course.toml assignment to export; default: "
+                                                      "what was graded without one.")] = None,
     nbgrader: Annotated[Optional[str], typer.Option(help="Also write the scores into this nbgrader gradebook "
                                                     "(SQLAlchemy URL, e.g. sqlite:///gradebook.db).")] = None,
-    assignment: Annotated[str, typer.Option(help="The nbgrader assignment to write the scores to.")] = "cnn",
+    nbgrader_assignment: Annotated[Optional[str], typer.Option(
+        help="The nbgrader assignment to write the scores to; default: --assignment, else 'cnn'.")] = None,
     course_path: CourseOption = Path("course.toml"),
 ) -> None:
     """Write the CSV, the students' feedback pages and the class summary from the gradebook again."""
     course = _load(course_path)
+    assignment = _assignment(course, assignment, None) or ""
     with _open(gradebook_url, output) as gradebook:
-        records = gradebook.latest()
-    _print_written(exports.write_all(course, records, output, show_hidden=show_hidden))
+        records = gradebook.latest(assignment)
+        _print_written(_write(course, gradebook, output, assignment, show_hidden=show_hidden))
     if nbgrader is not None:
+        target = nbgrader_assignment or assignment or "cnn"
         try:
-            written = nbgrader_export.write_scores(course, records, nbgrader, assignment=assignment)
+            written = nbgrader_export.write_scores(course, records, nbgrader, assignment=target)
         except nbgrader_export.NbgraderMissing as error:
             errors.print(str(error), highlight=False, soft_wrap=True)
             raise typer.Exit(ExitCode.USAGE) from None
         console.print(f"nbgrader: {written.students} students' scores in {written.cells} grade cells of "
-                      f"assignment {assignment!r}", highlight=False, soft_wrap=True)
+                      f"assignment {target!r}", highlight=False, soft_wrap=True)
 
 
 def _known(course: Course, exercises: Optional[list[str]]) -> tuple[str, ...]:
@@ -156,6 +163,13 @@ def _discover(folder: Path) -> list[Submission]:
         errors.print(f"no submissions in {folder}: expected a folder or a zip per student", highlight=False, soft_wrap=True)
         raise typer.Exit(ExitCode.USAGE)
     return found
+
+
+def _write(course: Course, gradebook: Gradebook, output: Path, assignment: str, *,
+           show_hidden: bool) -> exports.Written:
+    """An assignment's reports go in OUTPUT/<assignment>/, beside the course's one gradebook."""
+    folder = output / assignment if assignment else output
+    return exports.write_all(course, gradebook.latest(assignment), folder, show_hidden=show_hidden)
 
 
 def _open(url: Optional[str], output: Path) -> Gradebook:

@@ -5,7 +5,9 @@ and on any server database SQLAlchemy reaches (`postgresql+psycopg://user@host/c
 A submission row keeps the whole `GradeReport` as its JSON (the one serialization path of
 `grader.results`), and the `exercises` and `results` rows repeat what an instructor queries:
 scores (from `grader.score`, never recomputed here), outcomes, reasons, messages and timings.
-Every grading adds a submission; the newest one per student is flagged `latest`.
+Every grading adds a submission; the newest one per student and assignment is flagged
+`latest` (the assignment of course.toml graded, or "" for exercises chosen without one), so
+the assignments of a course share one gradebook.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ submissions = sa.Table(
     "submissions", metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("student", sa.ForeignKey("students.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("assignment", sa.String(64), nullable=False, default="", index=True),
     sa.Column("latest", sa.Boolean, nullable=False, default=True),
     sa.Column("status", sa.String(16), nullable=False),          # graded | broken
     sa.Column("origin", sa.String(32), nullable=False),          # grade-all | import
@@ -93,6 +96,7 @@ class Record:
     report: GradeReport | None = None      #: None when broken
     error: str | None = None
     graded_at: datetime.datetime | None = None
+    assignment: str = ""                   #: the course.toml assignment graded; "" for none
 
 
 @dataclasses.dataclass(frozen=True)
@@ -122,11 +126,12 @@ class Gradebook:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def seen(self) -> dict[str, Seen]:
-        """Each student's latest submission, by student id."""
+    def seen(self, assignment: str = "") -> dict[str, Seen]:
+        """Each student's latest submission for `assignment`, by student id."""
         query = (sa.select(students.c.student_id, submissions.c.content_hash, submissions.c.fingerprint,
                            submissions.c.status, submissions.c.duration)
-                 .join(submissions, submissions.c.student == students.c.id).where(submissions.c.latest))
+                 .join(submissions, submissions.c.student == students.c.id)
+                 .where(submissions.c.latest, submissions.c.assignment == assignment))
         with self.engine.connect() as connection:
             return {row.student_id: Seen(row.content_hash, row.fingerprint, row.status, row.duration)
                     for row in connection.execute(query)}
@@ -135,23 +140,26 @@ class Gradebook:
         """Store a grading as the student's latest submission, in one transaction."""
         with self.engine.begin() as connection:
             student = self._student_key(connection, record.student)
-            connection.execute(submissions.update().where(submissions.c.student == student).values(latest=False))
+            connection.execute(submissions.update().values(latest=False).where(
+                submissions.c.student == student, submissions.c.assignment == record.assignment))
             submission = connection.execute(submissions.insert().values(student=student, **_submission_row(record)))
             key = submission.inserted_primary_key[0]
             if record.report is not None:
                 _insert_results(connection, key, record.report)
 
-    def latest(self) -> list[Record]:
-        """Every student's latest submission, reports rebuilt from their JSON, sorted by student id."""
+    def latest(self, assignment: str = "") -> list[Record]:
+        """Every student's latest submission for `assignment`, reports rebuilt from their JSON, by student id."""
         query = (sa.select(students, submissions).join(submissions, submissions.c.student == students.c.id)
-                 .where(submissions.c.latest).order_by(students.c.student_id))
+                 .where(submissions.c.latest, submissions.c.assignment == assignment)
+                 .order_by(students.c.student_id))
         with self.engine.connect() as connection:
             return [_record(row) for row in connection.execute(query).mappings()]
 
-    def history(self, student_id: str) -> list[Record]:
-        """All of a student's submissions, oldest first."""
+    def history(self, student_id: str, assignment: str = "") -> list[Record]:
+        """All of a student's submissions for `assignment`, oldest first."""
         query = (sa.select(students, submissions).join(submissions, submissions.c.student == students.c.id)
-                 .where(students.c.student_id == student_id).order_by(submissions.c.id))
+                 .where(students.c.student_id == student_id, submissions.c.assignment == assignment)
+                 .order_by(submissions.c.id))
         with self.engine.connect() as connection:
             return [_record(row) for row in connection.execute(query).mappings()]
 
@@ -171,7 +179,7 @@ class Gradebook:
 def _submission_row(record: Record) -> dict:
     report = record.report
     return {
-        "latest": True, "status": record.status, "origin": record.origin, "source": record.source,
+        "assignment": record.assignment, "latest": True, "status": record.status, "origin": record.origin, "source": record.source,
         "content_hash": record.content_hash, "fingerprint": record.fingerprint,
         "graded_at": record.graded_at or datetime.datetime.now(datetime.timezone.utc),
         "duration": record.duration, "error": record.error,
@@ -203,5 +211,6 @@ def _record(row: sa.RowMapping) -> Record:
         student=Student(row["student_id"], row["name"], row["email"]), status=row["status"],
         origin=row["origin"], source=row["source"], content_hash=row["content_hash"],
         fingerprint=row["fingerprint"], duration=row["duration"], error=row["error"], graded_at=graded_at,
+        assignment=row["assignment"],
         report=from_json(json.loads(row["report"])) if row["report"] else None,
     )

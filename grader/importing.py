@@ -35,6 +35,13 @@ class Found:
     path: Path
 
 
+@dataclasses.dataclass(frozen=True)
+class Imported:
+    found: Found
+    status: str                    #: "imported", "unchanged", or why the file was not imported
+    assignment: str | None = None  #: the assignment it was filed under ("" for none); None if not imported
+
+
 def find_results(paths: list[Path], *, student: str | None = None) -> list[Found]:
     """The results files under `paths`, each with its student.
 
@@ -68,26 +75,29 @@ def _in_folder(folder: Path) -> list[Found]:
 
 
 def import_results(course: Course, found: list[Found], gradebook: Gradebook, *, origin: str = "import",
-                   force: bool = False) -> list[tuple[Found, str]]:
-    """Store each results file as its student's latest submission; return (file, "imported" | "unchanged" | why not)."""
-    seen = gradebook.seen()
-    done = []
+                   force: bool = False) -> list[Imported]:
+    """Store each results file as its student's latest submission (of the assignment it graded, if any).
+
+    Returns, for each file, whether it was imported, and under which assignment.
+    """
+    done, seen = [], {}
     for item in found:
         data = item.path.read_bytes()
-        content_hash = hashlib.sha256(data).hexdigest()
-        known = seen.get(item.student.id)
-        if not force and known is not None and known.content_hash == content_hash:
-            done.append((item, "unchanged"))
-            continue
         try:
             report = report_from_results(course, json.loads(data), source=str(item.path))
         except (ValueError, KeyError, TypeError, AttributeError) as error:
-            done.append((item, f"not a results file: {type(error).__name__}: {error}"))
+            done.append(Imported(item, f"not a results file: {type(error).__name__}: {error}"))
+            continue
+        assignment = report.lateness.assignment if report.lateness else ""
+        content_hash = hashlib.sha256(data).hexdigest()
+        known = seen.setdefault(assignment, gradebook.seen(assignment)).get(item.student.id)
+        if not force and known is not None and known.content_hash == content_hash:
+            done.append(Imported(item, "unchanged", assignment))
             continue
         gradebook.record(Record(student=item.student, status="graded", origin=origin, source=str(item.path),
                                 content_hash=content_hash, fingerprint=origin, duration=_duration(report),
-                                report=report))
-        done.append((item, "imported"))
+                                report=report, assignment=assignment))
+        done.append(Imported(item, "imported", assignment))
     return done
 
 

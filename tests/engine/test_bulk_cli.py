@@ -77,8 +77,8 @@ def test_import_then_export_to_nbgrader(tmp_path):
     assert json.loads((out / "students" / "ada.json").read_text())["score"] == 20
     pytest.importorskip("nbgrader.api", reason="nbgrader is optional: pip install nbgrader")
     nbgrader_url = f"sqlite:///{tmp_path / 'nbgrader.db'}"
-    exported = runner.invoke(app, ["export", "-o", str(out), "--nbgrader", nbgrader_url, "--assignment", "cnn1",
-                                   "--course", str(ROOT)])
+    exported = runner.invoke(app, ["export", "-o", str(out), "--nbgrader", nbgrader_url,
+                                   "--nbgrader-assignment", "cnn1", "--course", str(ROOT)])
     assert exported.exit_code == ExitCode.OK, exported.output
     assert "nbgrader: 2 students' scores in" in exported.output
 

@@ -100,14 +100,14 @@ def test_importing_stores_reports_and_skips_files_already_imported(tmp_path, cou
     with Gradebook(f"sqlite:///{tmp_path / 'gb.db'}") as gradebook:
         found = find_results([tmp_path])
         first = import_results(course, found, gradebook)
-        assert [(f.student.id, status.split(":")[0]) for f, status in first] == [
-            ("ada", "imported"), ("bad", "not a results file")]
-        assert [s for _, s in import_results(course, found, gradebook)][0] == "unchanged"
+        assert [(i.found.student.id, i.status.split(":")[0], i.assignment) for i in first] == [
+            ("ada", "imported", ""), ("bad", "not a results file", None)]
+        assert import_results(course, found, gradebook)[0].status == "unchanged"
         [stored] = gradebook.latest()
         assert (stored.origin, stored.student.id) == ("import", "ada")
         assert score.total_score(stored.report) == score.total_score(report)
         _write(path, json_report.render(make_report([make_exercise("conv", [("t", "public", 20, "passed", None)])])))
-        assert import_results(course, [Found(Student("ada"), path)], gradebook)[0][1] == "imported"
+        assert import_results(course, [Found(Student("ada"), path)], gradebook)[0].status == "imported"
         assert [score.total_score(r.report) for r in gradebook.history("ada")] == [2, 20]
 
 
@@ -123,3 +123,16 @@ def test_the_late_penalty_survives_the_round_trip(course, report):
     back = report_from_results(course, json.loads(json_report.render(late)), source="results.json")
     assert back.lateness == late.lateness
     assert score.total_score(back) == score.total_score(late) and score.late_penalty_percent(back) == 45
+
+
+def test_results_of_an_assignment_are_filed_under_it(tmp_path, course, report):
+    late = dataclasses.replace(report, lateness=Lateness(
+        assignment="a1", due="2026-12-11T23:59:00+00:00", submitted_at="2026-12-10T08:00:00+00:00",
+        policy="penalty", penalty_per_day=10))
+    _write(tmp_path / "runs" / "ada" / "results.json", json_report.render(late))
+    _write(tmp_path / "free" / "ada" / "results.json", json_report.render(report))
+    with Gradebook(f"sqlite:///{tmp_path / 'gb.db'}") as gradebook:
+        done = import_results(course, find_results([tmp_path / "runs", tmp_path / "free"]), gradebook)
+        assert [(i.status, i.assignment) for i in done] == [("imported", "a1"), ("imported", "")]
+        assert [r.assignment for r in gradebook.latest("a1")] == ["a1"]
+        assert [r.report.lateness for r in gradebook.latest()] == [None]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import uuid
 
@@ -120,3 +121,14 @@ def test_reopening_the_gradebook_keeps_its_contents(url):
         gradebook.record(_record("ada", _report()))
     with Gradebook(url) as gradebook:
         assert [r.student.id for r in gradebook.latest()] == ["ada"]
+
+
+def test_each_assignment_keeps_its_own_latest_submission(url):
+    with Gradebook(url) as gradebook:
+        gradebook.record(_record("ada", _report(), content_hash="free"))
+        gradebook.record(dataclasses.replace(_record("ada", _report(passed_hidden=True), content_hash="a1"),
+                                             assignment="a1"))
+        gradebook.record(dataclasses.replace(_record("ben", _report(), content_hash="a2"), assignment="a2"))
+        assert [(r.student.id, r.content_hash) for r in gradebook.latest()] == [("ada", "free")]
+        assert [(r.student.id, r.content_hash, r.assignment) for r in gradebook.latest("a1")] == [("ada", "a1", "a1")]
+        assert set(gradebook.seen("a2")) == {"ben"} and gradebook.history("ada", "a1")[0].content_hash == "a1"
