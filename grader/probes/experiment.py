@@ -258,7 +258,8 @@ def expect_losses(got: Any, epochs: int, *, what: str = "train") -> list[float]:
         raise Mismatch(f"{what} should return one loss per epoch", expected=f"{epochs} floats",
                        got=describe_value(list(got)))
     losses = [float(item) for item in got]
-    if not all(np.isfinite(losses)):
-        raise Mismatch(f"{what}: the loss became {losses[-1]} during training",
-                       got=describe_value(losses), hint="a learning rate that is too high, or a wrong loss")
+    bad = next((epoch for epoch, loss in enumerate(losses, start=1) if not np.isfinite(loss)), None)
+    if bad is not None:
+        raise Mismatch(f"{what}: the loss became {losses[bad - 1]} in epoch {bad}", got=describe_value(losses),
+                       hint="a learning rate that is too high, or a wrong loss")
     return losses
