@@ -46,7 +46,7 @@ CACHE_FILE = "tests/hidden/mutation-cache.json"        #: holds mutant ids, line
 EQUIVALENTS_FILE = "tests/hidden/equivalent_mutants.toml"
 #: Engine modules whose code decides a verdict: a change to one of them recomputes every exercise.
 #: (Probes count only for the exercises whose suites call them; wording, reports and the manifest not at all.)
-ENGINE_FILES = ("check_judge.py", "checks.py", "confinement.py", "mutation.py", "plugin.py", "sandbox.py",
+ENGINE_FILES = ("check_forkserver.py", "check_judge.py", "checks.py", "confinement.py", "mutation.py", "plugin.py", "sandbox.py",
                 "student.py", "wire.py", "worker.py", "probes/__init__.py")
 _GRADER = Path(__file__).parent
 
@@ -398,11 +398,13 @@ def _mutant_verdict(results: dict | None, collected: list[dict]) -> dict:
     if "$stopped" in results:
         return {"status": "killed", "by": "time limit", "public": False}
     kinds = {t["test_id"]: t["kind"] for t in collected}
-    failing = [test for test, r in results.items() if r["outcome"] in ("failed", "error")]
+    broken = [f"{test}: {' '.join(r.get('message', [])[-1:])}" for test, r in results.items() if r["outcome"] == "error"]
+    failing = [test for test, r in results.items() if r["outcome"] == "failed"]
     hidden = [test for test in failing if kinds.get(test) == "hidden"]
     if hidden:
-        return {"status": "killed", "by": hidden[0], "public": False}
-    return {"status": "survived", "by": None, "public": bool(failing)}
+        return {"status": "killed", "by": hidden[0], "reason": results[hidden[0]]["reason"], "public": False}
+    verdict = {"status": "survived", "by": None, "public": bool(failing)}
+    return verdict | {"grader_error": broken[0]} if broken else verdict   # the grader failing kills nothing
 
 
 # -- judging the raw results ----------------------------------------------------
@@ -427,6 +429,10 @@ def assess(course: Course, exercise: ExerciseSpec, entry: dict, generated: list[
     problems += _section_problems(course, exercise, tests)
     if stale:
         problems.append(f"{course.info.exercises}/{exercise.module} is stale: run `grader stubs`")
+    errors = [f"{mutant}: {verdict['grader_error']}" for mutant, verdict in entry.get("mutants", {}).items()
+              if verdict.get("grader_error")]
+    if errors:
+        problems.append(f"the grader failed on {len(errors)} mutant(s), first {errors[0]}")
     results, warnings = _mutant_results(generated, entry.get("mutants", {}), equivalent)
     check = ExerciseCheck(exercise.id, (), tuple(warnings), len(tests), points, len(tests) - len(not_passing),
                           len(hidden) - len(passing_stub), len(hidden), tuple(results), options.mutation,
