@@ -118,6 +118,7 @@ from grader.class_cli import register as _class; _class(app)  # noqa: E402,E702 
 from grader.publish.cli import register as _publish; _publish(app)  # noqa: E402,E702 - publish, classroom-summary
 from grader.quiz.cli import register as _quiz; _quiz(app)  # noqa: E402,E702 - quiz
 from grader.authoring_cli import register as _authoring; _authoring(app)  # noqa: E402,E702 - check, new exercise
+from grader.experiment_cli import register as _experiment; _experiment(app)  # noqa: E402,E702 - experiment
 # -- end of registered commands --
 
 

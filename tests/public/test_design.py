@@ -121,6 +121,7 @@ def test_global_average_pooling_before_the_classifier(student):
 
 
 @pytest.mark.points(5)
+@pytest.mark.manual
 @pytest.mark.section("Practice Exercises")
 def test_design_notes_justify_the_choices(student):
     """DESIGN_NOTES justifies each design choice"""
