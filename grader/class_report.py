@@ -86,6 +86,8 @@ def _student_row(record: Record) -> StudentRow:
         return StudentRow(record.student.id, record.student.name, record.status, None, None, None, record.error or "")
     errors = [e.id for e in report.exercises if score.exercise_status(e) == "error"]
     notes = [f"grader error in {', '.join(errors)}: check the report"] if errors else []
+    if report.tampered:
+        notes.append(f"changed release files: {', '.join(report.tampered[:3])}" + ", …" * (len(report.tampered) > 3))
     if report.lateness is not None and score.days_late(report.lateness):
         days = score.days_late(report.lateness)
         notes.append(f"{days} day{'s' * (days > 1)} late, -{score.late_penalty_percent(report):g}%")

@@ -118,7 +118,8 @@ def report_from_results(course: Course, data: dict, *, source: str) -> GradeRepo
     exercises = tuple(_exercise(i, listed.get(i, {}), tuple(tests.get(i, ())), known.get(i)) for i in order)
     return GradeReport(course=course.info.name, submission=source, exercises=exercises,
                        public_only=bool(ours.get("public_only", False)), notes=tuple(ours.get("notes", ())),
-                       hidden_visibility=course.grading.hidden_visibility, lateness=_lateness(ours.get("assignment")))
+                       hidden_visibility=course.grading.hidden_visibility, lateness=_lateness(ours.get("assignment")),
+                       tampered=tuple(ours.get("tampered") or ()))
 
 
 def _lateness(assignment: dict | None) -> Lateness | None:

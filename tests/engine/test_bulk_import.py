@@ -51,11 +51,12 @@ def test_our_results_json_imports_back_to_the_same_scores_and_feedback(course, r
 
 def test_the_gradescope_autograders_results_json_imports_the_same(course, report):
     """On Gradescope, our own keys travel in the top-level extra_data, beside Gradescope's."""
-    ours = json.loads(json_report.render(report))
-    moved = {k: ours.pop(k) for k in ("max_score", "exercises", "pending", "notes")}
+    tampered = dataclasses.replace(report, tampered=(".github/workflows/classroom.yml",))
+    ours = json.loads(json_report.render(tampered))
+    moved = {k: ours.pop(k) for k in ("max_score", "exercises", "pending", "notes", "tampered")}
     back = report_from_results(course, ours | {"extra_data": moved}, source="results.json")
-    direct = report_from_results(course, json.loads(json_report.render(report)), source="results.json")
-    assert back == direct
+    direct = report_from_results(course, json.loads(json_report.render(tampered)), source="results.json")
+    assert back == direct and back.tampered == (".github/workflows/classroom.yml",)
 
 
 def test_a_plain_gradescope_results_json_imports_too(course):

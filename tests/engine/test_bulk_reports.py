@@ -167,3 +167,10 @@ def test_a_late_penalty_shows_in_the_csv_the_page_and_the_summary(course, record
     summary = class_report.summarize([late], course="CNN")
     assert summary.students[0].note == "2 days late, -20%"
     assert "days_late" not in list(_rows(course, records)[0])   # no assignment graded: no lateness columns
+
+
+def test_the_summary_points_at_a_submission_that_changed_release_files(records):
+    changed = dataclasses.replace(records[1], report=dataclasses.replace(records[1].report,
+                                                                         tampered=("tests/public/test_conv.py",)))
+    summary = class_report.summarize([changed], course="CNN")
+    assert summary.students[0].note == "changed release files: tests/public/test_conv.py"
