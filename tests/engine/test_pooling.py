@@ -15,7 +15,6 @@ from hypothesis import strategies as st
 from support import CORPUS, ROOT, grade_source
 
 
-
 @pytest.fixture(autouse=True, scope="module")
 def _one_torch_thread():
     """Tiny tensors: one thread is much faster on a busy machine (restored afterwards)."""
@@ -23,6 +22,7 @@ def _one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
 
 def _load_reference():
     spec = importlib.util.spec_from_file_location("reference_pooling", ROOT / "reference/pooling.py")

@@ -28,7 +28,6 @@ from grader.student import Call
 from support import CORPUS, ROOT, grade_source
 
 
-
 @pytest.fixture(autouse=True, scope="module")
 def _one_torch_thread():
     """Tiny tensors: one thread is much faster on a busy machine (restored afterwards)."""
@@ -36,6 +35,7 @@ def _one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
 
 def _load(name, path):
     spec = importlib.util.spec_from_file_location(name, path)
@@ -46,9 +46,11 @@ def _load(name, path):
 
 
 shapes = _load("reference_shapes", ROOT / "reference/shapes.py")
+_threads = torch.get_num_threads()
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", pytest.PytestUnknownMarkWarning)   # points/hint/section: the grading plugin's marks
     suite = _load("hidden_test_shapes", ROOT / "tests/hidden/test_shapes.py")
+torch.set_num_threads(_threads)   # the suite sets one thread for its judge process, not for this one
 
 PRACTICE = [
     ("Conv2d", {"in_channels": 3, "out_channels": 64, "kernel_size": 7, "stride": 2, "padding": 3}),
