@@ -6,7 +6,7 @@ grader.cli is imported inside the functions: it imports this module at its end.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -21,17 +21,17 @@ def register(app: typer.Typer) -> None:
 
 
 def check_command(
-    exercises: Annotated[Optional[list[str]], typer.Argument(help="Exercise ids; default: all.")] = None,
+    exercises: Annotated[list[str] | None, typer.Argument(help="Exercise ids; default: all.")] = None,
     min_mutation_score: Annotated[float, typer.Option(
         help="Fail when the hidden suite kills fewer than this percentage of non-equivalent mutants.")] = 90.0,
     mutation: Annotated[bool, typer.Option(help="Measure the mutation score (the slow part).")] = True,
     survivors: Annotated[bool, typer.Option(help="List every surviving mutant as a diff.")] = True,
     fresh: Annotated[bool, typer.Option("--fresh", help="Recompute everything, ignoring the cache.")] = False,
-    examples: Annotated[Optional[int], typer.Option(
+    examples: Annotated[int | None, typer.Option(
         min=1, help="Hypothesis examples per property test in this check; default: course.toml's.")] = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Exercises checked at once; 0: one per core.")] = 0,
-    cache: Annotated[Optional[Path], typer.Option(help="The results cache; default: tests/hidden/mutation-cache.json.")] = None,
-    equivalents: Annotated[Optional[Path], typer.Option(
+    cache: Annotated[Path | None, typer.Option(help="The results cache; default: tests/hidden/mutation-cache.json.")] = None,
+    equivalents: Annotated[Path | None, typer.Option(
         help="Equivalent mutants, with reasons; default: tests/hidden/equivalent_mutants.toml.")] = None,
     course_path: CourseOption = Path("course.toml"),
 ) -> None:
@@ -58,7 +58,7 @@ def check_command(
 def new_exercise_command(
     name: Annotated[str, typer.Argument(help="The exercise's id and module name: lower case, digits, underscores.")],
     section: Annotated[str, typer.Option(help="The tutorial section it follows: a whole line of the tutorial.")],
-    title: Annotated[Optional[str], typer.Option(help="What students see; default: from the name.")] = None,
+    title: Annotated[str | None, typer.Option(help="What students see; default: from the name.")] = None,
     points: Annotated[int, typer.Option(min=3, help="The exercise's points, shared by its tests.")] = 10,
     course_path: CourseOption = Path("course.toml"),
 ) -> None:
@@ -80,7 +80,13 @@ class _progress_bar:
     """A bar per exercise on stderr while the check runs (nothing when stderr is not a terminal)."""
 
     def __init__(self, console):
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
 
         self.bars = Progress(TextColumn("{task.description:<14}"), BarColumn(), MofNCompleteColumn(),
                              TimeElapsedColumn(), console=console, transient=True)

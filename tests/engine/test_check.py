@@ -11,14 +11,13 @@ import shutil
 import textwrap
 from pathlib import Path
 
-import pytest
+from support import ROOT
 from typer.testing import CliRunner
 
 from grader.check import CACHE_FILE, CheckOptions, check_course
 from grader.cli import ExitCode, app
 from grader.manifest import load_course
 from grader.stubs import write_stubs
-from support import ROOT
 
 REFERENCE = '''\
 """Shift an array by a non-negative k."""
@@ -221,8 +220,8 @@ def test_equivalent_declarations_need_a_reason_and_stale_ones_are_flagged(tmp_pa
     course = make_course(tmp_path)
     declare(course, (EQUIVALENT, " "), ('"shift: no such mutant"', "was once"))
     report = check_course(load_course(course), CheckOptions(mutation=False))
-    assert report.problems == ("equivalent_mutants.toml: [[equivalent]] number 1 needs exactly exercise (one of "
-                               "the course's), mutant and a reason",)
+    assert report.problems == (("equivalent_mutants.toml: [[equivalent]] number 1 needs exactly exercise (one of "
+                               "the course's), mutant and a reason"),)
     assert not report.ok
 
 

@@ -13,11 +13,11 @@ import shlex
 import shutil
 
 import pytest
+from support import ROOT
+from test_check import EQUIVALENT, declare, make_course
 from typer.testing import CliRunner
 
 from grader.cli import app
-from support import ROOT
-from test_check import EQUIVALENT, declare, make_course
 
 GUIDE = ROOT / "docs" / "instructor-guide.md"
 
@@ -27,7 +27,7 @@ def guide_text() -> str:
 
 
 def guide_commands() -> list[str]:
-    blocks = re.findall(r"```bash\n(.*?)```", guide_text(), re.S)
+    blocks = re.findall(r"```bash\n(.*?)```", guide_text(), re.DOTALL)
     return [line.strip() for block in blocks for line in block.splitlines() if line.strip()]
 
 
@@ -39,7 +39,7 @@ def test_the_guide_is_linked_from_the_readme():
 def test_every_command_named_in_the_guide_is_one_that_runs():
     commands = guide_commands()
     assert len(commands) >= 8 and all(c.startswith("grader ") for c in commands)
-    prose = re.sub(r"```.*?```", "", guide_text(), flags=re.S)
+    prose = re.sub(r"```.*?```", "", guide_text(), flags=re.DOTALL)
     inline = set(re.findall(r"`(grader [^`]*)`", prose))
     assert inline <= set(commands), f"inline commands not run by this test: {inline - set(commands)}"
 

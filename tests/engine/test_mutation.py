@@ -6,11 +6,11 @@ import ast
 import difflib
 
 import pytest
+from support import ROOT
 
 from grader.manifest import load_course
 from grader.mutation import mutants, solution_regions
 from grader.stubs import strip_solutions
-from support import ROOT
 
 SOURCE = '''\
 """A module: only the solution regions are the student's."""

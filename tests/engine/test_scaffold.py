@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from test_check import make_course
 from typer.testing import CliRunner
 
 from grader import score
@@ -12,7 +13,6 @@ from grader.manifest import load_course
 from grader.runner import grade_exercise
 from grader.scaffold import ScaffoldError, new_exercise
 from grader.stubs import strip_solutions
-from test_check import make_course
 
 
 @pytest.fixture
