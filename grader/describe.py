@@ -26,6 +26,8 @@ def describe_value(value: Any) -> str:
         if value.dtype.kind in "fiu" and value.size and (value < 0).any():
             return f"{head} with negative values"
         return head
+    if isinstance(value, np.generic):
+        return describe_value(value.item())
     if isinstance(value, Unsupported):
         return f"<{value.type_name}>"
     if isinstance(value, float):

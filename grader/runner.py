@@ -73,12 +73,16 @@ def grade_exercise(course: Course, exercise: ExerciseSpec, submission: Path, *, 
                      duration=round(time.monotonic() - started, 3))
 
 
+#: Judges run one per core already; library threads on top would only fight over the cores.
+_ONE_THREAD = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+
+
 def _run_judge(request_path: Path, time_limit: float) -> str | None:
     """Run the judge; return what went wrong at the exercise level, if anything."""
     process = subprocess.Popen(
         [sys.executable, "-m", "grader.judge", str(request_path)],
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        start_new_session=True, env=os.environ | {"PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1"},
+        start_new_session=True, env=os.environ | _ONE_THREAD | {"PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1"},
     )
     try:
         _, stderr = process.communicate(timeout=time_limit)
