@@ -49,7 +49,7 @@ def check_command(
                            jobs=jobs, fresh=fresh, examples=examples, cache=cache, equivalents=equivalents)
     with _progress_bar(errors) as progress:
         report = check_course(course, options, progress)
-    console.print(table(report))
+    console.print(table(report), width=None if console.is_terminal else max(console.width, 100))   # CI logs: whole
     console.print(details(report, survivors=survivors), highlight=False, soft_wrap=True)
     if not report.ok:
         raise typer.Exit(ExitCode.BELOW_THRESHOLD)

@@ -117,7 +117,7 @@ def serve(channel: socket.socket, modules: list[str]) -> None:
     for name in modules:   # what every worker would import first: loaded once, here
         try:
             importlib.import_module(name)
-        except Exception:  # noqa: BLE001 - a module that does not import here is imported (or not) by the worker
+        except Exception:  # noqa: BLE001, S110 - a module that does not import here is imported (or not) by the worker
             pass
     while True:
         _reap(block=False)   # ended workers: reaped here, so their CPU time counts in the judge's

@@ -123,7 +123,7 @@ class CheckPlugin(GradingPlugin):
 
 def _preloaded(course, exercise) -> list[str]:
     """The modules the reference imports (torch, numpy, ...), but not the course's own modules."""
-    from grader.check import _imported_modules
+    from grader.check_run import _imported_modules
 
     own = {e.module_name for e in course.exercises}
     path = course.reference_file(exercise)

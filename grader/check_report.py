@@ -12,8 +12,9 @@ from grader.check import CheckReport, ExerciseCheck
 
 def table(report: CheckReport) -> Table:
     """One row per exercise; narrow enough for an 80-column CI log."""
-    grid = Table(title="course check", title_justify="left", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-    for name in ("exercise", "reference", "stub", "points", "equiv.", "killed", "score", "", "time"):
+    grid = Table(title="course check", title_justify="left", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False,
+                 collapse_padding=True)
+    for name in ("exercise", "ref.", "stub", "points", "equiv.", "killed", "score", "", "time"):
         grid.add_column(name, justify="left" if name in ("exercise", "") else "right", no_wrap=True)
     for check in report.exercises:
         grid.add_row(*row(check))

@@ -231,7 +231,7 @@ def test_the_command_prints_the_table_and_fails_below_the_bar(tmp_path):
     assert result.exit_code == ExitCode.BELOW_THRESHOLD, result.output
     lines = result.output.splitlines()
     header = next(line for line in lines if line.lstrip().startswith("exercise"))
-    assert header.split() == ["exercise", "reference", "stub", "points", "equiv.", "killed", "score", "time"]
+    assert header.split() == ["exercise", "ref.", "stub", "points", "equiv.", "killed", "score", "time"]
     assert next(line for line in lines if line.startswith("shift")).split()[:8] == \
         ["shift", "2/2", "1/1", "4", "0", "1/5", "20.0%", "FAIL"]
     assert "mutant: shift: if k < 0: -> if k <= 0:" in result.output
