@@ -53,6 +53,9 @@ from grader.probes import PROBES, probe
 
 #: Hyper-parameters reported as pairs when given as one int (MaxPool2d(2) is MaxPool2d((2, 2))).
 _PAIRED = ("kernel_size", "stride", "padding", "dilation", "output_size")
+#: Entries larger than this repeat a block of this many values (a prime, so rows of a weight
+#: matrix start at different offsets): VGG's 103M-entry first Linear fills three times faster.
+_FILL_PERIOD = 1_048_573
 
 
 # -- describing a model to build ------------------------------------------------
@@ -147,10 +150,12 @@ def fill_state(module: nn.Module, seed: int, overrides: dict[str, float] | None 
         raise KeyError(f"the model has no state-dict entry {unknown[0]!r}")
     with torch.no_grad():
         for key, tensor in state.items():
-            if tensor.is_floating_point():
-                tensor.copy_(fill_values(key, tuple(tensor.shape), seed))
-            else:
+            if not tensor.is_floating_point():
                 tensor.zero_()
+            elif tensor.is_contiguous() and tensor.dtype == torch.float32:
+                _fill_into(tensor, key, seed)
+            else:
+                tensor.copy_(fill_values(key, tuple(tensor.shape), seed))
         for key, value in (overrides or {}).items():
             state[key].fill_(value)
 
@@ -163,7 +168,19 @@ def fill_values(key: str, shape: tuple[int, ...], seed: int) -> torch.Tensor:
       fan_in = prod(shape[1:]), so activations keep their scale through ReLU layers
     - 1-dimensional `*weight` (BatchNorm's gamma): U(0.5, 1.5); other 1-dimensional
       entries (biases, BatchNorm's beta): U(-0.2, 0.2); scalars: U(0.5, 1.5)
+
+    An entry of more than `_FILL_PERIOD` values repeats its first `_FILL_PERIOD` values
+    (in flattened order); every row of a weight matrix shorter than that is still
+    distinct values, so a wrong flattening order or a swapped input still shows.
     """
+    values = torch.empty(shape, dtype=torch.float32)
+    _fill_into(values, key, seed)
+    return values
+
+
+def _fill_into(tensor: torch.Tensor, key: str, seed: int) -> None:
+    """`fill_values` written straight into a contiguous float32 tensor (no second copy of VGG's 400 MB)."""
+    shape = tuple(tensor.shape)
     digest = hashlib.sha256(f"{seed}:{key}".encode()).digest()
     generator = torch.Generator().manual_seed(int.from_bytes(digest[:8], "little"))
     if key.endswith("running_mean"):
@@ -175,7 +192,11 @@ def fill_values(key: str, shape: tuple[int, ...], seed: int) -> torch.Tensor:
         low, high = -bound, bound
     else:
         low, high = -0.2, 0.2
-    return torch.empty(shape, dtype=torch.float32).uniform_(low, high, generator=generator)
+    flat = tensor.view(-1)
+    block = flat[:_FILL_PERIOD].uniform_(low, high, generator=generator)
+    for start in range(_FILL_PERIOD, flat.numel(), _FILL_PERIOD):
+        chunk = flat[start:start + _FILL_PERIOD]
+        chunk.copy_(block[:chunk.numel()])
 
 
 # -- plain data out ---------------------------------------------------------------
@@ -258,8 +279,9 @@ def forward(namespace: Any, spec: dict, inputs: np.ndarray, options: dict | None
     - "train" (default False): train mode (dropout on, BatchNorm on batch statistics), else eval
     - "torch_seed" (default 0): `torch.manual_seed(torch_seed + i)` before run i (dropout masks)
     - "runs" (default 1): forward passes on the same model
-    - "record": qualified submodule names whose outputs (of the first run) are returned
-    - "record_inputs": submodule names whose first input (of the first run) is returned
+    - "record": qualified submodule names whose outputs (in the first run) are returned, or "all"
+    - "record_inputs": submodule names whose first positional input (in the first run) is returned,
+      or "all"; a submodule called twice reports its last call
     - "shapes" (default False): report the output shape of every submodule, in the order they finished
 
     Returns {"outputs": [one per run], "records": {name: output}, "inputs": {name: input},
@@ -288,9 +310,11 @@ def forward(namespace: Any, spec: dict, inputs: np.ndarray, options: dict | None
 
 def _hooks(built: nn.Module, options: dict, seen: dict) -> tuple[list, list[str]]:
     """Forward hooks that copy outputs, inputs and shapes of submodules into `seen` (first run only)."""
-    record, record_inputs = list(options.get("record", ())), list(options.get("record_inputs", ()))
-    want_shapes = bool(options.get("shapes", False))
     modules = dict(built.named_modules())
+    every = [name for name in modules if name]
+    record, record_inputs = (every if options.get(key) == "all" else list(options.get(key, ()))
+                             for key in ("record", "record_inputs"))
+    want_shapes = bool(options.get("shapes", False))
     unknown = [name for name in record + record_inputs if name not in modules]
     handles = []
     for name, module in modules.items():
@@ -323,7 +347,8 @@ def gradients(namespace: Any, spec: dict, inputs: np.ndarray, options: dict | No
     "direction" (an array shaped like the output; default all ones).
 
     Returns {"output": array, "input_grad": array, "grad_norms": {parameter name: L2 norm of
-    its gradient, or None when no gradient reached it}}.
+    its gradient, or None when no gradient reached it}}; "input_grad" is None and "grad_norms"
+    empty when the output is not a tensor of the direction's shape.
     """
     options = options or {}
     built = build_filled(namespace, spec, options.get("seed", 0), options.get("set"))
@@ -335,6 +360,8 @@ def gradients(namespace: Any, spec: dict, inputs: np.ndarray, options: dict | No
         return {"output": _plain(output), "input_grad": None, "grad_norms": {}}
     direction = options.get("direction")
     direction = torch.ones_like(output) if direction is None else torch.from_numpy(np.array(direction, np.float32))
+    if direction.shape != output.shape:  # the suite reports the output's shape
+        return {"output": _plain(output), "input_grad": None, "grad_norms": {}}
     (output * direction).sum().backward()
     return {
         "output": _plain(output),
@@ -369,8 +396,8 @@ def ask(target: Any, name: str, spec: dict, *args: Any) -> Any:
 
     `target` is the suite's `student` proxy (the probe runs in the sandbox) or
     a module such as `reference` (it runs here). For the student, the feedback's
-    "call:" line then names the model (`LeNet5(num_classes=3) on float32 (2, 1, 32, 32),
-    eval mode`) instead of the probe.
+    "call:" line then names the model (`LeNet5(num_classes=3), test weights (seed 0),
+    eval mode, on an input of shape (2, 1, 32, 32)`) instead of the probe.
     """
     if isinstance(target, types.ModuleType):
         return PROBES[f"models.{name}"](target, spec, *args)
@@ -402,7 +429,10 @@ def _describe_request(name: str, spec: dict, args: tuple) -> str:
     if name in ("forward", "gradients") and args:
         options = args[1] if len(args) > 1 and args[1] else {}
         mode = "train" if options.get("train") else "eval"
-        weights = "" if options.get("seed", 0) is None else ", the reference's weights"
+        seed = options.get("seed", 0)
+        weights = "" if seed is None else f", test weights (seed {seed})"
+        if options.get("set"):
+            weights += " with " + ", ".join(f"{key}={value:g}" for key, value in options["set"].items())
         return f"{built}{weights}, {mode} mode, on an input of shape {tuple(np.shape(args[0]))}"
     if name == "call_with_model":
         return f"{args[0]}({built})"
@@ -443,6 +473,52 @@ def first_difference(got: dict, expected: dict, order: list[str], *, rtol: float
     return None
 
 
+@dataclasses.dataclass(frozen=True)
+class Divergence:
+    """Where a student's model first computes something else than the reference (see `behaviour_difference`)."""
+
+    name: str | None          #: the first submodule whose output differs; None: only the model's output does
+    text: str                 #: how that output differs, in words (`array_difference`)
+    matching: list[str]       #: the submodules before it that ran and agreed
+    input_differs: bool = False  #: the submodule was handed another input: forward wires it differently
+
+
+def behaviour_difference(student: Any, reference: Any, spec: dict, inputs: np.ndarray,
+                         order: list[str] | None = None, options: dict | None = None, *, rtol: float = 1e-4,
+                         atol: float = 1e-5) -> Divergence | None:
+    """Run `spec` on both sides with the same weights (`forward` with `options`); None when outputs agree.
+
+    Otherwise the `Divergence`: the first submodule in `order` whose output differs,
+    and whether its input already differed although every submodule before it
+    agreed. `order` defaults to the reference's submodules in the order their
+    forward passes finish (a block after its layers). Outputs are compared first;
+    the inputs and outputs of every submodule are recorded (a second pass) only
+    when they differ, so a correct model costs one pass.
+    """
+    options = dict(options or {})
+    expected = ask(reference, "forward", spec, inputs, options)["outputs"][0]
+    got = ask(student, "forward", spec, inputs, options)["outputs"][0]
+    difference = array_difference(got, expected, rtol=rtol, atol=atol)
+    if difference is None:
+        return None
+    recorded = options | {"record": "all", "record_inputs": "all", "shapes": order is None}
+    expected_run, got_run = ask(reference, "forward", spec, inputs, recorded), ask(student, "forward", spec, inputs,
+                                                                                   recorded)
+    if order is None:
+        order = list(dict.fromkeys(name for name, _ in expected_run["shapes"]))
+    located = first_difference(got_run["records"], expected_run["records"], order, rtol=rtol, atol=atol)
+    if located is None:
+        return Divergence(None, difference, [n for n in order if n in got_run["records"]])
+    name, text = located
+    matching = [n for n in order[:order.index(name)] if n in got_run["records"]]
+    expected_input, got_input = expected_run["inputs"].get(name), got_run["inputs"].get(name)
+    if expected_input is not None and got_input is not None:
+        input_text = array_difference(got_input, expected_input, rtol=rtol, atol=atol)
+        if input_text:
+            return Divergence(name, f"gets a different input: its input {input_text}", matching, True)
+    return Divergence(name, text, matching)
+
+
 def state_difference(got: list, expected: list) -> str | None:
     """The first difference between two `describe(...)["state"]` lists, in words; None when equal."""
     got_shapes, expected_shapes = dict(got), dict(expected)
@@ -473,10 +549,11 @@ def module_difference(got: list, expected: list, *, names: list[str] | None = No
             return f"has no submodule {name!r} (expected {kind})"
         got_kind, got_hyper = got_by_name[name]
         if got_kind != kind:
-            return f"{name!r} is {_article(got_kind)}, expected {kind}"
+            return f"submodule {name!r} is {_article(got_kind)}, expected {kind}"
         for key, value in hyper.items():
             if key not in ignore and got_hyper.get(key) != value:
-                return f"{name!r} ({kind}) has {key}={_hyper_text(got_hyper.get(key))}, expected {_hyper_text(value)}"
+                return (f"submodule {name!r} ({kind}) has {key}={_hyper_text(got_hyper.get(key))}, "
+                        f"expected {_hyper_text(value)}")
     if exact:
         extra = [f"{name!r} ({kind})" for name, kind, _, _ in got if name and name not in expected_by_name]
         if extra:

@@ -15,8 +15,8 @@ import torch
 import torch.nn.functional as F
 
 from grader.checks import Mismatch, expect_equal
-from grader.probes.models import (array_difference, ask, fill_values, first_difference, model, module_difference,
-                                  state_difference)
+from grader.probes.models import (array_difference, ask, behaviour_difference, fill_values, model,
+                                  module_difference, state_difference)
 
 ORDER = ["conv1", "pool1", "conv2", "pool2", "fc1", "fc2", "fc3"]
 HINTS = {
@@ -48,23 +48,17 @@ def expect_loadable(student, reference, spec):
 def expect_same_outputs(student, reference, spec, x):
     """Outputs equal to the reference's with its weights; else name the first layer that differs."""
     expect_loadable(student, reference, spec)
-    options = {"seed": SEED, "record": ORDER}
-    expected = ask(reference, "forward", spec, x, options)
-    got = ask(student, "forward", spec, x, options)
-    difference = array_difference(got["outputs"][0], expected["outputs"][0])
-    if difference is None:
+    found = behaviour_difference(student, reference, spec, x, ORDER, {"seed": SEED})
+    if found is None:
         return
-    located = first_difference(got["records"], expected["records"], ORDER)
-    ran = [name for name in ORDER if name in got["records"]]
-    if located:
-        name, text = located
-        before = ran[:ran.index(name)]
-        raise Mismatch(f"{name}'s output {text}, with the reference's weights and input",
-                       details=(f"the layers before it match ({', '.join(before)})",) if before else (),
-                       hint=HINTS[name])
-    raise Mismatch(f"the model's output {difference}, with the reference's weights and input",
-                   details=(f"the layers that ran as modules match ({', '.join(ran)})",),
-                   hint="forward returns fc3's scores as they are: no activation or softmax after fc3")
+    if found.name is None:
+        raise Mismatch(f"the model's output {found.text}, with the reference's weights and input",
+                       details=(f"the layers that ran as modules match ({', '.join(found.matching)})",),
+                       hint="forward returns fc3's scores as they are: no activation or softmax after fc3")
+    what = found.name if found.input_differs else f"{found.name}'s output"
+    raise Mismatch(f"{what} {found.text}, with the reference's weights and input",
+                   details=(f"the layers before it match ({', '.join(found.matching)})",) if found.matching else (),
+                   hint=HINTS[found.name])
 
 
 @pytest.mark.points(2)
