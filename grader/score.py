@@ -84,6 +84,18 @@ def percentage(report: GradeReport) -> float:
     return 100.0 * total_score(report) / most if most else 0.0
 
 
+def shown_failures(failing: list[TestResult]) -> list[TestResult]:
+    """The failures every exporter shows: one import error is enough, the same message on
+    every test says nothing new."""
+    seen, kept = set(), []
+    for test in failing:
+        key = (test.reason, test.message[-1:]) if test.reason in ("import", "not_run", "forbidden") else (test.test_id,)
+        if key not in seen:
+            seen.add(key)
+            kept.append(test)
+    return kept
+
+
 def classify(test: TestResult) -> tuple[str, str]:
     """(category, label) for a test, the one wording every exporter uses."""
     if test.passed:

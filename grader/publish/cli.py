@@ -29,11 +29,17 @@ def publish_command(
         help="Where the key, the zip and the notebooks go; default: OUT-instructor beside OUT.")] = None,
     check: Annotated[bool, typer.Option(help="Refuse unless reference/ scores full marks on every suite.")] = True,
     force: Annotated[bool, typer.Option("--force", help="Replace what a non-empty OUT holds (keeps .git).")] = False,
+    assignment: Annotated[Optional[str], typer.Option(help="Release this assignment's exercises and quizzes.")] = None,
     course_path: CourseOption = Path("course.toml"),
 ) -> None:
     """Write the student release: stubs, public suites, engine, workflow, README, sealed hidden tests."""
     course = _load(course_path)
     ids = tuple(i.strip() for item in exercises or () for i in item.split(",") if i.strip())
+    if assignment is not None:
+        if assignment not in {a.id for a in course.assignments}:
+            errors.print(f"unknown assignment {assignment}; known: {', '.join(a.id for a in course.assignments) or 'none'}")
+            raise typer.Exit(ExitCode.USAGE)
+        ids += course.assignment(assignment).items
     options = PublishOptions(exercises=ids, check=check, force=force, gradescope=gradescope, nbgrader=nbgrader,
                              instructor=instructor)
     try:

@@ -1,46 +1,49 @@
 """course.toml written back from a `Course`: the student's (no hidden suites) and the sealed one.
 
 Values come from the validated models, so a key added to the manifest later is
-written without a change here. The TOML written is the small subset course.toml
-uses: strings, numbers, booleans and lists of strings.
+written without a change here; tomlkit writes them. Assignments travel when every
+item they group is released.
 """
 
 from __future__ import annotations
 
-import json
+import tomlkit
+
 from grader.manifest import Course
 
-HEADER = "# Written by `grader publish` from the instructor's course.toml: edit that one, not this.\n"
+HEADER = "Written by `grader publish` from the instructor's course.toml: edit that one, not this."
+
+#: Exercise keys that name hidden material: a student's course.toml leaves them out.
+_HIDDEN_KEYS = ("hidden", "misconceptions")
 
 
 def course_toml(course: Course, *, hidden: bool) -> str:
-    """The course file of `course`; with `hidden=False`, no hidden suite is named."""
-    parts = [HEADER, _table("[course]", course.info.model_dump()), _table("[grading]", course.grading.model_dump())]
-    for exercise in course.exercises:
-        fields = exercise.model_dump()
-        if not hidden:
-            fields.pop("hidden")
-        parts.append(_table("[[exercise]]", fields))
-    parts.extend(_table("[[quiz]]", quiz.model_dump()) for quiz in course.quizzes)
-    return "\n".join(parts)
+    """The course file of `course`; with `hidden=False`, no hidden suite or catalogue is named."""
+    document = tomlkit.document()
+    document.add(tomlkit.comment(HEADER))
+    document["course"] = _plain(course.info.model_dump())
+    document["grading"] = _plain(course.grading.model_dump())
+    document["exercise"] = _tables(
+        {k: v for k, v in e.model_dump().items() if hidden or k not in _HIDDEN_KEYS} for e in course.exercises)
+    if course.quizzes:
+        document["quiz"] = _tables(q.model_dump() for q in course.quizzes)
+    released = {e.id for e in course.exercises} | {q.id for q in course.quizzes}
+    assignments = [a.model_dump() for a in course.assignments if set(a.items) <= released]
+    if assignments:
+        document["assignment"] = _tables(assignments)
+    return tomlkit.dumps(document)
 
 
-def _table(header: str, fields: dict) -> str:
-    lines = [header]
-    for key, value in fields.items():
-        if value is None or value == ():
-            continue
-        lines.append(f"{key} = {_value(key, value)}")
-    return "\n".join(lines) + "\n"
+def _tables(rows) -> tomlkit.items.AoT:
+    array = tomlkit.aot()
+    for fields in rows:
+        table = tomlkit.table()
+        table.update(_plain(fields))
+        array.append(table)
+    return array
 
 
-def _value(key: str, value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)   # a JSON string is a TOML basic string
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_value(key, item) for item in value) + "]"
-    raise TypeError(f"course.toml key {key!r}: cannot write a {type(value).__name__} ({value!r})")
+def _plain(fields: dict) -> dict:
+    """TOML has no null and reads lists back as lists: drop the unset, list the tuples."""
+    return {key: list(value) if isinstance(value, tuple) else value
+            for key, value in fields.items() if value is not None and value != ()}

@@ -92,7 +92,7 @@ def _exercise(exercise: ExerciseResult, *, show_hidden: bool) -> ExerciseFeedbac
     not_implemented = bool(graded) and all(t.reason == "not_implemented" for t in graded)
     failing = [t for t in graded if not t.passed and not not_implemented]   # "not implemented yet" says it all
     withheld = [t for t in failing if t.kind == "hidden" and not show_hidden]
-    shown = _deduplicated([t for t in failing if t not in withheld])
+    shown = score.shown_failures([t for t in failing if t not in withheld])
     return ExerciseFeedback(
         id=exercise.id, title=exercise.title, section=exercise.section,
         score=score.exercise_score(exercise), max_score=score.exercise_max_score(exercise),
@@ -107,17 +107,6 @@ def _exercise(exercise: ExerciseResult, *, show_hidden: bool) -> ExerciseFeedbac
 def _failed(test: TestResult) -> FailedTest:
     return FailedTest(name=test.name, label=score.classify(test)[1], points=test.points, lines=test.message,
                       hint=test.hint, diagnosis=test.diagnosis)
-
-
-def _deduplicated(failing: list[TestResult]) -> list[TestResult]:
-    """One import error is enough: the same message on every test says nothing new."""
-    seen, kept = set(), []
-    for test in failing:
-        key = (test.reason, test.message[-1:]) if test.reason in ("import", "not_run", "forbidden") else (test.test_id,)
-        if key not in seen:
-            seen.add(key)
-            kept.append(test)
-    return kept
 
 
 # -- Markdown ----------------------------------------------------------------------------------------------

@@ -70,7 +70,7 @@ def _exercise_details(exercise: ExerciseResult) -> list[RenderableType]:
     if failing and all(t.reason == "not_implemented" for t in failing) and len(failing) == len(graded):
         lines.append(Text(f"  not implemented yet ({len(failing)} tests, {exercise.points:g} points)", style="dim"))
     else:
-        lines.extend(_test_lines(t) for t in _deduplicated(failing))
+        lines.extend(_test_lines(t) for t in score.shown_failures(failing))
     lines.extend(_pending_lines(t) for t in pending)
     if exercise.hidden_points_not_run:
         lines.append(Text(f"  hidden tests worth {exercise.hidden_points_not_run:g} more points were not run",
@@ -79,17 +79,6 @@ def _exercise_details(exercise: ExerciseResult) -> list[RenderableType]:
         shown = exercise.output.strip().splitlines()[:5]
         lines.append(Text("  your code printed:\n" + "\n".join(f"    | {line}" for line in shown), style="dim"))
     return lines
-
-
-def _deduplicated(failing: list[TestResult]) -> list[TestResult]:
-    """One import error is enough: the same message on every test says nothing new."""
-    seen, kept = set(), []
-    for test in failing:
-        key = (test.reason, test.message[-1:]) if test.reason in ("import", "not_run", "forbidden") else (test.test_id,)
-        if key not in seen:
-            seen.add(key)
-            kept.append(test)
-    return kept
 
 
 def _pending_lines(test: TestResult) -> Text:

@@ -207,7 +207,7 @@ def test_transform_order_is_enforced():
 
 
 def test_course_file_round_trips_without_hidden_suites(tmp_path):
-    course = dataclasses.replace(load_course(ROOT), quizzes=())
+    course = dataclasses.replace(load_course(ROOT), quizzes=(), assignments=())
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs/tutorial.txt").write_text(course.tutorial_path.read_text())
     (tmp_path / "course.toml").write_text(course_toml(course, hidden=False))
@@ -219,7 +219,17 @@ def test_course_file_round_trips_without_hidden_suites(tmp_path):
         (tmp_path / "exercises" / exercise.module).write_text("")
     written = load_course(tmp_path)
     assert written.info == course.info and written.grading == course.grading
-    assert written.exercises == tuple(e.model_copy(update={"hidden": ()}) for e in course.exercises)
+    assert written.exercises == tuple(e.model_copy(update={"hidden": (), "misconceptions": None})
+                                      for e in course.exercises)
+
+
+def test_course_file_carries_the_assignments_of_released_items():
+    course = load_course(ROOT)
+    text = course_toml(course, hidden=False)
+    for assignment in course.assignments:
+        assert f'id = "{assignment.id}"' in text
+    conv_only = dataclasses.replace(course, exercises=(course.exercise("conv"),), quizzes=())
+    assert "[[assignment]]" not in course_toml(conv_only, hidden=False)
 
 
 def test_publish_command(tmp_path):
