@@ -134,4 +134,5 @@ def test_each_image_is_scored_on_its_own(student):
     alone = ask(student, "forward", model("LeNet5"), x[2:3], {"seed": SEED})["outputs"][0]
     difference = array_difference(batch[2:3], alone)
     if difference:
-        raise Mismatch(f"image 2's scores in a batch of 5 differ from its scores alone: they {difference}")
+        raise Mismatch("image 2's scores in a batch of 5 differ from its scores when it is scored alone",
+                       details=(f"row 2 of the batch's output {difference}",))
