@@ -502,8 +502,8 @@ def behaviour_difference(student: Any, reference: Any, spec: dict, inputs: np.nd
     if difference is None:
         return None
     recorded = options | {"record": "all", "record_inputs": "all", "shapes": order is None}
-    expected_run, got_run = ask(reference, "forward", spec, inputs, recorded), ask(student, "forward", spec, inputs,
-                                                                                   recorded)
+    expected_run = ask(reference, "forward", spec, inputs, recorded)
+    got_run = ask(student, "forward", spec, inputs, recorded)
     if order is None:
         order = list(dict.fromkeys(name for name, _ in expected_run["shapes"]))
     located = first_difference(got_run["records"], expected_run["records"], order, rtol=rtol, atol=atol)
@@ -551,18 +551,14 @@ def module_difference(got: list, expected: list, *, names: list[str] | None = No
         if got_kind != kind:
             return f"submodule {name!r} is {_article(got_kind)}, expected {kind}"
         for key, value in hyper.items():
-            if key not in ignore and got_hyper.get(key) != value:
-                return (f"submodule {name!r} ({kind}) has {key}={_hyper_text(got_hyper.get(key))}, "
-                        f"expected {_hyper_text(value)}")
+            if key not in ignore and (key not in got_hyper or got_hyper[key] != value):
+                got_value = repr(got_hyper[key]) if key in got_hyper else "missing"
+                return f"submodule {name!r} ({kind}) has {key}={got_value}, expected {value!r}"
     if exact:
         extra = [f"{name!r} ({kind})" for name, kind, _, _ in got if name and name not in expected_by_name]
         if extra:
             return f"has an extra submodule {extra[0]}" + (f" (and {len(extra) - 1} more)" if len(extra) > 1 else "")
     return None
-
-
-def _hyper_text(value: Any) -> str:
-    return "missing" if value is None else repr(value)
 
 
 def _article(kind: str) -> str:

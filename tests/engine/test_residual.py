@@ -54,7 +54,7 @@ def test_reference_block_is_the_tutorials(residual, c_in, c_out, stride):
 
 
 def test_identity_term_of_the_gradient(residual):
-    """With F switched off (bn2 = 0), dL/dx = dL/dy * (1 + 0) where x > 0 for the residual block, 0 for the plain one."""
+    """With F switched off (bn2 = 0): dL/dx = dL/dy * (1 + 0) where x > 0 through the skip, 0 without it."""
     x = torch.randn(2, 4, 5, 5, generator=torch.Generator().manual_seed(3))
     g = np.random.default_rng(4).standard_normal((2, 4, 5, 5)).astype(np.float32)
     options = {"set": {"bn2.weight": 0.0, "bn2.bias": 0.0}, "direction": g}

@@ -106,7 +106,7 @@ def tutorial_lenet(x):
 
 
 @pytest.mark.points(2)
-@pytest.mark.hint("conv1 -> tanh -> avg pool -> conv2 -> tanh -> avg pool -> flatten -> fc1 -> tanh -> fc2 -> tanh -> fc3")
+@pytest.mark.hint("conv1, tanh, avg pool, conv2, tanh, avg pool, flatten, fc1, tanh, fc2, tanh, fc3")
 def test_agrees_with_the_tutorial_computed_layer_by_layer(student):
     """agrees with the tutorial's LeNet-5 computed here with torch.nn.functional"""
     x = images(4, seed=3)

@@ -35,7 +35,7 @@ HINTS = {
     "ReLU": "each convolution (and its BatchNorm) is followed by a ReLU",
     "MaxPool2d": '"M" is MaxPool2d(kernel_size=2, stride=2): the maximum of each 2x2 window',
     "AdaptiveAvgPool2d": "avgpool is AdaptiveAvgPool2d((7, 7)), then torch.flatten(x, 1) before the classifier",
-    "Linear": "classifier: Linear(25088, 4096), ReLU, Dropout, Linear(4096, 4096), ReLU, Dropout, Linear(4096, classes)",
+    "Linear": "classifier: Linear(25088, 4096), ReLU, Dropout, Linear(4096, 4096), ReLU, Dropout, Linear(4096, n)",
     "Dropout": "Dropout is the identity in eval mode; the classifier's order is Linear, ReLU, Dropout",
 }
 

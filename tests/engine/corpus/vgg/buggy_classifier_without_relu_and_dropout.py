@@ -1,4 +1,4 @@
-"""BUG: the classifier holds only the three Linear layers (activations applied in forward), so its keys are classifier.0/1/2."""
+"""BUG: the classifier holds only the Linear layers (activations in forward): its keys are classifier.0/1/2."""
 
 import torch
 from torch import nn
