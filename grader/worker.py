@@ -153,17 +153,22 @@ def _safe_str(error: BaseException) -> str:
         return f"<{type(error).__name__} whose message cannot be shown>"
 
 
+def _named_arguments(args: list, kwargs: dict) -> dict[str, Any]:
+    """Arguments under the names feedback uses: "argument 2" for positional ones."""
+    return {f"argument {i + 1}": a for i, a in enumerate(args)} | dict(kwargs)
+
+
 def _snapshot_arrays(args: list, kwargs: dict) -> dict[str, Any]:
     import numpy as np
 
-    named = {f"argument {i + 1}": a for i, a in enumerate(args)} | dict(kwargs)
-    return {name: value.copy() for name, value in named.items() if isinstance(value, np.ndarray)}
+    return {name: value.copy() for name, value in _named_arguments(args, kwargs).items()
+            if isinstance(value, np.ndarray)}
 
 
 def _mutated_arguments(before: dict[str, Any], args: list, kwargs: dict) -> list[str]:
     import numpy as np
 
-    named = {f"argument {i + 1}": a for i, a in enumerate(args)} | dict(kwargs)
+    named = _named_arguments(args, kwargs)
     return [
         name for name, copy in before.items()
         if not np.array_equal(copy, named[name], equal_nan=copy.dtype.kind in "fc")
