@@ -11,9 +11,24 @@ from grader.results import ExerciseResult, GradeReport, TestResult
 from support import CORPUS, ROOT
 
 REFERENCE_CONV = ROOT / "reference/conv.py"
-#: An endless loop at import. It sleeps rather than spins, so the other tests running beside it on
-#: CI's two cores keep their speed; the engine stops either kind at the same time limit.
-HANG = "\n\nimport time\n\nwhile True:\n    time.sleep(0.05)\n"
+#: Both functions loop forever, so every test runs into its own time limit and, three tests in,
+#: the exercise runs into its limit. (A loop at module level would instead fail every test at once,
+#: on the first import.) It sleeps rather than spins, so the tests beside it on CI's two cores keep
+#: their speed; the engine stops either kind at the same time limit.
+HANG = """
+
+import time
+
+
+def zero_pad(x, padding):
+    while True:
+        time.sleep(0.05)
+
+
+def conv2d_forward(x, weight, bias=None, stride=1, padding=0):
+    while True:
+        time.sleep(0.05)
+"""
 
 
 def student(folder: Path, name: str, source: Path | str, *, module: str = "conv.py") -> Path:
