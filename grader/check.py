@@ -198,8 +198,7 @@ def probe_modules(course: Course, exercise: ExerciseSpec) -> list[Path]:
 def _inputs(course: Course, exercise: ExerciseSpec) -> list[Path]:
     paths = [course.reference_file(exercise), course.exercises_dir / exercise.module,
              *course.suite_paths(exercise, hidden=True)]
-    if exercise.misconceptions:
-        paths.append(course.root / exercise.misconceptions)
+    # The catalogue is left out: it names a failure's mistake, never decides whether a test fails.
     paths += siblings(course, exercise).values()
     return [p for p in paths if p.is_file()]
 

@@ -30,10 +30,13 @@ class Misconception:
     section: str                 #: the tutorial section to reread
     imitates: str | None = None  #: the student function whose output `imitation` reproduces
     imitation: Callable[..., Any] | None = None   #: (reference, *args, **kwargs) -> the mistaken output
-    detect: Callable[[Any, Any], bool] | None = None  #: (student, reference) -> whether the mistake is present
+    #: (student, reference) -> whether the mistake is present: falsy, True, or the text to put for
+    #: "{found}" in the summary (the module that shows it: "features.2, a MaxPool2d")
+    detect: Callable[[Any, Any], bool | str] | None = None
 
     def message(self) -> str:
-        return f"Your output matches {self.summary}: {self.explanation} (tutorial: {self.section})"
+        opening = "Your output matches" if self.imitation is not None else "Your code"
+        return f"{opening} {self.summary}: {self.explanation} (tutorial: {self.section})"
 
 
 _REGISTERING: list[Misconception] = []
@@ -44,8 +47,10 @@ def misconception(name: str, *, summary: str, explanation: str, section: str,
     """Register the decorated function as a catalogue entry.
 
     With `imitates`, the function imitates that student function: it takes the reference
-    module and the call's arguments and returns the mistaken result. Without, it is a
-    detector taking (student, reference) and returning True when the mistake is present.
+    module and the call's arguments and returns the mistaken result; the message opens "Your
+    output matches <summary>". Without, it is a detector taking (student, reference) and
+    returning True when the mistake is present, or a string that names where (the module
+    path), put for "{found}" in the summary; the message opens "Your code <summary>".
     """
     def register(function: Callable) -> Callable:
         entry = Misconception(name, summary, explanation, section, imitates,
@@ -73,8 +78,8 @@ def diagnose(catalogue: list[Misconception], call: Call | None, reference: Any, 
     for entry in catalogue:
         if entry.imitation is not None and _imitation_matches(entry, call, reference):
             return entry
-        if entry.detect is not None and _detected(entry, student, reference):
-            return entry
+        if entry.detect is not None and (found := _detected(entry, student, reference)):
+            return entry if found is True else dataclasses.replace(entry, summary=entry.summary.format(found=found))
     return None
 
 
@@ -92,11 +97,12 @@ def _imitation_matches(entry: Misconception, call: Call | None, reference: Any) 
     return same_result(mistaken, call.result) and not same_result(correct, call.result)
 
 
-def _detected(entry: Misconception, student: Any, reference: Any) -> bool:
+def _detected(entry: Misconception, student: Any, reference: Any) -> bool | str:
     try:
-        return bool(entry.detect(student, reference))
+        found = entry.detect(student, reference)
     except BaseException:  # noqa: BLE001 - a detector that cannot run on this submission says nothing
         return False
+    return found if isinstance(found, str) and found else bool(found)
 
 
 _REFUSED = object()

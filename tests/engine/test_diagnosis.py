@@ -1,0 +1,73 @@
+"""Naming a misconception: imitations replay the failing call, detectors look at the submission.
+
+The catalogues themselves are checked against the corpus (test_corpus.py); this is the rule
+that picks an entry, on small made-up catalogues.
+"""
+
+from __future__ import annotations
+
+import types
+
+import numpy as np
+
+from grader.diagnosis import Misconception, diagnose
+from grader.student import Call
+
+REFERENCE = types.SimpleNamespace(double=lambda x: 2 * x)
+
+
+def _imitation(name: str, mistaken) -> Misconception:
+    return Misconception(name, f"{name} summary", "why", "Section", imitates="double",
+                         imitation=lambda reference, x: mistaken(x))
+
+
+def _detector(name: str, found) -> Misconception:
+    return Misconception(name, "pools with {found}", "why", "Pooling", detect=lambda student, reference: found)
+
+
+def _call(x, result, *, returned: bool = True) -> Call:
+    return Call("double", (x,), {}, f"double({x!r})", returned=returned, result=result)
+
+
+def test_an_imitation_that_reproduces_the_students_output_names_the_mistake():
+    catalogue = [_imitation("tripled", lambda x: 3 * x), _imitation("squared", lambda x: x * x)]
+    found = diagnose(catalogue, _call(np.array([4.0]), np.array([16.0])), REFERENCE, student=None)
+    assert found.name == "squared"
+    assert found.message() == "Your output matches squared summary: why (tutorial: Section)"
+
+
+def test_no_diagnosis_where_the_reference_gives_the_same_answer_or_nothing_matches():
+    squared = [_imitation("squared", lambda x: x * x)]
+    assert diagnose(squared, _call(np.array([2.0]), np.array([4.0])), REFERENCE, None) is None  # 2*2 == 2+2
+    assert diagnose(squared, _call(np.array([3.0]), np.array([7.0])), REFERENCE, None) is None
+    assert diagnose(squared, _call(np.array([3.0]), None, returned=False), REFERENCE, None) is None
+
+
+def test_results_must_agree_in_dtype_and_shape_not_only_in_values():
+    squared = [_imitation("squared", lambda x: x * x)]
+    as_float32 = np.array([9.0], dtype=np.float32)
+    assert diagnose(squared, _call(np.array([3.0]), as_float32), REFERENCE, None) is None
+
+
+def test_an_imitation_that_cannot_handle_the_call_explains_nothing():
+    def refuses(x):
+        raise ValueError("not this kind of input")
+    catalogue = [_imitation("refuses", refuses), _imitation("squared", lambda x: x * x)]
+    assert diagnose(catalogue, _call(np.array([3.0]), np.array([9.0])), REFERENCE, None).name == "squared"
+
+
+def test_a_detector_names_where_it_found_the_mistake():
+    found = diagnose([_detector("max_pool", "features.2, a MaxPool2d")], None, REFERENCE, None)
+    assert found.message() == "Your code pools with features.2, a MaxPool2d: why (tutorial: Pooling)"
+
+
+def test_a_detector_that_finds_nothing_or_fails_says_nothing():
+    def broken(student, reference):
+        raise RuntimeError("the submission does not build")
+    failing = Misconception("broken", "s", "e", "S", detect=broken)
+    assert diagnose([_detector("absent", None), _detector("empty", ""), failing], None, REFERENCE, None) is None
+
+
+def test_entries_are_tried_in_the_catalogues_order():
+    catalogue = [_detector("first", True), _detector("second", "somewhere")]
+    assert diagnose(catalogue, None, REFERENCE, None).name == "first"

@@ -1,0 +1,3 @@
+"""Known mistakes in the residual exercise (catalogue being written; see conv.py for the form)."""
+
+from grader.diagnosis import misconception  # noqa: F401
