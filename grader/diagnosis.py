@@ -97,12 +97,20 @@ def _imitation_matches(entry: Misconception, call: Call | None, reference: Any) 
     return same_result(mistaken, call.result) and not same_result(correct, call.result)
 
 
+#: What each detector found in each submission. A detector looks at the submission, not at the
+#: failing call, so it runs once per judge however many tests fail.
+_DETECTED: dict[tuple[Misconception, int], bool | str] = {}
+
+
 def _detected(entry: Misconception, student: Any, reference: Any) -> bool | str:
-    try:
-        found = entry.detect(student, reference)
-    except BaseException:  # noqa: BLE001 - a detector that cannot run on this submission says nothing
-        return False
-    return found if isinstance(found, str) and found else bool(found)
+    key = (entry, id(student))
+    if key not in _DETECTED:
+        try:
+            found = entry.detect(student, reference)
+        except BaseException:  # noqa: BLE001 - a detector that cannot run on this submission says nothing
+            found = False
+        _DETECTED[key] = found if isinstance(found, str) and found else bool(found)
+    return _DETECTED[key]
 
 
 _REFUSED = object()

@@ -71,3 +71,12 @@ def test_a_detector_that_finds_nothing_or_fails_says_nothing():
 def test_entries_are_tried_in_the_catalogues_order():
     catalogue = [_detector("first", True), _detector("second", "somewhere")]
     assert diagnose(catalogue, None, REFERENCE, None).name == "first"
+
+
+def test_a_detector_runs_once_per_submission_however_many_tests_fail():
+    runs = []
+    counting = Misconception("counted", "s", "e", "S", detect=lambda student, reference: runs.append(1) or True)
+    submission = object()
+    for _ in range(3):
+        assert diagnose([counting], None, REFERENCE, submission).name == "counted"
+    assert len(runs) == 1
