@@ -1,3 +1,314 @@
-"""Known mistakes in the residual exercise (catalogue being written; see conv.py for the form)."""
+"""Known mistakes in residual networks, each found in the submission's structure or behaviour.
 
-from grader.diagnosis import misconception  # noqa: F401
+Where they come from: the CS231n and d2l.ai ResNet exercises and their forum threads
+("stride on conv1 or conv2?", "downsample without BatchNorm", "ReLU before or after the
+addition", "why does my ResNet18 output 32x32 after layer1"), PyTorch forum threads on
+detaching the identity, torchvision's BasicBlock (stride on conv1; its Bottleneck moved the
+stride to the 3x3 conv, "ResNet v1.5"), the pre-activation ResNet paper (He et al., 2016,
+no ReLU after the addition), and our corpus (tests/engine/corpus/residual/).
+
+Every entry is a detector `(student, reference) -> False | str`: it builds small models on
+both sides (`grader.probes.models`), with the same weights by state-dict key, and reports the
+module that shows the mistake. Behavioural entries compare the student's output with a
+variant of the reference that makes the one mistake, so they fire only when the student
+computes exactly that, never on a correct alternative or on another bug.
+"""
+
+from __future__ import annotations
+
+import types
+from typing import Any, Callable
+
+import numpy as np
+import torch
+
+from grader.diagnosis import misconception
+from grader.probes import PROBES
+from grader.probes.models import array_difference, ask, describe_model, model
+
+RESNET = "ResNet (2015)"
+EXAMPLE = "PyTorch ResNet Example"
+
+IDENTITY = model("ResidualBlock", 16, 16, stride=1)
+PROJECTION = model("ResidualBlock", 16, 32, stride=2)
+
+
+# -- asking both sides, once per submission ------------------------------------------
+
+_ANSWERS: dict[tuple, tuple[Any, Any]] = {}
+
+
+def _ask(target: Any, probe: str, spec: dict, *args: Any) -> Any:
+    """`models.<probe>` on the student's proxy, the reference module or a variant of it; cached per target."""
+    key = (id(target), probe, repr(spec), repr(args))
+    if key not in _ANSWERS or _ANSWERS[key][0] is not target:
+        try:
+            if hasattr(target, "probe") or isinstance(target, types.ModuleType):
+                answer = ask(target, probe, spec, *args)
+            else:
+                answer = PROBES[f"models.{probe}"](target, spec, *args)
+        except Exception as error:  # noqa: BLE001 - remembered, so a broken model is asked only once
+            answer = error
+        _ANSWERS[key] = (target, answer)
+    answer = _ANSWERS[key][1]
+    if isinstance(answer, Exception):
+        raise answer
+    return answer
+
+
+def _inputs(shape: tuple[int, ...], seed: int) -> np.ndarray:
+    return np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
+
+
+def _output(target: Any, spec: dict, shape: tuple[int, ...] = (2, 16, 6, 6)) -> Any:
+    return _ask(target, "forward", spec, _inputs(shape, 11), {"seed": 0})["outputs"][0]
+
+
+def _modules(target: Any, spec: dict) -> dict[str, tuple[str, dict]]:
+    """{qualified name: (class name, hyper-parameters)} of the model `spec` builds."""
+    return {name: (kind, dict(hyper)) for name, kind, hyper, _ in _ask(target, "describe", spec)["modules"]}
+
+
+def _shortcut_layers(target: Any, spec: dict) -> dict[str, tuple[str, dict]]:
+    return {name: found for name, found in _modules(target, spec).items() if name.startswith("shortcut.")}
+
+
+def _pair(value: Any) -> tuple:
+    return tuple(value) if isinstance(value, (list, tuple)) else (value, value)
+
+
+def _variant(reference: Any, forward: Callable) -> Any:
+    """The reference's ResidualBlock with another forward: the one mistake, on the reference's layers."""
+    block = type("ResidualBlockVariant", (reference.ResidualBlock,), {"forward": forward})
+    return types.SimpleNamespace(ResidualBlock=block)
+
+
+def _branch(block: Any, x: torch.Tensor) -> torch.Tensor:
+    return block.bn2(block.conv2(torch.relu(block.bn1(block.conv1(x)))))
+
+
+def _computes_like(student: Any, reference: Any, variants: list[Any], spec: dict = IDENTITY) -> bool:
+    """The student's output is a variant's (same weights), and not the reference's."""
+    got = _output(student, spec)
+    if array_difference(got, _output(reference, spec)) is None:
+        return False
+    return any(array_difference(got, _output(variant, spec)) is None for variant in variants)
+
+
+# -- the block's stride ----------------------------------------------------------------
+
+
+@misconception("block_ignores_stride", section=EXAMPLE,
+               summary="keeps the resolution in {found}, where stride 2 should halve it",
+               explanation="the stride goes to conv1 (3x3, padding 1) and to the projection's 1x1 conv, so "
+                           "H' = (H - 1) // stride + 1 on both paths")
+def block_ignores_stride(student, reference):
+    x = _inputs((1, 16, 8, 8), 12)
+    got = _ask(student, "forward", PROJECTION, x, {"seed": 0})["outputs"][0]
+    expected = _ask(reference, "forward", PROJECTION, x, {"seed": 0})["outputs"][0]
+    if getattr(got, "shape", None) == (1, 32, 8, 8) and expected.shape == (1, 32, 4, 4):
+        return f"{describe_model(PROJECTION)} (8x8 in, 8x8 out)"
+    return False
+
+
+def _downsamples(target: Any) -> bool:
+    """Whether ResidualBlock(16, 32, stride=2)'s residual path halves H and W (a stride on conv1 or conv2)."""
+    strides = [_pair(hyper.get("stride")) for name, (kind, hyper) in _modules(target, PROJECTION).items()
+               if name in ("conv1", "conv2") and kind == "Conv2d"]
+    return (2, 2) in strides
+
+
+@misconception("stride_on_second_conv", section=EXAMPLE,
+               summary="puts the stride on {found} instead of conv1",
+               explanation="the tutorial's block (and torchvision's BasicBlock) strides the first 3x3 conv; "
+                           "conv2 always has stride 1")
+def stride_on_second_conv(student, reference):
+    got, expected = _modules(student, PROJECTION), _modules(reference, PROJECTION)
+    conv1, conv2 = got.get("conv1", ("", {})), got.get("conv2", ("", {}))
+    if (conv1[0] == conv2[0] == "Conv2d" and _pair(conv1[1].get("stride")) == (1, 1)
+            and _pair(conv2[1].get("stride")) == _pair(expected["conv1"][1]["stride"]) == (2, 2)):
+        return f"conv2 of {describe_model(PROJECTION)}"
+    return False
+
+
+# -- the shortcut --------------------------------------------------------------------------
+
+
+@misconception("shortcut_without_batch_norm", section=EXAMPLE,
+               summary="projects the shortcut of {found} with a 1x1 Conv2d but no BatchNorm2d",
+               explanation="the projection is Conv2d(in, out, 1, stride) then BatchNorm2d(out), so both paths "
+                           "are normalised before they are added")
+def shortcut_without_batch_norm(student, reference):
+    kinds = [kind for kind, _ in _shortcut_layers(student, PROJECTION).values()]
+    expected = [kind for kind, _ in _shortcut_layers(reference, PROJECTION).values()]
+    if "Conv2d" in kinds and "BatchNorm2d" not in kinds and "BatchNorm2d" in expected:
+        return describe_model(PROJECTION)
+    return False
+
+
+@misconception("projection_ignores_stride", section=EXAMPLE,
+               summary="gives {found} no stride",
+               explanation="the 1x1 projection must carry the block's stride, or its output keeps H x W while "
+                           "F(x)'s is halved and the two cannot be added")
+def projection_ignores_stride(student, reference):
+    if not _downsamples(student):
+        return False
+    for name, (kind, hyper) in _shortcut_layers(student, PROJECTION).items():
+        if kind == "Conv2d" and _pair(hyper.get("kernel_size")) == (1, 1) and _pair(hyper.get("stride")) == (1, 1):
+            return f"the projection {name} of {describe_model(PROJECTION)}"
+    return False
+
+
+@misconception("identity_shortcut_at_stride", section=EXAMPLE,
+               summary="keeps an identity shortcut in {found}, where the stride changes the shape",
+               explanation="project the shortcut when stride != 1 OR the channels change: x has H x W, "
+                           "F(x) has H/2 x W/2")
+def identity_shortcut_at_stride(student, reference):
+    strided = model("ResidualBlock", 16, 16, stride=2)
+    widening = model("ResidualBlock", 16, 32, stride=1)
+    has_projection = lambda target, spec: any(kind == "Conv2d"  # noqa: E731
+                                              for kind, _ in _shortcut_layers(target, spec).values())
+    if (has_projection(reference, strided) and not has_projection(student, strided)
+            and has_projection(student, widening)
+            and _ask(student, "describe", strided)["parameters"]
+            == _ask(reference, "describe", model("ResidualBlock", 16, 16, stride=1))["parameters"]):
+        return describe_model(strided)
+    return False
+
+
+@misconception("projection_when_shapes_match", section=EXAMPLE,
+               summary="projects the shortcut of {found}, where the shapes already match",
+               explanation="with stride 1 and equal channels the shortcut is the identity (an empty "
+                           "nn.Sequential): no weights, so the block can pass x through unchanged")
+def projection_when_shapes_match(student, reference):
+    if any(kind == "Conv2d" for kind, _ in _shortcut_layers(student, IDENTITY).values()) and not any(
+            kind == "Conv2d" for kind, _ in _shortcut_layers(reference, IDENTITY).values()):
+        return describe_model(IDENTITY)
+    return False
+
+
+@misconception("conv_bias_before_batch_norm", section=EXAMPLE,
+               summary="gives {found} a bias, which the BatchNorm after it cancels",
+               explanation="BatchNorm subtracts each channel's mean, bias included, and adds its own beta: "
+                           "every conv followed by BatchNorm is Conv2d(..., bias=False)")
+def conv_bias_before_batch_norm(student, reference):
+    for spec in (PROJECTION, model("MiniResNet"), model("resnet18")):
+        try:
+            got, expected = _modules(student, spec), _modules(reference, spec)
+        except Exception:  # noqa: BLE001 - a model that does not build shows nothing here
+            continue
+        biased = [name for name, (kind, hyper) in expected.items()
+                  if kind == "Conv2d" and hyper.get("bias") is False
+                  and got.get(name, ("", {}))[0] == "Conv2d" and got[name][1].get("bias") is True]
+        if biased:
+            return f"{' and '.join(biased[:2])} of {describe_model(spec)}"
+    return False
+
+
+# -- the addition and the ReLU ---------------------------------------------------------------
+
+
+@misconception("relu_before_addition", section=RESNET,
+               summary="applies a ReLU to F(x) before adding the shortcut in {found}",
+               explanation="the block is y = relu(bn2(conv2(...)) + shortcut(x)): bn2's output goes into the "
+                           "sum as it is, negative values included, and the one ReLU comes after the addition")
+def relu_before_addition(student, reference):
+    before = _variant(reference, lambda self, x: torch.relu(_branch(self, x)) + self.shortcut(x))
+    twice = _variant(reference, lambda self, x: torch.relu(torch.relu(_branch(self, x)) + self.shortcut(x)))
+    return describe_model(IDENTITY) if _computes_like(student, reference, [before, twice]) else False
+
+
+@misconception("no_relu_after_addition", section=RESNET,
+               summary="returns F(x) + shortcut(x) from {found} without the final ReLU",
+               explanation="the tutorial's (original) block ends with relu(out) after the addition; only the "
+                           "later pre-activation ResNet drops it")
+def no_relu_after_addition(student, reference):
+    linear = _variant(reference, lambda self, x: _branch(self, x) + self.shortcut(x))
+    return describe_model(IDENTITY) if _computes_like(student, reference, [linear]) else False
+
+
+@misconception("no_skip", section=RESNET,
+               summary="never adds the shortcut in {found}: it computes a plain block",
+               explanation="a residual block outputs relu(F(x) + shortcut(x)); without the addition there is no "
+                           "identity path for the gradient, the point of ResNet")
+def no_skip(student, reference):
+    plain = _variant(reference, lambda self, x: torch.relu(_branch(self, x)))
+    return describe_model(IDENTITY) if _computes_like(student, reference, [plain]) else False
+
+
+@misconception("detached_skip", section=RESNET,
+               summary="cuts the gradient of the skip connection in {found} (x.detach() or x.data)",
+               explanation="the identity path is what carries dL/dy straight back to x, dL/dx = dL/dy * (1 + dF/dx): "
+                           "the shortcut must stay on the autograd graph")
+def detached_skip(student, reference):
+    x = _inputs((2, 16, 6, 6), 13)
+    options = {"direction": _inputs((2, 16, 6, 6), 14)}
+    if array_difference(_output(student, IDENTITY), _output(reference, IDENTITY)) is not None:
+        return False
+    detached = _variant(reference, lambda self, x: torch.relu(_branch(self, x) + self.shortcut(x.detach())))
+    got = _ask(student, "gradients", IDENTITY, x, options)["input_grad"]
+    if (array_difference(got, _ask(reference, "gradients", IDENTITY, x, options)["input_grad"]) is not None
+            and array_difference(got, _ask(detached, "gradients", IDENTITY, x, options)["input_grad"]) is None):
+        return describe_model(IDENTITY)
+    return False
+
+
+# -- the networks ----------------------------------------------------------------------------
+
+
+@misconception("skip_flag_ignored", section=RESNET,
+               summary="builds {found} from ResidualBlocks, shortcuts included",
+               explanation="skip=False is the plain network of the same depth, every block a PlainBlock, so the "
+                           "two can be compared with and without skip connections")
+def skip_flag_ignored(student, reference):
+    plain, residual, x = model("MiniResNet", skip=False), model("MiniResNet"), _inputs((1, 3, 16, 16), 15)
+    got = _ask(student, "forward", plain, x, {"seed": 0})["outputs"][0]
+    if (array_difference(got, _ask(reference, "forward", plain, x, {"seed": 0})["outputs"][0]) is not None
+            and array_difference(got, _ask(reference, "forward", residual, x, {"seed": 0})["outputs"][0]) is None):
+        return describe_model(plain)
+    return False
+
+
+def _stage_shapes(target: Any, spec: dict, shape: tuple[int, ...]) -> dict[str, tuple]:
+    shapes = _ask(target, "forward", spec, _inputs(shape, 16), {"seed": 0, "shapes": True})["shapes"]
+    return {name: tuple(value) for name, value in reversed(shapes)}   # a module called twice: its first call
+
+
+@misconception("stage_does_not_downsample", section=EXAMPLE,
+               summary="keeps the resolution in {found}, where its first block should halve it",
+               explanation="each stage after the first starts with block(in, out, stride=2); the others have "
+                           "stride 1: make_stage(block, in, out, n, stride) passes the stride to the first only")
+def stage_does_not_downsample(student, reference):
+    if not _downsamples(student):
+        return False   # the block itself ignores its stride: block_ignores_stride
+    for spec, shape, stages in ((model("MiniResNet"), (1, 3, 32, 32), ["prep", "layer1", "layer2", "layer3"]),
+                                (model("resnet18"), (1, 3, 64, 64),
+                                 ["maxpool", "layer1", "layer2", "layer3", "layer4"])):
+        got, expected = _stage_shapes(student, spec, shape), _stage_shapes(reference, spec, shape)
+        for before, stage in zip(stages, stages[1:]):
+            if stage not in got or before not in got or got[before] != expected[before]:
+                break
+            if got[stage] != expected[stage]:
+                kept = got[stage][:2] == expected[stage][:2] and got[stage][2:] == got[before][2:]
+                halved = expected[stage][2] * 2 == expected[before][2]
+                if kept and halved:
+                    side = got[stage][2]
+                    return f"{stage} of {describe_model(spec)} ({side}x{side} in, {side}x{side} out)"
+                break
+    return False
+
+
+@misconception("resnet18_without_maxpool", section=RESNET,
+               summary="leaves out the max pool after conv1 in {found}",
+               explanation="ResNet-18's stem is conv 7x7 stride 2, BN, ReLU, then MaxPool2d(3, stride=2, padding=1): "
+                           "224x224 becomes 56x56 before layer1")
+def resnet18_without_maxpool(student, reference):
+    spec = model("resnet18")
+    kinds = [kind for kind, _ in _modules(student, spec).values()]
+    if "MaxPool2d" in kinds or "MaxPool2d" not in [kind for kind, _ in _modules(reference, spec).values()]:
+        return False
+    got, expected = _stage_shapes(student, spec, (1, 3, 64, 64)), _stage_shapes(reference, spec, (1, 3, 64, 64))
+    if got.get("conv1") == expected["conv1"] and got.get("layer1") == expected["conv1"] != expected["layer1"]:
+        side = expected["layer1"][2]
+        return f"resnet18() (layer1 runs at 32x32 on a 64x64 image, expected {side}x{side})"
+    return False

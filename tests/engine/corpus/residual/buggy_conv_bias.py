@@ -1,4 +1,7 @@
-"""BUG: the block's convolutions keep their bias, which BatchNorm makes useless."""
+"""BUG: the block's convolutions keep their bias, which BatchNorm makes useless.
+
+Misconception: conv_bias_before_batch_norm
+"""
 
 from collections import OrderedDict
 

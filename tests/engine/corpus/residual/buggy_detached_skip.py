@@ -1,4 +1,7 @@
-"""BUG: the skip adds x.detach(), so no gradient flows through it."""
+"""BUG: the skip adds x.detach(), so no gradient flows through it.
+
+Misconception: detached_skip
+"""
 
 from collections import OrderedDict
 

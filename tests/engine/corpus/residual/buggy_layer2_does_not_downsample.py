@@ -1,4 +1,7 @@
-"""BUG: MiniResNet's layer2 keeps stride 1, so it does not halve the resolution."""
+"""BUG: MiniResNet's layer2 keeps stride 1, so it does not halve the resolution.
+
+Misconception: stage_does_not_downsample
+"""
 
 from collections import OrderedDict
 

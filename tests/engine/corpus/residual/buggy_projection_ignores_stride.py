@@ -1,4 +1,7 @@
-"""BUG: the projection's 1x1 convolution has no stride, so its output does not match F(x)."""
+"""BUG: the projection's 1x1 convolution has no stride, so its output does not match F(x).
+
+Misconception: projection_ignores_stride
+"""
 
 from collections import OrderedDict
 

@@ -1,4 +1,7 @@
-"""BUG: projects the shortcut only when the channels change, not when the stride does."""
+"""BUG: projects the shortcut only when the channels change, not when the stride does.
+
+Misconception: identity_shortcut_at_stride
+"""
 
 from collections import OrderedDict
 

@@ -1,4 +1,7 @@
-"""BUG: the ReLU is applied to F(x) before the addition, and not after it."""
+"""BUG: the ReLU is applied to F(x) before the addition, and not after it.
+
+Misconception: relu_before_addition
+"""
 
 from collections import OrderedDict
 

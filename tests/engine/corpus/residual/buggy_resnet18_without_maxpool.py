@@ -1,4 +1,7 @@
-"""BUG: resnet18 has no max pool after conv1, so every stage is twice too large."""
+"""BUG: resnet18 has no max pool after conv1, so every stage is twice too large.
+
+Misconception: resnet18_without_maxpool
+"""
 
 from collections import OrderedDict
 

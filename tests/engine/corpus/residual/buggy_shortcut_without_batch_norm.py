@@ -1,4 +1,7 @@
-"""BUG: the projection shortcut is a 1x1 convolution without its BatchNorm."""
+"""BUG: the projection shortcut is a 1x1 convolution without its BatchNorm.
+
+Misconception: shortcut_without_batch_norm
+"""
 
 from collections import OrderedDict
 

@@ -1,4 +1,7 @@
-"""BUG: MiniResNet ignores skip: it always uses ResidualBlocks."""
+"""BUG: MiniResNet ignores skip: it always uses ResidualBlocks.
+
+Misconception: skip_flag_ignored
+"""
 
 from collections import OrderedDict
 

@@ -1,4 +1,7 @@
-"""BUG: the stride sits on conv2 instead of conv1."""
+"""BUG: the stride sits on conv2 instead of conv1.
+
+Misconception: stride_on_second_conv
+"""
 
 from collections import OrderedDict
 
