@@ -7,7 +7,7 @@ limit; the grading profile fixes the seed, so every run sees the same cases.
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from grader.checks import expect_array, expect_raises
@@ -18,6 +18,22 @@ INT_OR_PAIR = st.one_of(st.integers(1, 3), st.tuples(st.integers(1, 3), st.integ
 
 def _pair(value):
     return (value, value) if isinstance(value, int) else value
+
+
+def _example_case(padding, shape=(1, 2, 4, 5), kernel=(2, 2, 3, 2), seed=3):
+    """A fixed (x, weight, bias, stride 1, padding) case, for an @example hypothesis might not draw."""
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal(shape), rng.standard_normal(kernel), rng.standard_normal(kernel[0]), 1, padding
+
+
+@st.composite
+def pad_cases(draw):
+    """(x, padding): a small batch and an int or (ph, pw) padding from 0 to 3."""
+    N, C, H, W = draw(SIZES), draw(SIZES), draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    dt = draw(st.sampled_from([np.float64, np.float32]))
+    x = np.random.default_rng(draw(st.integers(0, 2**32 - 1))).standard_normal((N, C, H, W)).astype(dt)
+    padding = draw(st.one_of(st.integers(0, 3), st.tuples(st.integers(0, 3), st.integers(0, 3))))
+    return x, padding
 
 
 @st.composite
@@ -60,7 +76,21 @@ def test_random_cases_with_int_stride_and_padding(student, reference, case):
     check_against_reference(student, reference, case)
 
 
-@pytest.mark.points(2)
+@pytest.mark.points(1)
+@pytest.mark.hint("pad only the two spatial axes: ph rows above and below, pw columns left and right (0 is allowed)")
+@given(pad_cases())
+@example(case=(np.arange(6.0).reshape(1, 1, 2, 3), (0, 2)))
+@example(case=(np.arange(24.0).reshape(2, 3, 2, 2), (2, 0)))
+@example(case=(np.arange(4.0).reshape(1, 1, 2, 2), 0))
+def test_zero_pad_agrees_with_np_pad(student, case):
+    """zero_pad on random batches, int and pair padding, zeros included, agrees with np.pad"""
+    x, padding = case
+    ph, pw = _pair(padding)
+    expected = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), mode="constant")
+    expect_array(student.zero_pad(x, padding), expected)
+
+
+@pytest.mark.points(1)
 @pytest.mark.hint("stride=(sh, sw) moves sh rows down and sw columns right; shapes need not be square")
 @given(conv_cases(stride=st.tuples(st.integers(1, 3), st.integers(1, 3))))
 def test_stride_pairs_and_non_square_shapes(student, reference, case):
@@ -73,6 +103,7 @@ def test_stride_pairs_and_non_square_shapes(student, reference, case):
 @pytest.mark.hint("padding may be (ph, pw), 'valid' (none) or 'same' (total K - 1, the odd pixel after)")
 @given(conv_cases(stride=INT_OR_PAIR, padding=st.one_of(
     st.tuples(st.integers(0, 2), st.integers(0, 2)), st.just("valid"), st.just("same"))))
+@example(case=_example_case("valid"))
 def test_padding_pairs_valid_and_same(student, reference, case):
     """padding as a pair, 'valid' and 'same' (even kernels too)"""
     check_against_reference(student, reference, case)
@@ -112,7 +143,7 @@ def test_agrees_with_pytorch(student, case):
 @pytest.mark.points(1)
 @pytest.mark.hint("refuse what PyTorch refuses: raise ValueError with a message")
 def test_refuses_invalid_arguments(student):
-    """negative padding, 'same' with stride 2, a kernel larger than the padded input, channel mismatch"""
+    """negative padding, 'same' with stride 2, a kernel larger than the input, channel mismatch, a bias (F, 1)"""
     x = np.ones((1, 2, 4, 4))
     w = np.ones((1, 2, 3, 3))
     expect_raises(ValueError, student.conv2d_forward, x, w, padding=-1)
@@ -120,6 +151,8 @@ def test_refuses_invalid_arguments(student):
     expect_raises(ValueError, student.conv2d_forward, x, np.ones((1, 2, 7, 3)), padding=1)
     expect_raises(ValueError, student.conv2d_forward, x, np.ones((1, 3, 3, 3)))
     expect_raises(ValueError, student.zero_pad, x, -2)
+    x, w = np.ones((2, 2, 4, 4)), np.ones((3, 2, 3, 3))
+    expect_raises(ValueError, student.conv2d_forward, x, w, np.ones((3, 1)))
 
 
 @pytest.mark.points(1)
