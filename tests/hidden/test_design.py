@@ -13,9 +13,10 @@ from grader.checks import Mismatch
 from grader.probes.design import ask
 
 CASES = [(10, 1), (7, 3), (1, 2), (137, 2)]
+OTHER_CLASSES = 7
 
 
-@pytest.mark.points(3)
+@pytest.mark.points(2)
 @pytest.mark.hint("pass num_classes on to the last layer; nothing else should depend on it")
 def test_logits_for_any_number_of_classes(student):
     """build_model(num_classes) gives (N, num_classes) logits for 1, 7, 10 and 137 classes, N from 1 to 3"""
@@ -52,3 +53,30 @@ def test_it_learns(student):
         raise Mismatch("the loss hardly falls while training on one fixed batch",
                        expected="the fifth step's loss at least 20% below the first's", got=shown,
                        hint="do the logits depend on the image? is there an activation after the last layer?")
+
+
+@pytest.mark.points(1)
+@pytest.mark.section("Practice Exercises")
+@pytest.mark.hint("the rubric holds for every num_classes: only the size of the classifier's output should change")
+def test_structure_for_another_number_of_classes(student):
+    """build_model(7) keeps the rubric's structure: 3x3 convolutions, a skip connection, global average pooling"""
+    facts = ask(student, "structure", f"build_model({OTHER_CLASSES}), traced on a (2, 3, 100, 100) batch in eval "
+                "mode", OTHER_CLASSES)
+    if not facts["is_module"]:
+        raise Mismatch(f"build_model({OTHER_CLASSES}) should return a torch.nn.Module", got=facts["type"])
+    if not facts["traced"] or not facts["output_reachable"]:
+        raise Mismatch(f"build_model({OTHER_CLASSES})'s structure could not be checked",
+                       expected="a forward pass in torch operations from the image to the logits",
+                       got=facts["trace_error"] or "logits that do not depend on the image through torch operations")
+    broken = [f"{c['name']} is a {c['kernel'][0]}x{c['kernel'][1]} convolution, neither 3x3 nor 1x1"
+              for c in facts["graph_convs"] if tuple(c["kernel"]) not in ((3, 3), (1, 1))][:2]
+    if not any(tuple(c["kernel"]) == (3, 3) for c in facts["graph_convs"]):
+        broken.append("no 3x3 convolution")
+    if not any(min(j["depths"]) < max(j["depths"]) for j in facts["joins"]):
+        broken.append("no skip connection: no addition or concatenation joins a shortcut with the path it skips")
+    if facts["output_reachable_without_gap"]:
+        broken.append("a path from the image to the logits skips global average pooling")
+    if broken:
+        raise Mismatch(f"build_model({OTHER_CLASSES}) breaks the rubric's structure",
+                       expected="3x3 (or 1x1) convolutions, a skip connection, global average pooling",
+                       got=broken[0], details=tuple(broken[1:]))

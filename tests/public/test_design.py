@@ -14,16 +14,19 @@ from grader.checks import Mismatch, leave_to_instructor
 from grader.probes.design import ask
 
 MAX_PARAMETERS = 5_000_000
-_STRUCTURE: dict[int, tuple] = {}   # one trace serves the three structure items
+_TRACED: dict = {"student": None, "reports": {}}   # one trace per submission serves the three structure items
 
 
 def structure(student, num_classes=50):
-    """The structure probe's report on build_model(num_classes), traced once per grading run."""
-    if num_classes not in _STRUCTURE:
+    """The structure probe's report on build_model(num_classes), traced once per submission."""
+    if _TRACED["student"] is not student:   # a new submission (`grader check` grades many in one process)
+        _TRACED.update(student=student, reports={})
+    reports = _TRACED["reports"]
+    if num_classes not in reports:
         facts = ask(student, "structure", f"build_model({num_classes}), traced on a (2, 3, 100, 100) batch in eval "
                     "mode", num_classes)
-        _STRUCTURE[num_classes] = facts, student.last_call
-    facts, student.last_call = _STRUCTURE[num_classes]
+        reports[num_classes] = facts, student.last_call
+    facts, student.last_call = reports[num_classes]
     if not facts["is_module"]:
         raise Mismatch("build_model should return a torch.nn.Module", got=facts["type"])
     return facts
