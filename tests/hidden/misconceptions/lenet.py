@@ -1,3 +1,249 @@
-"""Known mistakes in the lenet exercise (catalogue being written; see conv.py for the form)."""
+"""Known mistakes in LeNet-5, each found from the submission's structure or behaviour.
 
-from grader.diagnosis import misconception  # noqa: F401
+Where they come from: the forum threads that keep asking "LeNet max pooling vs average
+pooling" and "why ReLU in my LeNet", PyTorch tutorials written for 28x28 MNIST (a padded
+first convolution) and d2l.ai's LeNet (sigmoid activations, padding=2), code ported from
+Keras (channels-last flattening), x.view(-1, ...) and reshape mistakes that mix the
+images of a batch, a softmax left in forward before nn.CrossEntropyLoss, and our corpus
+(tests/engine/corpus/lenet/).
+
+Each detector looks at the student's model only through the probes the suite uses:
+`describe` (the module tree, on the meta device) and `forward` with the test weights,
+recording what each layer received and produced. Behaviour is read from how one layer's
+output becomes the next layer's input in the student's own model (tanh? ReLU? nothing?),
+so a model written with torch.nn.functional, an nn.Tanh module or a loop reads the same.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from grader.diagnosis import misconception
+from grader.probes.models import ask, model
+
+LENET = "LeNet-5 (1998)"
+POOLING = "Pooling"
+PADDING = "Padding and Stride"
+
+SPEC = model("LeNet5")
+#: how one layer's output becomes the next layer's input, checked in this order
+ACTIVATIONS = {"tanh": torch.tanh, "nothing": lambda t: t, "ReLU": torch.relu, "sigmoid": torch.sigmoid}
+#: (layer, the module right after its activation): the pairs an activation sits between
+AFTER = [("conv1", "pool1"), ("conv2", "pool2"), ("fc1", "fc2"), ("fc2", "fc3")]
+#: (pool, the module after it)
+AFTER_POOL = {"pool1": "conv2", "pool2": "fc1"}
+
+_RUNS: dict[tuple[int, str], object] = {}
+
+
+def _cached(target, key, compute):
+    """One probe call per submission, shared by the detectors (they run once each)."""
+    if (id(target), key) not in _RUNS:
+        _RUNS[id(target), key] = compute()
+    return _RUNS[id(target), key]
+
+
+def _run(student) -> dict:
+    """The student's LeNet5() on three images with the test weights: every layer's input and output."""
+    x = np.random.default_rng(7).standard_normal((3, 1, 32, 32)).astype(np.float32)
+    return _cached(student, "run", lambda: ask(student, "forward", SPEC, x,
+                                                {"seed": 0, "record": "all", "record_inputs": "all"}))
+
+
+def _modules(target, spec=SPEC) -> list:
+    return _cached(target, repr(spec), lambda: ask(target, "describe", spec)["modules"])
+
+
+def _close(a, b) -> bool:
+    a, b = np.asarray(a), np.asarray(b)
+    scale = max(float(np.max(np.abs(b), initial=0.0)), 1.0)
+    return a.shape == b.shape and bool(np.allclose(a, b, rtol=1e-4, atol=1e-5 * scale))
+
+
+def _link(run: dict, layer: str, after: str) -> str | None:
+    """What the student applies between `layer`'s output and `after`'s input ("tanh", "ReLU", ...)."""
+    out, into = run["records"].get(layer), run["inputs"].get(after)
+    if out is None or into is None:
+        return None
+    if into.size != out.size:
+        return None
+    out, into = torch.from_numpy(out), into.reshape(out.shape)  # fc1 takes pool2's output flattened
+    return next((name for name, f in ACTIVATIONS.items() if _close(into, f(out).numpy())), None)
+
+
+def _pool_link(run: dict) -> str | None:
+    """How conv1's output becomes conv2's input, as "<pool> of <activation>" or "<activation> of <pool>"."""
+    out, into = run["records"].get("conv1"), run["inputs"].get("conv2")
+    if out is None or into is None:
+        return None
+    out = torch.from_numpy(out)
+    for pool_name, pool in (("avg", F.avg_pool2d), ("max", F.max_pool2d)):
+        for act_name, act in ACTIVATIONS.items():
+            if _close(into, pool(act(out), 2).numpy()):
+                return f"{pool_name} of {act_name}"
+            if _close(into, act(pool(out, 2)).numpy()):
+                return f"{act_name} of {pool_name}"
+    return None
+
+
+def _join(names: list[str]) -> str | None:
+    """'conv1', 'conv1 and fc2', 'conv1, conv2 and fc2'; None for no names."""
+    return None if not names else names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def _activation_after(student, kind: str) -> str | None:
+    run = _run(student)
+    found = [layer for layer, after in AFTER if _link(run, layer, after) == kind]
+    if not found and (_pool_link(run) or "").endswith(f"of {kind}"):
+        found = ["conv1"]
+    return _join(found)
+
+
+@misconception("max_pooling", section=POOLING,
+               summary="pools with max pooling at {found}, where LeNet-5 averages",
+               explanation="LeNet-5 subsamples by averaging each 2x2 window: nn.AvgPool2d(2); max pooling came "
+                           "later (AlexNet)")
+def max_pooling(student, reference):
+    maxed = [name for name, kind, _, _ in _modules(student) if kind in ("MaxPool2d", "AdaptiveMaxPool2d")]
+    if maxed and not any(kind == "MaxPool2d" for _, kind, _, _ in _modules(reference)):
+        return f"{maxed[0]} (MaxPool2d)"
+    if (_pool_link(_run(student)) or "").startswith("max of"):
+        return "the pooling after conv1 (max_pool2d)"
+    return False
+
+
+@misconception("relu_activation", section=LENET,
+               summary="applies ReLU after {found}, where LeNet-5 uses tanh",
+               explanation="LeNet-5 predates ReLU: every convolution and hidden fully connected layer is "
+                           "followed by torch.tanh")
+def relu_activation(student, reference):
+    return _activation_after(student, "ReLU")
+
+
+@misconception("sigmoid_activation", section=LENET,
+               summary="applies a sigmoid after {found}, where LeNet-5 uses tanh",
+               explanation="the tutorial's LeNet-5 squashes with tanh, which is centred on 0 (d2l.ai's version "
+                           "uses sigmoid); use torch.tanh")
+def sigmoid_activation(student, reference):
+    return _activation_after(student, "sigmoid")
+
+
+@misconception("activation_after_pooling", section=LENET,
+               summary="applies tanh after pooling at {found} instead of before it",
+               explanation="with average pooling the order matters: conv -> tanh -> pool, so pool1 averages "
+                           "tanh(conv1(x))")
+def activation_after_pooling(student, reference):
+    run = _run(student)
+    found = [pool for conv, pool in AFTER[:2]
+             if _link(run, conv, pool) == "nothing" and _link(run, pool, AFTER_POOL[pool]) == "tanh"]
+    if not found and _pool_link(run) == "tanh of avg":
+        found = ["the pooling after conv1"]
+    return _join(found)
+
+
+@misconception("missing_activation", section=LENET,
+               summary="applies no activation after {found}",
+               explanation="stacked linear layers with nothing between them collapse into one linear layer: "
+                           "tanh follows conv1, conv2, fc1 and fc2 (only fc3 is left as it is)")
+def missing_activation(student, reference):
+    run = _run(student)
+    found = [conv for conv, pool in AFTER[:2]
+             if _link(run, conv, pool) == "nothing" and _link(run, pool, AFTER_POOL[pool]) == "nothing"]
+    if not found and _pool_link(run) == "avg of nothing":
+        found = ["conv1"]
+    found += [layer for layer, after in AFTER[2:] if _link(run, layer, after) == "nothing"]
+    return _join(found)
+
+
+@misconception("softmax_output", section=LENET,
+               summary="applies {found} to fc3's scores in forward",
+               explanation="forward returns the raw scores (logits); nn.CrossEntropyLoss applies log-softmax "
+                           "itself, so a softmax in forward is applied twice in training")
+def softmax_output(student, reference):
+    run = _run(student)
+    scores, output = run["records"].get("fc3"), run["outputs"][0]
+    if scores is None or _close(output, scores):
+        return False
+    scores = torch.from_numpy(scores)
+    for name, f in (("softmax", torch.softmax), ("log_softmax", torch.log_softmax)):
+        if _close(output, f(scores, 1).numpy()):
+            return name
+    return False
+
+
+def _linear_outputs(modules) -> list:
+    return [hyper.get("out_features") for _, kind, hyper, _ in modules if kind == "Linear"]
+
+
+@misconception("num_classes_ignored", section=LENET,
+               summary="ignores num_classes: LeNet5(num_classes=4) has {found}",
+               explanation="the last layer has one output per class: nn.Linear(84, num_classes)")
+def num_classes_ignored(student, reference):
+    four = model("LeNet5", num_classes=4)
+    got, expected = _linear_outputs(_modules(student, four)), _linear_outputs(_modules(reference, four))
+    if got != expected and got == _linear_outputs(_modules(reference)):
+        name = [name for name, kind, _, _ in _modules(student, four) if kind == "Linear"][-1]
+        return f"{got[-1]} outputs at {name}"
+    return False
+
+
+def _convs(modules) -> list:
+    return [(name, hyper) for name, kind, hyper, _ in modules if kind == "Conv2d"]
+
+
+@misconception("rgb_input", section=LENET,
+               summary="reads {found}, where LeNet-5 takes one grey channel",
+               explanation="LeNet-5 reads 1x32x32 greyscale digits: conv1 is nn.Conv2d(1, 6, kernel_size=5)")
+def rgb_input(student, reference):
+    (name, hyper), (_, expected) = _convs(_modules(student))[0], _convs(_modules(reference))[0]
+    channels = hyper["in_channels"]
+    return f"{channels} input channels at {name}" if channels == 3 != expected["in_channels"] else False
+
+
+@misconception("first_conv_padded", section=PADDING,
+               summary="pads the convolution {found}, where LeNet-5's convolutions are unpadded",
+               explanation="padding=2 is for 28x28 MNIST; on 32x32 inputs conv1 has no padding, so it gives "
+                           "28x28 and pool2 gives 16x5x5 = 400 features")
+def first_conv_padded(student, reference):
+    for (name, got), (_, expected) in zip(_convs(_modules(student)), _convs(_modules(reference))):
+        if got.get("padding") != expected.get("padding") and got.get("padding") != (0, 0):
+            return f"{name} (padding={got['padding']})"
+    return False
+
+
+def _flattening(student) -> tuple[np.ndarray, np.ndarray] | None:
+    """pool2's output and fc1's input in the student's run, when both ran as modules and hold the same values."""
+    run = _run(student)
+    pooled, flat = run["records"].get("pool2"), run["inputs"].get("fc1")
+    if pooled is None or flat is None or flat.size != pooled.size or flat.ndim != 2:
+        return None
+    if _close(flat, pooled.reshape(len(pooled), -1)):
+        return None
+    if not _close(np.sort(flat, axis=None), np.sort(pooled, axis=None)):
+        return None
+    return pooled, flat
+
+
+def _rows_are_images(pooled: np.ndarray, flat: np.ndarray) -> bool:
+    return flat.shape[0] == len(pooled) and all(
+        _close(np.sort(row), np.sort(image, axis=None)) for row, image in zip(flat, pooled))
+
+
+@misconception("flatten_order", section=LENET,
+               summary="flattens {found} in another order than torch.flatten(x, 1) before fc1",
+               explanation="fc1's 400 weights per unit follow PyTorch's (C, H, W) order; x.permute(0, 2, 3, 1) "
+                           "(Keras' channels-last) feeds them the same numbers in the wrong places")
+def flatten_order(student, reference):
+    found = _flattening(student)
+    return "pool2's (N, 16, 5, 5) output" if found and _rows_are_images(*found) else False
+
+
+@misconception("flatten_mixes_images", section=LENET,
+               summary="flattens {found} so that a row of fc1's input mixes several images",
+               explanation="keep the batch axis first: torch.flatten(x, 1) or x.view(x.size(0), -1) gives one "
+                           "row of 400 features per image")
+def flatten_mixes_images(student, reference):
+    found = _flattening(student)
+    return "pool2's (N, 16, 5, 5) output" if found and not _rows_are_images(*found) else False

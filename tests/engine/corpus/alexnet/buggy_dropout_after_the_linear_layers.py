@@ -1,5 +1,7 @@
 """BUG: Dropout placed after each hidden Linear+ReLU instead of before: the state-dict keys move (classifier.0.weight).
 
+Misconception: dropout_after_linear
+
 Tutorial: "AlexNet (2012)".
 
     Input (224x224x3) -> [Conv 11x11 stride 4] -> [MaxPool 3x3 stride 2] ->

@@ -1,5 +1,7 @@
 """BUG: Dropout(p=0.5) hard-coded; AlexNet(dropout=0.25) still drops half.
 
+Misconception: dropout_argument_ignored
+
 Tutorial: "AlexNet (2012)".
 
     Input (224x224x3) -> [Conv 11x11 stride 4] -> [MaxPool 3x3 stride 2] ->

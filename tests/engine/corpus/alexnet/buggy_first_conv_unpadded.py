@@ -1,5 +1,7 @@
 """BUG: the first convolution has no padding: 54x54 instead of 55x55 (the parameter count is unchanged).
 
+Misconception: first_conv_unpadded
+
 Tutorial: "AlexNet (2012)".
 
     Input (224x224x3) -> [Conv 11x11 stride 4] -> [MaxPool 3x3 stride 2] ->

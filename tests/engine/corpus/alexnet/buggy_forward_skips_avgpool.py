@@ -1,5 +1,7 @@
 """BUG: forward goes straight from features to classifier: works at 224x224 only (6x6 by luck), fails elsewhere.
 
+Misconception: forward_skips_avgpool
+
 Tutorial: "AlexNet (2012)".
 
     Input (224x224x3) -> [Conv 11x11 stride 4] -> [MaxPool 3x3 stride 2] ->

@@ -1,5 +1,7 @@
 """BUG: 2x2 max pools with stride 2 instead of the paper's overlapping 3x3 stride 2 (the shapes happen to agree at 224).
 
+Misconception: non_overlapping_pools
+
 Tutorial: "AlexNet (2012)".
 
     Input (224x224x3) -> [Conv 11x11 stride 4] -> [MaxPool 3x3 stride 2] ->

@@ -1,5 +1,7 @@
 """BUG: the last layer always has 1000 outputs, whatever num_classes.
 
+Misconception: num_classes_ignored
+
 Tutorial: "AlexNet (2012)".
 
     Input (224x224x3) -> [Conv 11x11 stride 4] -> [MaxPool 3x3 stride 2] ->

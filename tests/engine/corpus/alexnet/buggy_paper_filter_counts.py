@@ -1,5 +1,7 @@
 """BUG: the paper's (two-GPU) filter counts 96, 256, 384, 384, 256 instead of torchvision's 64, 192, 384, 256, 256.
 
+Misconception: paper_filter_counts
+
 Tutorial: "AlexNet (2012)".
 
     Input (224x224x3) -> [Conv 11x11 stride 4] -> [MaxPool 3x3 stride 2] ->

@@ -1,5 +1,7 @@
 """BUG: a ReLU after the last Linear layer: negative scores are clipped.
 
+Misconception: relu_after_scores
+
 Tutorial: "AlexNet (2012)".
 
     Input (224x224x3) -> [Conv 11x11 stride 4] -> [MaxPool 3x3 stride 2] ->

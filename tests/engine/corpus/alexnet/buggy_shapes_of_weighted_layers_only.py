@@ -1,5 +1,7 @@
 """BUG: alexnet_shapes lists the shapes after the convolutions and pools only, skipping the ReLUs (8 entries).
 
+Misconception: shapes_without_relus
+
 Tutorial: "AlexNet (2012)".
 
     Input (224x224x3) -> [Conv 11x11 stride 4] -> [MaxPool 3x3 stride 2] ->

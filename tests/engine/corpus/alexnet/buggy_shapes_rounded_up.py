@@ -1,5 +1,7 @@
 """BUG: alexnet_shapes by the output-size formula, rounding up: 56x56 after the first convolution.
 
+Misconception: shapes_rounded_up
+
 Tutorial: "AlexNet (2012)".
 
     Input (224x224x3) -> [Conv 11x11 stride 4] -> [MaxPool 3x3 stride 2] ->

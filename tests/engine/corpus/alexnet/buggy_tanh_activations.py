@@ -1,5 +1,7 @@
 """BUG: tanh (LeNet's activation) instead of ReLU everywhere.
 
+Misconception: tanh_activations
+
 Tutorial: "AlexNet (2012)".
 
     Input (224x224x3) -> [Conv 11x11 stride 4] -> [MaxPool 3x3 stride 2] ->

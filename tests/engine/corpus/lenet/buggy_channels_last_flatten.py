@@ -1,4 +1,7 @@
-"""BUG: flattens in (H, W, C) order, as code ported from Keras does."""
+"""BUG: flattens in (H, W, C) order, as code ported from Keras does.
+
+Misconception: flatten_order
+"""
 
 import torch
 from torch import nn

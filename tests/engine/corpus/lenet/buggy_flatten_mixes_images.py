@@ -1,4 +1,7 @@
-"""BUG: flattens with reshape(400, -1).t(), which mixes the images of a batch."""
+"""BUG: flattens with reshape(400, -1).t(), which mixes the images of a batch.
+
+Misconception: flatten_mixes_images
+"""
 
 import torch
 from torch import nn

@@ -1,4 +1,7 @@
-"""BUG: max pooling where LeNet-5 averages."""
+"""BUG: max pooling where LeNet-5 averages.
+
+Misconception: max_pooling
+"""
 
 import torch
 from torch import nn

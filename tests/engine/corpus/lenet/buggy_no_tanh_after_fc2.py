@@ -1,4 +1,7 @@
-"""BUG: the activation after fc2 is missing."""
+"""BUG: the activation after fc2 is missing.
+
+Misconception: missing_activation
+"""
 
 import torch
 from torch import nn

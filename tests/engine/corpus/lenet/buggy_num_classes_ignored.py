@@ -1,4 +1,7 @@
-"""BUG: num_classes is ignored: fc3 always has 10 outputs."""
+"""BUG: num_classes is ignored: fc3 always has 10 outputs.
+
+Misconception: num_classes_ignored
+"""
 
 import torch
 from torch import nn

@@ -1,4 +1,7 @@
-"""BUG: the activation is applied after pooling instead of before it."""
+"""BUG: the activation is applied after pooling instead of before it.
+
+Misconception: activation_after_pooling
+"""
 
 import torch
 from torch import nn

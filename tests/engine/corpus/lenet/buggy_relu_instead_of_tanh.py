@@ -1,4 +1,7 @@
-"""BUG: ReLU activations, as in later networks, instead of LeNet-5's tanh."""
+"""BUG: ReLU activations, as in later networks, instead of LeNet-5's tanh.
+
+Misconception: relu_activation
+"""
 
 import torch
 from torch import nn

@@ -1,4 +1,7 @@
-"""BUG: returns softmax probabilities instead of scores."""
+"""BUG: returns softmax probabilities instead of scores.
+
+Misconception: softmax_output
+"""
 
 import torch
 from torch import nn

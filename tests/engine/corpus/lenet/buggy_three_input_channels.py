@@ -1,4 +1,7 @@
-"""BUG: conv1 expects RGB images; LeNet-5 reads one grey channel."""
+"""BUG: conv1 expects RGB images; LeNet-5 reads one grey channel.
+
+Misconception: rgb_input
+"""
 
 import torch
 from torch import nn
