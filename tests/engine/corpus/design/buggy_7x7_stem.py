@@ -1,4 +1,7 @@
-"""BUG: an ImageNet-style stem, a 7x7 convolution at stride 2: the rubric asks for 3x3 convolutions."""
+"""BUG: an ImageNet-style stem, a 7x7 convolution at stride 2: the rubric asks for 3x3 convolutions.
+
+Misconception: imagenet_7x7_stem
+"""
 
 import torch
 import torch.nn.functional as F

@@ -1,4 +1,7 @@
-"""BUG: the block adds its branch to itself (out + out) instead of the shortcut: no skip connection."""
+"""BUG: the block adds its branch to itself (out + out) instead of the shortcut: no skip connection.
+
+Misconception: join_skips_nothing
+"""
 
 import torch
 import torch.nn.functional as F

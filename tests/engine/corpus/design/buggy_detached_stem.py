@@ -1,4 +1,7 @@
-"""BUG: the stem's output is detached, so the stem never learns."""
+"""BUG: the stem's output is detached, so the stem never learns.
+
+Misconception: detached_in_forward
+"""
 
 import torch
 import torch.nn.functional as F

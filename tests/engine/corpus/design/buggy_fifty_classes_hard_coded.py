@@ -1,4 +1,7 @@
-"""BUG: the classifier always has 50 outputs, whatever num_classes says."""
+"""BUG: the classifier always has 50 outputs, whatever num_classes says.
+
+Misconception: class_count_hard_coded
+"""
 
 import torch
 import torch.nn.functional as F

@@ -1,4 +1,7 @@
-"""BUG: no global average pooling: the classifier reads the flattened 256x7x7 map."""
+"""BUG: no global average pooling: the classifier reads the flattened 256x7x7 map.
+
+Misconception: flattened_classifier
+"""
 
 import torch
 import torch.nn.functional as F

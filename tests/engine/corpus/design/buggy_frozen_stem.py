@@ -1,4 +1,7 @@
-"""BUG: the stem is frozen (requires_grad_(False)), so it never learns."""
+"""BUG: the stem is frozen (requires_grad_(False)), so it never learns.
+
+Misconception: frozen_parameters
+"""
 
 import torch
 import torch.nn.functional as F

@@ -1,4 +1,7 @@
-"""BUG: global max pooling where the rubric asks for global average pooling."""
+"""BUG: global max pooling where the rubric asks for global average pooling.
+
+Misconception: global_max_pool
+"""
 
 import torch
 import torch.nn.functional as F

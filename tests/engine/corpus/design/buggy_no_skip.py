@@ -1,4 +1,7 @@
-"""BUG: the blocks have no shortcut (a plain VGG-like network): no skip connection."""
+"""BUG: the blocks have no shortcut (a plain VGG-like network): no skip connection.
+
+Misconception: no_skip_connection
+"""
 
 import torch
 import torch.nn.functional as F

@@ -1,4 +1,7 @@
-"""BUG: the stem's output goes through numpy (to clip it), which cuts it from the graph."""
+"""BUG: the stem's output goes through numpy (to clip it), which cuts it from the graph.
+
+Misconception: numpy_in_forward
+"""
 
 import numpy as np
 import torch

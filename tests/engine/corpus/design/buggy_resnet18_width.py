@@ -1,4 +1,7 @@
-"""BUG: ResNet-18's widths (64 to 512) and two blocks per stage: 11M parameters, over the 5M budget."""
+"""BUG: ResNet-18's widths (64 to 512) and two blocks per stage: 11M parameters, over the 5M budget.
+
+Misconception: imagenet_widths
+"""
 
 import torch
 import torch.nn.functional as F

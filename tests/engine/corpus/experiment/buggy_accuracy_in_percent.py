@@ -1,4 +1,7 @@
-"""BUG: evaluate returns a percentage, not a fraction."""
+"""BUG: evaluate returns a percentage, not a fraction.
+
+Misconception: accuracy_in_percent
+"""
 
 import pickle
 from pathlib import Path

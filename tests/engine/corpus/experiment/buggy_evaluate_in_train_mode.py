@@ -1,4 +1,7 @@
-"""BUG: evaluate forgets model.eval(): BatchNorm uses batch statistics (and updates its own), dropout stays on."""
+"""BUG: evaluate forgets model.eval(): BatchNorm uses batch statistics (and updates its own), dropout stays on.
+
+Misconception: evaluate_in_train_mode
+"""
 
 import pickle
 from pathlib import Path

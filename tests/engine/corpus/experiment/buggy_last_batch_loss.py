@@ -1,4 +1,7 @@
-"""BUG: each epoch's loss is its last batch's, not the mean over the epoch."""
+"""BUG: each epoch's loss is its last batch's, not the mean over the epoch.
+
+Misconception: last_batch_loss
+"""
 
 import pickle
 from pathlib import Path

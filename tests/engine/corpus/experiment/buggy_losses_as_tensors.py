@@ -1,4 +1,7 @@
-"""BUG: the losses are kept as tensors (no .item())."""
+"""BUG: the losses are kept as tensors (no .item()).
+
+Misconception: losses_as_tensors
+"""
 
 import pickle
 from pathlib import Path

@@ -1,4 +1,7 @@
-"""BUG: the epoch's loss averages the batch means, so a small last batch weighs as much as a full one."""
+"""BUG: the epoch's loss averages the batch means, so a small last batch weighs as much as a full one.
+
+Misconception: mean_of_batch_means
+"""
 
 import pickle
 from pathlib import Path

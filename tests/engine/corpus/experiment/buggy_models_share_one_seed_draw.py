@@ -1,4 +1,7 @@
-"""BUG: compare_skip seeds torch once, so the plain network starts from other weights and another shuffle than the recipe's."""
+"""BUG: compare_skip seeds torch once, so the plain network starts from other weights and another shuffle than the recipe's.
+
+Misconception: seeded_once_for_both
+"""
 
 import pickle
 from pathlib import Path

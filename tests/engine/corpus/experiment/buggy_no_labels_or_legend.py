@@ -1,4 +1,7 @@
-"""BUG: the curves are drawn, but the axes have no labels and there is no legend."""
+"""BUG: the curves are drawn, but the axes have no labels and there is no legend.
+
+Misconception: unlabelled_plot
+"""
 
 import pickle
 from pathlib import Path

@@ -1,4 +1,7 @@
-"""BUG: plain SGD without the recipe's momentum of 0.9."""
+"""BUG: plain SGD without the recipe's momentum of 0.9.
+
+Misconception: no_momentum
+"""
 
 import pickle
 from pathlib import Path

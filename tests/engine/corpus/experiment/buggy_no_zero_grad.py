@@ -1,4 +1,7 @@
-"""BUG: the gradients are never zeroed, so every step adds up all the earlier ones."""
+"""BUG: the gradients are never zeroed, so every step adds up all the earlier ones.
+
+Misconception: no_zero_grad
+"""
 
 import pickle
 from pathlib import Path

@@ -1,4 +1,7 @@
-"""BUG: compare_skip builds the residual network twice: the 'plain' one has skips too."""
+"""BUG: compare_skip builds the residual network twice: the 'plain' one has skips too.
+
+Misconception: plain_twin_has_skips
+"""
 
 import pickle
 from pathlib import Path

@@ -1,4 +1,7 @@
-"""BUG: the figure is saved before the curves are drawn, so the file shows empty axes."""
+"""BUG: the figure is saved before the curves are drawn, so the file shows empty axes.
+
+Misconception: saved_before_plotting
+"""
 
 import pickle
 from pathlib import Path

@@ -1,4 +1,7 @@
-"""BUG: train seeds torch with 0 whatever the seed argument says."""
+"""BUG: train seeds torch with 0 whatever the seed argument says.
+
+Misconception: constant_seed
+"""
 
 import pickle
 from pathlib import Path

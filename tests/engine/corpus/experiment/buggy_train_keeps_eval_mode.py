@@ -1,4 +1,7 @@
-"""BUG: train never calls model.train(): a model coming from evaluate stays in eval mode."""
+"""BUG: train never calls model.train(): a model coming from evaluate stays in eval mode.
+
+Misconception: train_keeps_eval_mode
+"""
 
 import pickle
 from pathlib import Path

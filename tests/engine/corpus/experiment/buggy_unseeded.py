@@ -1,4 +1,7 @@
-"""BUG: train never seeds torch, so shuffling and dropout differ from run to run."""
+"""BUG: train never seeds torch, so shuffling and dropout differ from run to run.
+
+Misconception: unseeded
+"""
 
 import pickle
 from pathlib import Path
