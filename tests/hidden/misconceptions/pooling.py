@@ -1,3 +1,191 @@
-"""Known mistakes in the pooling exercise (catalogue being written; see conv.py for the form)."""
+"""Known mistakes in max, average and global average pooling.
 
-from grader.diagnosis import misconception  # noqa: F401
+Where they come from: the CS231n pooling assignments (max_pool_forward_naive, where
+np.pad's zero default and the "reshape trick" that only works for stride == kernel
+are the usual slips), forum threads on PyTorch's AvgPool2d ("count_include_pad: why is my
+border average different", "MaxPool2d padding is -inf, not 0", "output size rounds down:
+ceil_mode"), NCHW/NHWC confusion when porting Keras code (GlobalAveragePooling2D over
+axes (1, 2)), and our corpus (tests/engine/corpus/pooling/).
+
+Mistakes local to one function are imitations: they replay the failing call on the
+reference. Mistakes in the sliding-window arithmetic that max_pool2d and avg_pool2d
+share (students write one helper for both) are detectors: they call the student's two
+functions on a small fixed case and compare with what the mistaken code returns there,
+so the message says which function shows it.
+"""
+
+import numpy as np
+
+from grader.diagnosis import misconception, same_result
+
+POOLING = "Pooling"
+
+
+def _pair(value):
+    return tuple(value) if isinstance(value, (tuple, list)) else (value, value)
+
+
+def _accepted(reference, name, x, kernel, stride, padding):
+    """The reference's answer; raises where the reference refuses (no imitation then)."""
+    return getattr(reference, name)(x, kernel, stride, padding)
+
+
+def _real_pixel_mean(reference, x, kernel, stride, padding):
+    """The mean of each window over its real pixels (padding left out)."""
+    counts = reference.avg_pool2d(np.ones_like(x), kernel, stride, padding)   # real pixels / (KH * KW)
+    return (reference.avg_pool2d(x, kernel, stride, padding) / counts).astype(x.dtype)
+
+
+def _unlike(mistaken, other):
+    """`mistaken`, unless another entry's mistake gives the same answer here: then neither is named."""
+    if same_result(mistaken, other):
+        raise ValueError("two mistakes give this answer")
+    return mistaken
+
+
+# -- one function: imitations of the failing call -------------------------------------------
+@misconception("avg_excludes_padding", imitates="avg_pool2d", section=POOLING,
+               summary="an average over the real pixels only (count_include_pad=False)",
+               explanation="the padded zeros count in the mean: every window is divided by KH * KW, "
+                           "as torch.nn.functional.avg_pool2d does by default")
+def avg_excludes_padding(reference, x, kernel, stride=None, padding=0):
+    if _pair(padding) == (0, 0):
+        raise ValueError("without padding every window is full")
+    _accepted(reference, "avg_pool2d", x, kernel, stride, padding)
+    return _unlike(_real_pixel_mean(reference, x, kernel, stride, padding),
+                   reference.max_pool2d(x, kernel, stride, padding))
+
+
+@misconception("avg_takes_max", imitates="avg_pool2d", section=POOLING,
+               summary="max pooling where average pooling is asked",
+               explanation="avg_pool2d takes the mean of each window (np.mean), not its largest value")
+def avg_takes_max(reference, x, kernel, stride=None, padding=0):
+    _accepted(reference, "avg_pool2d", x, kernel, stride, padding)
+    maximum = reference.max_pool2d(x, kernel, stride, padding)
+    if _pair(padding) != (0, 0):
+        _unlike(maximum, _real_pixel_mean(reference, x, kernel, stride, padding))
+    return maximum
+
+
+@misconception("max_pads_with_zeros", imitates="max_pool2d", section=POOLING,
+               summary="max pooling over a zero-padded input",
+               explanation="a padded 0 beats every negative value on the border; PyTorch pads max pooling "
+                           "with -inf (np.pad(..., constant_values=-np.inf)), so the padding never wins")
+def max_pads_with_zeros(reference, x, kernel, stride=None, padding=0):
+    ph, pw = _pair(padding)
+    if (ph, pw) == (0, 0):
+        raise ValueError("no padding, no mistake")
+    _accepted(reference, "max_pool2d", x, kernel, stride, padding)
+    KH, KW = _pair(kernel)
+    padded = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    return reference.max_pool2d(padded, kernel, (KH, KW) if stride is None else stride, 0)
+
+
+@misconception("gap_nhwc_axes", imitates="global_avg_pool", section=POOLING,
+               summary="a mean over axes (1, 2), as if x were laid out (N, H, W, C)",
+               explanation="x is NCHW: average each feature map over H and W, axes (2, 3), "
+                           "giving shape (N, C)")
+def gap_nhwc_axes(reference, x):
+    reference.global_avg_pool(x)
+    return x.mean(axis=(1, 2))
+
+
+@misconception("gap_keeps_dims", imitates="global_avg_pool", section=POOLING,
+               summary="the right means in shape (N, C, 1, 1)",
+               explanation="global_avg_pool returns (N, C): drop keepdims=True (or the trailing 1 x 1), "
+                           "as the classifier after GAP expects one vector per image")
+def gap_keeps_dims(reference, x):
+    return reference.global_avg_pool(x)[:, :, None, None]
+
+
+# -- the window arithmetic both poolings share: detectors on a fixed case -----------------------
+def _case(dtype=np.float64):
+    return np.random.default_rng(7).standard_normal((1, 2, 7, 6)).astype(dtype)
+
+
+def _showing(student, reference, mistaken, calls):
+    """The pooling functions whose output on `calls` is the mistaken one (and not the right one)."""
+    found = []
+    for name in ("max_pool2d", "avg_pool2d"):
+        shows = True
+        for args, kwargs in calls:
+            right = getattr(reference, name)(*args, **kwargs)
+            wrong = mistaken(reference, name, *args, **kwargs)
+            try:
+                got = getattr(student, name)(*args, **kwargs)
+            except Exception:  # noqa: BLE001 - a function that raises here does not show this mistake
+                shows = False
+                break
+            shows = shows and same_result(got, wrong) and not same_result(wrong, right)
+        if shows:
+            found.append(name)
+    return " and ".join(found)
+
+
+@misconception("default_stride_one", section=POOLING,
+               summary="moves the window one pixel at a time in {found} when no stride is given",
+               explanation="stride=None means the stride is the kernel, as in torch.nn.MaxPool2d: "
+                           "windows side by side, so kernel 2 halves the size")
+def default_stride_one(student, reference):
+    def mistaken(reference, name, x, kernel):
+        return getattr(reference, name)(x, kernel, 1)
+    return _showing(student, reference, mistaken, [((_case(), 2), {}), ((_case(), 3), {})])
+
+
+@misconception("stride_ignored", section=POOLING,
+               summary="moves the window by the kernel size in {found}, whatever the stride",
+               explanation="the window moves by the stride you are given (windows overlap when it is "
+                           "smaller than the kernel); only stride=None means the kernel")
+def stride_ignored(student, reference):
+    def mistaken(reference, name, x, kernel, stride):
+        return getattr(reference, name)(x, kernel, None)
+    return _showing(student, reference, mistaken, [((_case(), 3, 1), {}), ((_case(), 2, 1), {})])
+
+
+@misconception("stride_pair_transposed", section=POOLING,
+               summary="reads a stride pair (sh, sw) as (sw, sh) in {found}",
+               explanation="stride=(sh, sw) moves sh rows down and sw columns right")
+def stride_pair_transposed(student, reference):
+    def mistaken(reference, name, x, kernel, stride):
+        return getattr(reference, name)(x, kernel, stride[::-1])
+    return _showing(student, reference, mistaken, [((_case(), 2, (1, 2)), {}), ((_case(), 2, (2, 1)), {})])
+
+
+@misconception("kernel_pair_square", section=POOLING,
+               summary="pools with a square KH x KH window in {found} for a kernel pair (KH, KW)",
+               explanation="kernel=(KH, KW) is KH rows by KW columns; read both sides (and the default "
+                           "stride is the pair too)")
+def kernel_pair_square(student, reference):
+    def mistaken(reference, name, x, kernel):
+        return getattr(reference, name)(x, (kernel[0], kernel[0]))
+    return _showing(student, reference, mistaken, [((_case(), (2, 3)), {}), ((_case(), (3, 1)), {})])
+
+
+def _ceil_windows(reference, name, x, kernel, stride):
+    """Output size rounded up, the last window cut short by slicing past the edge."""
+    reduce = np.max if name == "max_pool2d" else np.mean
+    N, C, H, W = x.shape
+    H_out, W_out = -(-(H - kernel) // stride) + 1, -(-(W - kernel) // stride) + 1
+    out = np.empty((N, C, H_out, W_out), dtype=x.dtype)
+    for i in range(H_out):
+        for j in range(W_out):
+            out[:, :, i, j] = reduce(x[:, :, i * stride:i * stride + kernel, j * stride:j * stride + kernel],
+                                     axis=(2, 3))
+    return out
+
+
+@misconception("output_size_rounded_up", section=POOLING,
+               summary="rounds the output size up in {found}, keeping a last window that hangs over the edge",
+               explanation="H' = 1 + (H + 2P - K) // S rounds down: a window that does not fit is dropped, "
+                           "as PyTorch does unless ceil_mode=True")
+def output_size_rounded_up(student, reference):
+    return _showing(student, reference, _ceil_windows, [((_case(), 2, 2), {}), ((_case(), 3, 2), {})])
+
+
+@misconception("float64_output", section=POOLING,
+               summary="returns float64 in {found} for a float32 input",
+               explanation="np.zeros and np.empty default to float64: allocate the output with x.dtype")
+def float64_output(student, reference):
+    def mistaken(reference, name, x, kernel):
+        return getattr(reference, name)(x, kernel).astype(np.float64)
+    return _showing(student, reference, mistaken, [((_case(np.float32), 2), {})])

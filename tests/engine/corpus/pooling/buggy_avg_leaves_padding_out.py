@@ -1,4 +1,7 @@
-"""BUG: the average divides by the number of real pixels in the window (count_include_pad=False), not KH * KW."""
+"""BUG: the average divides by the number of real pixels in the window (count_include_pad=False), not KH * KW.
+
+Misconception: avg_excludes_padding
+"""
 
 import numpy as np
 

@@ -1,4 +1,7 @@
-"""BUG: without a stride the window moves by one pixel (stride 1) instead of by the kernel."""
+"""BUG: without a stride the window moves by one pixel (stride 1) instead of by the kernel.
+
+Misconception: default_stride_one
+"""
 
 import numpy as np
 

@@ -1,4 +1,7 @@
-"""BUG: the output is allocated as float64 whatever the input's dtype."""
+"""BUG: the output is allocated as float64 whatever the input's dtype.
+
+Misconception: float64_output
+"""
 
 import numpy as np
 

@@ -1,4 +1,7 @@
-"""BUG: global_avg_pool averages over the wrong axes (channels and height)."""
+"""BUG: global_avg_pool averages over the wrong axes (channels and height).
+
+Misconception: gap_nhwc_axes
+"""
 
 import numpy as np
 

@@ -1,4 +1,7 @@
-"""BUG: global_avg_pool returns (N, C, 1, 1) (keepdims) instead of (N, C)."""
+"""BUG: global_avg_pool returns (N, C, 1, 1) (keepdims) instead of (N, C).
+
+Misconception: gap_keeps_dims
+"""
 
 import numpy as np
 

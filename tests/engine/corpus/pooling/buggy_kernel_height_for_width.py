@@ -1,4 +1,7 @@
-"""BUG: a kernel pair (KH, KW) is used as a square KH x KH window."""
+"""BUG: a kernel pair (KH, KW) is used as a square KH x KH window.
+
+Misconception: kernel_pair_square
+"""
 
 import numpy as np
 

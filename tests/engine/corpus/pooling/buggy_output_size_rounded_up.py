@@ -1,4 +1,7 @@
-"""BUG: the output size rounds up (ceil) where PyTorch floors; the last window is cut short by slicing."""
+"""BUG: the output size rounds up (ceil) where PyTorch floors; the last window is cut short by slicing.
+
+Misconception: output_size_rounded_up
+"""
 
 import numpy as np
 

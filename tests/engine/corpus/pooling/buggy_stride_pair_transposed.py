@@ -1,4 +1,7 @@
-"""BUG: stride (sh, sw) is read as (sw, sh): rows move by the width stride."""
+"""BUG: stride (sh, sw) is read as (sw, sh): rows move by the width stride.
+
+Misconception: stride_pair_transposed
+"""
 
 import numpy as np
 

@@ -1,4 +1,7 @@
-"""BUG: max pooling pads with zeros (np.pad's default), so a padded zero beats negative values."""
+"""BUG: max pooling pads with zeros (np.pad's default), so a padded zero beats negative values.
+
+Misconception: max_pads_with_zeros
+"""
 
 import numpy as np
 
