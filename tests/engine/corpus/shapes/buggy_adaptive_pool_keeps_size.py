@@ -1,4 +1,7 @@
-"""BUG: output_shape treats AdaptiveAvgPool2d as a layer that keeps the shape."""
+"""BUG: output_shape treats AdaptiveAvgPool2d as a layer that keeps the shape.
+
+Misconception: adaptive_pool_keeps_size
+"""
 
 import math
 

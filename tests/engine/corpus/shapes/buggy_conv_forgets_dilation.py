@@ -1,4 +1,7 @@
-"""BUG: conv_output_size ignores dilation: a dilated kernel is taken to span K pixels."""
+"""BUG: conv_output_size ignores dilation: a dilated kernel is taken to span K pixels.
+
+Misconception: conv_ignores_dilation
+"""
 
 import math
 

@@ -1,4 +1,7 @@
-"""BUG: conv_params counts the weights only, never the biases."""
+"""BUG: conv_params counts the weights only, never the biases.
+
+Misconception: conv_params_without_bias
+"""
 
 import math
 

@@ -1,4 +1,7 @@
-"""BUG: Flatten gives (C, H * W) instead of (C * H * W,)."""
+"""BUG: Flatten gives (C, H * W) instead of (C * H * W,).
+
+Misconception: flatten_keeps_channels
+"""
 
 import math
 

@@ -1,4 +1,7 @@
-"""BUG: output_shape passes nested nn.Sequential blocks through unchanged."""
+"""BUG: output_shape passes nested nn.Sequential blocks through unchanged.
+
+Misconception: nested_sequential_skipped
+"""
 
 import math
 

@@ -1,4 +1,7 @@
-"""BUG: conv_output_size uses true division, so it returns a float (112.5 instead of 112)."""
+"""BUG: conv_output_size uses true division, so it returns a float (112.5 instead of 112).
+
+Misconception: conv_size_true_division
+"""
 
 import math
 

@@ -1,4 +1,7 @@
-"""BUG: pool_output_size always floors, whatever ceil_mode says."""
+"""BUG: pool_output_size always floors, whatever ceil_mode says.
+
+Misconception: pool_ceil_mode_ignored
+"""
 
 import math
 

@@ -1,4 +1,7 @@
-"""BUG: ceil mode rounds up but keeps a last window that starts in the right padding."""
+"""BUG: ceil mode rounds up but keeps a last window that starts in the right padding.
+
+Misconception: pool_ceil_keeps_last_window
+"""
 
 import math
 

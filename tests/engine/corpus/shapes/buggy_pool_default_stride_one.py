@@ -1,4 +1,7 @@
-"""BUG: pool_output_size's default stride is 1 instead of the kernel."""
+"""BUG: pool_output_size's default stride is 1 instead of the kernel.
+
+Misconception: pool_default_stride_one
+"""
 
 import math
 

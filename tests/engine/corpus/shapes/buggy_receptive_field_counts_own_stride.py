@@ -1,4 +1,7 @@
-"""BUG: receptive_field multiplies by the layer's own stride too (prod over j <= i, not j < i)."""
+"""BUG: receptive_field multiplies by the layer's own stride too (prod over j <= i, not j < i).
+
+Misconception: rf_counts_own_stride
+"""
 
 import math
 

@@ -1,4 +1,7 @@
-"""BUG: receptive_field ignores dilation."""
+"""BUG: receptive_field ignores dilation.
+
+Misconception: rf_ignores_dilation
+"""
 
 import math
 

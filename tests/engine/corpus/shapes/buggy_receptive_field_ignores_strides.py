@@ -1,4 +1,7 @@
-"""BUG: receptive_field adds k - 1 per layer, as if every stride were 1."""
+"""BUG: receptive_field adds k - 1 per layer, as if every stride were 1.
+
+Misconception: rf_ignores_strides
+"""
 
 import math
 

@@ -1,4 +1,7 @@
-"""BUG: same_padding puts the odd pixel before (TensorFlow-style, top/left) instead of after."""
+"""BUG: same_padding puts the odd pixel before (TensorFlow-style, top/left) instead of after.
+
+Misconception: same_odd_pixel_before
+"""
 
 import math
 

@@ -1,4 +1,7 @@
-"""BUG: output_shape treats Conv2d(padding='same') like padding 0."""
+"""BUG: output_shape treats Conv2d(padding='same') like padding 0.
+
+Misconception: same_padding_read_as_zero
+"""
 
 import math
 
