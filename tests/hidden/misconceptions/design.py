@@ -64,9 +64,10 @@ def _traced(student):
     return None
 
 
-def _names(names):
-    shown = ", ".join(names[:3])
-    return shown + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+def _modules(parameters):
+    """The modules that own these parameters ("stem.0.weight" -> "stem.0"), the first three named."""
+    owners = list(dict.fromkeys(name.rpartition(".")[0] or name for name in parameters))
+    return ", ".join(owners[:3]) + (f" and {len(owners) - 3} more" if len(owners) > 3 else "")
 
 
 def _learning(student):
@@ -77,9 +78,8 @@ def _learning(student):
 
 
 @misconception("class_count_hard_coded", section=PRACTICE,
-               summary="hard-codes the number of classes ({found})",
-               explanation="build_model(num_classes) must end in num_classes outputs, "
-                           "nn.Linear(features, num_classes); nothing else should depend on it")
+               summary="hard-codes the class count ({found})",
+               explanation="end in nn.Linear(features, num_classes); nothing else depends on num_classes")
 def class_count_hard_coded(student, reference):
     shapes = [_logits_shape(student, k, 2) for k in (10, 7)]
     if any(s is None or len(s) != 2 or s[0] != 2 for s in shapes):
@@ -87,55 +87,50 @@ def class_count_hard_coded(student, reference):
     widths = {s[1] for s in shapes}
     if len(widths) != 1 or widths & {10, 7}:
         return False
-    return f"build_model(10) and build_model(7) both give {widths.pop()} logits per image"
+    return f"{widths.pop()} logits for 10 and for 7 classes"
 
 
 @misconception("squeeze_drops_batch", section=EXAMPLE,
                summary="squeezes away the batch dimension ({found})",
-               explanation="squeeze() removes every dimension of size 1, the batch too when N = 1: "
-                           "flatten from dimension 1 (nn.Flatten(), x.flatten(1) or x.view(x.size(0), -1))")
+               explanation="squeeze() drops every size-1 dimension, the batch too: use x.flatten(1) or nn.Flatten()")
 def squeeze_drops_batch(student, reference):
     if _logits_shape(student, 10, 1) == (10,) and _logits_shape(student, 10, 2) == (2, 10):
-        return "build_model(10) gives shape (10,) on one image, (2, 10) on two"
+        return "shape (10,) for one image"
     return False
 
 
 @misconception("flatten_whole_batch", section=EXAMPLE,
-               summary="flattens the batch dimension into the features ({found})",
-               explanation="torch.flatten(x) starts at dimension 0, unlike nn.Flatten(): "
-                           "use x.flatten(1) (or x.view(x.size(0), -1)) to keep one row per image")
+               summary="flattens the batch into the features ({found})",
+               explanation="torch.flatten(x) starts at dim 0, nn.Flatten() at 1: use x.flatten(1)")
 def flatten_whole_batch(student, reference):
     if _logits_shape(student, 10, 1) != (10,):
         return False
     two = _logits_shape(student, 10, 2)
     if two == (2, 10):
         return False
-    return "build_model(10) gives shape (10,) on one image, " + ("an error" if two is None else f"shape {two}") + \
-        " on two"
+    return "shape (10,) for one image, " + ("an error" if two is None else f"{two}") + " for two"
 
 
 # -- learning ------------------------------------------------------------------------------
 
 
 @misconception("frozen_parameters", section=RESNET,
-               summary="freezes {found} (requires_grad=False), so they never learn",
-               explanation="the rubric trains the whole network: leave every parameter trainable "
-                           "(no requires_grad_(False) on your own layers)")
+               summary="freezes {found} (requires_grad=False)",
+               explanation="the rubric trains every layer: leave all your parameters trainable")
 def frozen_parameters(student, reference):
     summary = _report(student, "design.summary", 50)
     if not summary.get("is_module") or summary["trainable"] >= summary["parameters"]:
         return False
     frozen = _learning(student)["frozen"]
-    return _names(frozen) if frozen else f"{summary['parameters'] - summary['trainable']:,} parameters"
+    return _modules(frozen) if frozen else f"{summary['parameters'] - summary['trainable']:,} parameters"
 
 
 # -- structure -----------------------------------------------------------------------------
 
 
 @misconception("imagenet_7x7_stem", section=VGG,
-               summary="opens with an ImageNet-style stem, {found}",
-               explanation="two stacked 3x3 convolutions (the first at stride 2) see as far with fewer weights "
-                           "and one more non-linearity; the rubric asks for 3x3 (1x1 only for projections)")
+               summary="opens with an ImageNet-style stem ({found})",
+               explanation="two stacked 3x3 convolutions see as far with fewer weights; the rubric allows 3x3 (and 1x1) only")
 def imagenet_7x7_stem(student, reference):
     facts = _report(student, "design.structure", 50)
     if not facts.get("is_module"):
@@ -145,15 +140,12 @@ def imagenet_7x7_stem(student, reference):
     if first is None or max(first["kernel"]) <= 3:
         return False
     (kh, kw), (sh, _) = first["kernel"], first["stride"]
-    return f"{first['name']}, a {kh}x{kw} convolution at stride {sh}"
+    return f"{first['name']}, {kh}x{kw} at stride {sh}"
 
 
 @misconception("global_max_pool", section=POOLING,
-               summary="pools the last feature map with a global maximum ({found}) where the rubric asks "
-                       "for the average",
-               explanation="global average pooling keeps how strongly each feature is present over the whole "
-                           "image and passes a gradient to every position; use nn.AdaptiveAvgPool2d(1) or "
-                           "x.mean(dim=(2, 3))")
+               summary="pools globally with a maximum ({found})",
+               explanation="the rubric asks for the average, nn.AdaptiveAvgPool2d(1) or x.mean(dim=(2, 3)), which every position feeds")
 def global_max_pool(student, reference):
     facts = _traced(student)
     if facts is None or not facts["output_reachable_without_gap"]:
@@ -167,14 +159,12 @@ def global_max_pool(student, reference):
         named = [name for name, kind, *_ in described["modules"] if kind == "AdaptiveMaxPool2d"]
     except Exception:  # noqa: BLE001 - the op still names the pool
         named = []
-    return f"{named[0]}, an AdaptiveMaxPool2d over {size}" if len(named) == 1 else f"{pool['op']} over {size}"
+    return f"{named[0]}, an AdaptiveMaxPool2d" if len(named) == 1 else f"{pool['op']} over {size}"
 
 
 @misconception("flattened_classifier", section=POOLING,
-               summary="feeds the classifier {found} instead of each channel's average",
-               explanation="global average pooling (nn.AdaptiveAvgPool2d(1), then flatten) gives one number per "
-                           "channel whatever the map's size, and the classifier a few thousand weights instead "
-                           "of hundreds of thousands")
+               summary="flattens {found} into the classifier",
+               explanation="average each channel first (nn.AdaptiveAvgPool2d(1)): one number per channel, whatever the map's size")
 def flattened_classifier(student, reference):
     facts = _traced(student)
     if facts is None or not facts["output_reachable_without_gap"] or not facts["flattened_maps"]:
@@ -182,22 +172,20 @@ def flattened_classifier(student, reference):
     if any(p["kind"] == "max" for p in facts["global_pools"]):
         return False
     c, h, w = facts["flattened_maps"][-1]
-    return f"the {c}x{h}x{w} feature map flattened into {c * h * w:,} features"
+    return f"a {c}x{h}x{w} map ({c * h * w:,} features)"
 
 
 @misconception("no_skip_connection", section=RESNET,
-               summary="has no skip connection: no block adds its input back to its output",
-               explanation="a residual block returns F(x) + x (with a 1x1 convolution on x where the shape "
-                           "changes), which gives the gradient a direct path through the network")
+               summary="has no skip connection",
+               explanation="a residual block returns F(x) + x (x through a 1x1 convolution where the shape changes), a direct path for the gradient")
 def no_skip_connection(student, reference):
     facts = _traced(student)
     return facts is not None and not facts["joins"]
 
 
 @misconception("join_skips_nothing", section=RESNET,
-               summary="joins only paths through the same number of layers ({found}), so nothing is skipped",
-               explanation="a skip connection adds the block's input x (or its 1x1 projection) to F(x), the path "
-                           "through the convolutions; out + out only doubles F(x)")
+               summary="only joins paths through equally many layers ({found})",
+               explanation="a skip adds the block's input x (or its 1x1 projection) to F(x); out + out skips nothing")
 def join_skips_nothing(student, reference):
     facts = _traced(student)
     if facts is None or not facts["joins"] or any(min(j["depths"]) < max(j["depths"]) for j in facts["joins"]):
@@ -208,9 +196,8 @@ def join_skips_nothing(student, reference):
 
 
 @misconception("imagenet_widths", section=PRACTICE,
-               summary="takes ImageNet widths ({found}), over the 5,000,000-parameter budget",
-               explanation="a 3x3 convolution has 9 x C_in x C_out weights, so one 512-channel layer costs 2.4M; "
-                           "for 50 classes of 100x100 images, stages up to 256 channels are plenty")
+               summary="uses ImageNet widths ({found})",
+               explanation="one 512-channel 3x3 layer has 2.4M weights, half the 5M budget; 256 channels are plenty here")
 def imagenet_widths(student, reference):
     summary = _report(student, "design.summary", 50)
     if not summary.get("is_module") or summary["parameters"] <= MAX_PARAMETERS:
@@ -220,30 +207,28 @@ def imagenet_widths(student, reference):
     widest = max((c["out"] for c in convs), default=0)
     if widest < 512:
         return False
-    return f"convolutions up to {widest} channels, {summary['parameters']:,} parameters"
+    return f"up to {widest} channels, {summary['parameters'] / 1e6:.1f}M parameters"
 
 
 # -- the graph ------------------------------------------------------------------------------
 
 
 @misconception("detached_in_forward", section=RESNET,
-               summary="detaches part of the forward pass, so {found} get no gradient",
-               explanation=".detach(), .data and torch.no_grad() in forward cut the graph: the layers before "
-                           "the cut take part in the forward pass but never learn")
+               summary="cuts the graph in forward: {found} get no gradient",
+               explanation=".detach(), .data and torch.no_grad() stop the gradient, so the layers before them never learn")
 def detached_in_forward(student, reference):
     if _traced(student) is None:
         return False
     cut = _learning(student)["cut"]
-    return _names(cut) if cut else False
+    return _modules(cut) if cut else False
 
 
 @misconception("numpy_in_forward", section=RESNET,
-               summary="leaves torch in forward (numpy, .tolist() or a new tensor), so {found} get no gradient",
-               explanation="autograd only follows torch operations on the same tensors: keep the whole forward "
-                           "pass in torch (torch.clamp instead of np.clip)")
+               summary="leaves torch in forward: {found} get no gradient",
+               explanation="autograd follows torch operations only: no numpy, .tolist() or torch.tensor(...) in forward")
 def numpy_in_forward(student, reference):
     facts = _report(student, "design.structure", 50)
     if not facts.get("is_module") or (facts.get("traced") and facts.get("output_reachable")):
         return False
     cut = _learning(student)["cut"]
-    return _names(cut) if cut else False
+    return _modules(cut) if cut else False

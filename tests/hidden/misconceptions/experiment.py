@@ -151,8 +151,7 @@ def _trains_as(student, case, **mistake):
 
 @misconception("losses_as_tensors", section=PRACTICE,
                summary="keeps each epoch's loss as a tensor ({found})",
-               explanation="record loss.item(), a Python float: a tensor is not a float, and summing tensors keeps "
-                           "every batch's graph alive")
+               explanation="record loss.item(), a float; summed tensors also keep every batch's graph alive")
 def losses_as_tensors(student, reference):
     losses = _report(student, "run_train", _train_case(reference))["losses"]
     if not isinstance(losses, (list, tuple)):
@@ -162,40 +161,36 @@ def losses_as_tensors(student, reference):
 
 
 @misconception("no_zero_grad", section=PRACTICE,
-               summary="never zeroes the gradients, so every step adds up all the earlier batches' gradients",
-               explanation="loss.backward() adds to .grad: call optimizer.zero_grad() for every batch, "
-                           "before backward")
+               summary="never zeroes the gradients, so each step adds all earlier gradients",
+               explanation="backward() adds to .grad: call optimizer.zero_grad() for every batch")
 def no_zero_grad(student, reference):
     return _trains_as(student, _train_case(reference), zero_grad=False)
 
 
 @misconception("no_momentum", section=PRACTICE,
-               summary="trains with plain SGD, without the recipe's momentum of 0.9",
-               explanation="the recipe is torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9); without "
-                           "momentum the same epochs get another (slower) run")
+               summary="uses SGD without the recipe's momentum of 0.9",
+               explanation="the recipe's optimizer is torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)")
 def no_momentum(student, reference):
     return _trains_as(student, _train_case(reference), momentum=0.0)
 
 
 @misconception("last_batch_loss", section=PRACTICE,
-               summary="reports each epoch's last batch's loss instead of the epoch's mean",
-               explanation="the epoch's loss is the mean over all its samples, sum(loss.item() * batch size) / "
-                           "samples; one batch is a noisy sample of it")
+               summary="reports each epoch's last batch loss, not the epoch's mean",
+               explanation="the epoch's loss is the mean over all its samples: sum(loss.item() * batch size) / samples")
 def last_batch_loss(student, reference):
     return _trains_as(student, _train_case(reference), record="last")
 
 
 @misconception("mean_of_batch_means", section=PRACTICE,
-               summary="averages the batches' mean losses, so a short last batch weighs as much as a full one",
+               summary="averages the batch means: a short last batch counts as much as a full one",
                explanation="weight each batch's loss by its size: sum(loss.item() * len(labels)) / samples")
 def mean_of_batch_means(student, reference):
     return _trains_as(student, _train_case(reference), record="batch_means")
 
 
 @misconception("train_keeps_eval_mode", section=PRACTICE,
-               summary="trains a model handed over in eval mode in eval mode (BatchNorm's statistics never move)",
-               explanation="call model.train() at the start of train: evaluate() leaves the model in eval mode, "
-                           "where BatchNorm uses its running statistics and dropout is off")
+               summary="never calls model.train(), so a model handed over in eval mode trains in eval mode",
+               explanation="evaluate() leaves BatchNorm on running statistics and dropout off")
 def train_keeps_eval_mode(student, reference):
     case = _train_case(reference, eval_first=True)
     report = _report(student, "run_train", case)
@@ -204,15 +199,14 @@ def train_keeps_eval_mode(student, reference):
 
 @misconception("constant_seed", section=PRACTICE,
                summary="seeds torch with 0 whatever the seed argument says",
-               explanation="torch.manual_seed(seed), with the argument: the seed is what tells two runs of the "
-                           "experiment apart")
+               explanation="torch.manual_seed(seed), with the argument: the seed is what tells two runs apart")
 def constant_seed(student, reference):
     return _trains_as(student, _seed_case(reference, 6), seed=0)
 
 
 @misconception("unseeded", section=PRACTICE,
-               summary="never seeds torch, so the shuffling and the dropout masks depend on what ran before",
-               explanation="call torch.manual_seed(seed) first thing in train, so one seed always gives one run")
+               summary="never seeds torch: shuffling and dropout depend on what ran before",
+               explanation="call torch.manual_seed(seed) first thing in train, so one seed gives one run")
 def unseeded(student, reference):
     return _trains_as(student, _seed_case(reference, 5), seed=None)
 
@@ -236,10 +230,8 @@ def _train_mode_accuracy(case):
 
 
 @misconception("evaluate_in_train_mode", section=PRACTICE,
-               summary="evaluates in train mode: BatchNorm normalises with each batch's statistics and updates "
-                       "its running ones",
-               explanation="call model.eval() (and use torch.no_grad()) in evaluate: the accuracy then depends on "
-                           "the weights only, and evaluating changes nothing")
+               summary="evaluates in train mode (BatchNorm on batch statistics, updating its running ones)",
+               explanation="call model.eval() and use torch.no_grad() in evaluate")
 def evaluate_in_train_mode(student, reference):
     for case in _evaluate_cases(reference):
         report = _report(student, "run_evaluate", case)
@@ -287,9 +279,8 @@ def _compared(student, reference):
 
 
 @misconception("plain_twin_has_skips", section=RESNET,
-               summary="trains the residual network twice: its 'plain' network has skip connections too",
-               explanation="the plain twin is make_resnet(..., skip=False); skip=True, the default, builds the "
-                           "shortcuts")
+               summary="trains the residual network twice: 'plain' has skip connections too",
+               explanation="the plain twin is make_resnet(..., skip=False); skip=True, the default, builds the shortcuts")
 def plain_twin_has_skips(student, reference):
     compared = _compared(student, reference)
     return compared is not None and all(_same_history(compared[0][name], compared[1]["residual"])
@@ -297,9 +288,8 @@ def plain_twin_has_skips(student, reference):
 
 
 @misconception("histories_swapped", section=RESNET,
-               summary="reports the plain network's run as 'residual' and the residual network's as 'plain'",
-               explanation="skip=True builds the shortcuts (the residual network), skip=False leaves them out "
-                           "(the plain one)")
+               summary="swaps the histories: 'residual' is the plain network's run",
+               explanation="skip=True builds the shortcuts (the residual network), skip=False leaves them out (the plain one)")
 def histories_swapped(student, reference):
     compared = _compared(student, reference)
     return compared is not None and _same_history(compared[0]["residual"], compared[1]["plain"]) \
@@ -325,8 +315,7 @@ def _seeded_once(reference, case):
 
 @misconception("seeded_once_for_both", section=RESNET,
                summary="seeds torch once for both networks, so the plain one starts from other weights",
-               explanation="call torch.manual_seed(seed) right before building each network: both then start "
-                           "from the same draw, and only the skip connections differ")
+               explanation="call torch.manual_seed(seed) right before building each network")
 def seeded_once_for_both(student, reference):
     compared = _compared(student, reference)
     if compared is None or _same_history(compared[0]["plain"], compared[1]["plain"]):
@@ -343,21 +332,19 @@ def _figures(student):
 
 
 @misconception("saved_before_plotting", section=PRACTICE,
-               summary="saves a figure that holds no curve yet ({found})",
-               explanation="savefig writes what the figure holds at that moment: plot every history, label the "
-                           "axes and add the legend first, then save")
+               summary="saves a figure that holds no curve ({found})",
+               explanation="savefig writes what the figure holds then: plot, label and add the legend first, then save")
 def saved_before_plotting(student, reference):
     figures = _figures(student)
     if not figures or any(ax["lines"] for figure in figures for ax in figure["axes"]):
         return False
     axes = sum(len(figure["axes"]) for figure in figures)
-    return f"{len(figures)} saved figure{'s' if len(figures) > 1 else ''}, {axes} empty axes"
+    return f"{axes} empty axes" if axes else "no axes"
 
 
 @misconception("unlabelled_plot", section=PRACTICE,
                summary="draws the curves without axis labels or a legend",
-               explanation="a reader needs to know what is plotted: ax.set_xlabel('epoch'), "
-                           "ax.set_ylabel('training loss'), a label= per curve and ax.legend()")
+               explanation="ax.set_xlabel('epoch'), ax.set_ylabel('training loss'), a label= per curve and ax.legend()")
 def unlabelled_plot(student, reference):
     figures = _figures(student)
     if not figures:
