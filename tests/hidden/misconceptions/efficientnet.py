@@ -1,3 +1,349 @@
-"""Known mistakes in the efficientnet exercise (catalogue being written; see conv.py for the form)."""
+"""Known mistakes in MBConv and EfficientNet, each found in the submission's structure or behaviour.
 
-from grader.diagnosis import misconception  # noqa: F401
+Where they come from: the MobileNetV2 and EfficientNet papers' own warnings (the linear
+bottleneck: no activation after the projection; the identity skip only when shapes match),
+forum and issue threads ("depthwise conv forgot groups", "SE reduction from expanded or
+input channels" in lukemelas/EfficientNet-PyTorch and timm, "torchvision's
+SqueezeExcitation defaults to ReLU", "swish vs ReLU6"), ResNet habits carried over (a 1x1
+projection skip, the stride on a 1x1 conv as in the original ResNet bottleneck), the
+rounding of depth multipliers (ceil in the paper's code), and our corpus
+(tests/engine/corpus/efficientnet/).
+
+Every entry is a detector `(student, reference) -> False | str` naming the module or model
+that shows the mistake. The student may name MBConv's parts freely, so structure is read
+from layer kinds and hyper-parameters, and behaviour is compared with weights given by
+position (`grader.probes.architectures`): a behavioural entry fires only when the student's
+output is exactly that of a variant of the reference making the one mistake.
+"""
+
+from __future__ import annotations
+
+import math
+import types
+from typing import Any, Callable
+
+import numpy as np
+from torch import nn
+
+from grader.diagnosis import misconception
+from grader.probes import PROBES
+from grader.probes.architectures import run_by_position
+from grader.probes.models import array_difference, ask, describe_model, model
+
+SECTION = "EfficientNet (2019)"
+
+WIDE = model("MBConv", 24, 24, 5, 1, 6)         # skip; expanded 144, squeezed to 6 (144 // 4 = 36 would be wrong)
+NARROW = model("MBConv", 16, 24, 3, 1, 6)       # no skip (the channels change)
+RATIO_ONE = model("MBConv", 32, 16, 3, 1, 1)    # no expansion conv
+WIDENING = model("MBConv", 40, 80, 3, 1, 6)     # channels change at stride 1
+STRIDED = model("MBConv", 16, 24, 3, 2, 6)      # the depthwise conv carries the stride
+STRIDED_SAME = model("MBConv", 12, 12, 5, 2, 4)  # equal channels at stride 2: still no skip
+
+
+# -- asking both sides, once per submission ------------------------------------------
+
+_ANSWERS: dict[tuple, tuple[Any, Any]] = {}
+
+
+def _cached(target: Any, key: tuple, compute: Callable[[], Any]) -> Any:
+    """`compute()` once per target and key; an exception is remembered and raised again."""
+    key = (id(target), *key)
+    if key not in _ANSWERS or _ANSWERS[key][0] is not target:
+        try:
+            answer = compute()
+        except Exception as error:  # noqa: BLE001 - a broken model is asked only once
+            answer = error
+        _ANSWERS[key] = (target, answer)
+    answer = _ANSWERS[key][1]
+    if isinstance(answer, Exception):
+        raise answer
+    return answer
+
+
+def _describe(target: Any, spec: dict) -> dict:
+    return _cached(target, ("describe", repr(spec)), lambda: ask(target, "describe", spec))
+
+
+def _modules(target: Any, spec: dict) -> list[tuple[str, str, dict]]:
+    """[(qualified name, class name, hyper-parameters)] of the model `spec` builds, in order."""
+    return [(name, kind, dict(hyper)) for name, kind, hyper, _ in _describe(target, spec)["modules"]]
+
+
+def _pair(value: Any) -> tuple:
+    return tuple(value) if isinstance(value, (list, tuple)) else (value, value)
+
+
+def _convs(target: Any, spec: dict, kernel: int | None = None) -> list[tuple[str, dict]]:
+    return [(name, hyper) for name, kind, hyper in _modules(target, spec)
+            if kind == "Conv2d" and (kernel is None or _pair(hyper.get("kernel_size")) == (kernel, kernel))]
+
+
+def _inputs(shape: tuple[int, ...], seed: int) -> np.ndarray:
+    return np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
+
+
+def _output(target: Any, reference: Any, spec: dict, shape: tuple[int, ...]) -> Any:
+    """The model's output with the reference's weights by position, on a fixed input of `shape`."""
+    layout = _describe(reference, spec)["state"]
+    x = _inputs(shape, 21)
+    return _cached(target, ("run", repr(spec), shape),
+                   lambda: run_by_position(target, spec, layout, x, {"seed": 0})["output"])
+
+
+def _variant(reference: Any, change: Callable[[nn.Module], None]) -> Any:
+    """The reference's MBConv with one mistake made to each block it builds."""
+    def factory(*args: Any) -> nn.Module:
+        block = reference.MBConv(*args)
+        change(block)
+        return block
+
+    return types.SimpleNamespace(MBConv=factory)
+
+
+def _computes_like(student: Any, reference: Any, changes: list[Callable], spec: dict, shape: tuple[int, ...]) -> bool:
+    """The student's output is that of a variant of the reference (same weights), and not the reference's."""
+    got = _output(student, reference, spec, shape)
+    if array_difference(got, _output(reference, reference, spec, shape)) is None:
+        return False
+    return any(array_difference(got, _output(_variant(reference, change), reference, spec, shape)) is None
+               for change in changes)
+
+
+def _swap(module: nn.Module, old: type, new: Callable[[], nn.Module]) -> None:
+    for name, child in module.named_children():
+        if isinstance(child, old):
+            setattr(module, name, new())
+        else:
+            _swap(child, old, new)
+
+
+def _se(block: nn.Module) -> nn.Module:
+    return next(m for m in block.modules() if hasattr(m, "fc2"))
+
+
+def _main_path(block: nn.Module) -> list[nn.Module]:
+    """The expansion, depthwise and projection conv_bn parts of the reference's block (not the SE)."""
+    return [part for part in block.block if not hasattr(part, "fc2")]
+
+
+# -- the layers of MBConv ----------------------------------------------------------------
+
+
+@misconception("depthwise_is_a_full_conv", section=SECTION,
+               summary="makes {found} a full convolution, where MBConv's is depthwise",
+               explanation="the depthwise k x k conv filters each channel on its own: Conv2d(C, C, k, groups=C), "
+                           "C * k * k weights instead of C * C * k * k")
+def depthwise_is_a_full_conv(student, reference):
+    for name, hyper in _convs(student, WIDE, kernel=5):
+        if hyper.get("in_channels") == hyper.get("out_channels") == 144 and hyper.get("groups") == 1:
+            return f"{name} of {describe_model(WIDE)} (groups=1)"
+    return False
+
+
+@misconception("expansion_at_ratio_one", section=SECTION,
+               summary="keeps a 1x1 expansion conv in {found}, where expand_ratio is 1",
+               explanation="at ratio 1 there is nothing to expand: MBConv starts with the depthwise conv, and "
+                           "the expansion (1x1 conv, BN, SiLU) is there only when expand_ratio != 1")
+def expansion_at_ratio_one(student, reference):
+    extra = _describe(student, RATIO_ONE)["parameters"] - _describe(reference, RATIO_ONE)["parameters"]
+    for name, hyper in _convs(student, RATIO_ONE, kernel=1):
+        if hyper.get("in_channels") == hyper.get("out_channels") == 32 and extra == 32 * 32 + 2 * 32:
+            return f"{name} of {describe_model(RATIO_ONE)}"
+    return False
+
+
+def _layer_size(kind: str, hyper: dict) -> tuple | None:
+    """(inputs, outputs, bias) of a 1x1 Conv2d or a Linear, else None."""
+    if kind == "Linear":
+        return hyper.get("in_features"), hyper.get("out_features"), hyper.get("bias")
+    if kind == "Conv2d" and _pair(hyper.get("kernel_size")) == (1, 1):
+        return hyper.get("in_channels"), hyper.get("out_channels"), hyper.get("bias")
+    return None
+
+
+@misconception("se_squeezes_expanded_channels", section=SECTION,
+               summary="squeezes the squeeze-and-excitation to expanded // 4 channels in {found}",
+               explanation="EfficientNet's SE squeezes to max(1, in_channels // 4), a quarter of the block's "
+                           "input width, not of the expanded width")
+def se_squeezes_expanded_channels(student, reference):
+    sizes = {name: _layer_size(kind, hyper) for name, kind, hyper in _modules(student, WIDE)}
+    squeeze = next((name for name, size in sizes.items() if size == (144, 36, True)), None)
+    if squeeze and (36, 144, True) in sizes.values():
+        return f"{squeeze} of {describe_model(WIDE)} (144 -> 36 channels, expected 6)"
+    return False
+
+
+@misconception("projection_skip", section=SECTION,
+               summary="adds a 1x1 projection shortcut in {found}, where MBConv has no skip at all",
+               explanation="EfficientNet's skip is the identity, used only when stride is 1 and the channels are "
+                           "equal; when the shapes change there is no shortcut (unlike ResNet's projection)")
+def projection_skip(student, reference):
+    for spec, (c_in, c_out) in ((WIDENING, (40, 80)), (STRIDED, (16, 24))):
+        extra = _describe(student, spec)["parameters"] - _describe(reference, spec)["parameters"]
+        if extra not in (c_in * c_out, c_in * c_out + 2 * c_out):   # the shortcut's conv (and BN), nothing else
+            continue
+        for name, hyper in _convs(student, spec, kernel=1):
+            if (hyper.get("in_channels"), hyper.get("out_channels")) == (c_in, c_out):
+                return f"{name} of {describe_model(spec)}"
+    return False
+
+
+@misconception("stride_on_expansion", section=SECTION,
+               summary="puts the stride on the 1x1 expansion conv {found}",
+               explanation="MBConv strides its depthwise k x k conv; a strided 1x1 conv skips three pixels in four "
+                           "without looking at them")
+def stride_on_expansion(student, reference):
+    convs = _convs(student, STRIDED)
+    strided_1x1 = [name for name, hyper in convs
+                   if _pair(hyper.get("kernel_size")) == (1, 1) and _pair(hyper.get("stride")) == (2, 2)]
+    depthwise = [hyper for _, hyper in convs if (hyper.get("groups") or 1) > 1]
+    if strided_1x1 and depthwise and all(_pair(hyper.get("stride")) == (1, 1) for hyper in depthwise):
+        return f"{strided_1x1[0]} of {describe_model(STRIDED)}"
+    return False
+
+
+# -- what MBConv computes ------------------------------------------------------------------
+
+
+def _name_of(student: Any, spec: dict, kinds: tuple[str, ...]) -> str:
+    """'<first module of one of `kinds`> of <model>', or the model alone when forward uses a function."""
+    name = next((name for name, kind, _ in _modules(student, spec) if kind in kinds), None)
+    return f"{name} of {describe_model(spec)}" if name else describe_model(spec)
+
+
+@misconception("activation_after_projection", section=SECTION,
+               summary="applies an activation after the projection {found}",
+               explanation="the projection is a linear bottleneck, 1x1 conv then BN only: a ReLU or SiLU there "
+                           "destroys information in the narrow output (MobileNetV2)")
+def activation_after_projection(student, reference):
+    changes = [lambda b: b.block[-1].append(nn.SiLU()), lambda b: b.block[-1].append(nn.ReLU())]
+    if not _computes_like(student, reference, changes, NARROW, (2, 16, 5, 5)):
+        return False
+    projections = [name for name, hyper in _convs(student, NARROW, kernel=1)
+                   if (hyper.get("in_channels"), hyper.get("out_channels")) == (96, 24)]
+    return f"{projections[-1]} of {describe_model(NARROW)}" if projections else f"of {describe_model(NARROW)}"
+
+
+@misconception("no_skip", section=SECTION,
+               summary="never adds the identity skip in {found}",
+               explanation="when stride is 1 and in_channels == out_channels, MBConv returns block(x) + x")
+def no_skip(student, reference):
+    change = [lambda b: setattr(b, "use_skip", False)]
+    return describe_model(WIDE) if _computes_like(student, reference, change, WIDE, (2, 24, 5, 5)) else False
+
+
+@misconception("skip_ignores_stride", section=SECTION,
+               summary="adds the skip in {found}, where the stride is 2",
+               explanation="the identity skip needs equal shapes: use it only when stride == 1 AND in_channels "
+                           "== out_channels (on a 1x1 input the two can be added, and your block adds them)")
+def skip_ignores_stride(student, reference):
+    change = [lambda b: setattr(b, "use_skip", True)]
+    found = _computes_like(student, reference, change, STRIDED_SAME, (2, 12, 1, 1))
+    return describe_model(STRIDED_SAME) if found else False
+
+
+@misconception("relu_instead_of_silu", section=SECTION,
+               summary="uses ReLU where EfficientNet uses SiLU, in {found}",
+               explanation="EfficientNet's activation is SiLU (swish), x * sigmoid(x): nn.SiLU or F.silu, after "
+                           "the expansion and the depthwise BN and inside the squeeze-and-excitation")
+def relu_instead_of_silu(student, reference):
+    def everywhere(kind):
+        return lambda b: _swap(b, nn.SiLU, kind)
+
+    def main_path(kind):
+        return lambda b: [_swap(part, nn.SiLU, kind) for part in _main_path(b)]
+
+    changes = [everywhere(nn.ReLU), main_path(nn.ReLU), everywhere(nn.ReLU6), main_path(nn.ReLU6)]
+    if not _computes_like(student, reference, changes, NARROW, (2, 16, 5, 5)):
+        return False
+    return _name_of(student, NARROW, ("ReLU", "ReLU6"))
+
+
+@misconception("se_relu_activation", section=SECTION,
+               summary="puts a ReLU between the squeeze-and-excitation's two layers in {found}",
+               explanation="EfficientNet's SE is sigmoid(W2 SiLU(W1 GAP(x))): SiLU in the middle too "
+                           "(torchvision's SqueezeExcitation defaults to ReLU; EfficientNet passes SiLU)")
+def se_relu_activation(student, reference):
+    change = [lambda b: setattr(_se(b), "act", nn.ReLU())]
+    if not _computes_like(student, reference, change, NARROW, (2, 16, 5, 5)):
+        return False
+    return _name_of(student, NARROW, ("ReLU",))
+
+
+@misconception("se_gate_without_sigmoid", section=SECTION,
+               summary="multiplies the channels by the excitation without a sigmoid in {found}",
+               explanation="the gate is sigmoid(W2 SiLU(W1 GAP(x))), a weight in (0, 1) per channel; without the "
+                           "sigmoid it is unbounded and can flip a channel's sign")
+def se_gate_without_sigmoid(student, reference):
+    change = [lambda b: setattr(_se(b), "gate", nn.Identity())]
+    return describe_model(NARROW) if _computes_like(student, reference, change, NARROW, (2, 16, 5, 5)) else False
+
+
+# -- the network -------------------------------------------------------------------------------
+
+
+def _block_strides(target: Any, spec: dict) -> list[tuple[str, int]]:
+    """(name, largest conv stride) of each MBConv in the model, in order."""
+    modules = _modules(target, spec)
+    blocks = [name for name, kind, _ in modules if kind == "MBConv"]
+    return [(block, max((_pair(hyper.get("stride"))[0] for name, kind, hyper in modules
+                         if kind == "Conv2d" and name.startswith(block + ".")), default=1)) for block in blocks]
+
+
+@misconception("stride_on_every_block", section=SECTION,
+               summary="gives every block of a stage the stage's stride ({found} has stride 2)",
+               explanation="only the first block of a stage has the stage's stride (and in_channels); the "
+                           "others have stride 1 and map out_channels to out_channels")
+def stride_on_every_block(student, reference):
+    spec = model("efficientnet", "b0")
+    got, expected = _block_strides(student, spec), _block_strides(reference, spec)
+    if len(got) != len(expected):
+        return False
+    extra = [i for i, ((_, have), (_, want)) in enumerate(zip(got, expected)) if have != want]
+    continues_a_strided_run = all(expected[i][1] == 1 and got[i][1] == 2 and i > 0 and got[i - 1][1] == 2
+                                  for i in extra)
+    if extra and continues_a_strided_run:
+        return f"{got[extra[0]][0]}, MBConv {extra[0] + 1} of {len(got)} in efficientnet('b0'),"
+    return False
+
+
+@misconception("head_not_scaled", section=SECTION,
+               summary="keeps B0's 1280-channel head in {found}",
+               explanation="the head conv has 4 x the last stage's channels, so it widens with the width "
+                           "multiplier: 1280 for B0, 1408 for B2, 2560 for B7")
+def head_not_scaled(student, reference):
+    spec = model("efficientnet", "b2")
+    expected = [(name, hyper) for name, hyper in _convs(reference, spec, kernel=1) if hyper["out_channels"] == 1408]
+    head_input = expected[-1][1]["in_channels"]
+    for name, hyper in _convs(student, spec, kernel=1):
+        if (hyper.get("in_channels"), hyper.get("out_channels")) == (head_input, 1280):
+            return f"efficientnet('b2') ({name}: {head_input} -> 1280 channels, expected 1408)"
+    return False
+
+
+def _scaled_repeats(student: Any, reference: Any, variant: str, rounding: Callable[[float], int]) -> tuple[int, int, int]:
+    """(the student's MBConv count, the count with `rounding` of B0's repeats, the reference's count)."""
+    width, depth = reference.VARIANTS[variant][:2]
+    count = sum(kind == "MBConv" for _, kind, _ in _modules(student, model("efficientnet", variant)))
+    expected = sum(kind == "MBConv" for _, kind, _ in _modules(reference, model("efficientnet", variant)))
+    return count, sum(rounding(stage[5] * depth) for stage in reference.B0_STAGES), expected
+
+
+@misconception("repeats_not_rounded_up", section=SECTION,
+               summary="rounds the scaled repeats {found}, where round_repeats rounds up",
+               explanation="a stage of n blocks gets ceil(depth * n) blocks: build from scale_stages (your "
+                           "scaling exercise), which rounds with round_repeats")
+def repeats_not_rounded_up(student, reference):
+    for variant in ("b1", "b3"):   # the student's own scaling.py must be right, or the mistake is there
+        width, depth = reference.VARIANTS[variant][:2]
+        theirs = student.probe("architectures.scaled_stages", width, depth) if hasattr(student, "probe") else \
+            PROBES["architectures.scaled_stages"](student, width, depth)
+        right = reference.scale_stages(reference.B0_STAGES, width, depth)
+        if [tuple(s) for s in theirs.get("stages", ())] != [tuple(s) for s in right]:
+            return False
+    for words, rounding in (("to the nearest integer", round), ("down", math.floor)):
+        counts = [_scaled_repeats(student, reference, variant, rounding) for variant in ("b1", "b3")]
+        if all(got == mistaken != expected for got, mistaken, expected in counts):
+            got, _, expected = counts[0]
+            return f"{words} in efficientnet('b1') ({got} MBConv blocks, expected {expected})"
+    return False

@@ -1,5 +1,7 @@
 """BUG: SiLU after the projection's BatchNorm: the bottleneck is no longer linear.
 
+Misconception: activation_after_projection
+
 Tutorial: "EfficientNet (2019)".
 
 The network is a stem, seven stages of MBConv blocks and a head:

@@ -1,5 +1,7 @@
 """BUG: the depthwise conv forgets groups=channels: a full k x k conv, far more parameters.
 
+Misconception: depthwise_is_a_full_conv
+
 Tutorial: "EfficientNet (2019)".
 
 The network is a stem, seven stages of MBConv blocks and a head:

@@ -1,5 +1,7 @@
 """BUG: the 1x1 expansion conv is always there, even when expand_ratio is 1.
 
+Misconception: expansion_at_ratio_one
+
 Tutorial: "EfficientNet (2019)".
 
 The network is a stem, seven stages of MBConv blocks and a head:

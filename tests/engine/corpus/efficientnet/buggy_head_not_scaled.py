@@ -1,5 +1,7 @@
 """BUG: the head conv always has 1280 channels (B0's), whatever the width multiplier.
 
+Misconception: head_not_scaled
+
 Tutorial: "EfficientNet (2019)".
 
 The network is a stem, seven stages of MBConv blocks and a head:

@@ -1,5 +1,7 @@
 """BUG: no identity skip at all: MBConv always returns the projection.
 
+Misconception: no_skip
+
 Tutorial: "EfficientNet (2019)".
 
 The network is a stem, seven stages of MBConv blocks and a head:

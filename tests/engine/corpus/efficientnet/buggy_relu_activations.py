@@ -1,5 +1,7 @@
 """BUG: ReLU instead of SiLU (swish) everywhere, the squeeze-and-excitation included.
 
+Misconception: relu_instead_of_silu
+
 Tutorial: "EfficientNet (2019)".
 
 The network is a stem, seven stages of MBConv blocks and a head:

@@ -1,5 +1,7 @@
 """BUG: efficientnet scales the repeats itself with round() instead of scale_stages' ceil: B1..B7 lose blocks.
 
+Misconception: repeats_not_rounded_up
+
 Tutorial: "EfficientNet (2019)".
 
 The network is a stem, seven stages of MBConv blocks and a head:

@@ -1,5 +1,7 @@
 """BUG: the excitation's output multiplies the channels directly, without the sigmoid.
 
+Misconception: se_gate_without_sigmoid
+
 Tutorial: "EfficientNet (2019)".
 
 The network is a stem, seven stages of MBConv blocks and a head:

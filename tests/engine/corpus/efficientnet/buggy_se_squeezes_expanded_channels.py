@@ -1,5 +1,7 @@
 """BUG: the squeeze-and-excitation squeezes to expanded // 4 channels instead of max(1, in_channels // 4).
 
+Misconception: se_squeezes_expanded_channels
+
 Tutorial: "EfficientNet (2019)".
 
 The network is a stem, seven stages of MBConv blocks and a head:

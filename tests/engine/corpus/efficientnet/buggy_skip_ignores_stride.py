@@ -1,5 +1,7 @@
 """BUG: the identity skip is used whenever the channels are equal, even at stride 2 (shapes then clash).
 
+Misconception: skip_ignores_stride
+
 Tutorial: "EfficientNet (2019)".
 
 The network is a stem, seven stages of MBConv blocks and a head:

@@ -1,5 +1,7 @@
 """BUG: every block of a stage gets the stage's stride, not only the first (same parameter count, wrong resolution).
 
+Misconception: stride_on_every_block
+
 Tutorial: "EfficientNet (2019)".
 
 The network is a stem, seven stages of MBConv blocks and a head:
