@@ -31,6 +31,7 @@ EXAMPLE = "PyTorch ResNet Example"
 
 IDENTITY = model("ResidualBlock", 16, 16, stride=1)
 PROJECTION = model("ResidualBlock", 16, 32, stride=2)
+RESNET18_INPUT = (1, 3, 32, 32)   # 16x16 after conv1, 8x8 after the max pool, 1x1 after layer4
 
 
 # -- asking both sides, once per submission ------------------------------------------
@@ -100,8 +101,8 @@ def _computes_like(student: Any, reference: Any, variants: list[Any], spec: dict
 
 @misconception("block_ignores_stride", section=EXAMPLE,
                summary="keeps the resolution in {found}, where stride 2 should halve it",
-               explanation="the stride goes to conv1 (3x3, padding 1) and to the projection's 1x1 conv, so "
-                           "H' = (H - 1) // stride + 1 on both paths")
+               explanation="the stride goes to conv1 and to the projection's 1x1 conv, so both paths give "
+                           "H' = (H - 1) // stride + 1")
 def block_ignores_stride(student, reference):
     x = _inputs((1, 16, 8, 8), 12)
     got = _ask(student, "forward", PROJECTION, x, {"seed": 0})["outputs"][0]
@@ -140,8 +141,9 @@ def stride_on_second_conv(student, reference):
                            "are normalised before they are added")
 def shortcut_without_batch_norm(student, reference):
     kinds = [kind for kind, _ in _shortcut_layers(student, PROJECTION).values()]
-    expected = [kind for kind, _ in _shortcut_layers(reference, PROJECTION).values()]
-    if "Conv2d" in kinds and "BatchNorm2d" not in kinds and "BatchNorm2d" in expected:
+    norms = [kind for kind, _ in _modules(student, PROJECTION).values()].count("BatchNorm2d")
+    expected = [kind for kind, _ in _modules(reference, PROJECTION).values()].count("BatchNorm2d")
+    if "Conv2d" in kinds and "BatchNorm2d" not in kinds and norms == expected - 1:   # not merely named elsewhere
         return describe_model(PROJECTION)
     return False
 
@@ -210,8 +212,8 @@ def conv_bias_before_batch_norm(student, reference):
 
 @misconception("relu_before_addition", section=RESNET,
                summary="applies a ReLU to F(x) before adding the shortcut in {found}",
-               explanation="the block is y = relu(bn2(conv2(...)) + shortcut(x)): bn2's output goes into the "
-                           "sum as it is, negative values included, and the one ReLU comes after the addition")
+               explanation="the block is y = relu(bn2(conv2(...)) + shortcut(x)): bn2's output enters the sum "
+                           "as it is, negative values included; the ReLU comes after the addition")
 def relu_before_addition(student, reference):
     before = _variant(reference, lambda self, x: torch.relu(_branch(self, x)) + self.shortcut(x))
     twice = _variant(reference, lambda self, x: torch.relu(torch.relu(_branch(self, x)) + self.shortcut(x)))
@@ -261,7 +263,9 @@ def detached_skip(student, reference):
                explanation="skip=False is the plain network of the same depth, every block a PlainBlock, so the "
                            "two can be compared with and without skip connections")
 def skip_flag_ignored(student, reference):
-    plain, residual, x = model("MiniResNet", skip=False), model("MiniResNet"), _inputs((1, 3, 16, 16), 15)
+    plain, residual, x = model("MiniResNet", skip=False), model("MiniResNet"), _inputs((1, 3, 8, 8), 15)
+    if _ask(student, "describe", plain)["parameters"] != _ask(reference, "describe", residual)["parameters"]:
+        return False   # a cheap look first: the plain network has no projection weights
     got = _ask(student, "forward", plain, x, {"seed": 0})["outputs"][0]
     if (array_difference(got, _ask(reference, "forward", plain, x, {"seed": 0})["outputs"][0]) is not None
             and array_difference(got, _ask(reference, "forward", residual, x, {"seed": 0})["outputs"][0]) is None):
@@ -276,13 +280,13 @@ def _stage_shapes(target: Any, spec: dict, shape: tuple[int, ...]) -> dict[str, 
 
 @misconception("stage_does_not_downsample", section=EXAMPLE,
                summary="keeps the resolution in {found}, where its first block should halve it",
-               explanation="each stage after the first starts with block(in, out, stride=2); the others have "
-                           "stride 1: make_stage(block, in, out, n, stride) passes the stride to the first only")
+               explanation="each stage after layer1 is make_stage(block, in, out, 2, stride=2): its first block "
+                           "halves H and W, the others keep them")
 def stage_does_not_downsample(student, reference):
     if not _downsamples(student):
         return False   # the block itself ignores its stride: block_ignores_stride
-    for spec, shape, stages in ((model("MiniResNet"), (1, 3, 32, 32), ["prep", "layer1", "layer2", "layer3"]),
-                                (model("resnet18"), (1, 3, 64, 64),
+    for spec, shape, stages in ((model("MiniResNet"), (1, 3, 16, 16), ["prep", "layer1", "layer2", "layer3"]),
+                                (model("resnet18"), RESNET18_INPUT,
                                  ["maxpool", "layer1", "layer2", "layer3", "layer4"])):
         got, expected = _stage_shapes(student, spec, shape), _stage_shapes(reference, spec, shape)
         for before, stage in zip(stages, stages[1:]):
@@ -307,8 +311,9 @@ def resnet18_without_maxpool(student, reference):
     kinds = [kind for kind, _ in _modules(student, spec).values()]
     if "MaxPool2d" in kinds or "MaxPool2d" not in [kind for kind, _ in _modules(reference, spec).values()]:
         return False
-    got, expected = _stage_shapes(student, spec, (1, 3, 64, 64)), _stage_shapes(reference, spec, (1, 3, 64, 64))
+    got, expected = _stage_shapes(student, spec, RESNET18_INPUT), _stage_shapes(reference, spec, RESNET18_INPUT)
     if got.get("conv1") == expected["conv1"] and got.get("layer1") == expected["conv1"] != expected["layer1"]:
-        side = expected["layer1"][2]
-        return f"resnet18() (layer1 runs at 32x32 on a 64x64 image, expected {side}x{side})"
+        size, side, expected_side = RESNET18_INPUT[2], got["layer1"][2], expected["layer1"][2]
+        return (f"resnet18() (layer1 runs at {side}x{side} on a {size}x{size} image, "
+                f"expected {expected_side}x{expected_side})")
     return False
