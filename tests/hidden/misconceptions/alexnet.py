@@ -85,8 +85,7 @@ def _reference_features(reference):
 
 @misconception("shapes_rounded_up", imitates="alexnet_shapes", section=OUTPUT_SIZE,
                summary="the output-size formula rounded up",
-               explanation="a window that does not fit is dropped: H' = floor((H - K + 2P) / S) + 1, so the first "
-                           "convolution gives 55, not 56")
+               explanation="a window that does not fit is dropped: H' = floor((H - K + 2P) / S) + 1 (55, not 56)")
 def shapes_rounded_up(reference):
     channels, size, shapes = 3, 224, []
     for layer in _reference_features(reference):
@@ -101,8 +100,7 @@ def shapes_rounded_up(reference):
 
 @misconception("shapes_without_relus", imitates="alexnet_shapes", section=ALEXNET,
                summary="a table without the ReLU layers",
-               explanation="features has 13 layers, the ReLUs included: list one (C, H, W) after each, even where "
-                           "the shape does not change")
+               explanation="features has 13 layers, ReLUs included: one (C, H, W) after each")
 def shapes_without_relus(reference):
     return [shape for shape, layer in zip(reference.alexnet_shapes(), _reference_features(reference))
             if not isinstance(layer, torch.nn.ReLU)]
@@ -110,7 +108,7 @@ def shapes_without_relus(reference):
 
 @misconception("shapes_with_batch_axis", imitates="alexnet_shapes", section=ALEXNET,
                summary="shapes that keep the batch axis, (1, C, H, W)",
-               explanation="alexnet_shapes lists (C, H, W) per layer: drop the batch axis, tuple(x.shape[1:])")
+               explanation="list (C, H, W) per layer: tuple(x.shape[1:])")
 def shapes_with_batch_axis(reference):
     return [(1, *shape) for shape in reference.alexnet_shapes()]
 
@@ -119,20 +117,19 @@ def shapes_with_batch_axis(reference):
 
 
 @misconception("non_overlapping_pools", section=ALEXNET,
-               summary="pools without overlap at {found}, where AlexNet's 3x3 windows move by 2",
-               explanation="AlexNet's pools overlap: MaxPool2d(kernel_size=3, stride=2); the paper found it "
-                           "reduces overfitting compared with 2x2 windows moved by 2")
+               summary="pools without overlap at {found}",
+               explanation="AlexNet's pools overlap, MaxPool2d(kernel_size=3, stride=2): they overfit less "
+                           "than 2x2")
 def non_overlapping_pools(student, reference):
     for (name, got), (_, expected) in zip(_layers(student, "MaxPool2d"), _layers(reference, "MaxPool2d")):
         if got.get("kernel_size") == got.get("stride") != expected.get("kernel_size"):
-            return f"{name} (kernel_size={got['kernel_size'][0]}, stride={got['stride'][0]})"
+            return f"{name} ({got['kernel_size'][0]}x{got['kernel_size'][1]}, stride {got['stride'][0]})"
     return False
 
 
 @misconception("tanh_activations", section=ALEXNET,
                summary="uses {found} where AlexNet uses ReLU",
-               explanation="AlexNet's ReLU, max(0, x), does not saturate like tanh or the sigmoid: the paper "
-                           "trained six times faster with it")
+               explanation="ReLU, max(0, x), does not saturate: the paper trained six times faster with it")
 def tanh_activations(student, reference):
     saturating = [f"{kind} at {name}" for name, kind, _, _ in _modules(student) if kind in ("Tanh", "Sigmoid")]
     if saturating and not any(kind in ("Tanh", "Sigmoid") for _, kind, _, _ in _modules(reference)):
@@ -141,9 +138,8 @@ def tanh_activations(student, reference):
 
 
 @misconception("first_conv_unpadded", section=PADDING,
-               summary="leaves the first convolution unpadded at {found}, where torchvision pads it by 2",
-               explanation="with padding=2 an 11x11 kernel at stride 4 turns 224x224 into (224 - 11 + 4) / 4 + 1 "
-                           "= 55x55; without it the maps are 54x54 and every later shape shrinks")
+               summary="leaves the first convolution, {found}, unpadded",
+               explanation="torchvision pads it by 2: (224 - 11 + 4) / 4 + 1 = 55, where no padding gives 54")
 def first_conv_unpadded(student, reference):
     (name, got), (_, expected) = _layers(student, "Conv2d")[0], _layers(reference, "Conv2d")[0]
     return name if got.get("padding") == (0, 0) != expected.get("padding") else False
@@ -151,8 +147,8 @@ def first_conv_unpadded(student, reference):
 
 @misconception("paper_filter_counts", section=ALEXNET,
                summary="gives {found} the paper's two-GPU filter count",
-               explanation="the course builds torchvision's single-GPU AlexNet: 64, 192, 384, 256, 256 filters; "
-                           "the paper's 96, 256, 384, 384, 256 were split over two GPUs")
+               explanation="the course builds torchvision's single-GPU AlexNet: 64, 192, 384, 256, 256 "
+                           "filters")
 def paper_filter_counts(student, reference):
     got = [(name, hyper.get("out_channels")) for name, hyper in _layers(student, "Conv2d")]
     expected = [hyper.get("out_channels") for _, hyper in _layers(reference, "Conv2d")]
@@ -165,9 +161,7 @@ def paper_filter_counts(student, reference):
 
 @misconception("local_response_norm", section=ALEXNET,
                summary="adds local response normalisation at {found}",
-               explanation="the paper normalised after the first two convolutions, but torchvision's AlexNet "
-                           "(whose layout and weights the course uses) leaves it out: later work found it "
-                           "adds little")
+               explanation="the paper had it; torchvision's AlexNet, which the course builds, leaves it out")
 def local_response_norm(student, reference):
     found = [name for name, kind, _, _ in _modules(student) if kind in ("LocalResponseNorm", "CrossMapLRN2d")]
     return _more(found) if found and not _layers(reference, "LocalResponseNorm") else False
@@ -175,8 +169,7 @@ def local_response_norm(student, reference):
 
 @misconception("missing_layer", section=ALEXNET,
                summary="has {found}",
-               explanation="AlexNet's 8 layers are the ones with weights: 5 convolutions and 3 fully connected "
-                           "layers; the pools, ReLUs and dropouts come on top of them")
+               explanation="its 8 layers are those with weights; pools, ReLUs and dropouts come on top")
 def missing_layer(student, reference):
     counts = [(len(_layers(target, "Conv2d")), len(_layers(target, "Linear"))) for target in (student, reference)]
     (convs, linears), (want_convs, want_linears) = counts
@@ -199,7 +192,7 @@ def num_classes_ignored(student, reference):
 
 @misconception("dropout_argument_ignored", section=ALEXNET,
                summary="ignores the dropout argument: AlexNet(dropout=0.25) has {found}",
-               explanation="pass it on: nn.Dropout(p=dropout) before each hidden fully connected layer")
+               explanation="pass it on: nn.Dropout(p=dropout)")
 def dropout_argument_ignored(student, reference):
     spec = model("AlexNet", num_classes=10, dropout=0.25)
     got = [(name, hyper.get("p")) for name, hyper in _layers(student, "Dropout", spec)]
@@ -213,10 +206,9 @@ def _leaves(target, spec=SPEC) -> list[tuple[str, str]]:
 
 
 @misconception("dropout_after_linear", section=ALEXNET,
-               summary="drops out after the hidden layers' ReLU, at {found}, where AlexNet drops their inputs",
-               explanation="torchvision's classifier is Dropout, Linear, ReLU, twice, then Linear: dropout comes "
-                           "before each hidden Linear layer, and the layers' indices (classifier.1.weight) follow "
-                           "from that order")
+               summary="puts Dropout after the ReLUs, at {found}",
+               explanation="AlexNet's classifier is (Dropout, Linear, ReLU) twice, then Linear: the weights' "
+                           "keys follow")
 def dropout_after_linear(student, reference):
     got, expected = _leaves(student), _leaves(reference)
     kinds, wanted = [k for _, k in got], [k for _, k in expected]
@@ -234,8 +226,7 @@ def dropout_after_linear(student, reference):
 
 @misconception("relu_after_scores", section=ALEXNET,
                summary="clips the scores of {found}, the last Linear layer, with a ReLU",
-               explanation="the scores (logits) may be negative: nothing follows the last Linear layer, the loss "
-                           "applies the softmax")
+               explanation="scores may be negative: nothing follows the last Linear layer")
 def relu_after_scores(student, reference):
     linears = _layers(student, "Linear")
     run = _run(student)
@@ -248,8 +239,7 @@ def relu_after_scores(student, reference):
 
 @misconception("forward_skips_avgpool", section=ALEXNET,
                summary="never calls {found} in forward",
-               explanation="AdaptiveAvgPool2d((6, 6)) after features is what lets other sizes than 224x224 "
-                           "work; at 224 the maps are 6x6 already, so the mistake only shows on other sizes")
+               explanation="AdaptiveAvgPool2d((6, 6)) is what lets sizes other than 224x224 work")
 def forward_skips_avgpool(student, reference):
     pools = [name for name, _ in _layers(student, "AdaptiveAvgPool2d")]
     run = _run(student)

@@ -93,60 +93,65 @@ def _join(names: list[str]) -> str | None:
     return None if not names else names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
+#: the module classes of the activations `_link` names
+MODULES = {"ReLU": "ReLU", "sigmoid": "Sigmoid"}
+
+
 def _activation_after(student, kind: str) -> str | None:
+    """The layers the student follows with `kind`, or its `kind` modules that ran (under other names)."""
     run = _run(student)
     found = [layer for layer, after in AFTER if _link(run, layer, after) == kind]
     if not found and (_pool_link(run) or "").endswith(f"of {kind}"):
         found = ["conv1"]
+    if not found:
+        found = [f"{name} ({type_})" for name, type_, _, _ in _modules(student)
+                 if type_ == MODULES[kind] and name in run["records"]][:1]
     return _join(found)
 
 
 @misconception("max_pooling", section=POOLING,
-               summary="pools with max pooling at {found}, where LeNet-5 averages",
-               explanation="LeNet-5 subsamples by averaging each 2x2 window: nn.AvgPool2d(2); max pooling came "
-                           "later (AlexNet)")
+               summary="max-pools at {found}, where LeNet-5 averages",
+               explanation="LeNet-5 subsamples by averaging each 2x2 window, nn.AvgPool2d(2); max pooling came "
+                           "later")
 def max_pooling(student, reference):
-    maxed = [name for name, kind, _, _ in _modules(student) if kind in ("MaxPool2d", "AdaptiveMaxPool2d")]
+    maxed = [f"{name} ({kind})" for name, kind, _, _ in _modules(student) if kind in ("MaxPool2d", "AdaptiveMaxPool2d")]
     if maxed and not any(kind == "MaxPool2d" for _, kind, _, _ in _modules(reference)):
-        return f"{maxed[0]} (MaxPool2d)"
+        return maxed[0]
     if (_pool_link(_run(student)) or "").startswith("max of"):
-        return "the pooling after conv1 (max_pool2d)"
+        return "the pool before conv2"
     return False
 
 
 @misconception("relu_activation", section=LENET,
                summary="applies ReLU after {found}, where LeNet-5 uses tanh",
-               explanation="LeNet-5 predates ReLU: every convolution and hidden fully connected layer is "
-                           "followed by torch.tanh")
+               explanation="LeNet-5 predates ReLU: tanh follows conv1, conv2, fc1 and fc2")
 def relu_activation(student, reference):
     return _activation_after(student, "ReLU")
 
 
 @misconception("sigmoid_activation", section=LENET,
                summary="applies a sigmoid after {found}, where LeNet-5 uses tanh",
-               explanation="the tutorial's LeNet-5 squashes with tanh, which is centred on 0 (d2l.ai's version "
-                           "uses sigmoid); use torch.tanh")
+               explanation="tanh follows conv1, conv2, fc1 and fc2 (d2l.ai's LeNet uses sigmoid, ours tanh)")
 def sigmoid_activation(student, reference):
     return _activation_after(student, "sigmoid")
 
 
 @misconception("activation_after_pooling", section=LENET,
-               summary="applies tanh after pooling at {found} instead of before it",
-               explanation="with average pooling the order matters: conv -> tanh -> pool, so pool1 averages "
-                           "tanh(conv1(x))")
+               summary="applies tanh after {found} instead of before",
+               explanation="with average pooling the order matters: pool1 averages tanh(conv1(x))")
 def activation_after_pooling(student, reference):
     run = _run(student)
     found = [pool for conv, pool in AFTER[:2]
              if _link(run, conv, pool) == "nothing" and _link(run, pool, AFTER_POOL[pool]) == "tanh"]
     if not found and _pool_link(run) == "tanh of avg":
-        found = ["the pooling after conv1"]
+        found = ["the pool before conv2"]
     return _join(found)
 
 
 @misconception("missing_activation", section=LENET,
                summary="applies no activation after {found}",
-               explanation="stacked linear layers with nothing between them collapse into one linear layer: "
-                           "tanh follows conv1, conv2, fc1 and fc2 (only fc3 is left as it is)")
+               explanation="tanh follows conv1, conv2, fc1 and fc2; two linear layers with nothing between "
+                           "them act as one")
 def missing_activation(student, reference):
     run = _run(student)
     found = [conv for conv, pool in AFTER[:2]
@@ -158,9 +163,8 @@ def missing_activation(student, reference):
 
 
 @misconception("softmax_output", section=LENET,
-               summary="applies {found} to fc3's scores in forward",
-               explanation="forward returns the raw scores (logits); nn.CrossEntropyLoss applies log-softmax "
-                           "itself, so a softmax in forward is applied twice in training")
+               summary="applies {found} to fc3's scores",
+               explanation="forward returns the raw scores; nn.CrossEntropyLoss applies log-softmax itself")
 def softmax_output(student, reference):
     run = _run(student)
     scores, output = run["records"].get("fc3"), run["outputs"][0]
@@ -195,7 +199,7 @@ def _convs(modules) -> list:
 
 @misconception("rgb_input", section=LENET,
                summary="reads {found}, where LeNet-5 takes one grey channel",
-               explanation="LeNet-5 reads 1x32x32 greyscale digits: conv1 is nn.Conv2d(1, 6, kernel_size=5)")
+               explanation="LeNet-5 reads 1x32x32 digits: conv1 is nn.Conv2d(1, 6, kernel_size=5)")
 def rgb_input(student, reference):
     (name, hyper), (_, expected) = _convs(_modules(student))[0], _convs(_modules(reference))[0]
     channels = hyper["in_channels"]
@@ -203,13 +207,14 @@ def rgb_input(student, reference):
 
 
 @misconception("first_conv_padded", section=PADDING,
-               summary="pads the convolution {found}, where LeNet-5's convolutions are unpadded",
-               explanation="padding=2 is for 28x28 MNIST; on 32x32 inputs conv1 has no padding, so it gives "
-                           "28x28 and pool2 gives 16x5x5 = 400 features")
+               summary="pads {found}, where LeNet-5 does not",
+               explanation="padding=2 is for 28x28 MNIST; on 32x32 inputs conv1 is unpadded and pool2 gives "
+                           "16x5x5 = 400 features")
 def first_conv_padded(student, reference):
     for (name, got), (_, expected) in zip(_convs(_modules(student)), _convs(_modules(reference))):
         if got.get("padding") != expected.get("padding") and got.get("padding") != (0, 0):
-            return f"{name} (padding={got['padding']})"
+            padding = got["padding"]
+            return f"{name} (padding={padding[0] if len(set(padding)) == 1 else padding})"
     return False
 
 
@@ -232,18 +237,16 @@ def _rows_are_images(pooled: np.ndarray, flat: np.ndarray) -> bool:
 
 
 @misconception("flatten_order", section=LENET,
-               summary="flattens {found} in another order than torch.flatten(x, 1) before fc1",
-               explanation="fc1's 400 weights per unit follow PyTorch's (C, H, W) order; x.permute(0, 2, 3, 1) "
-                           "(Keras' channels-last) feeds them the same numbers in the wrong places")
+               summary="flattens {found} in another order than torch.flatten(x, 1)",
+               explanation="fc1's weights follow PyTorch's (C, H, W) order, not Keras' (H, W, C)")
 def flatten_order(student, reference):
     found = _flattening(student)
-    return "pool2's (N, 16, 5, 5) output" if found and _rows_are_images(*found) else False
+    return "pool2's output" if found and _rows_are_images(*found) else False
 
 
 @misconception("flatten_mixes_images", section=LENET,
-               summary="flattens {found} so that a row of fc1's input mixes several images",
-               explanation="keep the batch axis first: torch.flatten(x, 1) or x.view(x.size(0), -1) gives one "
-                           "row of 400 features per image")
+               summary="flattens {found} so that a row of fc1's input mixes images",
+               explanation="keep the batch axis: torch.flatten(x, 1) gives one row of 400 features per image")
 def flatten_mixes_images(student, reference):
     found = _flattening(student)
-    return "pool2's (N, 16, 5, 5) output" if found and not _rows_are_images(*found) else False
+    return "pool2's output" if found and not _rows_are_images(*found) else False

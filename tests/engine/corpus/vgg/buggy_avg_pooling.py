@@ -1,4 +1,7 @@
-"""BUG: "M" becomes average pooling; VGG downsamples with max pooling."""
+"""BUG: "M" becomes average pooling; VGG downsamples with max pooling.
+
+Misconception: avg_pooling
+"""
 
 import torch
 from torch import nn

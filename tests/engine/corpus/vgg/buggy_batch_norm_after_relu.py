@@ -1,4 +1,7 @@
-"""BUG: BatchNorm after the ReLU instead of between the convolution and the ReLU."""
+"""BUG: BatchNorm after the ReLU instead of between the convolution and the ReLU.
+
+Misconception: batch_norm_after_relu
+"""
 
 import torch
 from torch import nn

@@ -1,4 +1,7 @@
-"""BUG: parameter_breakdown counts BatchNorm parameters as convolution parameters."""
+"""BUG: parameter_breakdown counts BatchNorm parameters as convolution parameters.
+
+Misconception: breakdown_bn_as_conv
+"""
 
 import torch
 from torch import nn

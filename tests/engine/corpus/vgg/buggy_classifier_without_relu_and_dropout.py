@@ -1,4 +1,7 @@
-"""BUG: the classifier holds only the Linear layers (activations in forward): its keys are classifier.0/1/2."""
+"""BUG: the classifier holds only the Linear layers (activations in forward): its keys are classifier.0/1/2.
+
+Misconception: classifier_linear_only
+"""
 
 import torch
 from torch import nn

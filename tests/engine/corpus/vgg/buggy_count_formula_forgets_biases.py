@@ -1,4 +1,7 @@
-"""BUG: vgg_parameter_count leaves out the biases."""
+"""BUG: vgg_parameter_count leaves out the biases.
+
+Misconception: count_forgets_biases
+"""
 
 import torch
 from torch import nn

@@ -1,4 +1,7 @@
-"""BUG: count_parameters counts parameter tensors, not the numbers in them."""
+"""BUG: count_parameters counts parameter tensors, not the numbers in them.
+
+Misconception: count_parameters_counts_tensors
+"""
 
 import torch
 from torch import nn

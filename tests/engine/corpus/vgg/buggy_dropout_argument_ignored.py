@@ -1,4 +1,7 @@
-"""BUG: VGG's dropout argument is ignored: nn.Dropout() always drops half."""
+"""BUG: VGG's dropout argument is ignored: nn.Dropout() always drops half.
+
+Misconception: dropout_argument_ignored
+"""
 
 import torch
 from torch import nn

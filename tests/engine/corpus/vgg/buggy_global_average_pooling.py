@@ -1,4 +1,7 @@
-"""BUG: pools to 1x1 and shrinks the first Linear layer to 512 inputs, unlike VGG."""
+"""BUG: pools to 1x1 and shrinks the first Linear layer to 512 inputs, unlike VGG.
+
+Misconception: global_average_pooling
+"""
 
 import torch
 from torch import nn

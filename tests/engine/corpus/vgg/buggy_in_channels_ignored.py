@@ -1,4 +1,7 @@
-"""BUG: make_features ignores in_channels: the first convolution always reads 3 channels."""
+"""BUG: make_features ignores in_channels: the first convolution always reads 3 channels.
+
+Misconception: in_channels_ignored
+"""
 
 import torch
 from torch import nn

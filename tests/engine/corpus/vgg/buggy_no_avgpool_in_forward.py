@@ -1,4 +1,7 @@
-"""BUG: forward skips avgpool: it only works when the features are already 7x7 (224x224 inputs)."""
+"""BUG: forward skips avgpool: it only works when the features are already 7x7 (224x224 inputs).
+
+Misconception: forward_skips_avgpool
+"""
 
 import torch
 from torch import nn

@@ -1,4 +1,7 @@
-"""BUG: a ReLU after the last Linear layer clips the scores at 0."""
+"""BUG: a ReLU after the last Linear layer clips the scores at 0.
+
+Misconception: relu_after_scores
+"""
 
 import torch
 from torch import nn

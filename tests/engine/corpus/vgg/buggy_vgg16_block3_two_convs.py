@@ -1,4 +1,7 @@
-"""BUG: vgg16's third block has two convolutions instead of three."""
+"""BUG: vgg16's third block has two convolutions instead of three.
+
+Misconception: config_conv_count
+"""
 
 import torch
 from torch import nn
