@@ -12,6 +12,7 @@ The size, padding and parameter functions are called directly, so their entries 
 failing call on the reference. `output_shape` and `receptive_field` take real layers, which
 only exist in the student's process: their entries are detectors that ask the student's
 function about a few small stacks and compare with what the mistaken rule gives there.
+Where two catalogued mistakes give the same answer to a call, neither is named.
 """
 
 import math

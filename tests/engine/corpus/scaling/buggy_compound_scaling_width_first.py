@@ -1,5 +1,7 @@
 """BUG: compound_scaling returns (width, depth, resolution) instead of (depth, width, resolution).
 
+Misconception: compound_width_first
+
 Tutorial: "EfficientNet (2019)".
 
 One coefficient phi scales the three dimensions of a network together:

@@ -1,5 +1,7 @@
 """BUG: round_filters uses Python's round(), which rounds ties to even: 52 -> 48 instead of 56.
 
+Misconception: filters_round_half_even
+
 Tutorial: "EfficientNet (2019)".
 
 One coefficient phi scales the three dimensions of a network together:

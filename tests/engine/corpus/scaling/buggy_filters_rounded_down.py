@@ -1,5 +1,7 @@
 """BUG: round_filters rounds down to a multiple of divisor (int(v) // divisor) instead of to the nearest.
 
+Misconception: filters_rounded_down
+
 Tutorial: "EfficientNet (2019)".
 
 One coefficient phi scales the three dimensions of a network together:

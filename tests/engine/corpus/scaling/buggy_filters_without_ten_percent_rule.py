@@ -1,5 +1,7 @@
 """BUG: round_filters rounds to the nearest multiple of divisor but forgets the 'never more than 10% down' step.
 
+Misconception: filters_without_ten_percent_rule
+
 Tutorial: "EfficientNet (2019)".
 
 One coefficient phi scales the three dimensions of a network together:

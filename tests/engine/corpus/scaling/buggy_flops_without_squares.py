@@ -1,5 +1,7 @@
 """BUG: flops_multiplier forgets that width and resolution count twice: (alpha * beta * gamma) ** phi.
 
+Misconception: flops_without_squares
+
 Tutorial: "EfficientNet (2019)".
 
 One coefficient phi scales the three dimensions of a network together:

@@ -1,5 +1,7 @@
 """BUG: grid_search does not require alpha, beta, gamma >= 1 (a network scaled down in one dimension).
 
+Misconception: grid_allows_below_one
+
 Tutorial: "EfficientNet (2019)".
 
 One coefficient phi scales the three dimensions of a network together:

@@ -1,5 +1,7 @@
 """BUG: grid_search forgets abs(): every triple cheaper than target + tolerance is a candidate.
 
+Misconception: grid_one_sided_constraint
+
 Tutorial: "EfficientNet (2019)".
 
 One coefficient phi scales the three dimensions of a network together:

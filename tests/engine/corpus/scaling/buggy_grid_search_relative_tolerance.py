@@ -1,5 +1,7 @@
 """BUG: grid_search reads tolerance as relative (|cost / target - 1| <= tolerance).
 
+Misconception: grid_relative_tolerance
+
 Tutorial: "EfficientNet (2019)".
 
 One coefficient phi scales the three dimensions of a network together:

@@ -1,5 +1,7 @@
 """BUG: grid_search only tries alpha <= beta <= gamma (combinations_with_replacement), missing most triples.
 
+Misconception: grid_sorted_triples
+
 Tutorial: "EfficientNet (2019)".
 
 One coefficient phi scales the three dimensions of a network together:

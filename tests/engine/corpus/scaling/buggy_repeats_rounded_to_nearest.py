@@ -1,5 +1,7 @@
 """BUG: round_repeats rounds to the nearest int (round) instead of up: B1..B7 lose blocks.
 
+Misconception: repeats_rounded_to_nearest
+
 Tutorial: "EfficientNet (2019)".
 
 One coefficient phi scales the three dimensions of a network together:

@@ -1,5 +1,7 @@
 """BUG: round_repeats truncates (int) instead of rounding up.
 
+Misconception: repeats_truncated
+
 Tutorial: "EfficientNet (2019)".
 
 One coefficient phi scales the three dimensions of a network together:

@@ -1,5 +1,7 @@
 """BUG: scale_stages scales out_channels but keeps the B0 in_channels, so stages no longer chain.
 
+Misconception: stages_keep_in_channels
+
 Tutorial: "EfficientNet (2019)".
 
 One coefficient phi scales the three dimensions of a network together:
