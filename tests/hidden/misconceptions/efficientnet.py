@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import math
 import types
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from torch import nn
@@ -130,20 +131,18 @@ def _main_path(block: nn.Module) -> list[nn.Module]:
 
 
 @misconception("depthwise_is_a_full_conv", section=SECTION,
-               summary="makes {found} a full convolution, where MBConv's is depthwise",
-               explanation="the depthwise k x k conv filters each channel on its own: Conv2d(C, C, k, groups=C), "
-                           "C * k * k weights instead of C * C * k * k")
+               summary="makes {found} a full conv, not depthwise",
+               explanation="the depthwise conv is Conv2d(C, C, k, groups=C): one k x k filter per channel")
 def depthwise_is_a_full_conv(student, reference):
     for name, hyper in _convs(student, WIDE, kernel=5):
         if hyper.get("in_channels") == hyper.get("out_channels") == 144 and hyper.get("groups") == 1:
-            return f"{name} of {describe_model(WIDE)} (groups=1)"
+            return f"{name} of {describe_model(WIDE)}"
     return False
 
 
 @misconception("expansion_at_ratio_one", section=SECTION,
-               summary="keeps a 1x1 expansion conv in {found}, where expand_ratio is 1",
-               explanation="at ratio 1 there is nothing to expand: MBConv starts with the depthwise conv, and "
-                           "the expansion (1x1 conv, BN, SiLU) is there only when expand_ratio != 1")
+               summary="keeps an expansion conv {found} at expand_ratio 1",
+               explanation="at ratio 1 MBConv starts with the depthwise conv: no 1x1 expansion")
 def expansion_at_ratio_one(student, reference):
     extra = _describe(student, RATIO_ONE)["parameters"] - _describe(reference, RATIO_ONE)["parameters"]
     for name, hyper in _convs(student, RATIO_ONE, kernel=1):
@@ -162,21 +161,19 @@ def _layer_size(kind: str, hyper: dict) -> tuple | None:
 
 
 @misconception("se_squeezes_expanded_channels", section=SECTION,
-               summary="squeezes the squeeze-and-excitation to expanded // 4 channels in {found}",
-               explanation="EfficientNet's SE squeezes to max(1, in_channels // 4), a quarter of the block's "
-                           "input width, not of the expanded width")
+               summary="squeezes the SE to expanded // 4 channels in {found}",
+               explanation="the SE squeezes to max(1, in_channels // 4): 6 here, not 36")
 def se_squeezes_expanded_channels(student, reference):
     sizes = {name: _layer_size(kind, hyper) for name, kind, hyper in _modules(student, WIDE)}
     squeeze = next((name for name, size in sizes.items() if size == (144, 36, True)), None)
     if squeeze and (36, 144, True) in sizes.values():
-        return f"{squeeze} of {describe_model(WIDE)} (144 -> 36 channels, expected 6)"
+        return f"{squeeze} of {describe_model(WIDE)}"
     return False
 
 
 @misconception("projection_skip", section=SECTION,
-               summary="adds a 1x1 projection shortcut in {found}, where MBConv has no skip at all",
-               explanation="EfficientNet's skip is the identity, used only when stride is 1 and the channels are "
-                           "equal; when the shapes change there is no shortcut (unlike ResNet's projection)")
+               summary="adds a projection shortcut, {found}",
+               explanation="MBConv adds x only when stride is 1 and channels match; otherwise no skip at all")
 def projection_skip(student, reference):
     for spec, (c_in, c_out) in ((WIDENING, (40, 80)), (STRIDED, (16, 24))):
         extra = _describe(student, spec)["parameters"] - _describe(reference, spec)["parameters"]
@@ -189,9 +186,8 @@ def projection_skip(student, reference):
 
 
 @misconception("stride_on_expansion", section=SECTION,
-               summary="puts the stride on the 1x1 expansion conv {found}",
-               explanation="MBConv strides its depthwise k x k conv; a strided 1x1 conv skips three pixels in four "
-                           "without looking at them")
+               summary="strides the 1x1 expansion conv {found}",
+               explanation="the stride belongs to the depthwise k x k conv")
 def stride_on_expansion(student, reference):
     convs = _convs(student, STRIDED)
     strided_1x1 = [name for name, hyper in convs
@@ -213,8 +209,7 @@ def _name_of(student: Any, spec: dict, kinds: tuple[str, ...]) -> str:
 
 @misconception("activation_after_projection", section=SECTION,
                summary="applies an activation after the projection {found}",
-               explanation="the projection is a linear bottleneck, 1x1 conv then BN only: a ReLU or SiLU there "
-                           "destroys information in the narrow output (MobileNetV2)")
+               explanation="the projection is a linear bottleneck: 1x1 conv and BN only")
 def activation_after_projection(student, reference):
     changes = [lambda b: b.block[-1].append(nn.SiLU()), lambda b: b.block[-1].append(nn.ReLU())]
     if not _computes_like(student, reference, changes, NARROW, (2, 16, 5, 5)):
@@ -226,16 +221,15 @@ def activation_after_projection(student, reference):
 
 @misconception("no_skip", section=SECTION,
                summary="never adds the identity skip in {found}",
-               explanation="when stride is 1 and in_channels == out_channels, MBConv returns block(x) + x")
+               explanation="with stride 1 and equal channels MBConv returns block(x) + x")
 def no_skip(student, reference):
     change = [lambda b: setattr(b, "use_skip", False)]
     return describe_model(WIDE) if _computes_like(student, reference, change, WIDE, (2, 24, 5, 5)) else False
 
 
 @misconception("skip_ignores_stride", section=SECTION,
-               summary="adds the skip in {found}, where the stride is 2",
-               explanation="the identity skip needs equal shapes: use it only when stride == 1 AND in_channels "
-                           "== out_channels (on a 1x1 input the two can be added, and your block adds them)")
+               summary="adds the skip at stride 2 in {found}",
+               explanation="the identity skip is only for stride 1 and equal channels (a 1x1 input shows it)")
 def skip_ignores_stride(student, reference):
     change = [lambda b: setattr(b, "use_skip", True)]
     found = _computes_like(student, reference, change, STRIDED_SAME, (2, 12, 1, 1))
@@ -243,9 +237,8 @@ def skip_ignores_stride(student, reference):
 
 
 @misconception("relu_instead_of_silu", section=SECTION,
-               summary="uses ReLU where EfficientNet uses SiLU, in {found}",
-               explanation="EfficientNet's activation is SiLU (swish), x * sigmoid(x): nn.SiLU or F.silu, after "
-                           "the expansion and the depthwise BN and inside the squeeze-and-excitation")
+               summary="uses ReLU instead of SiLU in {found}",
+               explanation="EfficientNet's activation is SiLU (swish), x * sigmoid(x), also inside the SE")
 def relu_instead_of_silu(student, reference):
     def everywhere(kind):
         return lambda b: _swap(b, nn.SiLU, kind)
@@ -260,9 +253,8 @@ def relu_instead_of_silu(student, reference):
 
 
 @misconception("se_relu_activation", section=SECTION,
-               summary="puts a ReLU between the squeeze-and-excitation's two layers in {found}",
-               explanation="EfficientNet's SE is sigmoid(W2 SiLU(W1 GAP(x))): SiLU in the middle too "
-                           "(torchvision's SqueezeExcitation defaults to ReLU; EfficientNet passes SiLU)")
+               summary="has a ReLU in the SE, {found}",
+               explanation="the SE is sigmoid(W2 SiLU(W1 GAP(x))): SiLU, not torchvision's default ReLU")
 def se_relu_activation(student, reference):
     change = [lambda b: setattr(_se(b), "act", nn.ReLU())]
     if not _computes_like(student, reference, change, NARROW, (2, 16, 5, 5)):
@@ -271,9 +263,8 @@ def se_relu_activation(student, reference):
 
 
 @misconception("se_gate_without_sigmoid", section=SECTION,
-               summary="multiplies the channels by the excitation without a sigmoid in {found}",
-               explanation="the gate is sigmoid(W2 SiLU(W1 GAP(x))), a weight in (0, 1) per channel; without the "
-                           "sigmoid it is unbounded and can flip a channel's sign")
+               summary="gates the channels without a sigmoid in {found}",
+               explanation="the SE gate is sigmoid(...), one weight in (0, 1) per channel")
 def se_gate_without_sigmoid(student, reference):
     change = [lambda b: setattr(_se(b), "gate", nn.Identity())]
     return describe_model(NARROW) if _computes_like(student, reference, change, NARROW, (2, 16, 5, 5)) else False
@@ -291,9 +282,8 @@ def _block_strides(target: Any, spec: dict) -> list[tuple[str, int]]:
 
 
 @misconception("stride_on_every_block", section=SECTION,
-               summary="gives every block of a stage the stage's stride ({found} has stride 2)",
-               explanation="only the first block of a stage has the stage's stride (and in_channels); the "
-                           "others have stride 1 and map out_channels to out_channels")
+               summary="strides every block of a stage, e.g. {found}",
+               explanation="only a stage's first block has its stride; the others have stride 1")
 def stride_on_every_block(student, reference):
     spec = model("efficientnet", "b0")
     got, expected = _block_strides(student, spec), _block_strides(reference, spec)
@@ -303,36 +293,35 @@ def stride_on_every_block(student, reference):
     continues_a_strided_run = all(expected[i][1] == 1 and got[i][1] == 2 and i > 0 and got[i - 1][1] == 2
                                   for i in extra)
     if extra and continues_a_strided_run:
-        return f"{got[extra[0]][0]}, MBConv {extra[0] + 1} of {len(got)} in efficientnet('b0'),"
+        return f"{got[extra[0]][0]} (MBConv {extra[0] + 1} of {len(got)} in b0)"
     return False
 
 
 @misconception("head_not_scaled", section=SECTION,
-               summary="keeps B0's 1280-channel head in {found}",
-               explanation="the head conv has 4 x the last stage's channels, so it widens with the width "
-                           "multiplier: 1280 for B0, 1408 for B2, 2560 for B7")
+               summary="keeps B0's 1280-channel head, {found}",
+               explanation="the head has 4 x the last stage's channels, so it grows with the width")
 def head_not_scaled(student, reference):
     spec = model("efficientnet", "b2")
     expected = [(name, hyper) for name, hyper in _convs(reference, spec, kernel=1) if hyper["out_channels"] == 1408]
     head_input = expected[-1][1]["in_channels"]
     for name, hyper in _convs(student, spec, kernel=1):
         if (hyper.get("in_channels"), hyper.get("out_channels")) == (head_input, 1280):
-            return f"efficientnet('b2') ({name}: {head_input} -> 1280 channels, expected 1408)"
+            return f"{name} of efficientnet('b2') (expected 1408)"
     return False
 
 
-def _scaled_repeats(student: Any, reference: Any, variant: str, rounding: Callable[[float], int]) -> tuple[int, int, int]:
+def _scaled_repeats(student: Any, reference: Any, variant: str,
+                    rounding: Callable[[float], int]) -> tuple[int, int, int]:
     """(the student's MBConv count, the count with `rounding` of B0's repeats, the reference's count)."""
-    width, depth = reference.VARIANTS[variant][:2]
+    depth = reference.VARIANTS[variant][1]
     count = sum(kind == "MBConv" for _, kind, _ in _modules(student, model("efficientnet", variant)))
     expected = sum(kind == "MBConv" for _, kind, _ in _modules(reference, model("efficientnet", variant)))
     return count, sum(rounding(stage[5] * depth) for stage in reference.B0_STAGES), expected
 
 
 @misconception("repeats_not_rounded_up", section=SECTION,
-               summary="rounds the scaled repeats {found}, where round_repeats rounds up",
-               explanation="a stage of n blocks gets ceil(depth * n) blocks: build from scale_stages (your "
-                           "scaling exercise), which rounds with round_repeats")
+               summary="rounds scaled repeats {found}",
+               explanation="a stage of n blocks gets ceil(depth * n): use scale_stages")
 def repeats_not_rounded_up(student, reference):
     for variant in ("b1", "b3"):   # the student's own scaling.py must be right, or the mistake is there
         width, depth = reference.VARIANTS[variant][:2]
@@ -341,9 +330,9 @@ def repeats_not_rounded_up(student, reference):
         right = reference.scale_stages(reference.B0_STAGES, width, depth)
         if [tuple(s) for s in theirs.get("stages", ())] != [tuple(s) for s in right]:
             return False
-    for words, rounding in (("to the nearest integer", round), ("down", math.floor)):
+    for words, rounding in (("to nearest", round), ("down", math.floor)):
         counts = [_scaled_repeats(student, reference, variant, rounding) for variant in ("b1", "b3")]
         if all(got == mistaken != expected for got, mistaken, expected in counts):
             got, _, expected = counts[0]
-            return f"{words} in efficientnet('b1') ({got} MBConv blocks, expected {expected})"
+            return f"{words}, not up, in efficientnet('b1') ({got} blocks, expected {expected})"
     return False

@@ -16,8 +16,10 @@ computes exactly that, never on a correct alternative or on another bug.
 
 from __future__ import annotations
 
+import itertools
 import types
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -74,6 +76,11 @@ def _shortcut_layers(target: Any, spec: dict) -> dict[str, tuple[str, dict]]:
     return {name: found for name, found in _modules(target, spec).items() if name.startswith("shortcut.")}
 
 
+def _projects(target: Any, spec: dict) -> bool:
+    """Whether the block's shortcut holds a convolution (a projection)."""
+    return any(kind == "Conv2d" for kind, _ in _shortcut_layers(target, spec).values())
+
+
 def _pair(value: Any) -> tuple:
     return tuple(value) if isinstance(value, (list, tuple)) else (value, value)
 
@@ -100,15 +107,14 @@ def _computes_like(student: Any, reference: Any, variants: list[Any], spec: dict
 
 
 @misconception("block_ignores_stride", section=EXAMPLE,
-               summary="keeps the resolution in {found}, where stride 2 should halve it",
-               explanation="the stride goes to conv1 and to the projection's 1x1 conv, so both paths give "
-                           "H' = (H - 1) // stride + 1")
+               summary="does not downsample in {found}",
+               explanation="conv1 and the projection carry the stride, so H' = (H - 1) // stride + 1")
 def block_ignores_stride(student, reference):
     x = _inputs((1, 16, 8, 8), 12)
     got = _ask(student, "forward", PROJECTION, x, {"seed": 0})["outputs"][0]
     expected = _ask(reference, "forward", PROJECTION, x, {"seed": 0})["outputs"][0]
     if getattr(got, "shape", None) == (1, 32, 8, 8) and expected.shape == (1, 32, 4, 4):
-        return f"{describe_model(PROJECTION)} (8x8 in, 8x8 out)"
+        return f"{describe_model(PROJECTION)} (8x8 in and out)"
     return False
 
 
@@ -120,9 +126,8 @@ def _downsamples(target: Any) -> bool:
 
 
 @misconception("stride_on_second_conv", section=EXAMPLE,
-               summary="puts the stride on {found} instead of conv1",
-               explanation="the tutorial's block (and torchvision's BasicBlock) strides the first 3x3 conv; "
-                           "conv2 always has stride 1")
+               summary="puts the stride on {found}, not conv1",
+               explanation="conv1 carries the stride (as in torchvision's BasicBlock); conv2 has stride 1")
 def stride_on_second_conv(student, reference):
     got, expected = _modules(student, PROJECTION), _modules(reference, PROJECTION)
     conv1, conv2 = got.get("conv1", ("", {})), got.get("conv2", ("", {}))
@@ -136,9 +141,8 @@ def stride_on_second_conv(student, reference):
 
 
 @misconception("shortcut_without_batch_norm", section=EXAMPLE,
-               summary="projects the shortcut of {found} with a 1x1 Conv2d but no BatchNorm2d",
-               explanation="the projection is Conv2d(in, out, 1, stride) then BatchNorm2d(out), so both paths "
-                           "are normalised before they are added")
+               summary="projects the shortcut of {found} without BatchNorm2d",
+               explanation="the projection is a 1x1 Conv2d then BatchNorm2d, like the main path")
 def shortcut_without_batch_norm(student, reference):
     kinds = [kind for kind, _ in _shortcut_layers(student, PROJECTION).values()]
     norms = [kind for kind, _ in _modules(student, PROJECTION).values()].count("BatchNorm2d")
@@ -149,29 +153,24 @@ def shortcut_without_batch_norm(student, reference):
 
 
 @misconception("projection_ignores_stride", section=EXAMPLE,
-               summary="gives {found} no stride",
-               explanation="the 1x1 projection must carry the block's stride, or its output keeps H x W while "
-                           "F(x)'s is halved and the two cannot be added")
+               summary="gives the projection {found} no stride",
+               explanation="the projection needs the block's stride to match F(x)'s size")
 def projection_ignores_stride(student, reference):
     if not _downsamples(student):
         return False
     for name, (kind, hyper) in _shortcut_layers(student, PROJECTION).items():
         if kind == "Conv2d" and _pair(hyper.get("kernel_size")) == (1, 1) and _pair(hyper.get("stride")) == (1, 1):
-            return f"the projection {name} of {describe_model(PROJECTION)}"
+            return f"{name} of {describe_model(PROJECTION)}"
     return False
 
 
 @misconception("identity_shortcut_at_stride", section=EXAMPLE,
-               summary="keeps an identity shortcut in {found}, where the stride changes the shape",
-               explanation="project the shortcut when stride != 1 OR the channels change: x has H x W, "
-                           "F(x) has H/2 x W/2")
+               summary="keeps an identity shortcut in {found}",
+               explanation="project the shortcut when stride != 1 or the channels change")
 def identity_shortcut_at_stride(student, reference):
     strided = model("ResidualBlock", 16, 16, stride=2)
     widening = model("ResidualBlock", 16, 32, stride=1)
-    has_projection = lambda target, spec: any(kind == "Conv2d"  # noqa: E731
-                                              for kind, _ in _shortcut_layers(target, spec).values())
-    if (has_projection(reference, strided) and not has_projection(student, strided)
-            and has_projection(student, widening)
+    if (_projects(reference, strided) and not _projects(student, strided) and _projects(student, widening)
             and _ask(student, "describe", strided)["parameters"]
             == _ask(reference, "describe", model("ResidualBlock", 16, 16, stride=1))["parameters"]):
         return describe_model(strided)
@@ -179,31 +178,28 @@ def identity_shortcut_at_stride(student, reference):
 
 
 @misconception("projection_when_shapes_match", section=EXAMPLE,
-               summary="projects the shortcut of {found}, where the shapes already match",
-               explanation="with stride 1 and equal channels the shortcut is the identity (an empty "
-                           "nn.Sequential): no weights, so the block can pass x through unchanged")
+               summary="projects the shortcut of {found}, where shapes match",
+               explanation="there the shortcut is the identity (an empty nn.Sequential)")
 def projection_when_shapes_match(student, reference):
-    if any(kind == "Conv2d" for kind, _ in _shortcut_layers(student, IDENTITY).values()) and not any(
-            kind == "Conv2d" for kind, _ in _shortcut_layers(reference, IDENTITY).values()):
+    if _projects(student, IDENTITY) and not _projects(reference, IDENTITY):
         return describe_model(IDENTITY)
     return False
 
 
 @misconception("conv_bias_before_batch_norm", section=EXAMPLE,
-               summary="gives {found} a bias, which the BatchNorm after it cancels",
-               explanation="BatchNorm subtracts each channel's mean, bias included, and adds its own beta: "
-                           "every conv followed by BatchNorm is Conv2d(..., bias=False)")
+               summary="gives {found} a bias before BatchNorm",
+               explanation="BatchNorm cancels it: convs before BatchNorm use bias=False")
 def conv_bias_before_batch_norm(student, reference):
     for spec in (PROJECTION, model("MiniResNet"), model("resnet18")):
         try:
             got, expected = _modules(student, spec), _modules(reference, spec)
-        except Exception:  # noqa: BLE001 - a model that does not build shows nothing here
+        except Exception:  # noqa: BLE001, S112 - a model that does not build shows nothing here
             continue
         biased = [name for name, (kind, hyper) in expected.items()
                   if kind == "Conv2d" and hyper.get("bias") is False
                   and got.get(name, ("", {}))[0] == "Conv2d" and got[name][1].get("bias") is True]
         if biased:
-            return f"{' and '.join(biased[:2])} of {describe_model(spec)}"
+            return f"{biased[0]}{' and others' if len(biased) > 1 else ''} of {describe_model(spec)}"
     return False
 
 
@@ -211,9 +207,8 @@ def conv_bias_before_batch_norm(student, reference):
 
 
 @misconception("relu_before_addition", section=RESNET,
-               summary="applies a ReLU to F(x) before adding the shortcut in {found}",
-               explanation="the block is y = relu(bn2(conv2(...)) + shortcut(x)): bn2's output enters the sum "
-                           "as it is, negative values included; the ReLU comes after the addition")
+               summary="applies a ReLU before the addition in {found}",
+               explanation="y = relu(bn2(conv2(...)) + shortcut(x)): the ReLU comes after the sum")
 def relu_before_addition(student, reference):
     before = _variant(reference, lambda self, x: torch.relu(_branch(self, x)) + self.shortcut(x))
     twice = _variant(reference, lambda self, x: torch.relu(torch.relu(_branch(self, x)) + self.shortcut(x)))
@@ -221,27 +216,24 @@ def relu_before_addition(student, reference):
 
 
 @misconception("no_relu_after_addition", section=RESNET,
-               summary="returns F(x) + shortcut(x) from {found} without the final ReLU",
-               explanation="the tutorial's (original) block ends with relu(out) after the addition; only the "
-                           "later pre-activation ResNet drops it")
+               summary="skips the ReLU after the addition in {found}",
+               explanation="the block returns relu(F(x) + shortcut(x)), as in the tutorial")
 def no_relu_after_addition(student, reference):
     linear = _variant(reference, lambda self, x: _branch(self, x) + self.shortcut(x))
     return describe_model(IDENTITY) if _computes_like(student, reference, [linear]) else False
 
 
 @misconception("no_skip", section=RESNET,
-               summary="never adds the shortcut in {found}: it computes a plain block",
-               explanation="a residual block outputs relu(F(x) + shortcut(x)); without the addition there is no "
-                           "identity path for the gradient, the point of ResNet")
+               summary="never adds the shortcut in {found}",
+               explanation="a residual block returns relu(F(x) + shortcut(x)); without it there is no identity path")
 def no_skip(student, reference):
     plain = _variant(reference, lambda self, x: torch.relu(_branch(self, x)))
     return describe_model(IDENTITY) if _computes_like(student, reference, [plain]) else False
 
 
 @misconception("detached_skip", section=RESNET,
-               summary="cuts the gradient of the skip connection in {found} (x.detach() or x.data)",
-               explanation="the identity path is what carries dL/dy straight back to x, dL/dx = dL/dy * (1 + dF/dx): "
-                           "the shortcut must stay on the autograd graph")
+               summary="detaches the skip connection in {found}",
+               explanation="the identity path must carry the gradient: dL/dx = dL/dy * (1 + dF/dx)")
 def detached_skip(student, reference):
     x = _inputs((2, 16, 6, 6), 13)
     options = {"direction": _inputs((2, 16, 6, 6), 14)}
@@ -259,9 +251,8 @@ def detached_skip(student, reference):
 
 
 @misconception("skip_flag_ignored", section=RESNET,
-               summary="builds {found} from ResidualBlocks, shortcuts included",
-               explanation="skip=False is the plain network of the same depth, every block a PlainBlock, so the "
-                           "two can be compared with and without skip connections")
+               summary="builds {found} from ResidualBlocks",
+               explanation="skip=False makes every block a PlainBlock, the same network without shortcuts")
 def skip_flag_ignored(student, reference):
     plain, residual, x = model("MiniResNet", skip=False), model("MiniResNet"), _inputs((1, 3, 8, 8), 15)
     if _ask(student, "describe", plain)["parameters"] != _ask(reference, "describe", residual)["parameters"]:
@@ -279,9 +270,8 @@ def _stage_shapes(target: Any, spec: dict, shape: tuple[int, ...]) -> dict[str, 
 
 
 @misconception("stage_does_not_downsample", section=EXAMPLE,
-               summary="keeps the resolution in {found}, where its first block should halve it",
-               explanation="each stage after layer1 is make_stage(block, in, out, 2, stride=2): its first block "
-                           "halves H and W, the others keep them")
+               summary="does not downsample in {found}",
+               explanation="layer2 and later stages start with a stride-2 block that halves H and W")
 def stage_does_not_downsample(student, reference):
     if not _downsamples(student):
         return False   # the block itself ignores its stride: block_ignores_stride
@@ -289,7 +279,7 @@ def stage_does_not_downsample(student, reference):
                                 (model("resnet18"), RESNET18_INPUT,
                                  ["maxpool", "layer1", "layer2", "layer3", "layer4"])):
         got, expected = _stage_shapes(student, spec, shape), _stage_shapes(reference, spec, shape)
-        for before, stage in zip(stages, stages[1:]):
+        for before, stage in itertools.pairwise(stages):
             if stage not in got or before not in got or got[before] != expected[before]:
                 break
             if got[stage] != expected[stage]:
@@ -297,15 +287,14 @@ def stage_does_not_downsample(student, reference):
                 halved = expected[stage][2] * 2 == expected[before][2]
                 if kept and halved:
                     side = got[stage][2]
-                    return f"{stage} of {describe_model(spec)} ({side}x{side} in, {side}x{side} out)"
+                    return f"{stage} of {describe_model(spec)} ({side}x{side} in and out)"
                 break
     return False
 
 
 @misconception("resnet18_without_maxpool", section=RESNET,
-               summary="leaves out the max pool after conv1 in {found}",
-               explanation="ResNet-18's stem is conv 7x7 stride 2, BN, ReLU, then MaxPool2d(3, stride=2, padding=1): "
-                           "224x224 becomes 56x56 before layer1")
+               summary="has no max pool after conv1 in {found}",
+               explanation="the stem is conv 7x7/2, BN, ReLU, MaxPool2d(3, stride=2, padding=1)")
 def resnet18_without_maxpool(student, reference):
     spec = model("resnet18")
     kinds = [kind for kind, _ in _modules(student, spec).values()]
@@ -313,7 +302,6 @@ def resnet18_without_maxpool(student, reference):
         return False
     got, expected = _stage_shapes(student, spec, RESNET18_INPUT), _stage_shapes(reference, spec, RESNET18_INPUT)
     if got.get("conv1") == expected["conv1"] and got.get("layer1") == expected["conv1"] != expected["layer1"]:
-        size, side, expected_side = RESNET18_INPUT[2], got["layer1"][2], expected["layer1"][2]
-        return (f"resnet18() (layer1 runs at {side}x{side} on a {size}x{size} image, "
-                f"expected {expected_side}x{expected_side})")
+        side, expected_side = got["layer1"][2], expected["layer1"][2]
+        return f"resnet18() (layer1 at {side}x{side}, expected {expected_side}x{expected_side})"
     return False
