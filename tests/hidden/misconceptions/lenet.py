@@ -39,9 +39,14 @@ _RUNS: dict[tuple[int, str], object] = {}
 
 
 def _cached(target, key, compute):
-    """One probe call per submission, shared by the detectors (they run once each)."""
+    """One probe call per submission, shared by the detectors (they run once each); its error too."""
     if (id(target), key) not in _RUNS:
-        _RUNS[id(target), key] = compute()
+        try:
+            _RUNS[id(target), key] = compute()
+        except Exception as error:  # noqa: BLE001 - the student's code raised: every detector that asks sees it
+            _RUNS[id(target), key] = error
+    if isinstance(_RUNS[id(target), key], Exception):
+        raise _RUNS[id(target), key]
     return _RUNS[id(target), key]
 
 
@@ -162,19 +167,18 @@ def missing_activation(student, reference):
     return _join(found)
 
 
-@misconception("softmax_output", section=LENET,
+@misconception("activation_on_scores", section=LENET,
                summary="applies {found} to fc3's scores",
-               explanation="forward returns the raw scores; nn.CrossEntropyLoss applies log-softmax itself")
-def softmax_output(student, reference):
+               explanation="forward returns fc3's raw scores; nn.CrossEntropyLoss applies log-softmax itself")
+def activation_on_scores(student, reference):
     run = _run(student)
     scores, output = run["records"].get("fc3"), run["outputs"][0]
     if scores is None or _close(output, scores):
         return False
     scores = torch.from_numpy(scores)
-    for name, f in (("softmax", torch.softmax), ("log_softmax", torch.log_softmax)):
-        if _close(output, f(scores, 1).numpy()):
-            return name
-    return False
+    squashed = {"softmax": lambda t: torch.softmax(t, 1), "log_softmax": lambda t: torch.log_softmax(t, 1),
+                "tanh": torch.tanh, "a sigmoid": torch.sigmoid, "ReLU": torch.relu}
+    return next((name for name, f in squashed.items() if _close(output, f(scores).numpy())), False)
 
 
 def _linear_outputs(modules) -> list:

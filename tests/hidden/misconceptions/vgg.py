@@ -39,9 +39,14 @@ _RUNS: dict[tuple[int, str], object] = {}
 
 
 def _cached(target, key, compute):
-    """One probe call per submission, shared by the detectors (they run once each)."""
+    """One probe call per submission, shared by the detectors (they run once each); its error too."""
     if (id(target), key) not in _RUNS:
-        _RUNS[id(target), key] = compute()
+        try:
+            _RUNS[id(target), key] = compute()
+        except Exception as error:  # noqa: BLE001 - the student's code raised: every detector that asks sees it
+            _RUNS[id(target), key] = error
+    if isinstance(_RUNS[id(target), key], Exception):
+        raise _RUNS[id(target), key]
     return _RUNS[id(target), key]
 
 
@@ -246,6 +251,21 @@ def classifier_linear_only(student, reference):
     if not got or [kind for _, kind in got] != [kind for kind in expected if kind == "Linear"]:
         return False
     return got[0][0].rpartition(".")[0] or "the model"
+
+
+@misconception("dropout_before_linear", section=VGG,
+               summary="puts Dropout before the hidden Linear layers ({found}), as AlexNet does",
+               explanation="VGG's classifier is (Linear, ReLU, Dropout) twice, then Linear")
+def dropout_before_linear(student, reference):
+    got, expected = _leaves(student, CLASSIFIER), _leaves(reference, CLASSIFIER)
+    kinds, wanted = [k for _, k in got], [k for _, k in expected]
+    if kinds == wanted or [k for k in kinds if k != "Dropout"] != [k for k in wanted if k != "Dropout"] \
+            or kinds.count("Dropout") != wanted.count("Dropout"):
+        return False
+    dropouts = [i for i, k in enumerate(kinds) if k == "Dropout"]
+    if dropouts and all(i + 1 < len(kinds) and kinds[i + 1] == "Linear" for i in dropouts):
+        return " and ".join(got[i][0] for i in dropouts)
+    return False
 
 
 # -- behaviour (a full classifier: about a second each) -----------------------------------------

@@ -1,6 +1,6 @@
 """BUG: returns softmax probabilities instead of scores.
 
-Misconception: softmax_output
+Misconception: activation_on_scores
 """
 
 import torch
