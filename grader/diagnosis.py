@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.util
+import math
 from pathlib import Path
 from typing import Any, Callable
 
@@ -123,4 +124,6 @@ def same_result(a: Any, b: Any) -> bool:
                 and a.dtype == b.dtype and bool(np.allclose(a, b, rtol=1e-5, atol=1e-7, equal_nan=True)))
     if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)):
         return type(a) is type(b) and len(a) == len(b) and all(same_result(x, y) for x, y in zip(a, b))
+    if isinstance(a, float) and isinstance(b, float):   # the same mistake, written in another order
+        return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
     return type(a) is type(b) and a == b

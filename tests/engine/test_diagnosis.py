@@ -80,3 +80,11 @@ def test_a_detector_runs_once_per_submission_however_many_tests_fail():
     for _ in range(3):
         assert diagnose([counting], None, REFERENCE, submission).name == "counted"
     assert len(runs) == 1
+
+
+def test_floats_match_up_to_rounding_so_the_same_mistake_written_differently_is_named():
+    cubed = Misconception("cubed", "s", "e", "S", imitates="double", imitation=lambda reference, x: x * x * x)
+    written_otherwise = (0.3 ** 1.5) ** 2   # 0.027 with another last bit
+    assert written_otherwise != 0.3 * 0.3 * 0.3
+    assert diagnose([cubed], _call(0.3, written_otherwise), REFERENCE, None).name == "cubed"
+    assert diagnose([cubed], _call(0.3, 0.0271), REFERENCE, None) is None
