@@ -143,7 +143,7 @@ def test_agrees_with_pytorch(student, case):
 @pytest.mark.points(1)
 @pytest.mark.hint("refuse what PyTorch refuses: raise ValueError with a message")
 def test_refuses_invalid_arguments(student):
-    """negative padding, 'same' with stride 2, a kernel larger than the input, channel mismatch, a bias (F, 1)"""
+    """refuses negative padding, 'same' at stride 2, a kernel too large, mismatched channels, a bias (F, 1), stride 0, padding '12'"""
     x = np.ones((1, 2, 4, 4))
     w = np.ones((1, 2, 3, 3))
     expect_raises(ValueError, student.conv2d_forward, x, w, padding=-1)
@@ -153,6 +153,9 @@ def test_refuses_invalid_arguments(student):
     expect_raises(ValueError, student.zero_pad, x, -2)
     x, w = np.ones((2, 2, 4, 4)), np.ones((3, 2, 3, 3))
     expect_raises(ValueError, student.conv2d_forward, x, w, np.ones((3, 1)))
+    expect_raises(ValueError, student.conv2d_forward, x, w, stride=0)
+    expect_raises(ValueError, student.conv2d_forward, x, w, stride=(1, 0))
+    expect_raises(ValueError, student.conv2d_forward, x, w, padding="12")
 
 
 @pytest.mark.points(1)

@@ -19,6 +19,8 @@ def conv2d_forward(x, weight, bias=None, stride=1, padding=0):
     if C2 != C:
         raise ValueError("channel mismatch")
     sh, sw = (stride, stride) if isinstance(stride, int) else stride
+    if sh < 1 or sw < 1:
+        raise ValueError("stride must be positive")
     if padding == "valid":
         top = bottom = left = right = 0
     elif padding == "same":
@@ -26,6 +28,8 @@ def conv2d_forward(x, weight, bias=None, stride=1, padding=0):
             raise ValueError("'same' padding needs stride 1")
         top, left = (HH - 1) // 2, (WW - 1) // 2
         bottom, right = HH - 1 - top, WW - 1 - left
+    elif isinstance(padding, str):
+        raise ValueError(f"unknown padding {padding!r}")
     else:
         ph, pw = (padding, padding) if isinstance(padding, int) else padding
         if ph < 0 or pw < 0:

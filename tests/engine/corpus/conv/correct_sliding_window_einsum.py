@@ -20,7 +20,11 @@ def conv2d_forward(x, weight, bias=None, stride=1, padding=0):
         raise ValueError("in_channels mismatch")
     kh, kw = weight.shape[2:]
     sh, sw = _as_pair(stride)
+    if sh < 1 or sw < 1:
+        raise ValueError(f"stride must be positive, got {stride}")
     if isinstance(padding, str):
+        if padding not in ("same", "valid"):
+            raise ValueError(f"padding must be 'same' or 'valid', got {padding!r}")
         if padding == "same" and (sh, sw) != (1, 1):
             raise ValueError("same padding requires stride 1")
         pads = [((k - 1) // 2, k - 1 - (k - 1) // 2) for k in (kh, kw)] if padding == "same" else [(0, 0), (0, 0)]
