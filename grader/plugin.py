@@ -28,8 +28,10 @@ from grader.sandbox import StudentProcess
 from grader.student import StudentModule
 
 
-#: Seconds of student time the diagnosis of one failure may use (detectors rerun student code).
-DIAGNOSIS_SECONDS = 10.0
+#: Seconds of student time the diagnosis of one failure may use. Detectors rerun student code,
+#: once per submission (the first failure pays for all); generous, so that a loaded machine does
+#: not cut a diagnosis short and change the message between two runs.
+DIAGNOSIS_SECONDS = 30.0
 
 
 @dataclasses.dataclass
