@@ -48,6 +48,14 @@ class FailedTest:
 
 
 @dataclasses.dataclass(frozen=True)
+class Misconception:
+    exercise: str
+    name: str                                 #: the catalogue entry's name ("flipped_kernel")
+    students: int                             #: graded students whose work showed it
+    share: float                              #: of the graded students, in percent
+
+
+@dataclasses.dataclass(frozen=True)
 class StudentRow:
     student: str
     name: str
@@ -64,6 +72,7 @@ class ClassSummary:
     students: tuple[StudentRow, ...]
     exercises: tuple[ExerciseStats, ...]
     most_failed: tuple[FailedTest, ...]
+    misconceptions: tuple[Misconception, ...] = ()
 
     @property
     def percentages(self) -> list[float]:
@@ -77,7 +86,8 @@ class ClassSummary:
 def summarize(records: list[Record], *, course: str, top: int = 10) -> ClassSummary:
     graded = [r for r in records if r.report is not None]
     return ClassSummary(course=course, students=tuple(_student_row(r) for r in records),
-                        exercises=_exercise_stats(graded), most_failed=_most_failed(graded, top))
+                        exercises=_exercise_stats(graded), most_failed=_most_failed(graded, top),
+                        misconceptions=_misconceptions(graded))
 
 
 def _student_row(record: Record) -> StudentRow:
@@ -122,6 +132,19 @@ def _most_failed(graded: list[Record], top: int) -> tuple[FailedTest, ...]:
     return tuple(FailedTest(tests[0].exercise, tests[0].name, tests[0].kind, len(tests),
                             collections.Counter(score.classify(t)[1] for t in tests).most_common(1)[0][0])
                  for tests in ranked[:top])
+
+
+def _misconceptions(graded: list[Record]) -> tuple[Misconception, ...]:
+    """Which known mistakes the class makes: each student counted once per mistake, however many tests it failed."""
+    shown = collections.Counter(
+        (exercise.id, name) for record in graded for exercise in record.report.exercises
+        for name in {t.diagnosis for t in exercise.tests if t.diagnosis})
+    ranked = sorted(shown.items(), key=lambda item: (-item[1], item[0]))
+    return tuple(Misconception(exercise, name, count, 100.0 * count / len(graded)) for (exercise, name), count in ranked)
+
+
+def _misconception_line(m: Misconception) -> str:
+    return f"{m.exercise}: {m.name}: {_students(m.students)} ({m.share:.0f}% of those graded)"
 
 
 # -- plots -------------------------------------------------------------------------------------------------
@@ -205,6 +228,8 @@ def render_markdown(summary: ClassSummary, *, plots: dict[str, str], student_pag
     lines += ["", "## Tests failed most", ""]
     lines += [f"{i}. **{t.exercise}: {t.name}** ({t.kind}): {_students(t.students)}, mostly {t.label}"
               for i, t in enumerate(summary.most_failed, 1)] or ["No test failed with a wrong result."]
+    lines += ["", "## Misconceptions named by the grader", ""]
+    lines += [f"- {_misconception_line(m)}" for m in summary.misconceptions] or ["None named."]
     lines += ["", "## Students", "", "| student | name | score | % | note |", "| --- | --- | ---: | ---: | --- |"]
     for row in summary.students:
         link = f"[{row.student}]({student_pages[row.student]})" if row.student in student_pages else row.student
@@ -231,6 +256,9 @@ def render_html(summary: ClassSummary, *, plots: dict[str, str], student_pages: 
                     f"{_students(t.students)}, mostly {e(t.label)}</li>" for t in summary.most_failed)
     body.append(f"<h2>Tests failed most</h2><ol>{items}</ol>" if items
                 else "<h2>Tests failed most</h2><p>No test failed with a wrong result.</p>")
+    named = "".join(f"<li>{e(_misconception_line(m))}</li>" for m in summary.misconceptions)
+    body.append(f"<h2>Misconceptions named by the grader</h2><ul>{named}</ul>" if named
+                else "<h2>Misconceptions named by the grader</h2><p>None named.</p>")
     body.append("<h2>Students</h2><table><tr><th>student</th><th>name</th><th>score</th><th>%</th><th>note</th></tr>"
                 + "".join(_student_html(row, student_pages) for row in summary.students) + "</table>")
     return document(f"Class summary: {summary.course}", "\n".join(body), style="img { max-width: 100%; display: block; margin: 1rem 0; }")

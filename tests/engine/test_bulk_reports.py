@@ -130,6 +130,23 @@ def test_the_class_summary_ranks_tests_by_students_who_failed_them(records):
     assert [row.student for row in summary.broken] == ["eve"]
 
 
+def _diagnosed(exercise, name: str):
+    """The exercise result with every failing test diagnosed as `name`."""
+    tests = tuple(t if t.passed else dataclasses.replace(t, diagnosis=name) for t in exercise.tests)
+    return dataclasses.replace(exercise, tests=tests)
+
+
+def test_the_summary_counts_each_students_misconception_once(records):
+    flipped = [_record(s, make_report([_diagnosed(_conv("failed", "failed"), "flipped_kernel")])) for s in ("dan", "fay")]
+    summary = class_report.summarize(records + flipped, course="CNN")
+    assert [(m.exercise, m.name, m.students) for m in summary.misconceptions] == [("conv", "flipped_kernel", 2)]
+    assert summary.misconceptions[0].share == pytest.approx(40.0)   # 2 of the 5 graded, though each failed 2 tests
+    markdown = class_report.render_markdown(summary, plots={}, student_pages={})
+    assert "- conv: flipped_kernel: 2 students (40% of those graded)" in markdown
+    assert "conv: flipped_kernel: 2 students (40% of those graded)" in class_report.render_html(summary, plots={}, student_pages={})
+    assert "None named." in class_report.render_markdown(class_report.summarize(records, course="CNN"), plots={}, student_pages={})
+
+
 def test_write_all_lays_out_the_csv_pages_summary_and_plots(tmp_path, course, records):
     written = exports.write_all(course, records, tmp_path / "grades")
     assert sorted(p.name for p in written.students.iterdir()) == sorted(
