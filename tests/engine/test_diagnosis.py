@@ -88,3 +88,18 @@ def test_floats_match_up_to_rounding_so_the_same_mistake_written_differently_is_
     assert written_otherwise != 0.3 * 0.3 * 0.3
     assert diagnose([cubed], _call(0.3, written_otherwise), REFERENCE, None).name == "cubed"
     assert diagnose([cubed], _call(0.3, 0.0271), REFERENCE, None) is None
+
+
+def test_a_shared_probe_run_is_computed_once_per_submission_and_its_error_kept():
+    from grader.diagnosis import remembered
+    runs, submission, other = [], object(), object()
+    def run():
+        runs.append(1)
+        raise RuntimeError("the model does not build")
+    for _ in range(2):
+        try:
+            remembered(submission, "forward", run)
+        except RuntimeError as error:
+            assert str(error) == "the model does not build"
+    assert remembered(other, "forward", lambda: 42) == 42
+    assert len(runs) == 1

@@ -23,7 +23,7 @@ import math
 import numpy as np
 import torch
 
-from grader.diagnosis import misconception
+from grader.diagnosis import arrays_close, misconception, remembered
 from grader.probes.models import ask, model
 
 ALEXNET = "AlexNet (2012)"
@@ -36,23 +36,10 @@ SPEC = model("AlexNet", num_classes=10)
 PAPER_FILTERS = [96, 256, 384, 384, 256]
 _CONTAINERS = ("AlexNet", "Sequential", "ModuleList", "ModuleDict")
 
-_RUNS: dict[tuple[int, str], object] = {}
-
-
-def _cached(target, key, compute):
-    """One probe call per submission, shared by the detectors (they run once each); its error too."""
-    if (id(target), key) not in _RUNS:
-        try:
-            _RUNS[id(target), key] = compute()
-        except Exception as error:  # noqa: BLE001 - the student's code raised: every detector that asks sees it
-            _RUNS[id(target), key] = error
-    if isinstance(_RUNS[id(target), key], Exception):
-        raise _RUNS[id(target), key]
-    return _RUNS[id(target), key]
 
 
 def _modules(target, spec=SPEC) -> list:
-    return _cached(target, repr(spec), lambda: ask(target, "describe", spec)["modules"])
+    return remembered(target, repr(spec), lambda: ask(target, "describe", spec)["modules"])
 
 
 def _layers(target, kind: str, spec=SPEC) -> list:
@@ -66,14 +53,8 @@ def _images(size: int) -> np.ndarray:
 
 def _run(target, size: int = 224) -> dict:
     """AlexNet(num_classes=10) on one image with the test weights, recording every submodule's output."""
-    return _cached(target, f"run{size}", lambda: ask(target, "forward", SPEC, _images(size),
+    return remembered(target, f"run{size}", lambda: ask(target, "forward", SPEC, _images(size),
                                                      {"seed": 0, "record": "all"}))
-
-
-def _close(a, b) -> bool:
-    a, b = np.asarray(a), np.asarray(b)
-    scale = max(float(np.max(np.abs(b), initial=0.0)), 1.0)
-    return a.shape == b.shape and bool(np.allclose(a, b, rtol=1e-4, atol=1e-5 * scale))
 
 
 def _more(names: list[str]) -> str:
@@ -237,9 +218,9 @@ def relu_after_scores(student, reference):
     run = _run(student)
     last = linears[-1][0] if linears else None
     scores, output = run["records"].get(last), run["outputs"][0]
-    if scores is None or _close(output, scores) or not (scores < 0).any():
+    if scores is None or arrays_close(output, scores) or not (scores < 0).any():
         return False
-    return last if _close(output, np.maximum(scores, 0)) else False
+    return last if arrays_close(output, np.maximum(scores, 0)) else False
 
 
 @misconception("forward_skips_avgpool", section=ALEXNET,
@@ -248,11 +229,11 @@ def relu_after_scores(student, reference):
 def forward_skips_avgpool(student, reference):
     pools = [name for name, _ in _layers(student, "AdaptiveAvgPool2d")]
     run = _run(student)
-    if not pools or pools[0] in run["records"] or not _close(run["outputs"][0], _run(reference)["outputs"][0]):
+    if not pools or pools[0] in run["records"] or not arrays_close(run["outputs"][0], _run(reference)["outputs"][0]):
         return False
     try:
         smaller = ask(student, "forward", SPEC, _images(100), {"seed": 0})["outputs"][0]
     except Exception:  # noqa: BLE001 - the student's forward fails on 100x100 images: the mistake shows
         return pools[0]
     expected = ask(reference, "forward", SPEC, _images(100), {"seed": 0})["outputs"][0]
-    return pools[0] if not _close(smaller, expected) else False
+    return pools[0] if not arrays_close(smaller, expected) else False

@@ -16,7 +16,7 @@ forward); students copying torchvision's ImageNet ResNet (7x7 stem, widths 64 to
 block adds its own output (out + out) instead of its input.
 """
 
-from grader.diagnosis import misconception
+from grader.diagnosis import misconception, remembered
 from grader.student import StudentRaised
 
 RESNET = "ResNet (2015)"
@@ -27,23 +27,10 @@ PRACTICE = "Practice Exercises"
 
 MAX_PARAMETERS = 5_000_000
 
-#: The probes' reports, per submission: one detector's probe run serves the others (the
-#: diagnosis has 10 s of the student's time for all of them). A probe that raised raises again.
-_REPORTS: dict[tuple, tuple[object, bool, object]] = {}
-
 
 def _report(student, name, *args):
     """`student.probe(name, *args)` ("design.structure"), run once per submission."""
-    key = (id(student), name, repr(args))
-    if key not in _REPORTS or _REPORTS[key][0] is not student:  # the student kept: its id stays its own
-        try:
-            _REPORTS[key] = (student, True, student.probe(name, *args))
-        except Exception as error:  # noqa: BLE001 - kept, so a failing probe is not rerun
-            _REPORTS[key] = (student, False, error)
-    _, ok, value = _REPORTS[key]
-    if not ok:
-        raise value
-    return value
+    return remembered(student, (name, repr(args)), lambda: student.probe(name, *args))
 
 
 def _logits_shape(student, num_classes, batch):

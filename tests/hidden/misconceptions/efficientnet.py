@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 from torch import nn
 
-from grader.diagnosis import misconception
+from grader.diagnosis import misconception, remembered
 from grader.probes import PROBES
 from grader.probes.architectures import run_by_position
 from grader.probes.models import array_difference, ask, describe_model, model
@@ -43,26 +43,8 @@ STRIDED_SAME = model("MBConv", 12, 12, 5, 2, 4)  # equal channels at stride 2: s
 
 # -- asking both sides, once per submission ------------------------------------------
 
-_ANSWERS: dict[tuple, tuple[Any, Any]] = {}
-
-
-def _cached(target: Any, key: tuple, compute: Callable[[], Any]) -> Any:
-    """`compute()` once per target and key; an exception is remembered and raised again."""
-    key = (id(target), *key)
-    if key not in _ANSWERS or _ANSWERS[key][0] is not target:
-        try:
-            answer = compute()
-        except Exception as error:  # noqa: BLE001 - a broken model is asked only once
-            answer = error
-        _ANSWERS[key] = (target, answer)
-    answer = _ANSWERS[key][1]
-    if isinstance(answer, Exception):
-        raise answer
-    return answer
-
-
 def _describe(target: Any, spec: dict) -> dict:
-    return _cached(target, ("describe", repr(spec)), lambda: ask(target, "describe", spec))
+    return remembered(target, ("describe", repr(spec)), lambda: ask(target, "describe", spec))
 
 
 def _modules(target: Any, spec: dict) -> list[tuple[str, str, dict]]:
@@ -87,7 +69,7 @@ def _output(target: Any, reference: Any, spec: dict, shape: tuple[int, ...]) -> 
     """The model's output with the reference's weights by position, on a fixed input of `shape`."""
     layout = _describe(reference, spec)["state"]
     x = _inputs(shape, 21)
-    return _cached(target, ("run", repr(spec), shape),
+    return remembered(target, ("run", repr(spec), shape),
                    lambda: run_by_position(target, spec, layout, x, {"seed": 0})["output"])
 
 

@@ -24,29 +24,16 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from grader.diagnosis import misconception
+from grader.diagnosis import misconception, remembered
 from grader.probes.experiment import loader, small_cnn
 
 PRACTICE = "Practice Exercises"
 RESNET = "ResNet (2015)"
 
-#: The probes' reports, per submission: one run of the student's code serves every entry
-#: that reads it (the diagnosis has 10 s of the student's time). A probe that raised raises again.
-_REPORTS: dict[tuple, tuple[object, bool, object]] = {}
-
 
 def _report(student, name, *args):
     """`student.probe("experiment.<name>", *args)`, run once per submission."""
-    key = (id(student), name, repr(args))
-    if key not in _REPORTS or _REPORTS[key][0] is not student:  # the student kept: its id stays its own
-        try:
-            _REPORTS[key] = (student, True, student.probe(f"experiment.{name}", *args))
-        except Exception as error:  # noqa: BLE001 - kept, so a failing probe is not rerun
-            _REPORTS[key] = (student, False, error)
-    _, ok, value = _REPORTS[key]
-    if not ok:
-        raise value
-    return value
+    return remembered(student, (name, repr(args)), lambda: student.probe(f"experiment.{name}", *args))
 
 
 # -- the cases (as the hidden suite's) ----------------------------------------------------------

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from grader.diagnosis import misconception
+from grader.diagnosis import arrays_close, misconception, remembered
 from grader.probes.models import ask, model
 
 LENET = "LeNet-5 (1998)"
@@ -35,36 +35,17 @@ AFTER = [("conv1", "pool1"), ("conv2", "pool2"), ("fc1", "fc2"), ("fc2", "fc3")]
 #: (pool, the module after it)
 AFTER_POOL = {"pool1": "conv2", "pool2": "fc1"}
 
-_RUNS: dict[tuple[int, str], object] = {}
-
-
-def _cached(target, key, compute):
-    """One probe call per submission, shared by the detectors (they run once each); its error too."""
-    if (id(target), key) not in _RUNS:
-        try:
-            _RUNS[id(target), key] = compute()
-        except Exception as error:  # noqa: BLE001 - the student's code raised: every detector that asks sees it
-            _RUNS[id(target), key] = error
-    if isinstance(_RUNS[id(target), key], Exception):
-        raise _RUNS[id(target), key]
-    return _RUNS[id(target), key]
 
 
 def _run(student) -> dict:
     """The student's LeNet5() on three images with the test weights: every layer's input and output."""
     x = np.random.default_rng(7).standard_normal((3, 1, 32, 32)).astype(np.float32)
-    return _cached(student, "run", lambda: ask(student, "forward", SPEC, x,
+    return remembered(student, "run", lambda: ask(student, "forward", SPEC, x,
                                                 {"seed": 0, "record": "all", "record_inputs": "all"}))
 
 
 def _modules(target, spec=SPEC) -> list:
-    return _cached(target, repr(spec), lambda: ask(target, "describe", spec)["modules"])
-
-
-def _close(a, b) -> bool:
-    a, b = np.asarray(a), np.asarray(b)
-    scale = max(float(np.max(np.abs(b), initial=0.0)), 1.0)
-    return a.shape == b.shape and bool(np.allclose(a, b, rtol=1e-4, atol=1e-5 * scale))
+    return remembered(target, repr(spec), lambda: ask(target, "describe", spec)["modules"])
 
 
 def _link(run: dict, layer: str, after: str) -> str | None:
@@ -75,7 +56,7 @@ def _link(run: dict, layer: str, after: str) -> str | None:
     if into.size != out.size:
         return None
     out, into = torch.from_numpy(out), into.reshape(out.shape)  # fc1 takes pool2's output flattened
-    return next((name for name, f in ACTIVATIONS.items() if _close(into, f(out).numpy())), None)
+    return next((name for name, f in ACTIVATIONS.items() if arrays_close(into, f(out).numpy())), None)
 
 
 def _pool_link(run: dict) -> str | None:
@@ -86,9 +67,9 @@ def _pool_link(run: dict) -> str | None:
     out = torch.from_numpy(out)
     for pool_name, pool in (("avg", F.avg_pool2d), ("max", F.max_pool2d)):
         for act_name, act in ACTIVATIONS.items():
-            if _close(into, pool(act(out), 2).numpy()):
+            if arrays_close(into, pool(act(out), 2).numpy()):
                 return f"{pool_name} of {act_name}"
-            if _close(into, act(pool(out, 2)).numpy()):
+            if arrays_close(into, act(pool(out, 2)).numpy()):
                 return f"{act_name} of {pool_name}"
     return None
 
@@ -173,12 +154,12 @@ def missing_activation(student, reference):
 def activation_on_scores(student, reference):
     run = _run(student)
     scores, output = run["records"].get("fc3"), run["outputs"][0]
-    if scores is None or _close(output, scores):
+    if scores is None or arrays_close(output, scores):
         return False
     scores = torch.from_numpy(scores)
     squashed = {"softmax": lambda t: torch.softmax(t, 1), "log_softmax": lambda t: torch.log_softmax(t, 1),
                 "tanh": torch.tanh, "a sigmoid": torch.sigmoid, "ReLU": torch.relu}
-    return next((name for name, f in squashed.items() if _close(output, f(scores).numpy())), False)
+    return next((name for name, f in squashed.items() if arrays_close(output, f(scores).numpy())), False)
 
 
 def _linear_outputs(modules) -> list:
@@ -228,16 +209,16 @@ def _flattening(student) -> tuple[np.ndarray, np.ndarray] | None:
     pooled, flat = run["records"].get("pool2"), run["inputs"].get("fc1")
     if pooled is None or flat is None or flat.size != pooled.size or flat.ndim != 2:
         return None
-    if _close(flat, pooled.reshape(len(pooled), -1)):
+    if arrays_close(flat, pooled.reshape(len(pooled), -1)):
         return None
-    if not _close(np.sort(flat, axis=None), np.sort(pooled, axis=None)):
+    if not arrays_close(np.sort(flat, axis=None), np.sort(pooled, axis=None)):
         return None
     return pooled, flat
 
 
 def _rows_are_images(pooled: np.ndarray, flat: np.ndarray) -> bool:
     return flat.shape[0] == len(pooled) and all(
-        _close(np.sort(row), np.sort(image, axis=None)) for row, image in zip(flat, pooled))
+        arrays_close(np.sort(row), np.sort(image, axis=None)) for row, image in zip(flat, pooled))
 
 
 @misconception("flatten_order", section=LENET,

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from grader.diagnosis import misconception
+from grader.diagnosis import misconception, remembered
 from grader.probes import PROBES
 from grader.probes.models import array_difference, ask, describe_model, model
 
@@ -38,26 +38,12 @@ RESNET18_INPUT = (1, 3, 32, 32)   # 16x16 after conv1, 8x8 after the max pool, 1
 
 # -- asking both sides, once per submission ------------------------------------------
 
-_ANSWERS: dict[tuple, tuple[Any, Any]] = {}
-
-
 def _ask(target: Any, probe: str, spec: dict, *args: Any) -> Any:
     """`models.<probe>` on the student's proxy, the reference module or a variant of it; cached per target."""
-    key = (id(target), probe, repr(spec), repr([(a.shape, a.tobytes()) if isinstance(a, np.ndarray) else a
-                                                 for a in args]))
-    if key not in _ANSWERS or _ANSWERS[key][0] is not target:
-        try:
-            if hasattr(target, "probe") or isinstance(target, types.ModuleType):
-                answer = ask(target, probe, spec, *args)
-            else:
-                answer = PROBES[f"models.{probe}"](target, spec, *args)
-        except Exception as error:  # noqa: BLE001 - remembered, so a broken model is asked only once
-            answer = error
-        _ANSWERS[key] = (target, answer)
-    answer = _ANSWERS[key][1]
-    if isinstance(answer, Exception):
-        raise answer
-    return answer
+    key = (probe, repr(spec), repr([(a.shape, a.tobytes()) if isinstance(a, np.ndarray) else a for a in args]))
+    if hasattr(target, "probe") or isinstance(target, types.ModuleType):
+        return remembered(target, key, lambda: ask(target, probe, spec, *args))
+    return remembered(target, key, lambda: PROBES[f"models.{probe}"](target, spec, *args))
 
 
 def _inputs(shape: tuple[int, ...], seed: int) -> np.ndarray:

@@ -20,7 +20,7 @@ import types
 
 import numpy as np
 
-from grader.diagnosis import misconception
+from grader.diagnosis import arrays_close, misconception, remembered
 from grader.probes import PROBES
 from grader.probes.models import ask, model
 
@@ -35,23 +35,10 @@ BATCH_NORM = model("make_features", [8, 8], batch_norm=True)
 CLASSIFIER = model("VGG", model("torch.nn.Conv2d", 3, 512, 3, padding=1), num_classes=10, dropout=0.25)
 _CONTAINERS = ("VGG", "Sequential", "ModuleList", "ModuleDict")
 
-_RUNS: dict[tuple[int, str], object] = {}
-
-
-def _cached(target, key, compute):
-    """One probe call per submission, shared by the detectors (they run once each); its error too."""
-    if (id(target), key) not in _RUNS:
-        try:
-            _RUNS[id(target), key] = compute()
-        except Exception as error:  # noqa: BLE001 - the student's code raised: every detector that asks sees it
-            _RUNS[id(target), key] = error
-    if isinstance(_RUNS[id(target), key], Exception):
-        raise _RUNS[id(target), key]
-    return _RUNS[id(target), key]
 
 
 def _modules(target, spec) -> list:
-    return _cached(target, repr(spec), lambda: ask(target, "describe", spec)["modules"])
+    return remembered(target, repr(spec), lambda: ask(target, "describe", spec)["modules"])
 
 
 def _layers(target, kind: str, spec) -> list:
@@ -71,12 +58,6 @@ def _constant(target, name: str):
     if isinstance(target, types.ModuleType):
         return PROBES["models.constant"](target, name)
     return target.probe("models.constant", name)
-
-
-def _close(a, b) -> bool:
-    a, b = np.asarray(a), np.asarray(b)
-    scale = max(float(np.max(np.abs(b), initial=0.0)), 1.0)
-    return a.shape == b.shape and bool(np.allclose(a, b, rtol=1e-4, atol=1e-5 * scale))
 
 
 # -- the counting functions (imitations and detectors) ---------------------------------------
@@ -277,7 +258,7 @@ def _input(size: int) -> np.ndarray:
 
 def _run(target, spec=CLASSIFIER, size: int = 7) -> dict:
     """`spec` on a 7x7 image (the features keep 7x7, so avgpool changes nothing), recording every module."""
-    return _cached(target, f"run{size}",
+    return remembered(target, f"run{size}",
                    lambda: ask(target, "forward", spec, _input(size), {"seed": 0, "record": "all"}))
 
 
@@ -289,9 +270,9 @@ def relu_after_scores(student, reference):
     run = _run(student)
     last = linears[-1][0] if linears else None
     scores, output = run["records"].get(last), run["outputs"][0]
-    if scores is None or _close(output, scores) or not (scores < 0).any():
+    if scores is None or arrays_close(output, scores) or not (scores < 0).any():
         return False
-    return last if _close(output, np.maximum(scores, 0)) else False
+    return last if arrays_close(output, np.maximum(scores, 0)) else False
 
 
 @misconception("forward_skips_avgpool", section=VGG,
@@ -300,10 +281,10 @@ def relu_after_scores(student, reference):
 def forward_skips_avgpool(student, reference):
     pools = [name for name, _ in _layers(student, "AdaptiveAvgPool2d", CLASSIFIER)]
     run = _run(student)
-    if not pools or pools[0] in run["records"] or not _close(run["outputs"][0], _run(reference)["outputs"][0]):
+    if not pools or pools[0] in run["records"] or not arrays_close(run["outputs"][0], _run(reference)["outputs"][0]):
         return False
     try:
         larger = ask(student, "forward", CLASSIFIER, _input(9), {"seed": 0})["outputs"][0]
     except Exception:  # noqa: BLE001 - the student's forward fails on 9x9 inputs: the mistake shows
         return pools[0]
-    return pools[0] if not _close(larger, _run(reference, size=9)["outputs"][0]) else False
+    return pools[0] if not arrays_close(larger, _run(reference, size=9)["outputs"][0]) else False
