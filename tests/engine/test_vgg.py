@@ -118,8 +118,9 @@ def test_filled_model_is_built_normally_when_it_holds_tensors_outside_its_state(
 def test_average_pooling_is_located_at_the_first_max_pool(course, tmp_path):
     result = grade_source(course, "vgg", CORPUS / "vgg/buggy_avg_pooling.py", tmp_path)
     behaviour = next(t for t in result.tests if t.name.endswith("[vgg11_32x32]"))
-    assert behaviour.message[1].startswith("features.2 (MaxPool2d) output has the right shape but different values")
-    assert behaviour.message[2].strip() == "everything before it matches (up to features.1)"
+    assert behaviour.diagnosis == "avg_pooling"
+    assert behaviour.message[2].startswith("features.2 (MaxPool2d) output has the right shape but different values")
+    assert behaviour.message[3].strip() == "everything before it matches (up to features.1)"
     assert "maximum of each 2x2 window" in behaviour.hint
 
 
