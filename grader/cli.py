@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from grader import score
+from grader.importing import ResultsError, read_reports
 from grader.manifest import Course, CourseError, load_course
 from grader.reports import EXPORTERS, text_report
 from grader.publish.runtime import grade_release
@@ -86,11 +87,29 @@ def grade_command(
 
 def _emit(rendered: Optional[str], output: Optional[Path], report) -> None:
     if output is not None:
+        output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(rendered, encoding="utf-8")
     elif rendered is not None:
         typer.echo(rendered, nl=False)
     else:
         console.print(text_report.build(report))
+
+
+@app.command("render")
+def render_command(
+    reports: Annotated[list[Path], typer.Argument(help="Reports saved by `grader grade --format json`.")],
+    output_format: Annotated[Format, typer.Option("--format", help="Report format.")] = Format.text,
+    output: Annotated[Optional[Path], typer.Option(help="Write the report here instead of the terminal.")] = None,
+    course_path: CourseOption = Path("course.toml"),
+) -> None:
+    """Show saved reports in another format; several (one per exercise) become one report."""
+    course = _load(course_path)
+    try:
+        report = read_reports(course, reports)
+    except ResultsError as error:
+        errors.print(str(error), highlight=False, soft_wrap=True)
+        raise typer.Exit(ExitCode.USAGE) from None
+    _emit(EXPORTERS[output_format.value](report) if output or output_format != Format.text else None, output, report)
 
 
 @app.command("stubs")

@@ -101,6 +101,32 @@ def import_results(course: Course, found: list[Found], gradebook: Gradebook, *, 
     return done
 
 
+def read_reports(course: Course, paths: list[Path]) -> GradeReport:
+    """Saved reports as one: the release's workflow saves one per exercise, the gradebook wants one.
+
+    Exercises keep the order the files are given in; the lateness is the first one set;
+    release files changed are those any report names.
+    """
+    reports = []
+    for path in paths:
+        try:
+            reports.append(report_from_results(course, json.loads(path.read_bytes()), source=str(path)))
+        except OSError as error:
+            raise ResultsError(f"{path}: {error.strerror}") from None
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
+            raise ResultsError(f"{path} is not a results file: {type(error).__name__}: {error}") from None
+    if not reports:
+        raise ResultsError("no reports given")
+    first = reports[0]
+    return dataclasses.replace(
+        first, submission=", ".join(r.submission for r in reports),
+        exercises=tuple(e for r in reports for e in r.exercises),
+        public_only=any(r.public_only for r in reports),
+        notes=tuple(dict.fromkeys(n for r in reports for n in r.notes)),
+        lateness=next((r.lateness for r in reports if r.lateness is not None), None),
+        tampered=tuple(dict.fromkeys(t for r in reports for t in r.tampered)))
+
+
 def report_from_results(course: Course, data: dict, *, source: str) -> GradeReport:
     """Rebuild a `GradeReport` from a results.json (ours, or any Gradescope one)."""
     known = {e.id: e for e in course.exercises}

@@ -20,6 +20,8 @@ from grader.publish.files import engine_pyproject, template
 
 WORKFLOW_PATH = ".github/workflows/classroom.yml"
 RESULTS_DIR = ".grader-results"
+REPORTS_DIR = "reports"       #: under RESULTS_DIR: each exercise's whole report, merged for `grader import`
+GRADEBOOK_RESULTS = "gradebook/results.json"   #: under RESULTS_DIR: the artifact `grader import` reads
 INSTALL_MINUTES = 20          #: generous: setting up Python and the CPU build of torch takes 2-5 minutes
 
 _STEP = """
@@ -28,7 +30,8 @@ _STEP = """
         env:
           GRADER_BUNDLE_KEY: ${{{{ secrets.GRADER_BUNDLE_KEY }}}}
         run: |
-          python -m grader grade {id} --format classroom --output {results}/{id}.json
+          python -m grader grade {id} --format json --output {results}/{reports}/{id}.json
+          python -m grader render {results}/{reports}/{id}.json --format classroom --output {results}/{id}.json
           echo "result=$(base64 -w 0 {results}/{id}.json)" >> "$GITHUB_OUTPUT"
 """
 
@@ -36,12 +39,14 @@ _STEP = """
 def workflow(course: Course) -> str:
     """The workflow file of a release: one grading step per exercise and per quiz."""
     graded = [(e.id, e.title) for e in course.exercises] + [(q.id, q.title) for q in course.quizzes]
-    steps = "".join(_STEP.format(name=json.dumps(f"{i}: {title}"), id=i, results=RESULTS_DIR) for i, title in graded)
+    steps = "".join(_STEP.format(name=json.dumps(f"{i}: {title}"), id=i, results=RESULTS_DIR, reports=REPORTS_DIR)
+                    for i, title in graded)
     reporter_env = "\n".join(f'          {runner_variable(i)}: "${{{{ steps.{i}.outputs.result }}}}"'
                              for i, _ in graded)
     minutes = INSTALL_MINUTES + math.ceil(len(course.exercises) * course.grading.exercise_timeout / 60)
     return template("classroom.yml", course=course.info.name, timeout=str(minutes), torch=torch_requirement(),
-                    results=RESULTS_DIR, steps=steps, reporter_env=reporter_env,
+                    results=RESULTS_DIR, reports=f"{RESULTS_DIR}/{REPORTS_DIR}",
+                    gradebook_results=f"{RESULTS_DIR}/{GRADEBOOK_RESULTS}", steps=steps, reporter_env=reporter_env,
                     runners=",".join(i for i, _ in graded))
 
 

@@ -16,12 +16,13 @@ import yaml
 from typer.testing import CliRunner
 
 from grader.cli import app
+from grader.importing import read_reports
 from grader.manifest import load_course
 from grader.publish import bundle, classroom
 from grader.publish.release import PublishOptions, publish
 from grader.reports import EXPORTERS
 from grader.reports import classroom as classroom_report
-from grader.reports import junit
+from grader.reports import json_report, junit
 from grader.runner import GradeOptions, grade
 from publish_support import make_tiny_course
 from support import ROOT
@@ -115,6 +116,34 @@ def test_workflow_grades_every_exercise_and_quiz_and_feeds_the_reporter():
     assert reporter["env"] == {f"{i.upper()}_RESULTS": f"${{{{ steps.{i}.outputs.result }}}}" for i in ids}
     summary = next(s for s in steps if "classroom-summary" in s.get("run", ""))
     assert summary["if"] == "always()" and "$GITHUB_STEP_SUMMARY" in summary["run"]
+    merged = f"{classroom.RESULTS_DIR}/{classroom.GRADEBOOK_RESULTS}"
+    kept = next(s for s in steps if s.get("uses", "").startswith("actions/upload-artifact@"))
+    assert kept["if"] == "always()" and kept["with"]["path"] == merged and kept["with"]["name"] == "grader-results"
+    assert steps.index(next(s for s in steps if merged in s.get("run", ""))) < steps.index(kept)
+
+
+@pytest.mark.parametrize("which", ["reference", "stub"])
+def test_a_saved_report_renders_as_the_grading_run_itself_would(tiny, tiny_reports, tmp_path, which):
+    """The workflow grades once, saves the JSON and renders the runner result from it: no difference."""
+    course, _ = tiny
+    saved = tmp_path / "report.json"
+    saved.write_text(json_report.render(tiny_reports[which]))
+    assert classroom_report.as_dict(read_reports(course, [saved])) == classroom_report.as_dict(tiny_reports[which])
+
+
+def test_saved_reports_of_single_exercises_merge_into_one(tiny, tiny_reports, tmp_path):
+    course, _ = tiny
+    paths = []
+    for which in ("reference", "stub"):
+        paths.append(tmp_path / f"{which}.json")
+        paths[-1].write_text(json_report.render(tiny_reports[which]))
+    merged = read_reports(course, paths)
+    assert [e.id for e in merged.exercises] == ["adder", "adder"]
+    assert json.loads(json_report.render(merged))["score"] == 3
+    broken = tmp_path / "broken.json"
+    broken.write_text("{")
+    result = runner.invoke(app, ["render", str(broken), "--format", "json", "--course", str(course.root)])
+    assert result.exit_code == 2 and "broken.json is not a results file" in result.output
 
 
 @pytest.mark.parametrize("which", ["reference", "stub"])
@@ -167,6 +196,12 @@ def test_the_workflows_grading_step_sets_the_result_output(tiny, tmp_path, keyed
     assert summary.exit_code == 0
     assert "| adder | 0 / 3 | fail |" in summary.output and "Failing tests" in summary.output
     assert ("sealed in .grader/hidden.bundle" in summary.output) is not keyed
+
+    gather = next(s for s in yaml.safe_load((release / classroom.WORKFLOW_PATH).read_text())["jobs"][
+        "run-autograding-tests"]["steps"] if s.get("name") == "Results for the gradebook")
+    subprocess.run(["bash", "-e", "-c", gather["run"]], cwd=release, env=environ, check=True, timeout=300)
+    kept = json.loads((release / classroom.RESULTS_DIR / classroom.GRADEBOOK_RESULTS).read_text())
+    assert (kept["score"], [t["name"] for t in kept["tests"]][:1]) == (0, ["adder: 2 + 3 is 5"])
 
 
 def test_summary_of_no_results_says_the_grading_did_not_run(tmp_path):
