@@ -14,6 +14,7 @@ from grader import score
 from grader.importing import ResultsError, read_reports
 from grader.manifest import Course, CourseError, load_course
 from grader.reports import EXPORTERS, text_report
+from grader.reports import classroom as classroom_report
 from grader.publish.runtime import grade_release
 from grader.runner import GradeOptions
 from grader.stubs import stale_stubs, write_stubs
@@ -100,6 +101,8 @@ def render_command(
     reports: Annotated[list[Path], typer.Argument(help="Reports saved by `grader grade --format json`.")],
     output_format: Annotated[Format, typer.Option("--format", help="Report format.")] = Format.text,
     output: Annotated[Optional[Path], typer.Option(help="Write the report here instead of the terminal.")] = None,
+    for_students: Annotated[bool, typer.Option(
+        "--for-students", help="Hidden tests' feedback only as course.toml's hidden_visibility allows (CI artifacts).")] = False,
     course_path: CourseOption = Path("course.toml"),
 ) -> None:
     """Show saved reports in another format; several (one per exercise) become one report."""
@@ -109,6 +112,8 @@ def render_command(
     except ResultsError as error:
         errors.print(str(error), highlight=False, soft_wrap=True)
         raise typer.Exit(ExitCode.USAGE) from None
+    if for_students:
+        report = classroom_report.without_hidden_feedback(report)
     _emit(EXPORTERS[output_format.value](report) if output or output_format != Format.text else None, output, report)
 
 

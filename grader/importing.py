@@ -104,8 +104,8 @@ def import_results(course: Course, found: list[Found], gradebook: Gradebook, *, 
 def read_reports(course: Course, paths: list[Path]) -> GradeReport:
     """Saved reports as one: the release's workflow saves one per exercise, the gradebook wants one.
 
-    Exercises keep the order the files are given in; the lateness is the first one set;
-    release files changed are those any report names.
+    Exercises keep the order the files are given in, each once (twice would count its points
+    twice); the lateness is the first one set; release files changed are those any report names.
     """
     reports = []
     for path in paths:
@@ -117,6 +117,10 @@ def read_reports(course: Course, paths: list[Path]) -> GradeReport:
             raise ResultsError(f"{path} is not a results file: {type(error).__name__}: {error}") from None
     if not reports:
         raise ResultsError("no reports given")
+    ids = [e.id for r in reports for e in r.exercises]
+    twice = sorted({i for i in ids if ids.count(i) > 1})
+    if twice:
+        raise ResultsError(f"{', '.join(twice)} graded in more than one of the reports: give each exercise once")
     first = reports[0]
     return dataclasses.replace(
         first, submission=", ".join(r.submission for r in reports),

@@ -1,10 +1,12 @@
 """GitHub Actions autograding in the classroom style: the release's workflow, and its job summary.
 
-One grading step per exercise runs `grader grade ID --format classroom`
-(`grader.reports.classroom`), saves the runner JSON, and sets the step's
-`result` output to its base64; the reporter step reads each as
-`<STEP_ID>_RESULTS`. The job summary is rendered from the same saved files,
-so the run's page and the reporter always agree.
+One grading step per exercise grades it once, saves the whole report
+(`--format json`), renders the runner JSON from it (`grader render --format
+classroom`, `grader.reports.classroom`) and sets the step's `result` output to
+its base64; the reporter step reads each as `<STEP_ID>_RESULTS`. The job
+summary is rendered from the same runner files, so the run's page and the
+reporter always agree. Last, the saved reports are merged into the artifact
+`grader import` reads, with hidden feedback as hidden_visibility allows.
 """
 
 from __future__ import annotations

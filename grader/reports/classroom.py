@@ -14,6 +14,7 @@ test's feedback is shown only when course.toml's hidden_visibility is
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 from grader import score
@@ -50,6 +51,21 @@ def visible_feedback(test: TestResult, hidden_visibility: str) -> list[str]:
     if test.hint:
         lines.append(f"hint: {test.hint}")
     return lines
+
+
+def without_hidden_feedback(report: GradeReport) -> GradeReport:
+    """The report as a student may read it in CI: a hidden test's messages, hint and diagnosis
+    wait for the due date unless course.toml's hidden_visibility is "visible" (its score stays)."""
+    if report.hidden_visibility == "visible":
+        return report
+
+    def shown(test: TestResult) -> TestResult:
+        if test.kind != "hidden" or test.passed:
+            return test
+        return dataclasses.replace(test, message=(HIDDEN_FEEDBACK,), hint=None, diagnosis=None)
+
+    exercises = tuple(dataclasses.replace(e, tests=tuple(shown(t) for t in e.tests)) for e in report.exercises)
+    return dataclasses.replace(report, exercises=exercises)
 
 
 def _test(test: TestResult, hidden_visibility: str) -> dict:

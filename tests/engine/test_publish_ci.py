@@ -24,6 +24,7 @@ from grader.reports import EXPORTERS
 from grader.reports import classroom as classroom_report
 from grader.reports import json_report, junit
 from grader.runner import GradeOptions, grade
+from class_corpus import make_exercise, make_report
 from publish_support import make_tiny_course
 from support import ROOT
 
@@ -131,19 +132,36 @@ def test_a_saved_report_renders_as_the_grading_run_itself_would(tiny, tiny_repor
     assert classroom_report.as_dict(read_reports(course, [saved])) == classroom_report.as_dict(tiny_reports[which])
 
 
-def test_saved_reports_of_single_exercises_merge_into_one(tiny, tiny_reports, tmp_path):
-    course, _ = tiny
-    paths = []
-    for which in ("reference", "stub"):
-        paths.append(tmp_path / f"{which}.json")
-        paths[-1].write_text(json_report.render(tiny_reports[which]))
-    merged = read_reports(course, paths)
-    assert [e.id for e in merged.exercises] == ["adder", "adder"]
-    assert json.loads(json_report.render(merged))["score"] == 3
-    broken = tmp_path / "broken.json"
-    broken.write_text("{")
-    result = runner.invoke(app, ["render", str(broken), "--format", "json", "--course", str(course.root)])
-    assert result.exit_code == 2 and "broken.json is not a results file" in result.output
+def _saved(tmp_path, name: str, *exercises) -> "Path":
+    path = tmp_path / f"{name}.json"
+    path.write_text(json_report.render(make_report(list(exercises))))
+    return path
+
+
+def test_saved_reports_of_single_exercises_merge_into_one_each_exercise_once(tmp_path):
+    course = load_course(ROOT)
+    conv = make_exercise("conv", [("by hand", "public", 8, "passed", None), ("stride", "hidden", 12, "failed", "mismatch")])
+    pooling = make_exercise("pooling", [("max", "public", 18, "passed", None)])
+    merged = read_reports(course, [_saved(tmp_path, "conv", conv), _saved(tmp_path, "pooling", pooling)])
+    assert [e.id for e in merged.exercises] == ["conv", "pooling"]
+    assert json.loads(json_report.render(merged))["score"] == 26
+    again = runner.invoke(app, ["render", str(tmp_path / "conv.json"), str(tmp_path / "conv.json"), "--course", str(ROOT)])
+    assert again.exit_code == 2 and "conv graded in more than one of the reports" in again.output
+    (tmp_path / "broken.json").write_text("{")
+    broken = runner.invoke(app, ["render", str(tmp_path / "broken.json"), "--course", str(ROOT)])
+    assert broken.exit_code == 2 and "broken.json is not a results file" in broken.output
+
+
+def test_the_artifact_for_students_keeps_hidden_feedback_for_the_due_date(tmp_path):
+    conv = make_exercise("conv", [("by hand", "public", 8, "failed", "mismatch"), ("stride", "hidden", 12, "failed", "mismatch")])
+    saved = _saved(tmp_path, "conv", conv)
+    out = tmp_path / "artifact" / "results.json"
+    result = runner.invoke(app, ["render", str(saved), "--format", "json", "--for-students", "--output", str(out),
+                                 "--course", str(ROOT)])
+    assert result.exit_code == 0, result.output
+    tests = {t["name"]: t for t in json.loads(out.read_text())["tests"]}
+    assert tests["conv: stride"]["output"] == classroom_report.HIDDEN_FEEDBACK and tests["conv: stride"]["score"] == 0
+    assert "expected: 1" in tests["conv: by hand"]["output"]   # a public test's feedback stays
 
 
 @pytest.mark.parametrize("which", ["reference", "stub"])
