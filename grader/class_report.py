@@ -48,7 +48,7 @@ class FailedTest:
 
 
 @dataclasses.dataclass(frozen=True)
-class Misconception:
+class MisconceptionCount:
     exercise: str
     name: str                                 #: the catalogue entry's name ("flipped_kernel")
     students: int                             #: graded students whose work showed it
@@ -72,7 +72,7 @@ class ClassSummary:
     students: tuple[StudentRow, ...]
     exercises: tuple[ExerciseStats, ...]
     most_failed: tuple[FailedTest, ...]
-    misconceptions: tuple[Misconception, ...] = ()
+    misconceptions: tuple[MisconceptionCount, ...] = ()
 
     @property
     def percentages(self) -> list[float]:
@@ -134,16 +134,16 @@ def _most_failed(graded: list[Record], top: int) -> tuple[FailedTest, ...]:
                  for tests in ranked[:top])
 
 
-def _misconceptions(graded: list[Record]) -> tuple[Misconception, ...]:
+def _misconceptions(graded: list[Record]) -> tuple[MisconceptionCount, ...]:
     """Which known mistakes the class makes: each student counted once per mistake, however many tests it failed."""
     shown = collections.Counter(
         (exercise.id, name) for record in graded for exercise in record.report.exercises
         for name in {t.diagnosis for t in exercise.tests if t.diagnosis})
     ranked = sorted(shown.items(), key=lambda item: (-item[1], item[0]))
-    return tuple(Misconception(exercise, name, count, 100.0 * count / len(graded)) for (exercise, name), count in ranked)
+    return tuple(MisconceptionCount(exercise, name, count, 100.0 * count / len(graded)) for (exercise, name), count in ranked)
 
 
-def _misconception_line(m: Misconception) -> str:
+def _misconception_line(m: MisconceptionCount) -> str:
     return f"{m.exercise}: {m.name}: {_students(m.students)} ({m.share:.0f}% of those graded)"
 
 

@@ -100,33 +100,39 @@ def _imitation_matches(entry: Misconception, call: Call | None, reference: Any) 
 
 #: What each detector found in each submission. A detector looks at the submission, not at the
 #: failing call, so it runs once per judge however many tests fail.
-_DETECTED: dict[tuple[Misconception, int], bool | str] = {}
+_DETECTED: dict[tuple[Misconception, int], tuple[Any, bool | str]] = {}
 
 
 def _detected(entry: Misconception, student: Any, reference: Any) -> bool | str:
     key = (entry, id(student))
-    if key not in _DETECTED:
+    if key not in _DETECTED or _DETECTED[key][0] is not student:   # an id is only reused once freed
         try:
             found = entry.detect(student, reference)
         except BaseException:  # noqa: BLE001 - a detector that cannot run on this submission says nothing
             found = False
-        _DETECTED[key] = found if isinstance(found, str) and found else bool(found)
-    return _DETECTED[key]
+        _DETECTED[key] = (student, found if isinstance(found, str) and found else bool(found))
+    return _DETECTED[key][1]
 
 
 _REFUSED = object()
 
 
 def same_result(a: Any, b: Any) -> bool:
-    """Equal as a student's result would be judged: same type, shape and dtype, values close."""
+    """Equal as a student's result would be judged: arrays of the same shape and dtype with close
+    values, containers of the same type, numbers close when one is a float, anything else equal
+    and of one type."""
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
         return (isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.shape == b.shape
                 and a.dtype == b.dtype and bool(np.allclose(a, b, rtol=1e-5, atol=1e-7, equal_nan=True)))
     if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)):
         return type(a) is type(b) and len(a) == len(b) and all(same_result(x, y) for x, y in zip(a, b))
-    if isinstance(a, float) and isinstance(b, float):   # the same mistake, written in another order
-        return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+    if _number(a) and _number(b) and (isinstance(a, float) or isinstance(b, float)):
+        return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)   # the same mistake, written otherwise: 2 ** phi, 2.0 ** phi
     return type(a) is type(b) and a == b
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 # -- for catalogues ---------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 import types
 
 import numpy as np
+import pytest
 
 from grader.diagnosis import Misconception, diagnose
 from grader.student import Call
@@ -97,9 +98,15 @@ def test_a_shared_probe_run_is_computed_once_per_submission_and_its_error_kept()
         runs.append(1)
         raise RuntimeError("the model does not build")
     for _ in range(2):
-        try:
+        with pytest.raises(RuntimeError, match="the model does not build"):
             remembered(submission, "forward", run)
-        except RuntimeError as error:
-            assert str(error) == "the model does not build"
     assert remembered(other, "forward", lambda: 42) == 42
     assert len(runs) == 1
+
+
+def test_an_int_and_a_float_of_the_same_value_are_the_same_answer_but_not_a_bool():
+    powered = Misconception("two_to_the_phi", "s", "e", "S", imitates="double", imitation=lambda reference, phi: 2 ** phi)
+    assert diagnose([powered], _call(3, 8.0), REFERENCE, None).name == "two_to_the_phi"
+    assert diagnose([powered], _call(3, 9.0), REFERENCE, None) is None
+    truthy = Misconception("truthy", "s", "e", "S", imitates="double", imitation=lambda reference, x: 1)
+    assert diagnose([truthy], _call(5, True), REFERENCE, None) is None
