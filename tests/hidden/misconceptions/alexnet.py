@@ -57,6 +57,14 @@ def _run(target, size: int = 224) -> dict:
                                                      {"seed": 0, "record": "all"}))
 
 
+def _ran(target) -> set[str] | None:
+    """The names of the modules that ran in the forward pass; None when it cannot run."""
+    try:
+        return set(_run(target)["records"])
+    except Exception:  # noqa: BLE001 - a forward pass that fails: judge by the structure alone
+        return None
+
+
 def _more(names: list[str]) -> str:
     return names[0] + (f" (and {len(names) - 1} more)" if len(names) > 1 else "")
 
@@ -117,7 +125,9 @@ def non_overlapping_pools(student, reference):
                summary="uses {found} where AlexNet uses ReLU",
                explanation="ReLU, max(0, x), does not saturate: the paper trained six times faster with it")
 def tanh_activations(student, reference):
-    saturating = [f"{kind} at {name}" for name, kind, _, _ in _modules(student) if kind in ("Tanh", "Sigmoid")]
+    ran = _ran(student)
+    saturating = [f"{kind} at {name}" for name, kind, _, _ in _modules(student)
+                  if kind in ("Tanh", "Sigmoid") and (ran is None or name in ran)]
     if saturating and not any(kind in ("Tanh", "Sigmoid") for _, kind, _, _ in _modules(reference)):
         return _more(saturating)
     return False

@@ -84,15 +84,31 @@ MODULES = {"ReLU": "ReLU", "sigmoid": "Sigmoid"}
 
 
 def _activation_after(student, kind: str) -> str | None:
-    """The layers the student follows with `kind`, or its `kind` modules that ran (under other names)."""
+    """The layers the student follows with `kind`, or its `kind` modules that ran (under other names).
+
+    A module that squashes fc3's scores is left to `activation_on_scores`: that is the mistake there.
+    """
     run = _run(student)
     found = [layer for layer, after in AFTER if _link(run, layer, after) == kind]
     if not found and (_pool_link(run) or "").endswith(f"of {kind}"):
         found = ["conv1"]
     if not found:
         found = [f"{name} ({type_})" for name, type_, _, _ in _modules(student)
-                 if type_ == MODULES[kind] and name in run["records"]][:1]
+                 if type_ == MODULES[kind] and name in run["records"] and not _takes_scores(run, name)][:1]
     return _join(found)
+
+
+def _takes_scores(run: dict, name: str) -> bool:
+    scores, taken = run["records"].get("fc3"), run["inputs"].get(name)
+    return scores is not None and taken is not None and arrays_close(taken, scores)
+
+
+def _ran(student) -> set[str] | None:
+    """The names of the modules that ran in the forward pass; None when it cannot run."""
+    try:
+        return set(_run(student)["records"])
+    except Exception:  # noqa: BLE001 - a forward pass that fails: judge by the structure alone
+        return None
 
 
 @misconception("max_pooling", section=POOLING,
@@ -100,7 +116,9 @@ def _activation_after(student, kind: str) -> str | None:
                explanation="LeNet-5 subsamples by averaging each 2x2 window, nn.AvgPool2d(2); max pooling came "
                            "later")
 def max_pooling(student, reference):
-    maxed = [f"{name} ({kind})" for name, kind, _, _ in _modules(student) if kind in ("MaxPool2d", "AdaptiveMaxPool2d")]
+    ran = _ran(student)
+    maxed = [f"{name} ({kind})" for name, kind, _, _ in _modules(student)
+             if kind in ("MaxPool2d", "AdaptiveMaxPool2d") and (ran is None or name in ran)]
     if maxed and not any(kind == "MaxPool2d" for _, kind, _, _ in _modules(reference)):
         return maxed[0]
     if (_pool_link(_run(student)) or "").startswith("max of"):
