@@ -35,9 +35,10 @@ class Misconception:
     #: "{found}" in the summary (the module that shows it: "features.2, a MaxPool2d")
     detect: Callable[[Any, Any], bool | str] | None = None
 
-    def message(self) -> str:
+    def lines(self) -> tuple[str, str]:
+        """What the student reads first: the mistake named, then why it is one and what to reread."""
         opening = "Your output matches" if self.imitation is not None else "Your code"
-        return f"{opening} {self.summary}: {self.explanation} (tutorial: {self.section})"
+        return f"{opening} {self.summary}:", f"  {self.explanation} (tutorial: {self.section})"
 
 
 _REGISTERING: list[Misconception] = []

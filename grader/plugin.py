@@ -138,7 +138,7 @@ class GradingPlugin:
             feedback = dataclasses.replace(feedback, outcome="pending", reason="manual")
         hint = _hint(item, call.excinfo.value, self.session.exercise.section) if feedback.hint_wanted else None
         found = self._diagnose(last_call) if feedback.reason in ("mismatch", "exception") else None
-        message = feedback.lines if found is None else cut_lines([found.message(), *feedback.lines])
+        message = feedback.lines if found is None else cut_lines([*found.lines(), *feedback.lines])
         return TestResult(outcome=feedback.outcome, reason=feedback.reason, message=message, hint=hint,
                           diagnosis=found.name if found else None, **common)
 

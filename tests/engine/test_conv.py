@@ -28,7 +28,8 @@ def test_flipped_kernel_feedback_names_the_call_and_both_values(course, tmp_path
     by_hand = next(t for t in result.tests if "worked out by hand" in t.name)
     assert by_hand.diagnosis == "flipped_kernel"
     assert by_hand.message[0].startswith("Your output matches a kernel flipped left-right and up-down")
-    assert by_hand.message[1].startswith("call: conv2d_forward(x=float64 (1, 1, 3, 3)")
+    assert by_hand.message[1].endswith("(tutorial: The Convolution Operation)")
+    assert by_hand.message[2].startswith("call: conv2d_forward(x=float64 (1, 1, 3, 3)")
     assert "  expected: -4 at index (0, 0, 0, 0)" in by_hand.message
     assert "got:      4" in " ".join(by_hand.message)
     assert "tutorial: The Convolution Operation" in by_hand.hint

@@ -56,8 +56,9 @@ def test_each_known_bug_loses_points_with_short_feedback(course, tmp_path, varia
     assert diagnosed <= {declared}, f"diagnosed as {diagnosed}, but the mistake is {declared or 'not catalogued'}"
     if declared:
         assert declared in diagnosed, f"{variant.name} is not diagnosed as {declared}"
-        named = {t.message[0] for t in failing if t.diagnosis}
-        assert all(line.endswith(")") and "(tutorial: " in line for line in named), f"a diagnosis cut short: {named}"
+        named = {t.message[:2] for t in failing if t.diagnosis}
+        assert all(not first.endswith("...") and second.endswith(")") and "(tutorial: " in second
+                   for first, second in named), f"a diagnosis cut short: {named}"
 
 
 def _declared_misconception(variant) -> str | None:

@@ -34,7 +34,7 @@ def test_an_imitation_that_reproduces_the_students_output_names_the_mistake():
     catalogue = [_imitation("tripled", lambda x: 3 * x), _imitation("squared", lambda x: x * x)]
     found = diagnose(catalogue, _call(np.array([4.0]), np.array([16.0])), REFERENCE, student=None)
     assert found.name == "squared"
-    assert found.message() == "Your output matches squared summary: why (tutorial: Section)"
+    assert found.lines() == ("Your output matches squared summary:", "  why (tutorial: Section)")
 
 
 def test_no_diagnosis_where_the_reference_gives_the_same_answer_or_nothing_matches():
@@ -59,7 +59,7 @@ def test_an_imitation_that_cannot_handle_the_call_explains_nothing():
 
 def test_a_detector_names_where_it_found_the_mistake():
     found = diagnose([_detector("max_pool", "features.2, a MaxPool2d")], None, REFERENCE, None)
-    assert found.message() == "Your code pools with features.2, a MaxPool2d: why (tutorial: Pooling)"
+    assert found.lines() == ("Your code pools with features.2, a MaxPool2d:", "  why (tutorial: Pooling)")
 
 
 def test_a_detector_that_finds_nothing_or_fails_says_nothing():

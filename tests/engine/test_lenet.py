@@ -92,8 +92,8 @@ def test_max_pooling_is_blamed_on_pool1(course, tmp_path):
     failing = {t.name: t for t in result.tests if not t.passed}
     behaviour = failing["with the reference's weights, the same scores as the reference (eval mode)"]
     assert behaviour.diagnosis == "max_pooling" and behaviour.message[0].startswith("Your code max-pools at pool1")
-    assert behaviour.message[2].startswith("pool1's output has the right shape but different values")
-    assert "the layers before it match (conv1)" in behaviour.message[3]
+    assert behaviour.message[3].startswith("pool1's output has the right shape but different values")
+    assert "the layers before it match (conv1)" in behaviour.message[4]
     assert "'pool1' is a MaxPool2d, expected AvgPool2d" in " ".join(
         failing["every layer has the reference's kind and hyper-parameters, and no extra weights"].message)
 
@@ -102,5 +102,5 @@ def test_softmax_after_fc3_is_blamed_on_the_return_value(course, tmp_path):
     result = grade_source(course, "lenet", CORPUS / "lenet/buggy_softmax_output.py", tmp_path)
     behaviour = next(t for t in result.tests if t.name.startswith("with the reference's weights"))
     assert behaviour.diagnosis == "activation_on_scores"
-    assert "the layers that ran as modules match (conv1, pool1, conv2, pool2, fc1, fc2, fc3)" in behaviour.message[3]
+    assert "the layers that ran as modules match (conv1, pool1, conv2, pool2, fc1, fc2, fc3)" in behaviour.message[4]
     assert "no activation or softmax after fc3" in behaviour.hint

@@ -79,7 +79,7 @@ def test_stage_that_does_not_downsample_is_named(course, tmp_path):
     result = grade_source(course, "residual", CORPUS / "residual/buggy_layer2_does_not_downsample.py", tmp_path)
     stages = next(t for t in result.tests if t.name.startswith("MiniResNet's stages produce"))
     assert stages.diagnosis == "stage_does_not_downsample"
-    assert stages.message[2] == ("layer2 output has shape (2, 128, 32, 32), expected (2, 128, 16, 16): "
+    assert stages.message[3] == ("layer2 output has shape (2, 128, 32, 32), expected (2, 128, 16, 16): "
                                  "the first block of layer2 should halve the resolution (stride 2), 128 channels")
 
 
@@ -88,8 +88,8 @@ def test_relu_before_the_addition_is_blamed_on_the_block(course, tmp_path):
     block = next(t for t in result.tests if t.name.startswith("ResidualBlock with the reference's weights")
                  and t.name.endswith("[16-16-1]"))
     assert block.diagnosis == "relu_before_addition"
-    assert block.message[2].startswith("ResidualBlock(16, 16, stride=1): the output has the right shape")
-    assert block.message[3].strip() == "everything before it matches (up to shortcut)"
+    assert block.message[3].startswith("ResidualBlock(16, 16, stride=1): the output has the right shape")
+    assert block.message[4].strip() == "everything before it matches (up to shortcut)"
     assert "the ReLU comes after the addition" in block.hint
     skip = next(t for t in result.tests if t.name.startswith("with the residual branch switched off"))
     assert not skip.passed

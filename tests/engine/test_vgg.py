@@ -119,8 +119,8 @@ def test_average_pooling_is_located_at_the_first_max_pool(course, tmp_path):
     result = grade_source(course, "vgg", CORPUS / "vgg/buggy_avg_pooling.py", tmp_path)
     behaviour = next(t for t in result.tests if t.name.endswith("[vgg11_32x32]"))
     assert behaviour.diagnosis == "avg_pooling"
-    assert behaviour.message[2].startswith("features.2 (MaxPool2d) output has the right shape but different values")
-    assert behaviour.message[3].strip() == "everything before it matches (up to features.1)"
+    assert behaviour.message[3].startswith("features.2 (MaxPool2d) output has the right shape but different values")
+    assert behaviour.message[4].strip() == "everything before it matches (up to features.1)"
     assert "maximum of each 2x2 window" in behaviour.hint
 
 
