@@ -323,7 +323,9 @@ def _figures(student):
                explanation="savefig writes what the figure holds then: plot, label and add the legend first, then save")
 def saved_before_plotting(student, reference):
     figures = _figures(student)
-    if not figures or any(ax["lines"] for figure in figures for ax in figure["axes"]):
+    if not figures or any(ax["lines"] or ax["legend"] for figure in figures for ax in figure["axes"]):
+        return False   # a legend says something was drawn (a scatter or bars, which are no lines): not saved too early
+    if any(figure["figure_legend"] for figure in figures):
         return False
     axes = sum(len(figure["axes"]) for figure in figures)
     return f"{axes} empty axes" if axes else "no axes"
