@@ -12,8 +12,8 @@ All submissions of one exercise are graded in one judge process
 (`grader.check_judge`); exercises run in parallel. Results are cached in a
 JSON file kept with the course, per exercise, under a hash of everything that
 decides them (reference, stub, suites, imported sibling modules, probes,
-grading settings, engine, mutation operators: not the catalogue, which never decides a verdict), so a re-run recomputes only the
-exercises that changed. Equivalence declarations are read at every run: they
+grading settings, engine, mutation operators; not the catalogue, which never
+decides a verdict), so a re-run recomputes only the exercises that changed. Equivalence declarations are read at every run: they
 change the score, never what is computed.
 """
 

@@ -140,7 +140,8 @@ def _misconceptions(graded: list[Record]) -> tuple[MisconceptionCount, ...]:
         (exercise.id, name) for record in graded for exercise in record.report.exercises
         for name in {t.diagnosis for t in exercise.tests if t.diagnosis})
     ranked = sorted(shown.items(), key=lambda item: (-item[1], item[0]))
-    return tuple(MisconceptionCount(exercise, name, count, 100.0 * count / len(graded)) for (exercise, name), count in ranked)
+    return tuple(MisconceptionCount(exercise, name, count, 100.0 * count / len(graded))
+                 for (exercise, name), count in ranked)
 
 
 def _misconception_line(m: MisconceptionCount) -> str:
