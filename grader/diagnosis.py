@@ -166,3 +166,21 @@ def arrays_close(a: Any, b: Any) -> bool:
     a, b = np.asarray(a), np.asarray(b)
     scale = max(float(np.max(np.abs(b), initial=0.0)), 1.0)
     return a.shape == b.shape and bool(np.allclose(a, b, rtol=1e-4, atol=1e-5 * scale))
+
+
+def described_modules(target: Any, spec: dict) -> list:
+    """`models.describe`'s module list (name, kind, hyper-parameters, parameters) of `spec`, once per target."""
+    from grader.probes.models import ask   # judge side: catalogues of models only
+    return remembered(target, ("describe", repr(spec)), lambda: ask(target, "describe", spec)["modules"])
+
+
+def clipped_scores(last_linear: str | None, run: dict) -> str | None:
+    """`last_linear` when the model's output is its scores clipped at zero: a ReLU after the last layer.
+
+    `run` is a `models.forward` report recorded with `record="all"`; scores with nothing
+    negative cannot show the mistake.
+    """
+    scores, output = run["records"].get(last_linear), run["outputs"][0]
+    if scores is None or arrays_close(output, scores) or not (scores < 0).any():
+        return None
+    return last_linear if arrays_close(output, np.maximum(scores, 0)) else None

@@ -110,3 +110,12 @@ def test_an_int_and_a_float_of_the_same_value_are_the_same_answer_but_not_a_bool
     assert diagnose([powered], _call(3, 9.0), REFERENCE, None) is None
     truthy = Misconception("truthy", "s", "e", "S", imitates="double", imitation=lambda reference, x: 1)
     assert diagnose([truthy], _call(5, True), REFERENCE, None) is None
+
+
+def test_scores_clipped_at_zero_name_the_last_layer_only_when_a_score_was_negative():
+    from grader.diagnosis import clipped_scores
+    scores = np.array([[1.5, -2.0, 0.5]])
+    assert clipped_scores("fc3", {"records": {"fc3": scores}, "outputs": [np.maximum(scores, 0)]}) == "fc3"
+    assert clipped_scores("fc3", {"records": {"fc3": scores}, "outputs": [scores]}) is None
+    assert clipped_scores("fc3", {"records": {"fc3": np.abs(scores)}, "outputs": [np.abs(scores)]}) is None
+    assert clipped_scores(None, {"records": {}, "outputs": [scores]}) is None

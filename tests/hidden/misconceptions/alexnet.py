@@ -23,7 +23,7 @@ import math
 import numpy as np
 import torch
 
-from grader.diagnosis import arrays_close, misconception, remembered
+from grader.diagnosis import arrays_close, clipped_scores, described_modules, misconception, remembered
 from grader.probes.models import ask, model
 
 ALEXNET = "AlexNet (2012)"
@@ -39,7 +39,7 @@ _CONTAINERS = ("AlexNet", "Sequential", "ModuleList", "ModuleDict")
 
 
 def _modules(target, spec=SPEC) -> list:
-    return remembered(target, repr(spec), lambda: ask(target, "describe", spec)["modules"])
+    return described_modules(target, spec)
 
 
 def _layers(target, kind: str, spec=SPEC) -> list:
@@ -225,12 +225,7 @@ def dropout_after_linear(student, reference):
                explanation="scores may be negative: nothing follows the last Linear layer")
 def relu_after_scores(student, reference):
     linears = _layers(student, "Linear")
-    run = _run(student)
-    last = linears[-1][0] if linears else None
-    scores, output = run["records"].get(last), run["outputs"][0]
-    if scores is None or arrays_close(output, scores) or not (scores < 0).any():
-        return False
-    return last if arrays_close(output, np.maximum(scores, 0)) else False
+    return clipped_scores(linears[-1][0] if linears else None, _run(student)) or False
 
 
 @misconception("forward_skips_avgpool", section=ALEXNET,

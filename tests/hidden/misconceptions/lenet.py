@@ -20,7 +20,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from grader.diagnosis import arrays_close, misconception, remembered
+from grader.diagnosis import arrays_close, described_modules, misconception, remembered
 from grader.probes.models import ask, model
 
 LENET = "LeNet-5 (1998)"
@@ -45,7 +45,7 @@ def _run(student) -> dict:
 
 
 def _modules(target, spec=SPEC) -> list:
-    return remembered(target, repr(spec), lambda: ask(target, "describe", spec)["modules"])
+    return described_modules(target, spec)
 
 
 def _link(run: dict, layer: str, after: str) -> str | None:

@@ -20,7 +20,7 @@ import types
 
 import numpy as np
 
-from grader.diagnosis import arrays_close, misconception, remembered
+from grader.diagnosis import arrays_close, clipped_scores, described_modules, misconception, remembered
 from grader.probes import PROBES
 from grader.probes.models import ask, model
 
@@ -38,7 +38,7 @@ _CONTAINERS = ("VGG", "Sequential", "ModuleList", "ModuleDict")
 
 
 def _modules(target, spec) -> list:
-    return remembered(target, repr(spec), lambda: ask(target, "describe", spec)["modules"])
+    return described_modules(target, spec)
 
 
 def _layers(target, kind: str, spec) -> list:
@@ -267,12 +267,7 @@ def _run(target, spec=CLASSIFIER, size: int = 7) -> dict:
                explanation="scores may be negative: nothing follows the last Linear layer")
 def relu_after_scores(student, reference):
     linears = _layers(student, "Linear", CLASSIFIER)
-    run = _run(student)
-    last = linears[-1][0] if linears else None
-    scores, output = run["records"].get(last), run["outputs"][0]
-    if scores is None or arrays_close(output, scores) or not (scores < 0).any():
-        return False
-    return last if arrays_close(output, np.maximum(scores, 0)) else False
+    return clipped_scores(linears[-1][0] if linears else None, _run(student)) or False
 
 
 @misconception("forward_skips_avgpool", section=VGG,
