@@ -81,19 +81,22 @@ def grade_command(
     except CourseError as error:
         errors.print(f"[red]broken release:[/red] {error}", highlight=False)
         raise typer.Exit(ExitCode.BROKEN_COURSE) from None
-    _emit(EXPORTERS[output_format.value](report) if output or output_format != Format.text else None, output, report)
+    _emit(report, output_format, output)
     if fail_under is not None and score.percentage(report) < fail_under:
         raise typer.Exit(ExitCode.BELOW_THRESHOLD)
 
 
-def _emit(rendered: Optional[str], output: Optional[Path], report) -> None:
+def _emit(report, output_format: Format, output: Optional[Path]) -> None:
+    """To a file in the format asked; to the terminal as rich text unless another format is asked."""
+    if output is None and output_format == Format.text:
+        console.print(text_report.build(report))
+        return
+    rendered = EXPORTERS[output_format.value](report)
     if output is not None:
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(rendered, encoding="utf-8")
-    elif rendered is not None:
-        typer.echo(rendered, nl=False)
     else:
-        console.print(text_report.build(report))
+        typer.echo(rendered, nl=False)
 
 
 @app.command("render")
@@ -114,7 +117,7 @@ def render_command(
         raise typer.Exit(ExitCode.USAGE) from None
     if for_students:
         report = classroom_report.without_hidden_feedback(report)
-    _emit(EXPORTERS[output_format.value](report) if output or output_format != Format.text else None, output, report)
+    _emit(report, output_format, output)
 
 
 @app.command("stubs")

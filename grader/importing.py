@@ -29,6 +29,10 @@ class ResultsError(Exception):
     """A results file that cannot be read as a grading report."""
 
 
+#: What reading a results file that is not one raises (bad JSON, missing or mistyped keys).
+MALFORMED = (ValueError, KeyError, TypeError, AttributeError)
+
+
 @dataclasses.dataclass(frozen=True)
 class Found:
     student: Student
@@ -85,7 +89,7 @@ def import_results(course: Course, found: list[Found], gradebook: Gradebook, *, 
         data = item.path.read_bytes()
         try:
             report = report_from_results(course, json.loads(data), source=str(item.path))
-        except (ValueError, KeyError, TypeError, AttributeError) as error:
+        except MALFORMED as error:
             done.append(Imported(item, f"not a results file: {type(error).__name__}: {error}"))
             continue
         assignment = report.lateness.assignment if report.lateness else ""
@@ -113,7 +117,7 @@ def read_reports(course: Course, paths: list[Path]) -> GradeReport:
             reports.append(report_from_results(course, json.loads(path.read_bytes()), source=str(path)))
         except OSError as error:
             raise ResultsError(f"{path}: {error.strerror}") from None
-        except (ValueError, KeyError, TypeError, AttributeError) as error:
+        except MALFORMED as error:
             raise ResultsError(f"{path} is not a results file: {type(error).__name__}: {error}") from None
     if not reports:
         raise ResultsError("no reports given")
