@@ -1,4 +1,4 @@
-"""`grader publish` and `grader classroom-summary`, registered in grader/cli.py."""
+"""`grader publish`, `grader classroom-summary` and `grader grading ...`, registered in grader/cli.py."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from grader.cli import CourseOption, ExitCode, _load, console, errors
 from grader.importing import ResultsError, read_reports
 from grader.manifest import CourseError
 from grader.publish.classroom import summary
+from grader.publish.grading_repo import GradingRepoError
 from grader.publish.release import Published, PublishError, PublishOptions, publish
 from grader.publish.tamper import MANIFEST_PATH
 
@@ -18,6 +19,9 @@ from grader.publish.tamper import MANIFEST_PATH
 def register(app: typer.Typer) -> None:
     app.command("publish")(publish_command)
     app.command("classroom-summary")(classroom_summary_command)
+    from grader.publish.grading_cli import register as grading   # the grading repository's workflow steps
+
+    grading(app)
 
 
 def publish_command(
@@ -47,7 +51,7 @@ def publish_command(
                              instructor=instructor, grading_repo=grading_repo)
     try:
         published = publish(course, out, options)
-    except (PublishError, CourseError, FileNotFoundError) as error:
+    except (PublishError, GradingRepoError, CourseError, FileNotFoundError) as error:
         errors.print(f"[red]not published:[/red] {error}", highlight=False)
         raise typer.Exit(ExitCode.BROKEN_COURSE) from None
     _describe(published)
