@@ -64,7 +64,7 @@ def write_repo(course: Course, folder: Path, *, force: bool = False) -> Path:
     files["course.toml"] = coursefile.course_toml(course, hidden=True).encode()
     files[WORKFLOW_PATH] = workflow(course).encode()
     for target, name in SCRIPTS.items():
-        files[target] = template(name).encode()
+        files[target] = template(name, exercises=course.info.exercises).encode()
     files[".gitignore"] = b"__pycache__/\n*.egg-info/\n.venv/\ngrades/\nreports/\n"
     for name, data in files.items():
         (folder / name).parent.mkdir(parents=True, exist_ok=True)

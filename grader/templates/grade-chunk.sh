@@ -20,7 +20,7 @@ grade_one() {
   git -C "$work/$id" checkout --quiet "$sha"
   local when=()
   if [ -n "$at" ]; then when=(--submitted-at "$at"); fi
-  python -m grader grade --submission "$work/$id" --assignment "$assignment" "${when[@]}" \
+  python -m grader grade --submission "$work/$id/{{grader:exercises}}" --assignment "$assignment" "${when[@]}" \
     --extension-days "$extension" --format json --output "$out/$id/results.json"
 }
 
