@@ -79,7 +79,7 @@ def grade_command(
     options = GradeOptions(exercises=tuple(exercises or ()), public_only=public_only, jobs=jobs,
                            assignment=assignment, submitted_at=submitted_at,
                            extension_days=extension_days)
-    try:  # in a release: the tamper check, and the sealed hidden suites when the key is set
+    try:  # in a release: the tamper check, public tests only, the score called provisional
         report = grade_release(course, submission or course.exercises_dir, options)
     except CourseError as error:
         errors.print(f"[red]broken release:[/red] {error}", highlight=False)
