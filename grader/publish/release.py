@@ -218,6 +218,8 @@ def publish(course: Course, out: Path, options: PublishOptions = PublishOptions(
     out = Path(out).resolve()
     instructor = (options.instructor or out.with_name(out.name + "-instructor")).resolve()
     _check_places(course, out, instructor)
+    if options.grading_repo is not None:
+        _check_places(course, out, Path(options.grading_repo).resolve())
     if options.check:
         _check_reference(released)
     _empty(out, force=options.force)

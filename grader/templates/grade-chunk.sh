@@ -13,7 +13,7 @@ grade_one() {
   local id=$1 repository=$2 extension=$3 branch sha at
   branch=$(gh api "repos/$repository" --jq .default_branch)
   # GitHub's own record of each push (its clock): the student cannot set it, unlike a commit's date.
-  gh api --paginate "repos/$repository/activity?ref=$branch&activity_type=push&per_page=100" > "$work/$id.json"
+  gh api --paginate "repos/$repository/activity?ref=$branch&per_page=100" > "$work/$id.json"
   IFS=$'\t' read -r sha at < <(python -m grader grading hand-in "$work/$id.json" --branch "$branch" \
     --assignment "$assignment" --extension-days "$extension")
   gh repo clone "$repository" "$work/$id" -- --quiet

@@ -9,6 +9,8 @@ same class.
 from __future__ import annotations
 
 import csv
+import dataclasses
+import datetime as dt
 import io
 import json
 import os
@@ -24,7 +26,7 @@ from typer.testing import CliRunner
 from grader.cli import app
 from grader.manifest import load_course
 from grader.publish import grading_repo
-from grader.publish.release import PublishOptions, publish
+from grader.publish.release import PublishError, PublishOptions, publish
 from grader.roster import load_roster
 from publish_support import CANARIES, REFERENCE, files_holding, make_tiny_course
 
@@ -164,3 +166,22 @@ def _run(command: list[str], cwd: Path, environ: dict[str, str]) -> str:
 def _rows(path: Path) -> list[dict[str, str]]:
     """The CSV's rows without the time each was graded (the one column that differs between two runs)."""
     return [{k: v for k, v in row.items() if k != "graded_at"} for row in csv.DictReader(io.StringIO(path.read_text()))]
+
+
+def test_the_grading_repository_may_not_sit_inside_the_release(tmp_path):
+    course = make_tiny_course(tmp_path / "course")
+    with pytest.raises(PublishError, match="separate folders"):
+        publish(course, tmp_path / "release", PublishOptions(check=False, grading_repo=tmp_path / "release" / "g"))
+
+
+@pytest.mark.parametrize(("visibility", "now", "shown"), [
+    ("visible", "2026-12-01T00:00:00+00:00", True),
+    ("after_due_date", "2026-12-01T00:00:00+00:00", False),
+    ("after_due_date", "2026-12-12T00:00:00+00:00", True),
+    ("hidden", "2027-01-01T00:00:00+00:00", False),
+    ("after_published", "2027-01-01T00:00:00+00:00", False),
+])
+def test_posted_pages_show_hidden_details_only_as_hidden_visibility_allows(grading, visibility, now, shown):
+    course, _ = grading
+    course = dataclasses.replace(course, grading=course.grading.model_copy(update={"hidden_visibility": visibility}))
+    assert grading_repo.hidden_details_allowed(course, "hw", dt.datetime.fromisoformat(now)) is shown
