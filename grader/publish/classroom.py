@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import re
+
 import tomllib
 
 from grader import score

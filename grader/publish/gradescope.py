@@ -1,9 +1,12 @@
 """Gradescope: the autograder zip, and what its `run_autograder` runs for each submission.
 
 The zip holds the engine and the course as the instructor has it, limited to
-the released exercises (hidden suites and references included: Gradescope
-never shows the zip to students), with `setup.sh` and `run_autograder` at its
-top. For a submission, `python -m grader.publish.gradescope` finds the
+the released exercises (hidden suites, references and misconception catalogues
+included: Gradescope never shows the zip to students), with `setup.sh` (which
+checks the container has the memory the heaviest exercise needs) and
+`run_autograder` at its top. run_autograder has the results computed into a
+private folder (`GRADER_RESULTS_OUT`) and renames them into results/results.json
+itself once grading is over, so nothing a submission's process left there counts. For a submission, `python -m grader.publish.gradescope` finds the
 student's modules as `grader grade-all` does (flat, in an `exercises/` folder,
 or deeper in an uploaded repository), grades them, and writes results.json with each hidden test's
 visibility from course.toml (`grading.hidden_visibility`, "after_due_date" by

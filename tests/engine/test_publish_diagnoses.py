@@ -15,11 +15,11 @@ import sys
 import zipfile
 
 import pytest
+from support import ROOT
 
 from grader.manifest import load_course
 from grader.publish import gradescope
 from grader.publish.release import PublishOptions, publish
-from support import ROOT
 
 FLIPPED = ROOT / "tests/engine/corpus/conv/buggy_flipped_kernel.py"
 

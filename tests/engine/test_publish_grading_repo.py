@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from publish_support import CANARIES, REFERENCE, files_holding, make_tiny_course
 from typer.testing import CliRunner
 
 from grader.cli import app
@@ -28,7 +29,6 @@ from grader.manifest import load_course
 from grader.publish import grading_repo
 from grader.publish.release import PublishError, PublishOptions, publish
 from grader.roster import load_roster
-from publish_support import CANARIES, REFERENCE, files_holding, make_tiny_course
 
 ASSIGNMENT = """
 [[assignment]]
@@ -63,7 +63,7 @@ def grading(tmp_path_factory):
 
 
 def test_the_grading_repository_holds_the_course_in_clear_and_a_roster_to_fill(grading):
-    course, repo = grading
+    _, repo = grading
     for canary in CANARIES[:2]:
         assert files_holding(repo, canary), f"{canary}: the grading repository grades with every secret"
     assert (repo / "tests/hidden/test_adder.py").is_file() and (repo / "reference/adder.py").is_file()

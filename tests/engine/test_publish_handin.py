@@ -12,7 +12,14 @@ import json
 import os
 import subprocess
 
-from grader.assignments import Push, deadline_for, hand_in, lateness_of, pushes_from_api, submission_time
+from grader.assignments import (
+    Push,
+    deadline_for,
+    hand_in,
+    lateness_of,
+    pushes_from_api,
+    submission_time,
+)
 from grader.manifest import AssignmentSpec
 
 UTC = dt.timezone.utc
