@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 import yaml
 from publish_support import CANARIES, REFERENCE, files_holding, make_tiny_course
+from support import ROOT
 from typer.testing import CliRunner
 
 from grader.cli import app
@@ -99,7 +100,7 @@ def test_the_roster_is_cut_into_chunks_of_the_size_asked(tmp_path):
     assert empty.exit_code == 2 and "no student" in empty.output
 
 
-def _student_repository(github: Path, name: str, pushes: list[tuple[str, str]]) -> None:
+def _student_repository(github: Path, name: str, module: str, pushes: list[tuple[str, str]]) -> None:
     """A repository whose commits were pushed at the given times (GitHub's record, not the commit's date)."""
     repo = github / name / "repo"
     (repo / "exercises").mkdir(parents=True)
@@ -107,7 +108,7 @@ def _student_repository(github: Path, name: str, pushes: list[tuple[str, str]]) 
     subprocess.run(git + ["init", "-q", "-b", "main"], check=True)
     activity = []
     for source, pushed in pushes:
-        (repo / "exercises" / "adder.py").write_text(source)
+        (repo / "exercises" / module).write_text(source)
         subprocess.run(git + ["add", "."], check=True)
         subprocess.run(git + ["commit", "-q", "-m", "work"], check=True,   # a committer date that lies
                        env=os.environ | {"GIT_COMMITTER_DATE": "2026-01-01T00:00:00+00:00"})
@@ -116,18 +117,12 @@ def _student_repository(github: Path, name: str, pushes: list[tuple[str, str]]) 
     (github / name / "activity.json").write_text(json.dumps(activity))
 
 
-@pytest.mark.slow
-def test_two_chunks_graded_by_the_jobs_commands_and_merged_give_grade_alls_csv(grading, tmp_path):
-    course, repo = grading
-    stub = (course.exercises_dir / "adder.py").read_text()
+def _workflow_and_grade_all(repo: Path, tmp_path: Path, module: str,
+                            students: dict[str, list[tuple[str, str]]]) -> tuple[list[dict], list[dict]]:
+    """The CSV the grading workflow's commands give (two chunks, merged), and grade-all's on what was on time."""
     github, bin_dir = tmp_path / "github", tmp_path / "bin"
-    students = {   # id: pushes; what each handed in on time is what grade-all grades
-        "s1": [(REFERENCE, ON_TIME)],
-        "s2": [(WRONG, ON_TIME), (REFERENCE, LATE)],       # the late fix (full marks) does not count
-        "s3": [(stub, ON_TIME)],
-    }
     for name, pushes in students.items():
-        _student_repository(github, f"org/{name}", pushes)
+        _student_repository(github, f"org/{name}", module, pushes)
     (repo / "roster.csv").write_text("id,repository\n" + "".join(f"{s},org/{s}\n" for s in students))
     bin_dir.mkdir()
     (bin_dir / "gh").write_text(FAKE_GH)
@@ -148,13 +143,52 @@ def test_two_chunks_graded_by_the_jobs_commands_and_merged_give_grade_alls_csv(g
     handed_in = tmp_path / "class"
     for name, pushes in students.items():
         (handed_in / name).mkdir(parents=True)
-        (handed_in / name / "adder.py").write_text(pushes[0][0])
+        (handed_in / name / module).write_text(pushes[0][0])
     _run(["python", "-m", "grader", "grade-all", str(handed_in), "--assignment", "hw", "--submitted-at",
           ON_TIME.replace("Z", "+00:00"), "--output", str(tmp_path / "grade-all")], repo, environ)
+    return _rows(tmp_path / "grades" / "hw" / "scores.csv"), _rows(tmp_path / "grade-all" / "hw" / "scores.csv")
 
-    workflow_csv = _rows(tmp_path / "grades" / "hw" / "scores.csv")
-    assert workflow_csv == _rows(tmp_path / "grade-all" / "hw" / "scores.csv")
+
+@pytest.mark.slow
+def test_two_chunks_graded_by_the_jobs_commands_and_merged_give_grade_alls_csv(grading, tmp_path):
+    course, repo = grading
+    stub = (course.exercises_dir / "adder.py").read_text()
+    students = {   # id: pushes; what each handed in on time is what grade-all grades
+        "s1": [(REFERENCE, ON_TIME)],
+        "s2": [(WRONG, ON_TIME), (REFERENCE, LATE)],       # the late fix (full marks) does not count
+        "s3": [(stub, ON_TIME)],
+    }
+    workflow_csv, grade_all_csv = _workflow_and_grade_all(repo, tmp_path, "adder.py", students)
+    assert workflow_csv == grade_all_csv
     assert [(r["student"], r["total"]) for r in workflow_csv] == [("s1", "3"), ("s2", "0"), ("s3", "0")]
+
+
+@pytest.fixture(scope="module")
+def conv_grading(tmp_path_factory):
+    """The real course's conv exercise, in an assignment of its own (grading the corpus takes minutes)."""
+    base = tmp_path_factory.mktemp("conv-grading")
+    skip = shutil.ignore_patterns("engine", "mutation-cache.json", "__pycache__", ".hypothesis")
+    for name in ("reference", "tests", "docs", "quizzes", "exercises"):
+        shutil.copytree(ROOT / name, base / "course" / name, ignore=skip)
+    toml = (ROOT / "course.toml").read_text() + ASSIGNMENT.replace('items = ["adder"]', 'items = ["conv"]')
+    (base / "course" / "course.toml").write_text(toml)
+    options = PublishOptions(exercises=("conv",), check=False, grading_repo=base / "repo")
+    return publish(load_course(base / "course"), base / "release", options).grading_repo
+
+
+@pytest.mark.slow
+def test_a_class_of_the_corpus_graded_in_two_chunks_gives_grade_alls_csv(conv_grading, tmp_path):
+    corpus = ROOT / "tests/engine/corpus/conv"
+    reference, flipped = (ROOT / "reference/conv.py").read_text(), (corpus / "buggy_flipped_kernel.py").read_text()
+    students = {
+        "s1": [(reference, ON_TIME)],
+        "s2": [(flipped, ON_TIME), (reference, LATE)],
+        "s3": [((corpus / "correct_four_loops.py").read_text(), ON_TIME)],
+    }
+    workflow_csv, grade_all_csv = _workflow_and_grade_all(conv_grading, tmp_path, "conv.py", students)
+    assert workflow_csv == grade_all_csv
+    totals = {r["student"]: float(r["total"]) for r in workflow_csv}
+    assert totals["s1"] == totals["s3"] == 20 and totals["s2"] < 20
 
 
 def _run(command: list[str], cwd: Path, environ: dict[str, str]) -> str:
