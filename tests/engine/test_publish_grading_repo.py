@@ -219,3 +219,25 @@ def test_posted_pages_show_hidden_details_only_as_hidden_visibility_allows(gradi
     course, _ = grading
     course = dataclasses.replace(course, grading=course.grading.model_copy(update={"hidden_visibility": visibility}))
     assert grading_repo.hidden_details_allowed(course, "hw", dt.datetime.fromisoformat(now)) is shown
+
+
+def test_feedback_pages_are_posted_on_each_students_feedback_pull_request(grading, tmp_path):
+    """post-feedback.sh as the last job runs it, with a `gh` that records what it was asked to do."""
+    _, repo = grading
+    roster = tmp_path / "roster.csv"
+    roster.write_text("id,repository\ns1,org/s1\ns2,org/s2\n")
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    (pages / "s1.md").write_text("# s1: 3/3\n")      # s2 has no page: warned, skipped
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "gh").write_text('#!/usr/bin/env bash\necho "$*" >> "$GH_LOG"\n'
+                                'if [ "$1 $2" = "pr list" ]; then echo 7; fi\n')
+    (bin_dir / "gh").chmod(0o755)
+    (bin_dir / "python").symlink_to(sys.executable)
+    log = tmp_path / "gh.log"
+    environ = os.environ | {"PATH": f"{bin_dir}:{os.environ['PATH']}", "GH_LOG": str(log)}
+    output = _run([".github/scripts/post-feedback.sh", str(roster), str(pages)], repo, environ)
+    comments = [line for line in log.read_text().splitlines() if line.startswith("pr comment")]
+    assert comments == [f"pr comment 7 --repo org/s1 --body-file {pages / 's1.md'}"]
+    assert "s2 (org/s2)" in output
