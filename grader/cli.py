@@ -61,8 +61,10 @@ def grade_command(
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Exercises graded in parallel; 0: one per core.")] = 0,
     assignment: Annotated[Optional[str], typer.Option(help="Grade this assignment's items, with its late policy.")] = None,
     submitted_at: Annotated[Optional[datetime], typer.Option(
-        help="When the work was handed in (default: the submission's last git commit, else now).",
+        help="When the work was handed in (default: when this clone of a repository got its commit, else now).",
         formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"])] = None,
+    extension_days: Annotated[float, typer.Option(
+        min=0, help="Days added to the assignment's due date for this student (the roster's extension_days).")] = 0.0,
     course_path: CourseOption = Path("course.toml"),
 ) -> None:
     """Grade a submission and print the score with feedback on every failing test."""
@@ -75,8 +77,9 @@ def grade_command(
         errors.print(f"unknown exercise {', '.join(unknown)}; known: {', '.join(e.id for e in course.exercises)}")
         raise typer.Exit(ExitCode.USAGE)
     options = GradeOptions(exercises=tuple(exercises or ()), public_only=public_only, jobs=jobs,
-                           assignment=assignment, submitted_at=submitted_at)
-    try:  # in a release: the tamper check, and the sealed hidden suites when the key is set
+                           assignment=assignment, submitted_at=submitted_at,
+                           extension_days=extension_days)
+    try:  # in a release: the tamper check, public tests only, the score called provisional
         report = grade_release(course, submission or course.exercises_dir, options)
     except CourseError as error:
         errors.print(f"[red]broken release:[/red] {error}", highlight=False)

@@ -34,6 +34,7 @@ class GradeOptions:
     jobs: int = 0                        #: parallel judges; 0 means the number of cores
     assignment: str | None = None        #: grade this assignment's items, with its late policy
     submitted_at: dt.datetime | None = None   #: when the submission came (default: see assignments)
+    extension_days: float = 0.0          #: added to the assignment's due date for this student (the roster's)
 
 
 def grade(course: Course, submission: Path, options: GradeOptions = GradeOptions()) -> GradeReport:
@@ -42,7 +43,7 @@ def grade(course: Course, submission: Path, options: GradeOptions = GradeOptions
     if options.assignment:
         assignment = course.assignment(options.assignment)
         options = dataclasses.replace(options, exercises=assignment.items)
-        lateness = lateness_of(assignment, Path(submission), options.submitted_at)
+        lateness = lateness_of(assignment, Path(submission), options.submitted_at, options.extension_days)
     quizzes = selected_quizzes(course, options.exercises)
     exercise_ids = [i for i in options.exercises if i not in {q.id for q in quizzes}]
     selected = [course.exercise(i) for i in exercise_ids] if options.exercises else list(course.exercises)

@@ -1,8 +1,10 @@
-"""Publishing a course: the student release, and what CI, Gradescope and nbgrader consume.
+"""Publishing a course: the student release, and the graders that compute official grades.
 
-`release.publish` writes the release as an ordered list of small transforms;
-the other modules each make one thing: `bundle` the encrypted hidden suites,
-`tamper` the checksum manifest, `classroom` the GitHub Actions workflow,
-`gradescope` the autograder zip, `notebooks` the nbgrader source notebooks,
-`runtime` what `grader grade` does differently inside a release.
+`release.publish` writes the formative student release as an ordered list of small
+transforms (no secret in it: `leaks` proves it); the other modules each make one
+thing: `tamper` the checksum manifest, `classroom` the release's GitHub Actions
+workflow, `runtime` what `grader grade` does inside a release, and, for official
+grades where students have no hand, `grading_repo` the instructor's grading
+repository (its steps in `grading_cli`), `gradescope` the autograder zip,
+`notebooks` the nbgrader source notebooks.
 """

@@ -1,55 +1,45 @@
-"""GitHub Actions autograding in the classroom style: the release's workflow, and its job summary.
+"""The student release's GitHub Actions workflow (formative, provisional), and its job summary.
 
-One grading step per exercise grades it once, saves the whole report
-(`--format json`), renders the runner JSON from it (`grader render --format
-classroom`, `grader.reports.classroom`) and sets the step's `result` output to
-its base64; the reporter step reads each as `<STEP_ID>_RESULTS`. The job
-summary is rendered from the same runner files, so the run's page and the
-reporter always agree. Last, the saved reports are merged into the artifact
-`grader import` reads, with hidden feedback as hidden_visibility allows.
+One grading step grades every exercise and formative quiz once with the public
+suites (`grader grade --public-only ID ... --format json`), and saves the report;
+the runner JSON GitHub Classroom's autograding reporter reads is rendered from
+it (`grader render --format classroom`, `grader.reports.classroom`) as one
+runner, `grader`, and so is the job summary: the run's page and the reporter
+always agree. The workflow holds no secret: there is nothing in the release a
+secret would open. Summative quizzes are left out: their answers are graded by
+the instructor.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import re
-import tomllib
-from pathlib import Path
 
+import tomllib
+
+from grader import score
 from grader.manifest import Course
 from grader.publish.files import engine_pyproject, template
+from grader.results import GradeReport
 
 WORKFLOW_PATH = ".github/workflows/classroom.yml"
 RESULTS_DIR = ".grader-results"
-REPORTS_DIR = "reports"       #: under RESULTS_DIR: each exercise's whole report, merged for `grader import`
-GRADEBOOK_RESULTS = "gradebook/results.json"   #: under RESULTS_DIR: the artifact `grader import` reads
+REPORT = "report.json"        #: under RESULTS_DIR: the whole report the runner result and summary come from
+RUNNER = "grader"             #: the one runner the reporter reads, from `GRADER_RESULTS`
 INSTALL_MINUTES = 20          #: generous: setting up Python and the CPU build of torch takes 2-5 minutes
 
-_STEP = """
-      - name: {name}
-        id: {id}
-        env:
-          GRADER_BUNDLE_KEY: ${{{{ secrets.GRADER_BUNDLE_KEY }}}}
-        run: |
-          python -m grader grade {id} --format json --output {results}/{reports}/{id}.json
-          python -m grader render {results}/{reports}/{id}.json --format classroom --output {results}/{id}.json
-          echo "result=$(base64 -w 0 {results}/{id}.json)" >> "$GITHUB_OUTPUT"
-"""
+
+def graded_ids(course: Course) -> list[str]:
+    """What the release's workflow grades: every exercise, and the formative quizzes."""
+    return [e.id for e in course.exercises] + [q.id for q in course.quizzes if q.mode == "formative"]
 
 
 def workflow(course: Course) -> str:
-    """The workflow file of a release: one grading step per exercise and per quiz."""
-    graded = [(e.id, e.title) for e in course.exercises] + [(q.id, q.title) for q in course.quizzes]
-    steps = "".join(_STEP.format(name=json.dumps(f"{i}: {title}"), id=i, results=RESULTS_DIR, reports=REPORTS_DIR)
-                    for i, title in graded)
-    reporter_env = "\n".join(f'          {runner_variable(i)}: "${{{{ steps.{i}.outputs.result }}}}"'
-                             for i, _ in graded)
+    """The workflow file of a release."""
     minutes = INSTALL_MINUTES + math.ceil(len(course.exercises) * course.grading.exercise_timeout / 60)
     return template("classroom.yml", course=course.info.name, timeout=str(minutes), torch=torch_requirement(),
-                    results=RESULTS_DIR, reports=f"{RESULTS_DIR}/{REPORTS_DIR}",
-                    gradebook_results=f"{RESULTS_DIR}/{GRADEBOOK_RESULTS}", steps=steps, reporter_env=reporter_env,
-                    runners=",".join(i for i, _ in graded))
+                    ids=" ".join(graded_ids(course)), results=RESULTS_DIR, report=f"{RESULTS_DIR}/{REPORT}",
+                    runner=RUNNER, runner_variable=runner_variable(RUNNER))
 
 
 def runner_variable(step_id: str) -> str:
@@ -63,28 +53,24 @@ def torch_requirement() -> str:
     return next((d for d in dependencies if re.match(r"torch\b", d)), "torch")
 
 
-def summary(folder: Path) -> str:
-    """A Markdown table of the runner results saved in `folder` (one `<exercise>.json` each)."""
-    runners = {path.stem: json.loads(path.read_text("utf-8")) for path in sorted(folder.glob("*.json"))}
-    if not runners:
-        return "## Autograding\n\nNo results: the grading steps did not run (see the failed step above).\n"
-    lines = ["## Autograding", "", "| exercise | points | status |", "| --- | ---: | --- |"]
-    total = most = 0.0
-    for name, result in runners.items():
-        points = sum(t.get("score", 0) for t in result["tests"])
-        total, most = total + points, most + result.get("max_score", 0)
-        lines.append(f"| {name} | {points:g} / {result.get('max_score', 0):g} | {result['status']} |")
-    lines.append(f"| **total** | **{total:g} / {most:g}** | |")
-    notes = sorted({line for result in runners.values() for line in (result.get("message") or "").splitlines()})
-    lines += ([""] + [f"> {note}" for note in notes]) if notes else []
-    failing = [(name, t) for name, result in runners.items() for t in result["tests"] if t["status"] != "pass"]
+def summary(report: GradeReport | None) -> str:
+    """A Markdown table of a saved report, for the job summary (None: grading did not run)."""
+    if report is None:
+        return "## Autograding\n\nNo results: the grading step did not run (see the failed step above).\n"
+    lines = ["## Autograding (provisional)", "", "| exercise | points | hidden tests not run | status |",
+             "| --- | ---: | ---: | --- |"]
+    for exercise in report.exercises:
+        lines.append(f"| {exercise.id} | {score.exercise_score(exercise):g} / {score.exercise_max_score(exercise):g} "
+                     f"| {exercise.hidden_points_not_run:g} | {score.exercise_status(exercise)} |")
+    lines.append(f"| **total** | **{score.total_score(report):g} / {score.total_max_score(report):g}** | | |")
+    lines += [""] + [f"> {note}" for note in report.notes]
+    failing = [t for e in report.exercises for t in e.tests if score.is_graded_here(t) and not t.passed]
     if failing:
         lines += ["", "<details><summary>Failing tests</summary>", ""]
-        lines += [f"- **{t['name']}** ({t['status']}): {_first_line(t.get('message'))}" for _, t in failing]
+        lines += [f"- **{t.exercise}: {t.name}**: {_first_line(t.message)}" for t in failing]
         lines += ["", "</details>"]
     return "\n".join(lines) + "\n"
 
 
-def _first_line(message: str | None) -> str:
-    line = (message or "").strip().splitlines()[:1]
-    return line[0].replace("|", "\\|") if line else ""
+def _first_line(message: tuple[str, ...]) -> str:
+    return message[0].strip().replace("|", "\\|") if message else ""

@@ -1,4 +1,4 @@
-"""`grader publish` and `grader classroom-summary`, registered in grader/cli.py."""
+"""`grader publish`, `grader classroom-summary` and `grader grading ...`, registered in grader/cli.py."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ from typing import Annotated, Optional
 import typer
 
 from grader.cli import CourseOption, ExitCode, _load, console, errors
+from grader.importing import ResultsError, read_reports
 from grader.manifest import CourseError
 from grader.publish.classroom import summary
+from grader.publish.grading_repo import GradingRepoError
 from grader.publish.release import Published, PublishError, PublishOptions, publish
 from grader.publish.tamper import MANIFEST_PATH
 
@@ -17,6 +19,9 @@ from grader.publish.tamper import MANIFEST_PATH
 def register(app: typer.Typer) -> None:
     app.command("publish")(publish_command)
     app.command("classroom-summary")(classroom_summary_command)
+    from grader.publish.grading_cli import register as grading   # the grading repository's workflow steps
+
+    grading(app)
 
 
 def publish_command(
@@ -24,6 +29,8 @@ def publish_command(
     exercises: Annotated[Optional[list[str]], typer.Option(
         "--exercises", help="Exercise and quiz ids to release (repeat, or comma-separated); default: all.")] = None,
     gradescope: Annotated[bool, typer.Option("--gradescope", help="Also write the Gradescope autograder zip.")] = False,
+    grading_repo: Annotated[Optional[Path], typer.Option(
+        "--grading-repo", help="Also write the instructor's grading repository (hidden tests, roster, workflow).")] = None,
     nbgrader: Annotated[bool, typer.Option("--nbgrader", help="Also write nbgrader source notebooks.")] = False,
     instructor: Annotated[Optional[Path], typer.Option(
         help="Where the key, the zip and the notebooks go; default: OUT-instructor beside OUT.")] = None,
@@ -32,7 +39,7 @@ def publish_command(
     assignment: Annotated[Optional[str], typer.Option(help="Release this assignment's exercises and quizzes.")] = None,
     course_path: CourseOption = Path("course.toml"),
 ) -> None:
-    """Write the student release: stubs, public suites, engine, workflow, README, sealed hidden tests."""
+    """Write the student release (stubs, public suites, engine, a formative workflow), and the instructor's graders."""
     course = _load(course_path)
     ids = tuple(i.strip() for item in exercises or () for i in item.split(",") if i.strip())
     if assignment is not None:
@@ -41,32 +48,34 @@ def publish_command(
             raise typer.Exit(ExitCode.USAGE)
         ids += course.assignment(assignment).items
     options = PublishOptions(exercises=ids, check=check, force=force, gradescope=gradescope, nbgrader=nbgrader,
-                             instructor=instructor)
+                             instructor=instructor, grading_repo=grading_repo)
     try:
         published = publish(course, out, options)
-    except (PublishError, CourseError, FileNotFoundError) as error:
+    except (PublishError, GradingRepoError, CourseError, FileNotFoundError) as error:
         errors.print(f"[red]not published:[/red] {error}", highlight=False)
         raise typer.Exit(ExitCode.BROKEN_COURSE) from None
     _describe(published)
 
 
 def classroom_summary_command(
-    results: Annotated[Path, typer.Argument(help="The folder of runner results (`--format classroom` files).")],
+    report: Annotated[Path, typer.Argument(help="The report `grader grade --format json` saved.")],
+    course_path: CourseOption = Path("course.toml"),
 ) -> None:
-    """Print a Markdown table of classroom runner results, for a CI job summary."""
-    typer.echo(summary(results), nl=False)
+    """Print a Markdown table of a saved report, for a CI job summary (a missing report says grading did not run)."""
+    course = _load(course_path)
+    try:
+        typer.echo(summary(read_reports(course, [report]) if report.is_file() else None), nl=False)
+    except ResultsError as error:
+        errors.print(str(error), highlight=False)
+        raise typer.Exit(ExitCode.USAGE) from None
 
 
 def _describe(published: Published) -> None:
     console.print(f"released {', '.join(published.released)} to {published.release} "
-                  f"({len(published.files)} files; checksums in {MANIFEST_PATH})", highlight=False)
-    if published.key_file is None:
-        console.print("hidden tests sealed with the key in GRADER_BUNDLE_KEY", highlight=False)
-    else:
-        state = "new key" if published.key_created else "the saved key"
-        console.print(f"hidden tests sealed with {state}: {published.key_file} (save its content as the CI secret "
-                      "GRADER_BUNDLE_KEY; never put it in the release)", highlight=False)
-    extras = (("Gradescope autograder", published.gradescope_zip), ("nbgrader course", published.nbgrader_dir))
+                  f"({len(published.files)} files; checksums in {MANIFEST_PATH}); it holds no hidden test, "
+                  "no solution and no key: its workflow's score is provisional", highlight=False)
+    extras = (("Gradescope autograder", published.gradescope_zip), ("nbgrader course", published.nbgrader_dir),
+              ("grading repository (keep it private)", published.grading_repo))
     for label, path in extras:
         if path is not None:
             console.print(f"{label}: {path}", highlight=False)

@@ -1,9 +1,12 @@
 """Gradescope: the autograder zip, and what its `run_autograder` runs for each submission.
 
 The zip holds the engine and the course as the instructor has it, limited to
-the released exercises (hidden suites and references included: Gradescope
-never shows the zip to students), with `setup.sh` and `run_autograder` at its
-top. For a submission, `python -m grader.publish.gradescope` finds the
+the released exercises (hidden suites, references and misconception catalogues
+included: Gradescope never shows the zip to students), with `setup.sh` (which
+checks the container has the memory the heaviest exercise needs) and
+`run_autograder` at its top. run_autograder has the results computed into a
+private folder (`GRADER_RESULTS_OUT`) and renames them into results/results.json
+itself once grading is over, so nothing a submission's process left there counts. For a submission, `python -m grader.publish.gradescope` finds the
 student's modules as `grader grade-all` does (flat, in an `exercises/` folder,
 or deeper in an uploaded repository), grades them, and writes results.json with each hidden test's
 visibility from course.toml (`grading.hidden_visibility`, "after_due_date" by
@@ -31,6 +34,8 @@ from grader.submissions import locate_modules, module_names
 
 ZIP_NAME = "gradescope-autograder.zip"
 ROOT_ENV = "AUTOGRADER_ROOT"        #: /autograder on Gradescope; tests point it into a temporary folder
+OUT_ENV = "GRADER_RESULTS_OUT"      #: where run_autograder has the results computed (a private folder)
+GRADER_MEMORY_MB = 1024             #: the grader's own processes (judge, pytest, torch) beside the student's
 _SCRIPTS = ("setup.sh", "run_autograder")
 _TEST_KEYS = ("name", "score", "max_score", "status", "visibility", "output")
 
@@ -43,7 +48,8 @@ def write_zip(course: Course, path: Path) -> Path:
     files.update({name: (course.root / name).read_bytes() for name in sealed_course_files(course)})
     files["course.toml"] = coursefile.course_toml(course, hidden=True).encode()
     for script in _SCRIPTS:
-        files[script] = template(script, course=course.info.name, torch=torch_requirement()).encode()
+        files[script] = template(script, course=course.info.name, torch=torch_requirement(),
+                                 memory_mb=str(course.grading.memory_mb), container_mb=str(container_mb(course))).encode()
     path.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, data in sorted(files.items()):
@@ -52,6 +58,11 @@ def write_zip(course: Course, path: Path) -> Path:
             info.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(info, data)
     return path
+
+
+def container_mb(course: Course) -> int:
+    """The memory a Gradescope container needs: the student process's limit, and the grader beside it."""
+    return course.grading.memory_mb + GRADER_MEMORY_MB
 
 
 def collect_submission(submitted: Path, course: Course, target: Path) -> list[str]:
@@ -89,10 +100,14 @@ def results(report: GradeReport, *, missing: list[str], seconds: float) -> dict:
     }
 
 
-def run(root: Path) -> dict:
-    """Grade `root`/submission with the course in `root`/source; write `root`/results/results.json."""
+def run(root: Path, target: Path | None = None) -> dict:
+    """Grade `root`/submission with the course in `root`/source; write the results to `target`.
+
+    run_autograder points `target` into a private folder and moves the file to
+    `root`/results/results.json itself once grading is over (the default, for a direct call).
+    """
     started = time.monotonic()
-    target = root / "results" / "results.json"
+    target = target or root / "results" / "results.json"
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
         course = load_course(root / "source")
@@ -108,7 +123,8 @@ def run(root: Path) -> dict:
 
 
 def main() -> None:
-    run(Path(os.environ.get(ROOT_ENV, "/autograder")))
+    out = os.environ.get(OUT_ENV)
+    run(Path(os.environ.get(ROOT_ENV, "/autograder")), Path(out) if out else None)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,10 @@
 """What must never be in a release, and the scan that proves it is not.
 
 A secret is a line: a line of a solution region of reference/, a line only
-the hidden suites have, or a quiz bank's `answer =` or `compute =` line. Lines are compared with their whitespace
+the hidden suites or the misconception catalogues have, or a quiz bank's
+`answer =` or `compute =` line. A secret is also a file: anything under
+reference/ or a hidden suite's folder, a sealed bundle, a key file; a student
+release holds none of them, encrypted or not (`forbidden_paths`). Lines are compared with their whitespace
 collapsed, so re-indenting a solution does not hide it. Short lines
 (`return out`), imports, and lines that are public anyway (the stubs' provided
 code, the tutorial, the engine, which every release carries) are not secrets:
@@ -12,7 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from grader.manifest import Course
 from grader.publish.files import engine_package, read_text, walk
@@ -31,6 +34,8 @@ class Leak:
     origin: str     #: where the secret comes from, e.g. "reference/conv.py:57 (solution)"
 
     def describe(self) -> str:
+        if self.line == 0:
+            return f"{self.path} is {self.origin}"
         return f"{self.path}:{self.line} holds a line of {self.origin}"
 
 
@@ -71,12 +76,14 @@ def course_secrets(course: Course) -> dict[str, str]:
             key = normalize(line)
             if secret(key, MIN_SOLUTION_LINE):
                 secrets.setdefault(key, f"{name}:{number} (solution)")
-    for suite in sorted({s for e in course.exercises for s in e.hidden}):
+    hidden = [(s, "hidden suite") for s in sorted({s for e in course.exercises for s in e.hidden})]
+    hidden += [(e.misconceptions, "misconception catalogue") for e in course.exercises if e.misconceptions]
+    for suite, kind in hidden:
         text = read_text(course.root / suite) if (course.root / suite).is_file() else None
         for number, line in enumerate((text or "").splitlines(), start=1):
             key = normalize(line)
             if secret(key, MIN_HIDDEN_LINE, also_public=suites):   # a line both kinds of suite share is public
-                secrets.setdefault(key, f"{suite}:{number} (hidden suite)")
+                secrets.setdefault(key, f"{suite}:{number} ({kind})")
     for quiz in course.quizzes:
         text = read_text(course.root / quiz.bank) if (course.root / quiz.bank).is_file() else None
         for number, line in enumerate((text or "").splitlines(), start=1):
@@ -84,6 +91,25 @@ def course_secrets(course: Course) -> dict[str, str]:
             if _QUIZ_KEY.match(key) and key not in public:
                 secrets.setdefault(key, f"{quiz.bank}:{number} (quiz key)")
     return secrets
+
+
+#: Files a student release never holds, whatever their content: a sealed bundle or a key opens everything.
+FORBIDDEN_NAMES = ("*.bundle", "*.key", "bundle.key")
+
+
+def forbidden_paths(root: Path, course: Course) -> list[Leak]:
+    """Files of the release that are secrets by what they are: references, hidden suites, bundles, keys."""
+    folders = {course.info.reference} | {PurePosixPath(s).parent.as_posix() for e in course.exercises for s in e.hidden}
+    folders |= {PurePosixPath(e.misconceptions).parent.as_posix() for e in course.exercises if e.misconceptions}
+    leaks = []
+    for relative in walk(root):
+        path = PurePosixPath(relative.as_posix())
+        inside = next((f for f in sorted(folders) if f not in (".", "") and path.is_relative_to(f)), None)
+        if inside is not None:
+            leaks.append(Leak(path.as_posix(), 0, f"{inside}/ (never released)"))
+        elif any(path.match(pattern) for pattern in FORBIDDEN_NAMES):
+            leaks.append(Leak(path.as_posix(), 0, "a sealed bundle or a key (never released)"))
+    return leaks
 
 
 def scan(root: Path, secrets: dict[str, str]) -> list[Leak]:

@@ -29,6 +29,5 @@ def _quiz_section(course: Course) -> str:
                else "your answers are graded with the exercises, after you hand them in")
         lines.append(f"- **{quiz.title}** (`grader quiz {quiz.id}`): {how}. The questions are in `{quiz.bank}`, "
                      f"your answers in `{course.info.exercises}/{quiz.answers}`.")
-    lines += ["", "The answer key is not in this folder: it is sealed in `.grader/hidden.bundle` with the hidden "
-              "tests.", ""]
+    lines += ["", "The answer key is not in this folder, in any form: your instructor grades the quizzes.", ""]
     return "\n".join(lines)

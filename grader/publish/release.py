@@ -1,24 +1,29 @@
 """`grader publish`: the student release, written as an ordered list of small transforms.
 
+The release is formative only: what a student can run and read holds no secret,
+so there is nothing to steal from it. Its workflow grades the public suites and
+the formative quizzes and says the score is provisional; the official grade is
+computed where students have no hand (the instructor's grading repository,
+grader/publish/grading_repo.py, Gradescope, or `grader grade-all`).
+
 Each transform adds one kind of file to the release folder and says whether
 students may change it; the order is a rule, checked when this module loads
-(`_check_order`): the sealed bundle records the checksums of every other
-protected file, the manifest comes after the bundle, and the leak check reads
-the finished release last. Nothing of reference/, no hidden suite and no quiz
-key is ever written in clear: they travel only inside the encrypted bundle.
+(`_check_order`): the manifest records the checksums of every protected file,
+so it comes after them, and the leak check reads the finished release last.
+Nothing of reference/, no hidden suite, no misconception catalogue and no quiz
+key is ever written, encrypted or not.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import os
 import shutil
 from pathlib import Path, PurePosixPath
 from typing import Callable
 
 from grader import score
 from grader.manifest import Course, CourseError, load_course
-from grader.publish import bundle, classroom, coursefile, leaks, readme, tamper
+from grader.publish import classroom, coursefile, leaks, readme, tamper
 from grader.publish.files import engine_files, walk
 from grader.runner import GradeOptions, grade
 from grader.stubs import strip_solutions
@@ -36,7 +41,7 @@ class PublishOptions:
     gradescope: bool = False             #: also write the Gradescope autograder zip
     nbgrader: bool = False               #: also write the nbgrader source notebooks
     instructor: Path | None = None       #: instructor-only outputs; default: "<OUT>-instructor" beside OUT
-    key: str | None = None               #: bundle key; default: GRADER_BUNDLE_KEY, the saved one, or a new one
+    grading_repo: Path | None = None     #: also write the instructor's grading repository there
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,10 +50,9 @@ class Published:
     instructor: Path
     released: tuple[str, ...]            #: the exercise and quiz ids released
     files: tuple[str, ...]               #: every file of the release, relative
-    key_file: Path | None                #: where the bundle key is saved (None: it came from the environment)
-    key_created: bool
     gradescope_zip: Path | None = None
     nbgrader_dir: Path | None = None
+    grading_repo: Path | None = None
 
 
 @dataclasses.dataclass
@@ -58,7 +62,6 @@ class Build:
     course: Course                       #: the instructor's whole course
     released: Course                     #: the same, narrowed to the exercises and quizzes released
     out: Path
-    key: str
     files: list[str] = dataclasses.field(default_factory=list)
     protected: list[str] = dataclasses.field(default_factory=list)
 
@@ -128,7 +131,7 @@ def copy_public_suites(build: Build) -> None:
 
 
 def write_quiz_banks(build: Build) -> None:
-    """Each quiz's student copy: questions without the key (grader/quiz/release.py); the bank is in the bundle."""
+    """Each quiz's student copy: questions without the key (grader/quiz/release.py); the keyed bank stays with the instructor."""
     if build.released.quizzes:
         from grader.quiz.release import student_bank
 
@@ -140,12 +143,9 @@ def write_workflow(build: Build) -> None:
     build.write(classroom.WORKFLOW_PATH, classroom.workflow(build.released), protected=True)
 
 
-def seal_hidden(build: Build) -> None:
-    """The encrypted bundle: everything grading needs in CI, and the checksums written so far."""
-    files = {name: (build.course.root / name).read_bytes() for name in sealed_course_files(build.released)}
-    files["course.toml"] = coursefile.course_toml(build.released, hidden=True).encode("utf-8")
-    files[bundle.SEALED_MANIFEST] = tamper.manifest_json(build.out, build.protected).encode("utf-8")
-    build.write(bundle.BUNDLE_PATH, bundle.seal(files, build.key), protected=True)
+def write_gitignore(build: Build) -> None:
+    """What a student's `pip install -e .` and grading leave behind, kept out of their commits."""
+    build.write(".gitignore", GITIGNORE, protected=False)
 
 
 def write_readme(build: Build) -> None:
@@ -164,7 +164,7 @@ def check_release(build: Build) -> None:
         raise PublishError(f"the release's course.toml does not load: {error}") from None
     if any(e.hidden for e in released.exercises):
         raise PublishError("the release's course.toml names hidden suites")
-    found = leaks.scan(build.out, leaks.course_secrets(build.course))
+    found = leaks.forbidden_paths(build.out, build.course) + leaks.scan(build.out, leaks.course_secrets(build.course))
     if found:
         lines = "\n".join(leak.describe() for leak in found[:20])
         raise PublishError(f"the release would show what students must not see:\n{lines}")
@@ -178,21 +178,31 @@ TRANSFORMS: tuple[Transform, ...] = (
     Transform("public suites", copy_public_suites, protected=True),
     Transform("quiz questions", write_quiz_banks, protected=True),
     Transform("workflow", write_workflow, protected=True),
-    Transform("hidden bundle", seal_hidden, protected=True, seals=True),
+    Transform("gitignore", write_gitignore),
     Transform("readme", write_readme),
     Transform("manifest", write_manifest, seals=True),
     Transform("leak check", check_release),
 )
 
+GITIGNORE = """\
+# Written by `grader publish`: what installing and grading leave behind.
+venv/
+.venv/
+*.egg-info/
+__pycache__/
+.pytest_cache/
+.hypothesis/
+.grader-results/
+"""
+
+
 def _check_order(transforms: tuple[Transform, ...]) -> None:
     """The ordering rules, enforced rather than left in a comment."""
     names = [t.name for t in transforms]
-    bundle_at, manifest_at = names.index("hidden bundle"), names.index("manifest")
-    late = [t.name for t in transforms[bundle_at + 1:] if t.protected]
+    manifest_at = names.index("manifest")
+    late = [t.name for t in transforms[manifest_at + 1:] if t.protected]
     if late:
-        raise RuntimeError(f"protected files written after the bundle sealed their checksums: {late}")
-    if manifest_at < bundle_at:
-        raise RuntimeError("the manifest must record the bundle's checksum: it comes after the bundle")
+        raise RuntimeError(f"protected files written after the manifest recorded the checksums: {late}")
     if names[-1] != "leak check":
         raise RuntimeError("the leak check must read the finished release: it comes last")
 
@@ -208,11 +218,12 @@ def publish(course: Course, out: Path, options: PublishOptions = PublishOptions(
     out = Path(out).resolve()
     instructor = (options.instructor or out.with_name(out.name + "-instructor")).resolve()
     _check_places(course, out, instructor)
+    if options.grading_repo is not None:
+        _check_places(course, out, Path(options.grading_repo).resolve())
     if options.check:
         _check_reference(released)
-    key, key_file, key_created = _bundle_key(options.key, instructor)
     _empty(out, force=options.force)
-    build = Build(course, released, out, key)
+    build = Build(course, released, out)
     try:
         for transform in TRANSFORMS:
             transform.run(build)
@@ -221,7 +232,7 @@ def publish(course: Course, out: Path, options: PublishOptions = PublishOptions(
         raise
     extras = _instructor_outputs(released, instructor, options)
     ids = tuple(e.id for e in released.exercises) + tuple(q.id for q in released.quizzes)
-    return Published(out, instructor, ids, tuple(sorted(build.files)), key_file, key_created, **extras)
+    return Published(out, instructor, ids, tuple(sorted(build.files)), **extras)
 
 
 def narrowed(course: Course, ids: tuple[str, ...]) -> Course:
@@ -239,8 +250,15 @@ def narrowed(course: Course, ids: tuple[str, ...]) -> Course:
 
 
 def sealed_course_files(course: Course) -> list[str]:
-    """The course files grading with hidden suites needs (course.toml aside): for the bundle and Gradescope."""
+    """The course files grading with hidden suites needs (course.toml aside): for every official grader.
+
+    Gradescope's zip, the grading repository and the nbgrader folder all carry them; the
+    misconception catalogues included, or the sealed course.toml would name files that are not
+    there and every diagnosis would silently be null.
+    """
     names = set(_suite_files(course, hidden=False)) | set(_suite_files(course, hidden=True))
+    names.update(e.misconceptions for e in course.exercises
+                 if e.misconceptions and (course.root / e.misconceptions).is_file())
     names.add(course.info.tutorial)
     names.update(f"{course.info.reference}/{r.as_posix()}" for r in walk(course.reference_dir))
     names.update(f"{course.info.exercises}/{e.module}" for e in course.exercises   # a module with no reference
@@ -285,20 +303,6 @@ def _check_reference(course: Course) -> None:
                            + "\n".join(problems[:20]))
 
 
-def _bundle_key(given: str | None, instructor: Path) -> tuple[str, Path | None, bool]:
-    """The key, where it is kept, and whether it is new: the same key on every publish, so CI keeps working."""
-    saved = instructor / "bundle.key"
-    if given or os.environ.get(bundle.KEY_ENV):
-        return bundle.check_key(given or os.environ[bundle.KEY_ENV]), None, False
-    if saved.is_file():
-        return bundle.check_key(saved.read_text("ascii")), saved, False
-    key = bundle.new_key()
-    instructor.mkdir(parents=True, exist_ok=True)
-    saved.touch(mode=0o600)
-    saved.write_text(key + "\n", encoding="ascii")
-    return key, saved, True
-
-
 def _empty(out: Path, *, force: bool) -> None:
     """Make `out` an empty folder; with `force`, clear it except its .git (a template repository's history)."""
     present = [p for p in out.iterdir() if p.name != ".git"] if out.is_dir() else []
@@ -319,4 +323,8 @@ def _instructor_outputs(released: Course, instructor: Path, options: PublishOpti
         from grader.publish import notebooks
 
         outputs["nbgrader_dir"] = notebooks.write_course(released, instructor / "nbgrader")
+    if options.grading_repo is not None:
+        from grader.publish import grading_repo
+
+        outputs["grading_repo"] = grading_repo.write_repo(released, options.grading_repo, force=options.force)
     return outputs

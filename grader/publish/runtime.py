@@ -1,83 +1,58 @@
-"""Grading inside a release: the tamper check, and the sealed bundle opened only with its key.
+"""Grading inside a student release: the tamper check, and the word that the score is provisional.
 
 `grader grade` wraps its grading in `release_grading`. In an instructor's
 course (no `.grader/manifest.json`) it changes nothing. In a release it
-compares the protected files with the manifest, and:
+compares the protected files with the manifest and reports each change, and
+says the score is provisional: a release holds no hidden suite and no key, so
+it grades the public tests (and the formative quizzes) only. The official grade
+is computed where the student has no hand: the instructor's grading repository
+(grader/publish/grading_repo.py), Gradescope, or `grader grade-all`.
 
-- without `GRADER_BUNDLE_KEY`, grades the public suites only and says so;
-- with it, decrypts the bundle into a private temporary course (the pristine
-  course.toml, public and hidden suites, references, quiz keys), grades the
-  student's modules against that, and checks the release against the
-  checksums sealed in the bundle, which a student cannot forge. A key that
-  does not open the bundle, or a missing bundle, is an error, never a silent
-  fall back to the public tests.
-
-Student code never sees the key: the sandbox gives it an environment of a
-few fixed variables (grader/sandbox.py).
+The tamper check is a courtesy to the student ("you changed a test"), never a
+defence: code the student controls cannot check itself.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import json
-import os
-import tempfile
 from pathlib import Path
-from typing import Iterator, Mapping
+from typing import Iterator
 
-from grader.manifest import Course, load_course
-from grader.publish import bundle, tamper
+from grader.manifest import Course
+from grader.publish import tamper
 from grader.results import GradeReport
 from grader.runner import GradeOptions, grade
 
+PROVISIONAL = ("provisional score: this release runs the public tests only; your grade is computed by your "
+               "instructor with the hidden tests, from what you handed in")
+
+
 @dataclasses.dataclass(frozen=True)
 class ReleaseGrading:
-    course: Course                       #: the course to grade with (the sealed one when the bundle is open)
+    course: Course
     options: GradeOptions
     notes: tuple[str, ...] = ()
     changes: tuple[tamper.Change, ...] = ()
 
     def finish(self, report: GradeReport) -> GradeReport:
-        """The report with the tamper check's findings and the bundle's status added."""
+        """The report with the tamper check's findings and the provisional note added."""
         tamper_notes = tuple(f"tamper check: {c.describe()}" for c in self.changes)
         return dataclasses.replace(report, notes=report.notes + self.notes + tamper_notes,
                                    tampered=tuple(c.path for c in self.changes))
 
 
 @contextlib.contextmanager
-def release_grading(course: Course, options: GradeOptions, *,
-                    environ: Mapping[str, str] = os.environ) -> Iterator[ReleaseGrading]:
+def release_grading(course: Course, options: GradeOptions) -> Iterator[ReleaseGrading]:
     recorded = tamper.read_manifest(course.root)
     if recorded is None:
         yield ReleaseGrading(course, options)
         return
-    key = environ.get(bundle.KEY_ENV, "").strip()
-    sealed = (course.root / bundle.BUNDLE_PATH).is_file() or bundle.BUNDLE_PATH in recorded["files"]
-    if not key or not sealed:
-        yield _unsealed(course, options, recorded, sealed=sealed)
-        return
-    with tempfile.TemporaryDirectory(prefix="grader-sealed-") as folder:
-        bundle.open_into(course.root / bundle.BUNDLE_PATH, key, Path(folder))
-        trusted = json.loads((Path(folder) / bundle.SEALED_MANIFEST).read_text("utf-8"))
-        changes = tamper.compare(course.root, trusted, skip=frozenset({bundle.BUNDLE_PATH}))
-        note = f"hidden tests: run from the sealed {bundle.BUNDLE_PATH}"
-        yield ReleaseGrading(load_course(folder), options, (note,), tuple(changes))
-
-
-def _unsealed(course: Course, options: GradeOptions, recorded: dict, *, sealed: bool) -> ReleaseGrading:
     changes = tuple(tamper.compare(course.root, recorded))
-    if not sealed:
-        return ReleaseGrading(course, options, changes=changes)
-    note = (f"the hidden tests are sealed in {bundle.BUNDLE_PATH}: they run where {bundle.KEY_ENV} "
-            "holds the key (the course's CI, Gradescope); here only the public tests ran")
-    return ReleaseGrading(course, dataclasses.replace(options, public_only=True), (note,), changes)
+    yield ReleaseGrading(course, dataclasses.replace(options, public_only=True), (PROVISIONAL,), changes)
 
 
 def grade_release(course: Course, submission: Path, options: GradeOptions) -> GradeReport:
-    """`runner.grade`, with the release's tamper check and sealed bundle (a plain course is graded as is).
-
-    Raises `bundle.BundleError` (a `CourseError`) when the key is set but cannot open the bundle.
-    """
+    """`runner.grade`, with the release's tamper check and provisional note (a plain course is graded as is)."""
     with release_grading(course, options) as graded:
         return graded.finish(grade(graded.course, submission, graded.options))

@@ -139,3 +139,21 @@ def test_collect_prefers_the_exercises_folder(tmp_path):
     (tmp_path / "sub" / "adder.py").unlink()
     gradescope.collect_submission(tmp_path / "sub", course, tmp_path / "flat")
     assert (tmp_path / "flat" / "adder.py").read_text() == "deep"
+
+
+def test_results_json_is_written_last_replacing_whatever_was_there_not_through_it(autograder_zip, tmp_path):
+    """A submission's process may leave a forged results.json, or a symlink there: the grader's replaces it."""
+    elsewhere = tmp_path / "elsewhere.json"
+    elsewhere.write_text("untouched")
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "results.json").symlink_to(elsewhere)
+    results = _run_autograder(autograder_zip, tmp_path, {"adder.py": strip_solutions(REFERENCE, "reference/adder.py")})
+    assert results["score"] == 0 and not (tmp_path / "results" / "results.json").is_symlink()
+    assert elsewhere.read_text() == "untouched"
+    assert [p.name for p in (tmp_path / "results").iterdir()] == ["results.json"], "no staging file is left"
+
+
+def test_setup_checks_the_container_has_the_memory_the_heaviest_exercise_needs(autograder_zip):
+    with zipfile.ZipFile(autograder_zip) as archive:
+        setup = archive.read("setup.sh").decode()
+    assert f"needed_kb=$(( {gradescope.GRADER_MEMORY_MB + 3072} * 1024 ))" in setup
