@@ -200,11 +200,63 @@ def _discover(folder: Path) -> list[Submission]:
     return found
 
 
-def _write(course: Course, gradebook: Gradebook, output: Path, assignment: str, *,
-           show_hidden: bool) -> exports.Written:
+def _write(course: Course, gradebook: Gradebook, output: Path, assignment: str, *, show_hidden: bool,
+           roster: Roster | None = None) -> exports.Written:
     """An assignment's reports go in OUTPUT/<assignment>/, beside the course's one gradebook."""
     folder = output / assignment if assignment else output
-    return exports.write_all(course, gradebook.latest(assignment), folder, show_hidden=show_hidden)
+    records = exports.with_roster(gradebook.latest(assignment), roster)
+    return exports.write_all(course, records, folder, show_hidden=show_hidden, assignment=assignment)
+
+
+def _roster(path: Optional[Path]) -> Roster | None:
+    if path is None:
+        return None
+    try:
+        return load_roster(path)
+    except RosterError as error:
+        errors.print(str(error), highlight=False, soft_wrap=True)
+        raise typer.Exit(ExitCode.USAGE) from None
+
+
+def _on_roster(found: list[Submission], roster: Roster | None) -> list[Submission]:
+    """Submissions under their roster ids and names; those that match nobody are graded under their own name, and listed."""
+    if roster is None:
+        return found
+    matched, strangers = [], []
+    for submission in found:
+        student = roster.identify(submission.student, str(submission.source))
+        if student is None:
+            strangers.append(submission)
+        matched.append(dataclasses.replace(submission, student=student or submission.student))
+    _report_strangers([f"{s.student.id} ({s.source.name})" for s in strangers])
+    return matched
+
+
+def _results_on_roster(found: list[importing.Found], roster: Roster) -> list[importing.Found]:
+    matched, strangers = [], []
+    for item in found:
+        student = roster.identify(item.student, str(item.path.parent))
+        if student is None:
+            strangers.append(f"{item.student.id} ({item.path})")
+        matched.append(dataclasses.replace(item, student=student or item.student))
+    _report_strangers(strangers)
+    return matched
+
+
+def _report_strangers(strangers: list[str]) -> None:
+    if strangers:
+        one = len(strangers) == 1
+        errors.print(f"[yellow]{len(strangers)} submission{'' if one else 's'} match{'es' if one else ''} no roster "
+                     "entry[/yellow] "
+                     "(graded under their own names; add them to the roster's github or repository column): "
+                     + escape(", ".join(strangers)), highlight=False, soft_wrap=True)
+
+
+def _check_students(found: list[Submission], wanted: tuple[str, ...]) -> None:
+    unknown = sorted(set(wanted) - {s.student.id for s in found})
+    if unknown:
+        errors.print(f"no submission of {', '.join(unknown)} in the class folder", highlight=False, soft_wrap=True)
+        raise typer.Exit(ExitCode.USAGE)
 
 
 def _open(url: Optional[str], output: Path) -> Gradebook:

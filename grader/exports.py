@@ -21,7 +21,8 @@ from pathlib import Path
 
 from grader import class_report, score
 from grader.gradebook import Record
-from grader.manifest import Course
+from grader.manifest import Course, CourseError
+from grader.quiz.bank import load_bank
 from grader.reports import feedback_page, json_report
 from grader.roster import Roster
 from grader.submissions import Student
@@ -128,8 +129,14 @@ def canvas_csv(course: Course, records: list[Record], *, assignment: str, column
 
 
 def _points_possible(course: Course, records: list[Record], ids: list[str]) -> float:
-    """The items' points: course.toml's for exercises, a graded report's for quizzes (their banks say)."""
+    """The items' points: course.toml's for exercises, the bank's for quizzes, else a graded report's."""
     points = {e.id: float(e.points) for e in course.exercises}
+    for quiz in course.quizzes:
+        if quiz.id in ids:
+            try:
+                points[quiz.id] = float(load_bank(course, quiz).points)
+            except CourseError:
+                pass   # `grader check` reports a broken bank; a report's points stand in for it
     for record in records:
         for exercise in record.report.exercises if record.report else ():
             points.setdefault(exercise.id, float(exercise.points))
