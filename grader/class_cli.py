@@ -151,7 +151,8 @@ def export_command(
     if nbgrader is not None:
         target = nbgrader_assignment or assignment or "cnn"
         try:
-            written = nbgrader_export.write_scores(course, records, nbgrader, assignment=target)
+            written = nbgrader_export.write_scores(course, exports.with_roster(records, roster), nbgrader,
+                                                   assignment=target)
         except nbgrader_export.NbgraderMissing as error:
             errors.print(str(error), highlight=False, soft_wrap=True)
             raise typer.Exit(ExitCode.USAGE) from None
@@ -229,6 +230,15 @@ def _on_roster(found: list[Submission], roster: Roster | None) -> list[Submissio
             strangers.append(submission)
         matched.append(dataclasses.replace(submission, student=student or submission.student))
     _report_strangers([f"{s.student.id} ({s.source.name})" for s in strangers])
+    sources: dict[str, list[str]] = {}
+    for submission in matched:
+        sources.setdefault(submission.student.id, []).append(submission.source.name)
+    twice = {student: names for student, names in sources.items() if len(names) > 1}
+    if twice:
+        student, names = sorted(twice.items())[0]
+        errors.print(f"{len(twice)} roster students have two submissions, e.g. {student}: {', '.join(sorted(names))}; "
+                     "keep one of each", highlight=False, soft_wrap=True)
+        raise typer.Exit(ExitCode.USAGE)
     return matched
 
 

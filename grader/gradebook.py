@@ -169,14 +169,24 @@ class Gradebook:
                            submissions.c.status, submissions.c.duration)
                  .join(submissions, submissions.c.student == students.c.id)
                  .where(submissions.c.assignment == assignment).order_by(submissions.c.id))
-        query = query.where(submissions.c.latest) if fingerprint is None else query.where(
-            submissions.c.fingerprint == fingerprint)
+        if fingerprint is None:
+            query = query.where(submissions.c.latest)
+        found: dict[str, Seen] = {}
         with self.engine.connect() as connection:
-            return {row.student_id: Seen(row.content_hash, row.fingerprint, row.status, row.duration)
-                    for row in connection.execute(query)}
+            for row in connection.execute(query):
+                if fingerprint is None or row.fingerprint == fingerprint:
+                    found[row.student_id] = Seen(row.content_hash, row.fingerprint, row.status, row.duration)
+                elif row.student_id in found and (row.content_hash, row.status) != (
+                        found[row.student_id].content_hash, "graded"):
+                    # Graded since from other files, or broken since: its items' newest results are not
+                    # those of these files any more, so they must be graded again.
+                    del found[row.student_id]
+        return found
 
     def record(self, record: Record) -> None:
         """Store a grading as the student's latest submission, in one transaction."""
+        if record.report is not None:   # manual points come from manual_grades only, never from a report
+            record = dataclasses.replace(record, report=_automatic(record.report))
         with self.engine.begin() as connection:
             student = self._student_key(connection, record.student)
             connection.execute(submissions.update().values(latest=False).where(
@@ -334,6 +344,15 @@ def apply_manual(report: GradeReport, manual: dict[str, ManualGrade]) -> tuple[G
 
     changed = dataclasses.replace(report, exercises=tuple(exercise(e) for e in report.exercises))
     return (changed, tuple(applied)) if applied else (report, ())
+
+
+def _automatic(report: GradeReport) -> GradeReport:
+    """The report without instructor-given points: whatever ran the tests cannot award them."""
+    if not any(t.awarded is not None for e in report.exercises for t in e.tests):
+        return report
+    return dataclasses.replace(report, exercises=tuple(
+        dataclasses.replace(e, tests=tuple(dataclasses.replace(t, awarded=None) for t in e.tests))
+        for e in report.exercises))
 
 
 def _record(row: sa.RowMapping) -> Record:

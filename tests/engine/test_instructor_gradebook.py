@@ -269,3 +269,35 @@ def test_the_canvas_csv_has_canvas_headers_points_possible_and_late_penalties(co
     assert rows[3] == ["Ng, Ben", "", "s002", "", "", ""]
     named = exports.canvas_csv(course, [late], assignment=a1.id, column="A1 (123456)")
     assert named.splitlines()[0].endswith(",A1 (123456)")
+
+
+def test_two_submissions_of_one_roster_student_are_refused(tmp_path, engine):
+    _class(tmp_path / "class", {"ada-l": "correct", "cnn-hw1-ada-l": "buggy"})
+    (tmp_path / "roster.csv").write_text(ROSTER)
+    result = CliRunner().invoke(app, ["grade-all", str(tmp_path / "class"), "-e", "conv", "--roster",
+                                      str(tmp_path / "roster.csv"), "-o", str(tmp_path / "grades"),
+                                      "--course", str(ROOT / "course.toml")])
+    assert result.exit_code == ExitCode.USAGE
+    assert "s001: ada-l, cnn-hw1-ada-l" in result.output and engine.calls == []
+
+
+def test_a_gradebook_from_before_manual_grades_gains_the_table_when_opened(tmp_path):
+    import sqlalchemy as sa
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    with Gradebook(url) as book:
+        with book.engine.begin() as connection:
+            connection.execute(sa.text("DROP TABLE manual_grades"))
+    with Gradebook(url) as book:
+        book.grade_manually(ManualGrade("ada", "design", NOTES_ID, 5, "", grader="prof"))
+        assert [g.points for g in book.manual_grades("ada")] == [5]
+
+
+def test_files_put_back_after_another_run_graded_others_are_graded_again(tmp_path, course, gradebook, engine):
+    """conv of files A, then lenet of files B, then conv of A again: the newest conv must be of A, so it is graded."""
+    found = _class(tmp_path / "class", {"ada": "correct"})
+    grade_all(course, found, gradebook, BulkOptions(exercises=("conv",)))
+    (tmp_path / "class" / "ada" / "who.txt").write_text("ada buggy\n")
+    grade_all(course, found, gradebook, BulkOptions(exercises=("lenet",)))
+    (tmp_path / "class" / "ada" / "who.txt").write_text("ada correct\n")
+    again = grade_all(course, found, gradebook, BulkOptions(exercises=("conv",)))
+    assert [o.status for o in again] == ["graded"]
