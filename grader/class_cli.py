@@ -390,15 +390,14 @@ def _show_item(course: Course, record: Record, test: TestResult) -> None:
                   f"item: {escape(test.test_id)}", highlight=False, soft_wrap=True)
     spec = next((e for e in course.exercises if e.id == test.exercise), None)
     texts = manual.submitted_texts(course, spec, test.test_id, record.source) if spec else None
+    if test.awarded is None and test.message:
+        console.print("the grader saw: " + escape(" / ".join(test.message)), highlight=False, soft_wrap=True)
     if texts is None:
-        console.print(f"(the submission's files are not at hand: {escape(record.source)}; the grader saw:)",
-                      highlight=False, soft_wrap=True)
-    if not texts:
-        lines = test.message if test.awarded is None else ()
-        console.print("\n".join(escape(line) for line in lines) or "(nothing handed in for this item)",
-                      highlight=False, soft_wrap=True)
+        console.print(f"(the submission's files are not at hand: {escape(record.source)})", highlight=False,
+                      soft_wrap=True)
     for name, text in (texts or {}).items():
-        console.print(f"[cyan]{escape(name)}[/cyan]:\n{escape(text)}", highlight=False, soft_wrap=True)
+        console.print(f"[cyan]{escape(name)}[/cyan]:\n{escape(text) if text.strip() else '(empty)'}",
+                      highlight=False, soft_wrap=True)
     given = next((g for g in record.manual if g.test_id == test.test_id), None)
     if given is not None:
         console.print(f"graded: {given.points:g} / {test.points:g} by {escape(given.grader)} on "

@@ -109,14 +109,16 @@ def _named(student: Student, roster: Roster) -> Student:
 def canvas_csv(course: Course, records: list[Record], *, assignment: str, column: str | None = None) -> str:
     """Canvas's gradebook import: Student, ID, SIS User ID, SIS Login ID, Section, then the assignment.
 
-    The second row is "Points Possible" with the assignment's points. Students are matched by
+    The second row is "Points Possible" with the assignment's points (without an assignment:
+    those of the items graded). Students are matched by
     SIS User ID (the roster's id); Canvas's own ID and the login are left blank, which Canvas
     accepts. The score is the total after the late penalty; a student with no graded
     submission gets an empty cell (Canvas leaves the grade as it is). `column` names the
     Canvas assignment, "Title (canvas id)" to update an existing one; default: the title.
     """
     spec = next((a for a in course.assignments if a.id == assignment), None)
-    ids = list(spec.items) if spec else columns(course, records)
+    graded = {e.id for r in records if r.report is not None for e in r.report.exercises}
+    ids = list(spec.items) if spec else [i for i in columns(course, records) if i in graded]
     heading = column or (spec.title if spec else (assignment or course.info.name))
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
