@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import datetime as dt
 import hashlib
 import io
 import json
@@ -24,7 +25,8 @@ from grader.gradebook import Record
 from grader.manifest import Course, CourseError
 from grader.quiz.bank import load_bank
 from grader.reports import feedback_page, json_report
-from grader.roster import Roster
+from grader.results import GradeReport
+from grader.roster import Roster, RosterEntry
 from grader.submissions import Student
 
 CSV_FILE, SUMMARY_HTML, SUMMARY_MD, STUDENTS_DIR, PLOTS_DIR, CANVAS_FILE = (
@@ -88,15 +90,28 @@ def _number(value: float) -> str:
 
 
 def with_roster(records: list[Record], roster: Roster | None) -> list[Record]:
-    """Records with the roster's names and e-mails, plus a "missing" record per roster student with none, by id."""
+    """Records with the roster's names, e-mails and extensions, plus a "missing" record per roster student
+    with none, by id.
+
+    A student's `extension_days` moves the due date of the assignment their report was graded
+    against, so `grader.score` counts days late (and the penalty) from their own due date.
+    """
     if roster is None:
         return records
-    named = [dataclasses.replace(r, student=_named(r.student, roster)) for r in records]
+    named = [dataclasses.replace(r, student=_named(r.student, roster),
+                                 report=_extended(r.report, roster.entry(r.student.id))) for r in records]
     have = {r.student.id for r in records}
     missing = [Record(student=Student(e.id, e.name, e.email), status=MISSING, origin="roster", source="",
                       content_hash="", fingerprint="", duration=0.0, error="no submission")
                for e in roster if e.id not in have]
     return sorted(named + missing, key=lambda r: r.student.id)
+
+
+def _extended(report: GradeReport | None, entry: RosterEntry | None) -> GradeReport | None:
+    if report is None or report.lateness is None or entry is None or not entry.extension_days:
+        return report
+    due = dt.datetime.fromisoformat(report.lateness.due) + entry.extension
+    return dataclasses.replace(report, lateness=dataclasses.replace(report.lateness, due=due.isoformat()))
 
 
 def _named(student: Student, roster: Roster) -> Student:

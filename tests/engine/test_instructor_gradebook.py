@@ -301,3 +301,19 @@ def test_files_put_back_after_another_run_graded_others_are_graded_again(tmp_pat
     (tmp_path / "class" / "ada" / "who.txt").write_text("ada correct\n")
     again = grade_all(course, found, gradebook, BulkOptions(exercises=("conv",)))
     assert [o.status for o in again] == ["graded"]
+
+
+def test_a_roster_extension_moves_the_students_due_date_in_the_exports(tmp_path, course):
+    from grader.gradebook import Record
+    from grader.roster import load_roster
+    from grader.submissions import Student
+    a1 = course.assignments[0]
+    lateness = Lateness(a1.id, "2026-12-11T23:59:00+00:00", "2026-12-13T10:00:00+00:00", "penalty", 10)
+    report = dataclasses.replace(make_report([make_exercise("conv", [("by hand", "public", 20, "passed", None)])]),
+                                 lateness=lateness)
+    records = [Record(student=Student(i), status="graded", origin="grade-all", source="x", content_hash="h",
+                      fingerprint="f", duration=1, report=report) for i in ("s001", "s002")]
+    (tmp_path / "roster.csv").write_text("id,name,extension_days\ns001,Ada,2\ns002,Ben,1\n")
+    rows = list(csv.reader(io.StringIO(exports.canvas_csv(
+        course, exports.with_roster(records, load_roster(tmp_path / "roster.csv")), assignment=a1.id))))
+    assert [row[5] for row in rows[2:]] == ["20", "18"], "2 days' extension: on time; 1 day: 1 day late"
