@@ -22,7 +22,7 @@ import sqlalchemy as sa
 import typer
 from rich.markup import escape
 
-from grader import bulk, exports, importing, manual, nbgrader_export, score
+from grader import bulk, exports, importing, manual, nbgrader_export
 from grader.cli import CourseOption, ExitCode, _load, console, errors
 from grader.gradebook import Gradebook, ManualGrade, Record
 from grader.manifest import Course
@@ -327,21 +327,23 @@ def review_command(
     assignment, exercise_ids = _review_target(course, target)
     who = grader_name or os.environ.get("USER") or getpass.getuser()
     with _open(gradebook_url, output) as gradebook:
-        records = [r for r in gradebook.latest(assignment)
-                   if r.report is not None and (not students or r.student.id in students)]
-        items = [(record, test) for record in records for exercise in record.report.exercises
-                 if exercise.id in exercise_ids for test in exercise.tests if score.is_manual(test)]
+        items = manual.items(gradebook.latest(assignment), exercise_ids, students=students or ())
         if points is not None:
             _grade_one(gradebook, items, students, item, points, comment, who)
         else:
-            for record, test in items:
-                _show_item(course, record, test)
-                if not list_only:
-                    _ask(gradebook, record, test, who)
-            if not items:
-                console.print(f"no manual items to review in {target}", highlight=False)
+            _review_each(course, gradebook, items, who, ask=not list_only)
         written = _write(course, gradebook, output, assignment, show_hidden=show_hidden, roster=roster)
     _print_written(written)
+
+
+def _review_each(course: Course, gradebook: Gradebook, items: list[tuple[Record, TestResult]], who: str, *,
+                 ask: bool) -> None:
+    for record, test in items:
+        _show_item(course, record, test)
+        if ask:
+            _ask(gradebook, record, test, who)
+    if not items:
+        console.print("no manual items to review (grade the exercise first)", highlight=False)
 
 
 def _review_target(course: Course, target: str) -> tuple[str, set[str]]:

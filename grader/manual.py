@@ -14,8 +14,20 @@ import ast
 import tempfile
 from pathlib import Path
 
+from grader import score
+from grader.gradebook import Record
 from grader.manifest import Course, ExerciseSpec
+from grader.results import TestResult
 from grader.submissions import Student, Submission, SubmissionError, prepare
+
+
+def items(records: list[Record], exercises: set[str], *, students: tuple[str, ...] | list[str] = ()
+          ) -> list[tuple[Record, TestResult]]:
+    """Each graded student's manual items (graded by hand yet or not) in `exercises`, student by student."""
+    return [(record, test) for record in records
+            if record.report is not None and (not students or record.student.id in students)
+            for exercise in record.report.exercises if exercise.id in exercises
+            for test in exercise.tests if score.is_manual(test)]
 
 
 def read_names(course: Course, test_id: str) -> list[str]:
