@@ -317,3 +317,26 @@ def test_a_roster_extension_moves_the_students_due_date_in_the_exports(tmp_path,
     rows = list(csv.reader(io.StringIO(exports.canvas_csv(
         course, exports.with_roster(records, load_roster(tmp_path / "roster.csv")), assignment=a1.id))))
     assert [row[5] for row in rows[2:]] == ["20", "18"], "2 days' extension: on time; 1 day: 1 day late"
+
+
+def test_imported_results_merge_with_grade_all_under_roster_ids_and_export_to_a_named_canvas_column(tmp_path, engine):
+    """conv graded here, lenet imported from a CI run of the same student's repository: one row, both scores."""
+    from grader.reports import json_report
+    _class(tmp_path / "class", {"cnn-hw1-ada-l": "correct"})
+    (tmp_path / "roster.csv").write_text(ROSTER)
+    common = ["-o", str(tmp_path / "grades"), "--roster", str(tmp_path / "roster.csv"),
+              "--course", str(ROOT / "course.toml")]
+    graded = CliRunner().invoke(app, ["grade-all", str(tmp_path / "class"), "-e", "conv", *common])
+    assert graded.exit_code == 0, graded.output
+    lenet = make_report([make_exercise("lenet", [("shapes", "public", 15, "passed", None)])])
+    (tmp_path / "runs" / "ada-l").mkdir(parents=True)
+    (tmp_path / "runs" / "ada-l" / "results.json").write_text(json_report.render(lenet))
+    imported = CliRunner().invoke(app, ["import", str(tmp_path / "runs"), *common])
+    assert imported.exit_code == 0, imported.output
+    assert "s001: imported" in imported.output
+    rows = {r["student"]: r for r in csv.DictReader((tmp_path / "grades" / "scores.csv").open())}
+    assert (rows["s001"]["conv"], rows["s001"]["lenet"], rows["s001"]["total"]) == ("15", "15", "30")
+    exported = CliRunner().invoke(app, ["export", "--canvas-column", "Practice (4242)", *common])
+    assert exported.exit_code == 0, exported.output
+    canvas = list(csv.reader((tmp_path / "grades" / "canvas.csv").open()))
+    assert canvas[0][5] == "Practice (4242)" and canvas[2] == ["Lovelace, Ada", "", "s001", "", "", "30"]
