@@ -235,7 +235,7 @@ def _on_roster(found: list[Submission], roster: Roster | None) -> list[Submissio
         sources.setdefault(submission.student.id, []).append(submission.source.name)
     twice = {student: names for student, names in sources.items() if len(names) > 1}
     if twice:
-        student, names = sorted(twice.items())[0]
+        student, names = min(twice.items())
         errors.print(f"{len(twice)} roster students have two submissions, e.g. {student}: {', '.join(sorted(names))}; "
                      "keep one of each", highlight=False, soft_wrap=True)
         raise typer.Exit(ExitCode.USAGE)

@@ -38,7 +38,7 @@ def browser():
         for attempt in ("bundled", "install", "system"):
             if attempt == "install":
                 done = subprocess.run([sys.executable, "-m", "playwright", "install", "chromium"],
-                                      capture_output=True, text=True, timeout=300)
+                                      capture_output=True, text=True, timeout=300, check=False)
                 if done.returncode != 0:
                     tried.append("playwright install chromium failed: " + (done.stderr.strip().splitlines() or ["?"])[0])
                     continue

@@ -284,9 +284,8 @@ def test_two_submissions_of_one_roster_student_are_refused(tmp_path, engine):
 def test_a_gradebook_from_before_manual_grades_gains_the_table_when_opened(tmp_path):
     import sqlalchemy as sa
     url = f"sqlite:///{tmp_path / 'old.db'}"
-    with Gradebook(url) as book:
-        with book.engine.begin() as connection:
-            connection.execute(sa.text("DROP TABLE manual_grades"))
+    with Gradebook(url) as book, book.engine.begin() as connection:
+        connection.execute(sa.text("DROP TABLE manual_grades"))   # as a gradebook of the previous version
     with Gradebook(url) as book:
         book.grade_manually(ManualGrade("ada", "design", NOTES_ID, 5, "", grader="prof"))
         assert [g.points for g in book.manual_grades("ada")] == [5]
