@@ -10,6 +10,11 @@ content hash and the same course fingerprint (course.toml, suites, reference, th
 asked for): neither the student's files nor the tests changed, so the grade cannot have.
 A submission that breaks the grader itself is recorded as broken, with the reason, and the
 run goes on; broken submissions are retried on every run.
+
+A run may be narrowed to some students (`students`) or to those whose last grading failed
+for a reason of the grader's or the machine's (`only_failed`: broken, a grader error, a time
+limit or a crash): both grade the chosen submissions again even if unchanged, and, like every
+grading, add to the history rather than replace it.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from rich.console import Console
 from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
                            TimeRemainingColumn)
 
+from grader import score
 from grader.gradebook import Gradebook, Record, Seen
 from grader.manifest import COURSE_FILE, Course
 from grader.runner import GradeOptions, grade
@@ -49,6 +55,8 @@ class BulkOptions:
     force: bool = False               #: grade unchanged submissions again
     assignment: str | None = None     #: grade this assignment's items, with its late policy
     submitted_at: dt.datetime | None = None   #: hand-in time of submissions whose layout records none
+    students: tuple[str, ...] = ()    #: grade only these students (again, even if unchanged); empty: all
+    only_failed: bool = False         #: grade (again) only students whose last grading failed (`failed`)
 
     def grade_options(self, submission: Submission) -> GradeOptions:
         """The engine's options for one submission: one judge at a time, and its own hand-in time."""
@@ -77,7 +85,10 @@ def grade_all(course: Course, found: list[Submission], gradebook: Gradebook,
     Results are stored as each submission finishes, so an interrupted run keeps what it graded.
     """
     fingerprint = course_fingerprint(course, options)
-    seen = gradebook.seen(options.assignment or "")
+    found = selected(found, gradebook, options)
+    if options.students or options.only_failed:
+        options = dataclasses.replace(options, force=True)
+    seen = gradebook.seen(options.assignment or "", fingerprint=fingerprint)
     jobs = options.jobs or os.cpu_count() or 1
     outcomes = []
     pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="grade-all")
@@ -96,6 +107,30 @@ def grade_all(course: Course, found: list[Submission], gradebook: Gradebook,
         # On Ctrl-C: drop what has not started; what runs ends within its own time limit.
         pool.shutdown(wait=True, cancel_futures=True)
     return sorted(outcomes, key=lambda o: (o.submission.student.id, str(o.submission.source)))
+
+
+def selected(found: list[Submission], gradebook: Gradebook, options: BulkOptions) -> list[Submission]:
+    """The submissions this run grades: those of `options.students`, and of them, with `only_failed`, those that failed."""
+    if options.students:
+        wanted = set(options.students)
+        found = [s for s in found if s.student.id in wanted]
+    if options.only_failed:
+        records = {r.student.id: r for r in gradebook.latest(options.assignment or "")}
+        found = [s for s in found if s.student.id in records and failed(records[s.student.id], options.exercises)]
+    return found
+
+
+#: Why a test failed that says nothing about the student's work: the machine or the grader.
+FAILED_REASONS = frozenset({"timeout", "crash", "grader"})
+
+
+def failed(record: Record, exercises: tuple[str, ...] = ()) -> bool:
+    """Whether grading this record went wrong (broken, grader error, a time limit or crash) in `exercises` (all if empty)."""
+    if record.report is None:
+        return record.status == "broken"
+    chosen = [e for e in record.report.exercises if not exercises or e.id in exercises]
+    return any(score.exercise_status(e) == "error" or (e.problem and not e.problem.startswith("note:"))
+               or any(t.reason in FAILED_REASONS for t in e.tests) for e in chosen)
 
 
 def grade_submission(course: Course, submission: Submission, options: BulkOptions, *,

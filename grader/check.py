@@ -139,11 +139,13 @@ def check_course(course: Course, options: CheckOptions = CheckOptions(),
         cached = (entry is not None and entry["key"] == key and not options.fresh
                   and (entry.get("mutation") or not options.mutation))
         if not cached:
-            entry = compute(course, exercise, generated, options.examples, progress) | {"key": key,
-                                                                                "mutation": options.mutation}
-            with lock:   # saved at once: an interrupted check keeps what it finished
-                cache[exercise.id] = entry
-                _write_cache(cache_path, cache)
+            computed = compute(course, exercise, generated, options.examples, progress) | {"key": key,
+                                                                                   "mutation": options.mutation}
+            if entry is None or not same_results(entry, computed):   # else only timings changed: keep the file
+                entry = computed
+                with lock:   # saved at once: an interrupted check keeps what it finished
+                    cache[exercise.id] = entry
+                    _write_cache(cache_path, cache)
         elif progress is not None:
             progress(exercise.id, 1, 1)
         return assess(course, exercise, entry, generated, equivalents.get(exercise.id, {}), options,
@@ -239,7 +241,7 @@ def assess(course: Course, exercise: ExerciseSpec, entry: dict, generated: list[
               if verdict.get("grader_error")]
     if errors:
         problems.append(f"the grader failed on {len(errors)} mutant(s), first {errors[0]}")
-    results, warnings = _mutant_results(generated, entry.get("mutants", {}), equivalent)
+    results, warnings = _mutant_results(generated, entry.get("mutants", {}), equivalent, measured=options.mutation)
     check = ExerciseCheck(exercise.id, (), tuple(warnings), len(tests), points, len(tests) - len(not_passing),
                           len(hidden) - len(passing_stub), len(hidden), tuple(results), options.mutation,
                           cached, entry.get("seconds", 0.0))
@@ -250,8 +252,13 @@ def assess(course: Course, exercise: ExerciseSpec, entry: dict, generated: list[
     return dataclasses.replace(check, problems=tuple(problems))
 
 
-def _mutant_results(generated: list[Mutant], raw: dict[str, dict],
-                    equivalent: dict[str, str]) -> tuple[list[MutantResult], list[str]]:
+def _mutant_results(generated: list[Mutant], raw: dict[str, dict], equivalent: dict[str, str], *,
+                    measured: bool = True) -> tuple[list[MutantResult], list[str]]:
+    """Each generated mutant's verdict, and warnings about the declarations.
+
+    A check without mutation generates no mutants, so it cannot tell a stale declaration from a
+    live one: it says nothing about them rather than calling every one stale.
+    """
     results = []
     for mutant in generated:
         verdict = raw.get(mutant.id, {"status": "survived", "by": None, "public": False})
@@ -261,7 +268,8 @@ def _mutant_results(generated: list[Mutant], raw: dict[str, dict],
             results.append(MutantResult(mutant.id, verdict["status"], verdict.get("by"),
                                         verdict.get("public", False), diff=mutant.diff))
     known = {m.id for m in generated}
-    warnings = [f"declared equivalent, but no such mutant (any more): {name}" for name in equivalent if name not in known]
+    warnings = [f"declared equivalent, but no such mutant (any more): {name}" for name in equivalent
+                if measured and name not in known]
     warnings += [f"declared equivalent, but the hidden suite kills it: {r.id}" for r in results
                  if r.status == "equivalent" and raw.get(r.id, {}).get("status") == "killed"]
     return results, warnings
@@ -275,6 +283,23 @@ def _section_problems(course: Course, exercise: ExerciseSpec, tests: list[dict])
                   for entry in load_catalogue(course.root / exercise.misconceptions)}
     return [f"{who} names the section {section!r}, which is not a line of {course.info.tutorial}"
             for section, who in sorted(named) if section not in headings]
+
+
+#: Fields that vary from run to run without changing a verdict.
+TIMINGS = frozenset({"seconds", "cpu_seconds", "duration"})
+
+
+def same_results(old: dict, new: dict) -> bool:
+    """Whether two cache entries differ at most in their timings (so a recompute need not rewrite the file)."""
+    return _timeless(old) == _timeless(new)
+
+
+def _timeless(value: object) -> object:
+    if isinstance(value, dict):
+        return {k: _timeless(v) for k, v in value.items() if k not in TIMINGS}
+    if isinstance(value, list):
+        return [_timeless(v) for v in value]
+    return value
 
 
 # -- files kept with the course ----------------------------------------------------

@@ -268,7 +268,7 @@ def render_html(summary: ClassSummary, *, plots: dict[str, str], student_pages: 
 def _student_html(row: StudentRow, student_pages: dict[str, str]) -> str:
     e = html.escape
     name = f"<a href='{e(student_pages[row.student])}'>{e(row.student)}</a>" if row.student in student_pages else e(row.student)
-    scored = f"{row.score:g} / {row.max_score:g}" if row.score is not None else status_span("broken")
+    scored = f"{row.score:g} / {row.max_score:g}" if row.score is not None else status_span(row.status)
     percent = f"{row.percentage:.0f}" if row.percentage is not None else ""
     return (f"<tr><td>{name}</td><td>{e(row.name)}</td><td class='num'>{scored}</td>"
             f"<td class='num'>{percent}</td><td>{e(row.note)}</td></tr>")

@@ -3,13 +3,17 @@
 `scores_csv` has one row per student and one column per exercise and quiz (the course's,
 then any other id a report carries), then the total; `student_json` is the Gradescope-style
 JSON report of `grader grade --format json` with the student and the submission beside it.
-`write_all` lays everything out in one folder. Numbers come from `grader.score`; these only format.
+`canvas_csv` is the same scores in the CSV that Canvas's gradebook imports (Grades >
+Import), one column per assignment, after late penalties. `with_roster` gives every record the
+roster's name and e-mail and adds a "missing" record for each roster student who handed in
+nothing. `write_all` lays everything out in one folder. Numbers come from `grader.score`; these only format.
 """
 
 from __future__ import annotations
 
 import csv
 import dataclasses
+import datetime as dt
 import hashlib
 import io
 import json
@@ -18,11 +22,16 @@ from pathlib import Path
 
 from grader import class_report, score
 from grader.gradebook import Record
-from grader.manifest import Course
+from grader.manifest import Course, CourseError
+from grader.quiz.bank import load_bank
 from grader.reports import feedback_page, json_report
+from grader.results import GradeReport
+from grader.roster import Roster, RosterEntry
+from grader.submissions import Student
 
-CSV_FILE, SUMMARY_HTML, SUMMARY_MD, STUDENTS_DIR, PLOTS_DIR = (
-    "scores.csv", "summary.html", "summary.md", "students", "plots")
+CSV_FILE, SUMMARY_HTML, SUMMARY_MD, STUDENTS_DIR, PLOTS_DIR, CANVAS_FILE = (
+    "scores.csv", "summary.html", "summary.md", "students", "plots", "canvas.csv")
+MISSING = "missing"   #: the status of a roster student with no submission
 
 
 @dataclasses.dataclass(frozen=True)
@@ -32,6 +41,7 @@ class Written:
     summary_markdown: Path
     students: Path                 #: the folder of per-student JSON, Markdown and HTML files
     plots: dict[str, Path]
+    canvas: Path                   #: scores in Canvas's gradebook import format
 
 
 def columns(course: Course, records: list[Record]) -> list[str]:
@@ -79,12 +89,92 @@ def _number(value: float) -> str:
     return f"{value:g}"
 
 
+def with_roster(records: list[Record], roster: Roster | None) -> list[Record]:
+    """Records with the roster's names, e-mails and extensions, plus a "missing" record per roster student
+    with none, by id.
+
+    A student's `extension_days` moves the due date of the assignment their report was graded
+    against, so `grader.score` counts days late (and the penalty) from their own due date.
+    """
+    if roster is None:
+        return records
+    named = [dataclasses.replace(r, student=_named(r.student, roster),
+                                 report=_extended(r.report, roster.entry(r.student.id))) for r in records]
+    have = {r.student.id for r in records}
+    missing = [Record(student=Student(e.id, e.name, e.email), status=MISSING, origin="roster", source="",
+                      content_hash="", fingerprint="", duration=0.0, error="no submission")
+               for e in roster if e.id not in have]
+    return sorted(named + missing, key=lambda r: r.student.id)
+
+
+def _extended(report: GradeReport | None, entry: RosterEntry | None) -> GradeReport | None:
+    if report is None or report.lateness is None or entry is None or not entry.extension_days:
+        return report
+    due = dt.datetime.fromisoformat(report.lateness.due) + entry.extension
+    return dataclasses.replace(report, lateness=dataclasses.replace(report.lateness, due=due.isoformat()))
+
+
+def _named(student: Student, roster: Roster) -> Student:
+    entry = roster.entry(student.id)
+    if entry is None:
+        return student
+    return Student(student.id, entry.name or student.name, entry.email or student.email)
+
+
+def canvas_csv(course: Course, records: list[Record], *, assignment: str, column: str | None = None) -> str:
+    """Canvas's gradebook import: Student, ID, SIS User ID, SIS Login ID, Section, then the assignment.
+
+    The second row is "Points Possible" with the assignment's points (without an assignment:
+    those of the items graded). Students are matched by
+    SIS User ID (the roster's id); Canvas's own ID and the login are left blank, which Canvas
+    accepts. The score is the total after the late penalty; a student with no graded
+    submission gets an empty cell (Canvas leaves the grade as it is). `column` names the
+    Canvas assignment, "Title (canvas id)" to update an existing one; default: the title.
+    """
+    spec = next((a for a in course.assignments if a.id == assignment), None)
+    graded = {e.id for r in records if r.report is not None for e in r.report.exercises}
+    ids = list(spec.items) if spec else [i for i in columns(course, records) if i in graded]
+    heading = column or (spec.title if spec else (assignment or course.info.name))
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section", heading])
+    writer.writerow(["Points Possible", "", "", "", "", _number(_points_possible(course, records, ids))])
+    for record in records:
+        total = _number(score.total_score(record.report)) if record.report is not None else ""
+        writer.writerow([_canvas_name(record.student), "", record.student.id, "", "", total])
+    return out.getvalue()
+
+
+def _points_possible(course: Course, records: list[Record], ids: list[str]) -> float:
+    """The items' points: course.toml's for exercises, the bank's for quizzes, else a graded report's."""
+    points = {e.id: float(e.points) for e in course.exercises}
+    for quiz in course.quizzes:
+        if quiz.id in ids:
+            try:
+                points[quiz.id] = float(load_bank(course, quiz).points)
+            except CourseError:
+                pass   # `grader check` reports a broken bank; a report's points stand in for it
+    for record in records:
+        for exercise in record.report.exercises if record.report else ():
+            points.setdefault(exercise.id, float(exercise.points))
+    return sum(points.get(i, 0.0) for i in ids)
+
+
+def _canvas_name(student: Student) -> str:
+    """Canvas shows "Last, First"; it matches on the ids, so this is for the reader."""
+    first, _, last = student.name.rpartition(" ")
+    return f"{last}, {first}" if first else (student.name or student.id)
+
+
 def student_json(record: Record) -> str:
     data = {
         "student": dataclasses.asdict(record.student),
         "submission": {"status": record.status, "origin": record.origin, "source": record.source,
                        "content_hash": record.content_hash, "duration": record.duration, "error": record.error,
                        "graded_at": record.graded_at.isoformat() if record.graded_at else None},
+        "manual": [{"exercise": g.exercise, "test_id": g.test_id, "points": g.points, "comment": g.comment,
+                    "grader": g.grader, "graded_at": g.graded_at.isoformat() if g.graded_at else None}
+                   for g in record.manual],
     }
     if record.report is not None:
         data |= json_report.as_dict(record.report)
@@ -107,12 +197,15 @@ def file_name(student_id: str) -> str:
     return safe
 
 
-def write_all(course: Course, records: list[Record], folder: Path, *, show_hidden: bool = False) -> Written:
-    """The CSV, per-student JSON/Markdown/HTML and the class summary with its plots, under `folder`."""
+def write_all(course: Course, records: list[Record], folder: Path, *, show_hidden: bool = False,
+              assignment: str = "") -> Written:
+    """The CSV, Canvas's CSV, per-student JSON/Markdown/HTML and the class summary with its plots, under `folder`."""
     students = folder / STUDENTS_DIR
     students.mkdir(parents=True, exist_ok=True)
     pages = {}
     for record in records:
+        if record.status == MISSING:
+            continue
         stem = file_name(record.student.id)
         page = feedback(record, course=course.info.name, show_hidden=show_hidden)
         (students / f"{stem}.json").write_text(student_json(record), encoding="utf-8")
@@ -120,6 +213,7 @@ def write_all(course: Course, records: list[Record], folder: Path, *, show_hidde
         (students / f"{stem}.html").write_text(feedback_page.render_html(page), encoding="utf-8")
         pages[record.student.id] = f"{STUDENTS_DIR}/{stem}"
     (folder / CSV_FILE).write_text(scores_csv(course, records), encoding="utf-8")
+    (folder / CANVAS_FILE).write_text(canvas_csv(course, records, assignment=assignment), encoding="utf-8")
     summary = class_report.summarize(records, course=course.info.name)
     plots = class_report.plot(summary, folder / PLOTS_DIR)
     links = {name: f"{PLOTS_DIR}/{name}" for name in plots}
@@ -127,5 +221,5 @@ def write_all(course: Course, records: list[Record], folder: Path, *, show_hidde
         summary, plots=links, student_pages={k: v + ".md" for k, v in pages.items()}), encoding="utf-8")
     (folder / SUMMARY_HTML).write_text(class_report.render_html(
         summary, plots=links, student_pages={k: v + ".html" for k, v in pages.items()},
-        downloads={"scores.csv": CSV_FILE, "summary.md": SUMMARY_MD}), encoding="utf-8")
-    return Written(folder / CSV_FILE, folder / SUMMARY_HTML, folder / SUMMARY_MD, students, plots)
+        downloads={"scores.csv": CSV_FILE, "canvas.csv": CANVAS_FILE, "summary.md": SUMMARY_MD}), encoding="utf-8")
+    return Written(folder / CSV_FILE, folder / SUMMARY_HTML, folder / SUMMARY_MD, students, plots, folder / CANVAS_FILE)

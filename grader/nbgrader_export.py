@@ -3,8 +3,10 @@
 Written through nbgrader's public API (`nbgrader.api.Gradebook`), never its tables: the
 assignment gets one notebook per exercise and quiz (named by id) holding one autograded
 grade cell of the exercise's points; each student's submission gets that cell's
-`auto_score`. Points left to the instructor (pending items) are for the instructor to add
-in formgrader as a manual score. nbgrader is optional: `pip install nbgrader`.
+`auto_score`. A cell whose exercise still has items left to the instructor (manual items not
+yet graded with `grader review`) is marked `needs_manual_grade`, so formgrader lists it for a
+manual score; items graded with `grader review` are in the `auto_score` already.
+nbgrader is optional: `pip install nbgrader`.
 """
 
 from __future__ import annotations
@@ -74,6 +76,7 @@ def _write_student(gradebook, missing_entry: type[Exception], record: Record, as
             _mirror_notebook(gradebook, name, assignment, record.student.id)
             grade = gradebook.find_grade(name, name, assignment, record.student.id)
         grade.auto_score = score.exercise_score(by_id[name])
+        grade.needs_manual_grade = any(not score.is_graded_here(t) for t in by_id[name].tests)
     gradebook.db.commit()
 
 

@@ -34,6 +34,7 @@ class TestResult:
     hint: str | None = None
     diagnosis: str | None = None     #: the named misconception, when one matched
     duration: float = 0.0            #: seconds; the only field that varies between runs
+    awarded: float | None = None     #: points an instructor gave a manual item (`grader review`); None: by outcome
 
     __test__ = False  # not a pytest test class, despite the name
 

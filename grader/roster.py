@@ -25,6 +25,8 @@ import datetime as dt
 import math
 from pathlib import Path
 
+from grader.submissions import Student
+
 COLUMNS = ("id", "name", "email", "github", "repository", "extension_days")
 REQUIRED = ("id",)
 
@@ -48,7 +50,7 @@ class RosterEntry:
 
     def keys(self) -> set[str]:
         """Every name a submission of this student may carry, lower-cased."""
-        names = {self.id, self.github, self.repository, self.repository.rpartition("/")[2]}
+        names = {self.id, self.email, self.github, self.repository, self.repository.rpartition("/")[2]}
         return {name.lower() for name in names if name}
 
 
@@ -57,13 +59,27 @@ class Roster:
     entries: tuple[RosterEntry, ...]
 
     def find(self, name: str) -> RosterEntry | None:
-        """The student whose id, login or repository `name` is, or ends in as `-<login>`."""
+        """The student whose id, e-mail, login or repository `name` is, or ends in as `-<login>`."""
         key = name.lower().removesuffix(".zip")
         exact = [entry for entry in self.entries if key in entry.keys()]
         if exact:
             return exact[0]
         suffixed = [entry for entry in self.entries if entry.github and key.endswith("-" + entry.github.lower())]
         return suffixed[0] if len(suffixed) == 1 else None
+
+    def identify(self, student: Student, source: str = "") -> Student | None:
+        """The roster's student for a submission found as `student` (folder or zip name, Gradescope's
+        sid or e-mail) in `source`: the roster's id, with its name and e-mail; None if nobody matches."""
+        names = [student.id, student.email, Path(source).name if source else ""]
+        entry = next((found for found in map(self.find, filter(None, names)) if found is not None), None)
+        if entry is None:
+            return None
+        return Student(entry.id, entry.name or student.name, entry.email or student.email)
+
+    def student(self, student_id: str) -> Student:
+        """The roster's name and e-mail for a student id (blank when not on the roster)."""
+        entry = self.entry(student_id)
+        return Student(student_id, entry.name, entry.email) if entry else Student(student_id)
 
     def entry(self, student_id: str) -> RosterEntry | None:
         return next((entry for entry in self.entries if entry.id == student_id), None)

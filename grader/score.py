@@ -15,7 +15,15 @@ Status = Literal["passed", "partial", "failed", "not implemented", "error"]
 
 
 def test_score(test: TestResult) -> float:
+    """All or nothing, except a manual item, which is worth what the instructor gave it."""
+    if test.awarded is not None:
+        return test.awarded
     return test.points if test.passed else 0.0
+
+
+def is_manual(test: TestResult) -> bool:
+    """An item left to the instructor (`@pytest.mark.manual`), whether graded by hand yet or not."""
+    return test.reason == "manual" or test.awarded is not None
 
 
 def is_graded_here(test: TestResult) -> bool:
@@ -113,6 +121,7 @@ def classify(test: TestResult) -> tuple[str, str]:
         "grader": "grader error",
         "exception": "raised an exception",
         "mismatch": "wrong result",
+        "manual": "graded by the instructor",
     }
     category = "error" if test.outcome == "error" else "failed"
     return category, labels.get(test.reason or "", "failed")

@@ -14,7 +14,7 @@ from grader import score
 from grader.results import ExerciseResult, GradeReport, TestResult
 
 _STATUS_COLOURS = {"passed": "#1a7f37", "partial": "#9a6700", "failed": "#cf222e",
-                   "not implemented": "#6e7781", "error": "#8250df", "broken": "#8250df"}
+                   "not implemented": "#6e7781", "error": "#8250df", "broken": "#8250df", "missing": "#6e7781"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -25,6 +25,16 @@ class FailedTest:
     lines: tuple[str, ...]         #: the feedback: call, expected, got
     hint: str | None = None
     diagnosis: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class ManualItem:
+    """An item the instructor graded by hand (`grader review`): the points given and the comment."""
+
+    name: str
+    awarded: float
+    points: float
+    lines: tuple[str, ...]         #: the instructor's comment, then who graded it and when
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,6 +51,7 @@ class ExerciseFeedback:
     hidden_withheld: tuple[int, float]   #: (tests, points) of failed hidden tests whose details are withheld
     pending: tuple[tuple[str, float], ...]   #: (name, points) left to the instructor
     hidden_not_run: float
+    manual: tuple[ManualItem, ...] = ()
 
     @property
     def to_reread(self) -> bool:
@@ -88,7 +99,8 @@ def broken_page(*, student: str, course: str, error: str) -> Page:
 
 
 def _exercise(exercise: ExerciseResult, *, show_hidden: bool) -> ExerciseFeedback:
-    graded = [t for t in exercise.tests if score.is_graded_here(t)]
+    manual = [t for t in exercise.tests if t.awarded is not None]
+    graded = [t for t in exercise.tests if score.is_graded_here(t) and t.awarded is None]
     not_implemented = bool(graded) and all(t.reason == "not_implemented" for t in graded)
     failing = [t for t in graded if not t.passed and not not_implemented]   # "not implemented yet" says it all
     withheld = [t for t in failing if t.kind == "hidden" and not show_hidden]
@@ -101,6 +113,7 @@ def _exercise(exercise: ExerciseResult, *, show_hidden: bool) -> ExerciseFeedbac
         hidden_withheld=(len(withheld), sum(t.points for t in withheld)),
         pending=tuple((t.name, t.points) for t in exercise.tests if not score.is_graded_here(t)),
         hidden_not_run=exercise.hidden_points_not_run,
+        manual=tuple(ManualItem(t.name, score.test_score(t), t.points, t.message) for t in manual),
     )
 
 
@@ -128,7 +141,7 @@ def render_markdown(feedback: Page) -> str:
 
 
 def _exercise_markdown(exercise: ExerciseFeedback) -> list[str]:
-    if exercise.status == "passed" and not exercise.pending and not exercise.hidden_not_run:
+    if exercise.status == "passed" and not exercise.pending and not exercise.hidden_not_run and not exercise.manual:
         return []
     lines = ["", f"## {exercise.id}: {exercise.title} ({exercise.score:g} / {exercise.max_score:g})", ""]
     if exercise.problem:
@@ -146,6 +159,9 @@ def _exercise_markdown(exercise: ExerciseFeedback) -> list[str]:
         lines += [f"- {count} hidden test{'s' * (count > 1)} failed ({points:g} points); "
                   "their details are not shown.", ""]
     lines += [f"- … {name} (left to the instructor, {points:g} points)" for name, points in exercise.pending]
+    for item in exercise.manual:
+        lines += [f"- ✎ **{item.name}** (graded by the instructor, {item.awarded:g} / {item.points:g})", ""]
+        lines += [f"  > {line}" for line in item.lines] + [""]
     if exercise.hidden_not_run:
         lines += [f"- Hidden tests worth {exercise.hidden_not_run:g} more points were not run."]
     if exercise.to_reread:
@@ -203,7 +219,7 @@ def _score_table(feedback: Page) -> str:
 
 
 def _exercise_html(exercise: ExerciseFeedback) -> list[str]:
-    if exercise.status == "passed" and not exercise.pending and not exercise.hidden_not_run:
+    if exercise.status == "passed" and not exercise.pending and not exercise.hidden_not_run and not exercise.manual:
         return []
     parts = [f"<h2>{_e(exercise.id)}: {_e(exercise.title)} ({exercise.score:g} / {exercise.max_score:g})</h2>"]
     if exercise.problem:
@@ -220,6 +236,9 @@ def _exercise_html(exercise: ExerciseFeedback) -> list[str]:
         items.append(f"<li>{count} hidden test{'s' * (count > 1)} failed ({points:g} points); "
                      "their details are not shown.</li>")
     items += [f"<li>… {_e(name)} (left to the instructor, {points:g} points)</li>" for name, points in exercise.pending]
+    items += [f"<li class='manual'><strong>✎ {_e(item.name)}</strong> (graded by the instructor, "
+              f"<span class='awarded'>{item.awarded:g} / {item.points:g}</span>)"
+              f"<pre>{_e(chr(10).join(item.lines))}</pre></li>" for item in exercise.manual]
     if exercise.hidden_not_run:
         items.append(f"<li>Hidden tests worth {exercise.hidden_not_run:g} more points were not run.</li>")
     parts.append(f"<ul>{''.join(items)}</ul>")

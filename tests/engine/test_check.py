@@ -242,3 +242,24 @@ def test_the_command_prints_the_table_and_fails_below_the_bar(tmp_path):
     assert passing.exit_code == ExitCode.OK, passing.output
     assert "cached" in passing.output
     assert CliRunner().invoke(app, ["check", "nope", "--course", str(course)]).exit_code == ExitCode.USAGE
+
+
+def test_a_check_without_mutants_does_not_call_every_declaration_stale(tmp_path):
+    """--no-mutation generates no mutants, so it cannot know which declarations are stale: it says nothing."""
+    course = make_course(tmp_path)
+    declare(course, (EQUIVALENT, "astype's copy flag changes no value"), ('"shift: no such mutant"', "was once"))
+    assert check(course, mutation=False).warnings == ()
+    assert check(course).warnings == ("declared equivalent, but no such mutant (any more): shift: no such mutant",)
+
+
+def test_a_fresh_check_that_only_timed_differently_leaves_the_cache_file_alone(tmp_path):
+    """--fresh recomputes everything, but a cache whose verdicts did not change is not rewritten (no diff to commit)."""
+    course = make_course(tmp_path)
+    check(course)
+    before = (course / CACHE_FILE).read_bytes()
+    again = check(course, fresh=True)
+    assert not again.cached
+    assert (course / CACHE_FILE).read_bytes() == before
+    (course / "tests/hidden/test_shift.py").write_text(WEAK)
+    check(course, fresh=True)
+    assert (course / CACHE_FILE).read_bytes() != before, "a verdict that changed is saved"

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from grader import score
-from grader.gradebook import Gradebook, Record, Seen, exercises, results, submissions
+from grader.gradebook import Gradebook, ManualGrade, Record, Seen, exercises, results, submissions
 from grader.submissions import Student
 from class_corpus import make_exercise, make_report
 from postgres_server import Unavailable, postgres_server
@@ -132,3 +132,34 @@ def test_each_assignment_keeps_its_own_latest_submission(url):
         assert [(r.student.id, r.content_hash) for r in gradebook.latest()] == [("ada", "free")]
         assert [(r.student.id, r.content_hash, r.assignment) for r in gradebook.latest("a1")] == [("ada", "a1", "a1")]
         assert set(gradebook.seen("a2")) == {"ben"} and gradebook.history("ada", "a1")[0].content_hash == "a1"
+
+
+def test_the_newest_result_of_each_item_is_merged_across_gradings(url):
+    """conv graded in one run, pooling in a later one: the student's record holds both (and the newest conv)."""
+    conv_old = make_exercise("conv", [("by hand", "public", 2, "failed", "mismatch")])
+    conv_new = make_exercise("conv", [("by hand", "public", 2, "passed", None)])
+    pool = make_exercise("pooling", [("max", "public", 4, "passed", None)])
+    with Gradebook(url) as gradebook:
+        gradebook.record(_record("ada", make_report([conv_old]), content_hash="1"))
+        gradebook.record(_record("ada", make_report([conv_new]), content_hash="2"))
+        gradebook.record(_record("ada", make_report([pool]), content_hash="3"))
+        [merged] = gradebook.latest()
+        [stored] = gradebook.latest(merged=False)
+    assert [e.id for e in merged.report.exercises] == ["pooling", "conv"]
+    assert score.total_score(merged.report) == 6 and merged.content_hash == "3"
+    assert [e.id for e in stored.report.exercises] == ["pooling"]
+
+
+def test_manual_grades_are_kept_with_who_and_when_and_the_newest_counts(url):
+    item = "tests/public/test_conv.py::design_notes"
+    with Gradebook(url) as gradebook:
+        gradebook.record(_record("ada", _report()))
+        gradebook.grade_manually(ManualGrade("ada", "conv", item, 0.5, "thin", grader="ta"))
+        gradebook.grade_manually(ManualGrade("ada", "conv", item, 1, "fine on second reading", grader="prof"))
+        [record] = gradebook.latest()
+        history = gradebook.manual_grades("ada", history=True)
+    assert [(g.points, g.grader) for g in history] == [(0.5, "ta"), (1, "prof")]
+    assert all(g.graded_at.tzinfo is not None for g in history)
+    notes = next(t for e in record.report.exercises for t in e.tests if t.test_id == item)
+    assert (notes.awarded, notes.outcome, notes.message[0]) == (1, "passed", "fine on second reading")
+    assert score.total_score(record.report) == 2 + 1 and [g.points for g in record.manual] == [1]
