@@ -72,7 +72,7 @@ class Zygote:
             finally:
                 os._exit(0)
         theirs.close()
-        return cls(mine, pid=pid)
+        return cls(mine, pid=pid)._ready()
 
     @classmethod
     def start_fresh(cls, preload: tuple[str, ...] = DEFAULT_PRELOAD) -> "Zygote":
@@ -85,14 +85,22 @@ class Zygote:
             [sys.executable, "-I", "-m", "grader.zygote", str(theirs.fileno()), *preload],
             pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, env=env)
         theirs.close()
-        return cls(mine, pid=process.pid, process=process)
+        return cls(mine, pid=process.pid, process=process)._ready()
+
+    def _ready(self) -> "Zygote":
+        """Wait for the zygote's first word: its imports done, so that no test's time pays for them."""
+        ready, _, _ = select.select([self._channel], [], [], 300)
+        if not ready or self._channel.recv(16) != b"ready":
+            self.close()
+            raise OSError("the zygote did not start")
+        return self
 
     def spawn(self, *, submission: Path, forbidden: tuple[str, ...], memory_mb: int,
               requests: int, replies: int, output: int) -> "JailedWorker":
         """A new jailed worker for `submission`, talking on the three given pipe ends (which the caller closes)."""
         status, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         request = {"submission": str(submission), "forbidden": list(forbidden), "memory_mb": memory_mb,
-                   "env": student_environment()}
+                   "env": student_environment(), "tmpdir": tempfile.gettempdir()}
         try:
             socket.send_fds(self._channel, [json.dumps(request).encode()], [requests, replies, output, theirs.fileno()])
         except OSError as error:
@@ -218,6 +226,7 @@ def serve(channel: socket.socket) -> None:
     refused = jail.probe()
     folders = jail.allowlist()
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)   # keepers are reaped by the kernel
+    channel.send(b"ready")
     while True:
         try:
             message, fds, _, _ = socket.recv_fds(channel, 1 << 16, 8)
@@ -250,7 +259,7 @@ def _keep(channel: socket.socket, request: dict, fds: list[int], folders: list[s
         if refused is None:
             jail.enter_namespaces()
         else:
-            scratch = tempfile.mkdtemp(prefix="grader-student-")
+            scratch = tempfile.mkdtemp(prefix="grader-student-", dir=request.get("tmpdir"))
             jail.become_subreaper()
         pid = os.fork()
         if pid == 0:
