@@ -213,7 +213,9 @@ def preload(modules: tuple[str, ...]) -> None:
     import grader.worker  # noqa: F401
 
     if "torch" in sys.modules:
-        import grader.dispatch_guard  # noqa: F401
+        import grader.dispatch_guard
+
+        grader.dispatch_guard.warm_up()
         for family in pkgutil.iter_modules(grader.probes.__path__):
             importlib.import_module(f"grader.probes.{family.name}")
 
