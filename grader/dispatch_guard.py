@@ -27,7 +27,7 @@ from __future__ import annotations
 import re
 import sys
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 #: Operator names (aten, without overload) of each family; matched on the whole name.
 FAMILIES = {

@@ -57,7 +57,7 @@ class Zygote:
         self._owner = os.getpid()
 
     @classmethod
-    def fork_from_here(cls) -> "Zygote":
+    def fork_from_here(cls) -> Zygote:
         """Fork the zygote from this process, which has imported numpy/torch and holds no course secret yet."""
         mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         sys.stdout.flush()
@@ -75,7 +75,7 @@ class Zygote:
         return cls(mine, pid=pid)._ready()
 
     @classmethod
-    def start_fresh(cls, preload: tuple[str, ...] = DEFAULT_PRELOAD) -> "Zygote":
+    def start_fresh(cls, preload: tuple[str, ...] = DEFAULT_PRELOAD) -> Zygote:
         """Start the zygote as a new interpreter (`python -I -m grader.zygote`), importing `preload`."""
         mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         from grader.jail import SIMULATE_REFUSAL
@@ -87,7 +87,7 @@ class Zygote:
         theirs.close()
         return cls(mine, pid=process.pid, process=process)._ready()
 
-    def _ready(self) -> "Zygote":
+    def _ready(self) -> Zygote:
         """Wait for the zygote's first word: its imports done, so that no test's time pays for them."""
         ready, _, _ = select.select([self._channel], [], [], 300)
         if not ready or self._channel.recv(16) != b"ready":
@@ -96,7 +96,7 @@ class Zygote:
         return self
 
     def spawn(self, *, submission: Path, forbidden: tuple[str, ...], memory_mb: int,
-              requests: int, replies: int, output: int) -> "JailedWorker":
+              requests: int, replies: int, output: int) -> JailedWorker:
         """A new jailed worker for `submission`, talking on the three given pipe ends (which the caller closes)."""
         status, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         request = {"submission": str(submission), "forbidden": list(forbidden), "memory_mb": memory_mb,
@@ -207,10 +207,10 @@ def preload(modules: tuple[str, ...]) -> None:
             importlib.import_module(name)
         except Exception:  # noqa: BLE001, S110 - a module that does not import here is imported (or not) by the worker
             pass
-    import grader.copying  # noqa: F401
-    import grader.jail  # noqa: F401
+    import grader.copying
+    import grader.jail
     import grader.probes
-    import grader.worker  # noqa: F401
+    import grader.worker
 
     if "torch" in sys.modules:
         import grader.dispatch_guard

@@ -20,6 +20,7 @@ import time
 import zipfile
 from pathlib import Path
 
+from grader.copying import RefusedSubmission, link_refusal
 from grader.manifest import Course, load_course
 from grader.publish import coursefile
 from grader.publish.classroom import torch_requirement
@@ -27,7 +28,6 @@ from grader.publish.files import engine_files, template
 from grader.reports import json_report
 from grader.results import GradeReport
 from grader.runner import GradeOptions, grade
-from grader.copying import RefusedSubmission, link_refusal
 from grader.submissions import locate_modules, module_names
 
 ZIP_NAME = "gradescope-autograder.zip"

@@ -18,12 +18,12 @@ import time
 from pathlib import Path
 
 import pytest
+from support import ROOT, grade_source
 
 from grader import score
 from grader.copying import RefusedSubmission, copy_submission
 from grader.jail import SIMULATE_REFUSAL
 from grader.runner import grade_exercise
-from support import ROOT, grade_source
 
 STUB = (ROOT / "exercises/conv.py").read_text()
 
@@ -165,7 +165,7 @@ def test_every_copy_of_a_submission_refuses_links_the_same_way(tmp_path):
     """grade (the jail's copy), grade-all (`submissions.prepare`) and Gradescope share one copying function."""
     from grader.manifest import load_course
     from grader.publish.gradescope import collect_submission
-    from grader.submissions import Submission, Student, SubmissionError, prepare
+    from grader.submissions import Student, Submission, SubmissionError, prepare
 
     folder = tmp_path / "alice"
     (folder / "exercises").mkdir(parents=True)
@@ -312,6 +312,8 @@ def test_a_judge_killed_at_the_time_limit_leaves_no_folder_and_no_process(course
 def test_a_module_saved_with_a_byte_order_mark_scores_as_without(course, tmp_path, private_tmp):
     """Python imports a UTF-8 file with a BOM; so does the grader."""
     source = (ROOT / "reference/scaling.py").read_text()
+    (tmp_path / "bom").mkdir()
+    (tmp_path / "plain").mkdir()
     with_bom = grade_source(course, "scaling", "\ufeff" + source, tmp_path / "bom")
     without = grade_source(course, "scaling", source, tmp_path / "plain")
     assert score.exercise_score(with_bom) == score.exercise_score(without) == course.exercise("scaling").points
