@@ -195,7 +195,10 @@ ESCAPE = """
                 print("escapee running", flush=True)
                 while True:
                     time.sleep(0.05)
-            time.sleep(0.5)   # reparented after any scan of the worker's children
+            parent = os.getppid()
+            while os.getppid() == parent:   # outlive the worker, so that a scan for its orphans finds
+                time.sleep(0.05)            # only this process, and the grandchild is reparented after it
+            time.sleep(0.5)
             os._exit(0)
         time.sleep(1)
     _escape(NAME)
