@@ -191,8 +191,8 @@ _QUIET_THREADS = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREAD
 
 
 def student_environment() -> dict[str, str]:
-    """The environment student code runs with: nothing of the grader's but the locale and PATH."""
-    keep = ("PATH", "LANG", "LC_ALL", "SYSTEMROOT")
+    """The environment of the zygote and of student code: the locale, PATH, one thread per library."""
+    keep = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT")   # HOME, TMPDIR: replaced in the jail
     env = {key: os.environ[key] for key in keep if key in os.environ}
     return env | _QUIET_THREADS | {"PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1",
                                     "PYTHONUNBUFFERED": "1", "MPLBACKEND": "Agg"}
