@@ -224,7 +224,6 @@ def serve(channel: socket.socket) -> None:
     """Fork a keeper for each request until every client has closed the channel."""
     from grader import jail
 
-    jail.make_undumpable()
     refused = jail.probe()
     folders = jail.allowlist()
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)   # keepers are reaped by the kernel
