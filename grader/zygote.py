@@ -336,6 +336,9 @@ def _work(request: dict, requests: int, replies: int, output: int, folders: list
     code = 1
     try:
         jail.die_with_parent()
+        for number in (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2, signal.SIGALRM):
+            signal.signal(number, signal.SIG_DFL)   # whatever the process the zygote was forked from had set
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         os.dup2(output, 1)
         os.dup2(output, 2)
         devnull = os.open(os.devnull, os.O_RDONLY)
