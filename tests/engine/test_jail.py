@@ -331,3 +331,39 @@ def test_symbolic_links_are_refused_before_anything_is_copied(tmp_path):
     os.symlink("/etc/passwd", source / "deep" / "er" / "data.txt")
     with pytest.raises(RefusedSubmission, match=r"deep/er/data.txt is a symbolic link"):
         copy_submission(source, tmp_path / "copy")
+
+
+# -- the zygote ---------------------------------------------------------------------------
+
+def test_one_zygote_serves_several_processes_at_once(tmp_path):
+    """Judges forked from one warm engine share its zygote: each request gets its own jailed worker."""
+    from grader.sandbox import StudentProcess
+    from grader.zygote import Zygote
+
+    submission = tmp_path / "submission"
+    submission.mkdir()
+    (submission / "adder.py").write_text("def add(x, y):\n    return x + y\n")
+    zygote = Zygote.fork_from_here()
+    clients = []
+    for n in range(3):
+        pid = os.fork()
+        if pid == 0:   # a judge: two workers in turn, each asked for n + 1
+            code = 1
+            try:
+                process = StudentProcess(submission, zygote=zygote)
+                answers = []
+                for _ in range(2):
+                    process.request({"op": "import", "module": "adder"}, timeout=60)
+                    answers.append(process.request({"op": "call", "function": "add", "args": [n, 1], "kwargs": {}},
+                                                   timeout=60)["value"])
+                    process.kill()
+                code = 0 if answers == [n + 1, n + 1] and process.confinement is None else 2
+                process.close()
+                zygote.close()
+            finally:
+                os._exit(code)
+        clients.append(pid)
+    codes = [os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) for pid in clients]
+    zygote.close()
+    assert codes == [0, 0, 0]
+    assert not Path(f"/proc/{zygote.pid}").exists()
