@@ -43,7 +43,7 @@ _SWITCHES = {
     "torch.utils._python_dispatch": ("_pop_mode", "_pop_mode_temporarily", "_disable_current_modes"),
     "torch.overrides": ("_pop_mode", "_pop_mode_temporarily"),
 }
-TAMPERED = "torch's dispatch guard (switched off)"
+TAMPERED = "something that removed the grader's torch modes (they see forbidden calls)"
 
 
 def families_of(forbidden: list[str]) -> set[str]:
@@ -146,12 +146,12 @@ class DispatchGuard:
                 if original is None or getattr(original, "_grader_guard", False):
                     continue
                 _ORIGINALS[f"{module_name}.{name}"] = original
-                setattr(module, name, self._switch_guard(original))
+                setattr(module, name, self._switch_guard(original, f"{module_name}.{name}"))
 
-    def _switch_guard(self, original):
+    def _switch_guard(self, original, dotted: str):
         def guarded(*args, **kwargs):
             if self.depth > 0 and not getattr(self._local, "trusted", False):
-                self._refuse(TAMPERED)
+                self._refuse(f"{dotted} (it would hide forbidden calls)")
             return original(*args, **kwargs)
 
         guarded._grader_guard = True

@@ -230,6 +230,19 @@ FORBIDDEN_ROUTES = {
             b = None if bias is None else torch.from_numpy(np.asarray(bias))
             return torch._C._VariableFunctions.conv2d(torch.from_numpy(x), torch.from_numpy(weight), b, stride, padding).numpy()
     """,
+    "F.conv2d called in a thread": """
+        import numpy as np, torch, threading
+        import torch.nn.functional as F
+        def conv2d_forward(x, weight, bias=None, stride=1, padding=0, _conv=F.conv2d):
+            out = {}
+            def run():
+                b = None if bias is None else torch.from_numpy(np.asarray(bias))
+                out["y"] = _conv(torch.from_numpy(x), torch.from_numpy(weight), b, stride, padding).numpy()
+            thread = threading.Thread(target=run)
+            thread.start()
+            thread.join()
+            return out.get("y")
+    """,
     "F.conv2d kept from import time": """
         import numpy as np, torch
         import torch.nn.functional as F
