@@ -43,7 +43,7 @@ def copy_submission(source: Path | str | int, target: Path, *, skipped: frozense
     else:
         try:
             top = os.open(source, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
-        except OSError as error:
+        except OSError:
             if os.path.islink(source):
                 raise RefusedSubmission(link_refusal(Path(source).name)) from None
             raise
