@@ -91,14 +91,15 @@ def test_a_corrupt_zip_is_a_submission_error(tmp_path, course):
         prepare(found, tmp_path / "scratch", course)
 
 
-def test_symbolic_links_are_not_followed(tmp_path, course):
+def test_a_submission_holding_a_symbolic_link_is_refused_by_name(tmp_path, course):
+    """A link could point at any file of the grading machine: never followed, never silently dropped."""
     home = student(tmp_path / "class", "sym", REFERENCE_CONV)
     secret = tmp_path / "secret.txt"
     secret.write_text("the answers")
     os.symlink(secret, home / "answers.txt")
     [found] = discover(tmp_path / "class")
-    prepared = prepare(found, tmp_path / "scratch", course)
-    assert sorted(p.name for p in prepared.folder.iterdir()) == ["conv.py"]
+    with pytest.raises(SubmissionError, match="answers.txt is a symbolic link"):
+        prepare(found, tmp_path / "scratch", course)
 
 
 def test_a_submission_over_the_size_limit_is_refused(tmp_path, course, monkeypatch):
