@@ -44,6 +44,7 @@ class GradingSession:
     emit: Callable[[dict], None]
     public_only: bool = False
     private_dirs: tuple[Path, ...] = ()   #: the judge's own files (results): hidden from student code
+    zygote: Any = None                    #: forks the student processes (warm engine); None: a new interpreter each
 
 
 class GradingPlugin:
@@ -90,6 +91,7 @@ class GradingPlugin:
                 memory_mb=grading.memory_mb, output_limit=grading.max_output_kb * 1024,
                 hide=(*course.secret_paths(), *self.session.private_dirs),
                 read_only=(course.root, self.session.submission, *_python_installation()),
+                **({"zygote": self.session.zygote} if self.session.zygote is not None else {}),
             )
             self.module = StudentModule(self.process, self.session.submission / self.session.exercise.module,
                                         self.session.exercise.module_name)
