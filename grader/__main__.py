@@ -15,6 +15,9 @@ def main() -> None:
     if os.environ.get("PYTHONHASHSEED") != "0":
         os.environ["PYTHONHASHSEED"] = "0"
         os.execv(sys.executable, sys.orig_argv)   # the same command line (and -X options), seeded
+    import grader
+
+    grader.grade_only = sys.argv[1:2] == ["grade"]   # the student's path: see the end of grader.cli
     from grader.cli import main as cli_main
 
     cli_main()

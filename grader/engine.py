@@ -263,6 +263,9 @@ def _be_judge(request: dict, events_fd: int, stderr_fd: int, scratch: str, engin
         os.dup2(devnull, 1)   # pytest's own chatter is not feedback: the pipe carries the results
         os.dup2(stderr_fd, 2)
         os.close(stderr_fd)
+        sys.stdin = open(os.devnull, encoding="utf-8")   # not the parent's objects (a test run captures them)
+        sys.stdout = open(os.devnull, "w", encoding="utf-8")
+        sys.stderr = open(2, "w", encoding="utf-8", errors="replace", closefd=False)
         sys.dont_write_bytecode = True   # as the judges' PYTHONDONTWRITEBYTECODE: no caches in the course
         tempfile.tempdir = scratch   # every temporary folder of this judge: removed with `scratch`
         os.environ["TMPDIR"] = scratch

@@ -18,7 +18,7 @@ def grade_source(course: Course, exercise_id: str, source: Path | str, tmp_path:
     """Grade one exercise of a submission made of `source` (a file, or the module's text)."""
     exercise = course.exercise(exercise_id)
     submission = tmp_path / "submission"
-    submission.mkdir(exist_ok=True)
+    submission.mkdir(parents=True, exist_ok=True)
     target = submission / exercise.module
     if isinstance(source, Path):
         shutil.copy(source, target)
