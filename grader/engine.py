@@ -22,7 +22,9 @@ judge per exercise from there:
 
 from __future__ import annotations
 
+import atexit
 import dataclasses
+import gc
 import json
 import os
 import select
@@ -104,6 +106,7 @@ def shared() -> Engine:
     with _shared_lock:
         if _shared is None:
             _shared = Engine()
+            atexit.register(_shared.close)
         return _shared
 
 
@@ -116,21 +119,41 @@ def _load_libraries() -> None:
     import torch
 
     torch.set_num_threads(1)
-    import grader.judge  # noqa: F401 - the grader's own code (no course data): plugin, sandbox, diagnosis
+    import hypothesis.strategies  # noqa: F401 - what the suites import, besides the grader's own modules
+    import torch.nn.functional  # noqa: F401
     import grader.checks  # noqa: F401
+    import grader.diagnosis  # noqa: F401
+    import grader.judge  # noqa: F401 - the grader's own code (no course data): plugin, sandbox, student
+    import grader.probes.architectures  # noqa: F401
+    import grader.probes.design  # noqa: F401
+    import grader.probes.models  # noqa: F401
+    _warm_pytest()
+    gc.collect()
+    gc.freeze()   # what is loaded now is permanent: judges' collections skip it and leave its pages shared
+
+
+def _warm_pytest() -> None:
+    """Run pytest once on an empty folder, as a judge runs it: its plugins (found through entry points,
+    imported and configured) and its own lazily imported modules are then loaded for every judge."""
+    import contextlib
+    import io
+
+    import pytest
+
+    from grader.judge import _INI, PLUGINS, no_plugin_autoload
+
+    with tempfile.TemporaryDirectory(prefix="grader-warm-") as folder, no_plugin_autoload(), \
+            contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        pytest.main([folder, "-c", str(_INI), "--rootdir", folder, "-q", "-s", *PLUGINS, "-p", "no:cacheprovider",
+                     "--import-mode=importlib"])
 
 
 def _start_zygote():
-    """The zygote that forks the student processes (jail branch), forked from here while still clean."""
-    try:
-        from grader.zygote import Zygote
-    except ImportError:
-        return None
+    """The zygote that forks every student process, forked from here while this process is still clean:
+    libraries loaded, no course secret read, no judge forked yet."""
+    from grader.zygote import Zygote
+
     return Zygote.fork_from_here()
-
-
-def zygote_of(engine: Engine | None):
-    return engine.zygote if engine is not None else None
 
 
 # -- one judge ---------------------------------------------------------------------------------------
@@ -272,11 +295,9 @@ def _be_judge(request: dict, events_fd: int, stderr_fd: int, scratch: str, engin
         _reseed_torch()
         from grader.confinement import make_undumpable
         from grader.judge import run_judge
-        from grader.sandbox import become_subreaper
 
         make_undumpable()     # student code runs as our user: keep it out of our memory and /proc entries
-        become_subreaper()    # and inherit whatever it leaves running, to kill it
-        code = run_judge(request, pipe_emitter(events_fd), zygote=zygote_of(engine))
+        code = run_judge(request, pipe_emitter(events_fd), zygote=engine.zygote)
     except SystemExit as end:
         code = end.code if isinstance(end.code, int) else 1
     except BaseException:  # noqa: BLE001 - said on stderr, which the engine reports

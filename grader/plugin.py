@@ -26,6 +26,7 @@ from grader.manifest import Course, ExerciseSpec
 from grader.results import TestResult, to_json
 from grader.sandbox import StudentProcess
 from grader.student import StudentModule
+from grader.zygote import Zygote
 
 
 #: Seconds of student time the diagnosis of one failure may use. Detectors rerun student code,
@@ -43,8 +44,8 @@ class GradingSession:
     submission: Path
     emit: Callable[[dict], None]
     public_only: bool = False
-    private_dirs: tuple[Path, ...] = ()   #: the judge's own files (results): hidden from student code
-    zygote: Any = None                    #: forks the student processes (warm engine); None: a new interpreter each
+    private_dirs: tuple[Path, ...] = ()   #: the judge's own files (results); student code sees none of them anyway
+    zygote: Zygote | None = None          #: forks the student's processes; None: each starts its own
 
 
 class GradingPlugin:
@@ -85,13 +86,10 @@ class GradingPlugin:
     def student(self) -> StudentModule:
         if self.module is None:
             grading = self.session.course.grading
-            course = self.session.course
             self.process = StudentProcess(
                 self.session.submission, forbidden=self.session.exercise.forbidden,
                 memory_mb=grading.memory_mb, output_limit=grading.max_output_kb * 1024,
-                hide=(*course.secret_paths(), *self.session.private_dirs),
-                read_only=(course.root, self.session.submission, *_python_installation()),
-                **({"zygote": self.session.zygote} if self.session.zygote is not None else {}),
+                zygote=self.session.zygote, preload=preload(self.session.course, self.session.exercise),
             )
             self.module = StudentModule(self.process, self.session.submission / self.session.exercise.module,
                                         self.session.exercise.module_name)
@@ -107,6 +105,14 @@ class GradingPlugin:
         return self._reference
 
     # -- running and reporting ---------------------------------------------
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_runtestloop(self, session: pytest.Session):
+        """Tests' failures in pytest's plain traceback style: verdicts and messages come from the
+        exception itself (`_result`), and pytest's own long form (source and values of every frame)
+        would cost a stub's run most of its time. Collection errors keep their usual form."""
+        session.config.option.tbstyle = "native"
+        return (yield)
+
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item: pytest.Item):
         if self.module is not None:
@@ -166,7 +172,7 @@ class GradingPlugin:
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if self.process is not None:
-            self.process.kill()
+            self.process.close()
             self.session.emit({"event": "output", "text": self.process.output.text()})
             if self.process.confinement:
                 self.session.emit({"event": "unconfined", "why": self.process.confinement})
@@ -177,11 +183,21 @@ class GradingPlugin:
         return "hidden" if path in hidden else "public"
 
 
-def _python_installation() -> list[Path]:
-    """Where the interpreter and its packages live: student code may read them, never change them."""
-    import site
+def preload(course: Course, exercise: ExerciseSpec) -> tuple[str, ...]:
+    """What a zygote started for this exercise imports: numpy, what the reference imports, torch if forbidden.
 
-    return sorted({Path(p) for p in (sys.prefix, sys.base_prefix, *site.getsitepackages())})
+    Only when no zygote is given (a judge without a warm engine): numpy exercises then do not pay
+    for torch. The course's own modules are never preloaded.
+    """
+    from grader.check_run import _imported_modules
+
+    own = {e.module_name for e in course.exercises}
+    path = course.reference_file(exercise)
+    names = _imported_modules(path.read_text(encoding="utf-8")) if path.is_file() else {"torch"}
+    names = {n for n in names if n.split(".")[0] not in own and importlib.util.find_spec(n.split(".")[0])}
+    if any(name.split(".")[0] == "torch" for name in exercise.forbidden):
+        names.add("torch")
+    return tuple(sorted(names | {"numpy"}))
 
 
 def load_reference(course: Course, exercise: ExerciseSpec) -> Any:

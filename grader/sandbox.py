@@ -1,8 +1,10 @@
 """The judge's handle on the student's process: start it, limit it, ask it, kill it.
 
-One `StudentProcess` per exercise runs the submission's module (see `worker`).
-Every request has a deadline; past it the whole process group is killed and
-the next request starts a fresh process, so one hanging call costs one test.
+One `StudentProcess` per exercise runs the submission's module (see `worker`), in a jail
+forked by a zygote (see `zygote` and `jail`): a root holding only the Python installation
+and a private copy of the submission, a PID namespace of its own, no network. Every
+request has a deadline; past it the worker is killed, and with it every process it
+started, and the next request starts a fresh worker, so one hanging call costs one test.
 What the student prints goes to a pipe drained here and kept to a bounded size.
 """
 
@@ -10,19 +12,13 @@ from __future__ import annotations
 
 import os
 import select
-import shutil
 import signal
-import subprocess
-import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 
 from grader import wire
-
-#: Environment for student code: one thread per library, so two graders on two cores do not fight.
-_QUIET_THREADS = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+from grader.zygote import DEFAULT_PRELOAD, JailedWorker, Zygote
 
 
 class StudentTimeout(BaseException):
@@ -66,19 +62,29 @@ class OutputCapture:
             return text
 
 
+class SubmissionRefused(BaseException):
+    """The submission cannot be run at all (a symbolic link in it): every test says why."""
+
+
 class StudentProcess:
-    """A worker process for one submission module, restarted after a crash or timeout."""
+    """A jailed worker for one submission module, restarted after a crash or timeout.
+
+    `zygote` forks the workers; with None, one is started on first use (importing `preload`)
+    and ended by `close`.
+    """
 
     def __init__(self, submission: Path, *, forbidden: tuple[str, ...] = (), memory_mb: int = 3072,
-                 output_limit: int = 16384, hide: tuple[Path, ...] = (), read_only: tuple[Path, ...] = ()):
+                 output_limit: int = 16384, zygote: Zygote | None = None,
+                 preload: tuple[str, ...] = DEFAULT_PRELOAD):
         self.submission = Path(submission).resolve()
         self.forbidden = forbidden
         self.memory_mb = memory_mb
-        self.hide = hide
-        self.read_only = read_only
         self.confinement: str | None = None   #: why the worker runs unconfined, if it does
         self.output = OutputCapture(output_limit)
-        self._process: subprocess.Popen | None = None
+        self._zygote = zygote
+        self._own_zygote: Zygote | None = None
+        self._preload = preload
+        self._process: JailedWorker | None = None
         self._requests = None
         self._replies = None
         self.restarts = 0
@@ -91,26 +97,27 @@ class StudentProcess:
         request_read, request_write = os.pipe()
         reply_read, reply_write = os.pipe()
         output_read, output_write = os.pipe()
-        command = [sys.executable, "-I", "-m", "grader.worker", str(self._private_copy()),
-                   "--requests", str(request_read), "--replies", str(reply_write),
-                   "--memory-mb", str(self.memory_mb)]
-        command += [arg for name in self.forbidden for arg in ("--forbid", name)]
-        command += [arg for path in self.hide for arg in ("--hide", str(path))]
-        command += [arg for path in self.read_only for arg in ("--read-only", str(path))]
-        self._process = subprocess.Popen(
-            command, stdin=subprocess.DEVNULL, stdout=output_write, stderr=output_write,
-            pass_fds=(request_read, reply_write), start_new_session=True,
-            cwd=self._scratch_dir(), env=self._environment(),
-        )
-        for fd in (request_read, reply_write, output_write):
-            os.close(fd)
+        try:
+            self._process = self._zygote_handle().spawn(
+                submission=self.submission, forbidden=self.forbidden, memory_mb=self.memory_mb,
+                requests=request_read, replies=reply_write, output=output_write)
+        finally:
+            for fd in (request_read, reply_write, output_write):
+                os.close(fd)
         self._requests = os.fdopen(request_write, "wb")
         self._replies = os.fdopen(reply_read, "rb")
         threading.Thread(target=self.output.drain, args=(output_read,), daemon=True).start()
         self._read_greeting()
 
+    def _zygote_handle(self) -> Zygote:
+        if self._zygote is not None:
+            return self._zygote
+        if self._own_zygote is None:
+            self._own_zygote = Zygote.start_fresh(self._preload)
+        return self._own_zygote
+
     def _read_greeting(self) -> None:
-        """The worker's first word says whether it could confine itself (before any student code)."""
+        """The worker's first word says whether it is jailed (or why not), before any student code."""
         ready, _, _ = select.select([self._replies], [], [], 60)
         if not ready:
             self.kill()
@@ -119,6 +126,12 @@ class StudentProcess:
             greeting = wire.read_message(self._replies)
         except EOFError:
             raise StudentCrashed(self._how_it_ended()) from None
+        if "refused" in greeting:
+            self.kill()
+            raise SubmissionRefused(greeting["refused"])
+        if "error" in greeting:
+            self.kill()
+            raise StudentCrashed(greeting["error"])
         self.confinement = None if greeting.get("confined") else greeting.get("why", "unknown reason")
 
     def request(self, message: dict, *, timeout: float) -> dict:
@@ -142,20 +155,22 @@ class StudentProcess:
             raise StudentCrashed(self._how_it_ended()) from None
 
     def kill(self) -> None:
-        """Kill the worker and everything it started, also what left its process group."""
+        """Kill the worker; its PID namespace, and so everything it started, ends with it."""
         if self._process is None:
             return
-        try:
-            os.killpg(self._process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        self._process.wait()
-        kill_orphans()
+        self._process.kill()
         for stream in (self._requests, self._replies):
             try:
                 stream.close()
-            except OSError:
+            except (OSError, AttributeError):
                 pass
+
+    def close(self) -> None:
+        """Kill the worker and end the zygote this process started, if it started one."""
+        self.kill()
+        if self._own_zygote is not None:
+            self._own_zygote.close()
+            self._own_zygote = None
 
     def _how_it_ended(self) -> str:
         code = self._process.wait() if self._process else None
@@ -166,71 +181,3 @@ class StudentProcess:
                 return f"was killed ({name}): it may have used more than the memory limit of {self.memory_mb} MB"
             return f"was killed by signal {name}"
         return f"exited with code {code} (os._exit or a crash in native code)"
-
-    def _environment(self) -> dict[str, str]:
-        keep = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT")
-        env = {key: os.environ[key] for key in keep if key in os.environ}
-        return env | _QUIET_THREADS | {"PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1",
-                                        "PYTHONUNBUFFERED": "1", "MPLBACKEND": "Agg"}
-
-    def _scratch_dir(self) -> str:
-        if not hasattr(self, "_scratch"):
-            self._scratch = tempfile.TemporaryDirectory(prefix="grader-student-")
-        return self._scratch.name
-
-    def _private_copy(self) -> Path:
-        """A fresh copy of the submission for each worker: student code never touches the original."""
-        copy = Path(self._scratch_dir()) / "submission"
-        if copy.exists():
-            shutil.rmtree(copy)
-        shutil.copytree(self.submission, copy, symlinks=False,
-                        ignore=shutil.ignore_patterns(".git", "__pycache__", ".hypothesis", ".ipynb_checkpoints"))
-        return copy
-
-
-PR_SET_CHILD_SUBREAPER = 36
-_subreaper = False
-
-
-def become_subreaper() -> None:
-    """Make orphans of our descendants our children, so `kill_orphans` can find and end them.
-
-    A student's process can leave its process group (setsid) and outlive the worker; as a
-    subreaper, the judge inherits such processes instead of init.
-    """
-    import ctypes
-
-    global _subreaper
-    _subreaper = ctypes.CDLL(None).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
-
-
-def kill_orphans() -> None:
-    """Kill every child process of ours: called once the worker is dead, these are what it left behind.
-
-    Only a subreaper (the judge, which starts no other processes) does anything here.
-    """
-    if not _subreaper:
-        return
-    for pid in _children_of(os.getpid()):
-        for kill in (os.killpg, os.kill):
-            try:
-                kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
-        try:
-            os.waitpid(pid, 0)
-        except ChildProcessError:
-            pass
-
-
-def _children_of(parent: int) -> list[int]:
-    children = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rpartition(")")[2].split()[1]) == parent:
-                children.append(int(entry.name))
-    return children

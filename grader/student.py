@@ -17,7 +17,7 @@ from typing import Any
 
 from grader import wire
 from grader.describe import describe_call
-from grader.sandbox import StudentCrashed, StudentProcess, StudentTimeout
+from grader.sandbox import StudentCrashed, StudentProcess, StudentTimeout, SubmissionRefused
 
 
 class StudentFailure(Exception):
@@ -176,6 +176,8 @@ class StudentModule:
         except StudentTimeout as error:
             self._import_error = ImportFailed(f"importing {self._file.name} did not finish within "
                                               f"{error.seconds:.0f} s: is there a loop at module level?")
+        except SubmissionRefused as error:
+            self._import_error = ImportFailed(f"your submission was refused: {error}")
         except (NotImplementedYet, ForbiddenUsed) as error:
             self._import_error = ImportFailed(f"importing {self._file.name} raised {type(error).__name__}: {error}")
         if self._import_error is not None:
@@ -189,7 +191,7 @@ class StudentModule:
         if not self._file.is_file():
             self._import_error = ImportFailed(f"no file {self._file.name} in the submission")
             raise self._import_error
-        source = self._file.read_text(encoding="utf-8", errors="replace")
+        source = self._file.read_text(encoding="utf-8-sig", errors="replace")   # a BOM is fine: Python takes it
         try:
             tree = ast.parse(source, filename=self._file.name)
         except SyntaxError as error:

@@ -1,19 +1,18 @@
 """The process that runs student code, and nothing else of the grader's.
 
-The judge starts it with `python -m grader.worker`, sends it requests (import
-the student's module, call a function, run a probe) and reads back plain data
-(see `wire`). It never sees the hidden suites or the reference: it cannot
-report a verdict, only what the student's code returned or raised. Keep this
-module's imports to the standard library and numpy, so a worker starts fast.
+The zygote (`grader.zygote`) forks it into its jail and calls `serve`; the judge
+sends it requests (import the student's module, call a function, run a probe)
+and reads back plain data (see `wire`). It never sees the hidden suites or the
+reference: it cannot report a verdict, only what the student's code returned or
+raised. Keep this module's imports to the standard library and numpy.
 """
 
 from __future__ import annotations
 
-import argparse
 import builtins
+import contextlib
 import importlib
 import os
-import resource
 import sys
 import traceback
 from pathlib import Path
@@ -33,6 +32,17 @@ class Worker:
         self.forbidden_used: list[str] = []
         self.module: Any = None
         self._guards: dict[int, Any] = {}
+        self.dispatch_guard = None
+        from grader.dispatch_guard import families_of
+
+        if families_of(forbidden):
+            from grader.dispatch_guard import DispatchGuard
+
+            self.dispatch_guard = DispatchGuard(forbidden, lambda name: self.forbidden_used.append(name), ForbiddenCall)
+
+    def guarded(self):
+        """Where student code runs: under the dispatch guard, when the exercise forbids torch calls."""
+        return self.dispatch_guard.active() if self.dispatch_guard is not None else contextlib.nullcontext()
 
     # -- requests ---------------------------------------------------------
     def handle(self, request: dict) -> dict:
@@ -53,7 +63,8 @@ class Worker:
         return {"ok": False, "error": {"type": "ProtocolError", "mro": [], "message": f"unknown op {op!r}", "frames": []}}
 
     def import_module(self, name: str) -> dict:
-        self.module = importlib.import_module(name)
+        with self.guarded():
+            self.module = importlib.import_module(name)
         self.install_guards()
         return self.reply(None)
 
@@ -65,7 +76,8 @@ class Worker:
         kwargs = {k: wire.decode(v) for k, v in kwargs.items()}
         before = _snapshot_arrays(args, kwargs)
         self.install_guards()
-        result = target(*args, **kwargs)
+        with self.guarded():
+            result = target(*args, **kwargs)
         return self.reply(result, mutated=_mutated_arguments(before, args, kwargs))
 
     def probe(self, name: str, args: list) -> dict:
@@ -74,7 +86,9 @@ class Worker:
 
         function = probes.find(name)
         self.install_guards()
-        return self.reply(function(self.module, *[wire.decode(a) for a in args]))
+        with self.guarded():
+            value = function(self.module, *[wire.decode(a) for a in args])
+        return self.reply(value)
 
     def reply(self, value: Any, *, mutated: list[str] | None = None) -> dict:
         if self.forbidden_used:
@@ -175,46 +189,22 @@ def _mutated_arguments(before: dict[str, Any], args: list, kwargs: dict) -> list
     ]
 
 
-def _limit_resources(memory_mb: int) -> None:
-    memory = memory_mb * 1024 * 1024
-    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    _die_with_parent()
+def serve(requests_fd: int, replies_fd: int, submission: Path, forbidden: list[str], greeting: dict) -> None:
+    """Answer requests until the judge closes the pipe; called in the jail, once it is built.
 
-
-def _die_with_parent() -> None:
-    """Ask Linux to kill this process when the judge dies, whatever killed the judge."""
-    try:
-        import ctypes
-        import signal
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        pr_set_pdeathsig = 1
-        libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
-    except (OSError, AttributeError):
-        pass
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("submission", type=Path)
-    parser.add_argument("--requests", type=int, required=True)
-    parser.add_argument("--replies", type=int, required=True)
-    parser.add_argument("--memory-mb", type=int, required=True)
-    parser.add_argument("--forbid", action="append", default=[])
-    parser.add_argument("--hide", action="append", default=[])
-    parser.add_argument("--read-only", action="append", default=[])
-    options = parser.parse_args()
-    _limit_resources(options.memory_mb)
-    requests = os.fdopen(options.requests, "rb")
-    replies = os.fdopen(options.replies, "wb")
-    wire.send_message(replies, _confine(options.hide, options.read_only))
-    sys.path[:] = [str(options.submission.resolve())] + [p for p in sys.path if p and Path(p).resolve() != Path.cwd()]
+    `greeting` is the first message: whether the process is confined (or why not), before any
+    student code runs.
+    """
+    requests = os.fdopen(requests_fd, "rb")
+    replies = os.fdopen(replies_fd, "wb")
+    wire.send_message(replies, greeting)
+    installation = tuple(p.rstrip("/") + "/" for p in {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix})
+    sys.path[:] = [str(submission)] + [p for p in sys.path if p and (p + "/").startswith(installation)]
     sys.dont_write_bytecode = True
     builtins.input = _no_input
     import numpy  # noqa: F401 - decoding arguments needs it; load it before student code
 
-    worker = Worker(options.submission, options.forbid)
+    worker = Worker(submission, forbidden)
     while True:
         try:
             request = wire.read_message(requests)
@@ -230,20 +220,5 @@ def main() -> None:
                 "type": "UnsendableResult", "mro": [], "message": str(error), "frames": []}})
 
 
-def _confine(hide: list[str], read_only: list[str]) -> dict:
-    """Confine this process before any student code runs; say whether it worked."""
-    from grader.confinement import ConfinementError, confine
-
-    try:
-        confine(hide=hide, read_only=read_only)
-    except (ConfinementError, OSError) as error:
-        return {"ready": True, "confined": False, "why": str(error)}
-    return {"ready": True, "confined": True}
-
-
 def _no_input(prompt: str = "") -> str:
     raise RuntimeError("input() is not available while grading: nobody is there to type")
-
-
-if __name__ == "__main__":
-    main()
