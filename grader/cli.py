@@ -64,6 +64,7 @@ def grade_command(
     submitted_at: Annotated[Optional[datetime], typer.Option(
         help="When the work was handed in (default: the submission's last git commit, else now).",
         formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"])] = None,
+    watch: Annotated[bool, typer.Option("--watch", help="Stay running: grade an exercise again each time its file is saved.")] = False,
     course_path: CourseOption = Path("course.toml"),
 ) -> None:
     """Grade a submission and print the score with feedback on every failing test."""
@@ -77,6 +78,12 @@ def grade_command(
         raise typer.Exit(ExitCode.USAGE)
     options = GradeOptions(exercises=tuple(exercises or ()), public_only=public_only, jobs=jobs,
                            assignment=assignment, submitted_at=submitted_at)
+    if watch:
+        from grader.watch import watch as watch_submission
+
+        watch_submission(course, submission or course.exercises_dir, options, _show_regraded,
+                         lambda text: console.print(text, style="dim", highlight=False))
+        return
     engine.shared()   # warm, and its zygote forked, before any hidden suite is unsealed in this process
     try:  # in a release: the tamper check, and the sealed hidden suites when the key is set
         report = grade_release(course, submission or course.exercises_dir, options)
@@ -86,6 +93,11 @@ def grade_command(
     _emit(report, output_format, output, course, submission or course.exercises_dir)
     if fail_under is not None and score.percentage(report) < fail_under:
         raise typer.Exit(ExitCode.BELOW_THRESHOLD)
+
+
+def _show_regraded(report, heading: str) -> None:
+    console.rule(heading, style="dim")
+    console.print(text_report.build(report))
 
 
 def _emit(report, output_format: Format, output: Optional[Path], course: Course, *keep: Path) -> None:

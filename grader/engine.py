@@ -80,14 +80,20 @@ class Engine:
         outcomes: list[JudgeOutcome | None] = [None] * len(jobs)
         waiting = list(enumerate(jobs))
         running: list[_RunningJudge] = []
-        while waiting or running:
-            while waiting and len(running) < max(1, parallel):
-                index, job = waiting.pop(0)
-                running.append(_RunningJudge(index, job, self))
-            _pump(running)
-            for judge in [j for j in running if j.done]:
-                running.remove(judge)
-                outcomes[judge.index] = judge.finish()
+        try:
+            while waiting or running:
+                while waiting and len(running) < max(1, parallel):
+                    index, job = waiting.pop(0)
+                    running.append(_RunningJudge(index, job, self))
+                _pump(running)
+                for judge in [j for j in running if j.done]:
+                    running.remove(judge)
+                    outcomes[judge.index] = judge.finish()
+        finally:   # interrupted (Ctrl-C, SIGTERM): no judge outlives us, no scratch folder is left
+            for judge in running:
+                if not judge.done:
+                    judge.kill()
+                _remove(judge.scratch)
         return outcomes  # type: ignore[return-value]
 
     def close(self) -> None:
@@ -153,7 +159,14 @@ def _start_zygote():
     libraries loaded, no course secret read, no judge forked yet."""
     from grader.zygote import Zygote
 
-    return Zygote.fork_from_here()
+    # The zygote keeps only fds 0-2: its students must print through them, not through objects a host
+    # (pytest's capture, in the engine's tests) put in their place.
+    replaced = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
+    try:
+        return Zygote.fork_from_here()
+    finally:
+        sys.stdout, sys.stderr = replaced
 
 
 # -- one judge ---------------------------------------------------------------------------------------

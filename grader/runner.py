@@ -66,6 +66,16 @@ def grade_exercises(course: Course, exercises: list[ExerciseSpec], submission: P
                       duration=round(outcome.seconds, 3)) for exercise, outcome in zip(exercises, outcomes)]
 
 
+def grade_exercises_of(course: Course, exercise: ExerciseSpec, submissions: list[Path], *, jobs: int,
+                       public_only: bool = False, engine: Engine | None = None) -> list[ExerciseResult]:
+    """Grade one exercise of several submissions, `jobs` judges at a time (the engine's tests: a corpus)."""
+    work = [JudgeJob(_request(course, exercise, folder, public_only), course.grading.exercise_timeout,
+                     label=exercise.id) for folder in submissions]
+    outcomes = (engine or engine_module.shared()).run(work, parallel=jobs)
+    return [_assemble(course, exercise, outcome.events, outcome.problem, public_only=public_only,
+                      duration=round(outcome.seconds, 3)) for outcome in outcomes]
+
+
 def _request(course: Course, exercise: ExerciseSpec, submission: Path, public_only: bool) -> dict:
     return {"course": str(course.root), "exercise": exercise.id, "submission": str(Path(submission).resolve()),
             "public_only": public_only, "grading": course.grading.model_dump()}
