@@ -323,6 +323,47 @@ def _be_judge(request: dict, events_fd: int, stderr_fd: int, scratch: str, engin
             os._exit(code)
 
 
+@dataclasses.dataclass
+class ForkedJudge:
+    """A judge forked by `fork_judge`: what a caller that supervises it itself needs (pid, exit code)."""
+
+    pid: int
+    returncode: int | None = None
+
+
+def fork_judge(work: Callable[[], int], stderr_fd: int) -> ForkedJudge:
+    """Fork a judge from the shared engine that runs `work()` (its exit code) in a session of its own,
+    stdout to /dev/null and stderr to `stderr_fd`; the caller reaps it and kills its group at its limit.
+    (`grader check` supervises its judges this way, reading their events from files.)"""
+    shared()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid != 0:
+        return ForkedJudge(pid)
+    code = 1
+    try:
+        os.setsid()
+        devnull = os.open(os.devnull, os.O_RDWR)
+        os.dup2(devnull, 0)
+        os.dup2(devnull, 1)
+        os.dup2(stderr_fd, 2)
+        sys.stdout = open(os.devnull, "w", encoding="utf-8")
+        sys.stderr = open(2, "w", encoding="utf-8", errors="replace", closefd=False)
+        sys.dont_write_bytecode = True
+        _reseed_torch()
+        code = work()
+    except SystemExit as end:
+        code = end.code if isinstance(end.code, int) else 1
+    except BaseException:  # noqa: BLE001
+        traceback.print_exc()
+    finally:
+        try:
+            sys.stderr.flush()
+        finally:
+            os._exit(code)
+
+
 def _reseed_torch() -> None:
     """A fresh interpreter seeds torch's generator from the OS: so does each judge (no state shared with
     the parent or a sibling; a suite that wants fixed random numbers seeds them itself, as today)."""
