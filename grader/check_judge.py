@@ -21,7 +21,6 @@ Events, one JSON line each: `collected` (tests with kind, points, section),
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import sys
@@ -31,14 +30,12 @@ from pathlib import Path
 import pytest
 from _pytest.runner import runtestprotocol
 
-from grader import plugin as grading_plugin
-from grader.check_forkserver import ForkedStudentProcess, ForkServer
-from grader.confinement import make_undumpable
+from grader.jail import make_undumpable
 from grader.judge import no_plugin_autoload, pytest_arguments
 from grader.manifest import load_course
-from grader.plugin import GradingPlugin, GradingSession, _display_name, jsonl_emitter
+from grader.plugin import GradingPlugin, GradingSession, _display_name, jsonl_emitter, preload
 from grader.results import from_json
-from grader.sandbox import StudentProcess
+from grader.zygote import Zygote
 
 
 class CheckPlugin(GradingPlugin):
@@ -73,15 +70,13 @@ class CheckPlugin(GradingPlugin):
     def pytest_runtestloop(self, session: pytest.Session) -> bool:
         if session.testsfailed and not session.config.option.continue_on_collection_errors:
             return True   # a suite that does not load: the collected event already says so
-        server = ForkServer(_preloaded(self.session.course, self.session.exercise),
-                            StudentProcess._environment(None))
-        ForkedStudentProcess.server = server
-        grading_plugin.StudentProcess = ForkedStudentProcess   # what the `student` fixture starts, in this process only
+        # One zygote forks every run's workers: a new interpreter, so nothing of this judge (suites, reference) is in it.
+        self.session.zygote = Zygote.start_fresh(preload(self.session.course, self.session.exercise))
         try:
             for run in self.runs:
                 self._grade(session, run)
         finally:
-            server.close()
+            self.session.zygote.close()
         return True
 
     def _grade(self, session: pytest.Session, run: dict) -> None:
@@ -121,16 +116,6 @@ class CheckPlugin(GradingPlugin):
             self.events(event)
 
 
-def _preloaded(course, exercise) -> list[str]:
-    """The modules the reference imports (torch, numpy, ...), but not the course's own modules."""
-    from grader.check_run import _imported_modules
-
-    own = {e.module_name for e in course.exercises}
-    path = course.reference_file(exercise)
-    names = _imported_modules(path.read_text(encoding="utf-8")) if path.is_file() else set()
-    return sorted(n for n in names if n.split(".")[0] not in own and importlib.util.find_spec(n.split(".")[0]))
-
-
 def _marker_text(item: pytest.Item, name: str) -> str | None:
     marker = item.get_closest_marker(name)
     return str(marker.args[0]) if marker and marker.args else None
@@ -153,8 +138,6 @@ def main() -> None:
     with open(sys.argv[1], encoding="utf-8") as stream:
         request = json.load(stream)
     make_undumpable()
-    # Not a subreaper, unlike the grading judge: its `kill_orphans` would end the fork server, our child.
-    # Workers are the server's children, each killed with its process group, and die with the server.
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
     sys.exit(run_check_judge(request))

@@ -134,7 +134,7 @@ def _one_judge(course: Course, exercise: ExerciseSpec, runs: list[dict], folder:
 def _check_judge(request: Path) -> int:
     """In the forked judge: `grader.check_judge`'s main, as a started interpreter would run it."""
     from grader import check_judge
-    from grader.confinement import make_undumpable
+    from grader.jail import make_undumpable
 
     make_undumpable()
     return check_judge.run_check_judge(json.loads(request.read_text(encoding="utf-8")))

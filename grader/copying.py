@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 #: Never part of a submission's content: version control, caches, editor and OS debris.
 SKIPPED = frozenset({".git", ".hg", ".svn", "__pycache__", ".ipynb_checkpoints", ".pytest_cache", ".hypothesis",
@@ -46,7 +46,7 @@ def copy_submission(source: Path | str | int, target: Path, *, skipped: frozense
         except OSError as error:
             if os.path.islink(source):
                 raise RefusedSubmission(link_refusal(Path(source).name)) from None
-            raise error
+            raise
     try:
         Path(target).mkdir(parents=True, exist_ok=True)
         _copy_folder(top, Path(target), "", skipped, take)

@@ -27,7 +27,7 @@ from __future__ import annotations
 import re
 import sys
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 #: Operator names (aten, without overload) of each family; matched on the whole name.
 FAMILIES = {
@@ -67,7 +67,10 @@ class DispatchGuard:
 
         families = families_of(forbidden)
         patterns = [FAMILIES[f] for f in sorted(families)]
-        by_function = {d.rpartition(".")[2].lower(): d for d in forbidden if d.split(".")[0] == "torch"}
+        by_function: dict[str, str] = {}
+        for dotted in forbidden:   # the first name of course.toml's list names a function in the message
+            if dotted.split(".")[0] == "torch":
+                by_function.setdefault(dotted.rpartition(".")[2].lower(), dotted)
 
         def refuse(name: str):
             record(name)
@@ -176,6 +179,27 @@ class DispatchGuard:
 
 
 _ORIGINALS: dict[str, Callable] = {}
+
+
+def warm_up() -> None:
+    """Run one operator under both kinds of mode: the first use imports much of torch (seconds).
+
+    Called in the zygote, so that no worker pays for it within a test's time limit.
+    """
+    import torch
+    from torch.overrides import TorchFunctionMode
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    class Functions(TorchFunctionMode):
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            return func(*args, **(kwargs or {}))
+
+    class Operators(TorchDispatchMode):
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            return func(*args, **(kwargs or {}))
+
+    with Functions(), Operators():
+        torch.nn.functional.conv2d(torch.ones(1, 1, 2, 2), torch.ones(1, 1, 1, 1))
 
 
 class _Active:

@@ -306,7 +306,7 @@ def _be_judge(request: dict, events_fd: int, stderr_fd: int, scratch: str, engin
         tempfile.tempdir = scratch   # every temporary folder of this judge: removed with `scratch`
         os.environ["TMPDIR"] = scratch
         _reseed_torch()
-        from grader.confinement import make_undumpable
+        from grader.jail import make_undumpable
         from grader.judge import run_judge
 
         make_undumpable()     # student code runs as our user: keep it out of our memory and /proc entries

@@ -91,6 +91,7 @@ class GradingPlugin:
                 memory_mb=grading.memory_mb, output_limit=grading.max_output_kb * 1024,
                 zygote=self.session.zygote, preload=preload(self.session.course, self.session.exercise),
             )
+            self.process.zygote()   # started here, in the fixture: no test's time limit pays for the imports
             self.module = StudentModule(self.process, self.session.submission / self.session.exercise.module,
                                         self.session.exercise.module_name)
         return self.module

@@ -89,7 +89,7 @@ def _assemble(course: Course, exercise: ExerciseSpec, events: list[dict], proble
     broken = [f"{e['suite']}: {e['message']}" for e in events if e["event"] == "collect_error"]
     unconfined = next((e["why"] for e in events if e["event"] == "unconfined"), None)
     if unconfined and problem is None:
-        problem = f"note: student code ran without file confinement on this machine ({unconfined})"
+        problem = f"note: student code ran without the jail on this machine ({unconfined})"
     if broken:
         problem = "the grader could not load its tests (tell your instructor): " + "; ".join(broken)
         collected = []

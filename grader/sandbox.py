@@ -98,7 +98,7 @@ class StudentProcess:
         reply_read, reply_write = os.pipe()
         output_read, output_write = os.pipe()
         try:
-            self._process = self._zygote_handle().spawn(
+            self._process = self.zygote().spawn(
                 submission=self.submission, forbidden=self.forbidden, memory_mb=self.memory_mb,
                 requests=request_read, replies=reply_write, output=output_write)
         finally:
@@ -109,7 +109,8 @@ class StudentProcess:
         threading.Thread(target=self.output.drain, args=(output_read,), daemon=True).start()
         self._read_greeting()
 
-    def _zygote_handle(self) -> Zygote:
+    def zygote(self) -> Zygote:
+        """The zygote that forks this submission's workers, started now if it is ours and not yet started."""
         if self._zygote is not None:
             return self._zygote
         if self._own_zygote is None:

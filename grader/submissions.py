@@ -11,7 +11,8 @@ Three layouts are recognised in the folder an instructor points at, entry by ent
 
 Whatever the layout, `prepare` copies the files that grading reads into a scratch folder
 (student code never runs in, nor writes to, the instructor's copy) and hashes that copy, so a
-re-run can tell an unchanged submission from a changed one.
+re-run can tell an unchanged submission from a changed one. A symbolic link refuses the whole
+submission, naming the file (`copying.copy_submission`, the copy every grading path shares).
 """
 
 from __future__ import annotations
@@ -29,13 +30,12 @@ from typing import Literal
 import yaml
 
 from grader.assignments import submission_time
+from grader.copying import SKIPPED, RefusedSubmission, copy_submission, link_refusal
 from grader.manifest import Course
 
 Layout = Literal["folder", "repository", "zip", "gradescope"]
 
-#: Never part of a submission's content: version control, caches, editor and OS debris.
-_SKIPPED = {".git", ".hg", ".svn", "__pycache__", ".ipynb_checkpoints", ".pytest_cache", ".hypothesis",
-            "__MACOSX", ".DS_Store", ".venv", "venv", "node_modules"}
+_SKIPPED = SKIPPED   #: never part of a submission's content: version control, caches, editor and OS debris
 _MAX_BYTES = 50 * 1024 * 1024     #: a submission larger than this is refused (zip bombs, stray data sets)
 _MAX_FILES = 5000
 _MAX_DEPTH = 4                    #: how deep to look for the course's modules inside a submission
@@ -194,16 +194,12 @@ def content_hash(folder: Path) -> str:
 
 
 def _copy_tree(source: Path, target: Path) -> None:
-    """Copy regular files only: symbolic links could point at anything on the grading machine."""
+    """Copy regular files only; a symbolic link (it could point at anything on the grading machine) refuses it all."""
     budget = _Budget(source)
-    for path in sorted(source.rglob("*")):
-        relative = path.relative_to(source)
-        if any(part in _SKIPPED for part in relative.parts) or path.is_symlink() or not path.is_file():
-            continue
-        budget.take(path.stat().st_size)
-        (target / relative).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, target / relative)
-    target.mkdir(parents=True, exist_ok=True)
+    try:
+        copy_submission(source, target, take=lambda name, size: budget.take(size))
+    except RefusedSubmission as error:
+        raise SubmissionError(f"{source.name}: {error}") from None
 
 
 def _unzip(archive: Path, target: Path) -> None:
@@ -215,8 +211,10 @@ def _unzip(archive: Path, target: Path) -> None:
                 parts = PurePosixPath(member.filename.replace("\\", "/")).parts
                 if member.filename.startswith(("/", "\\")) or ".." in parts or (parts and ":" in parts[0]):
                     raise SubmissionError(f"{archive.name}: refusing the unsafe path {member.filename!r}")
-                if member.is_dir() or any(part in _SKIPPED for part in parts) or _is_link(member):
+                if member.is_dir() or any(part in _SKIPPED for part in parts):
                     continue
+                if _is_link(member):
+                    raise SubmissionError(f"{archive.name}: {link_refusal(member.filename)}")
                 budget.take(member.file_size)
                 destination = target.joinpath(*parts)
                 destination.parent.mkdir(parents=True, exist_ok=True)

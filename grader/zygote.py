@@ -57,7 +57,7 @@ class Zygote:
         self._owner = os.getpid()
 
     @classmethod
-    def fork_from_here(cls) -> "Zygote":
+    def fork_from_here(cls) -> Zygote:
         """Fork the zygote from this process, which has imported numpy/torch and holds no course secret yet."""
         mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         sys.stdout.flush()
@@ -72,10 +72,10 @@ class Zygote:
             finally:
                 os._exit(0)
         theirs.close()
-        return cls(mine, pid=pid)
+        return cls(mine, pid=pid)._ready()
 
     @classmethod
-    def start_fresh(cls, preload: tuple[str, ...] = DEFAULT_PRELOAD) -> "Zygote":
+    def start_fresh(cls, preload: tuple[str, ...] = DEFAULT_PRELOAD) -> Zygote:
         """Start the zygote as a new interpreter (`python -I -m grader.zygote`), importing `preload`."""
         mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         from grader.jail import SIMULATE_REFUSAL
@@ -85,14 +85,22 @@ class Zygote:
             [sys.executable, "-I", "-m", "grader.zygote", str(theirs.fileno()), *preload],
             pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, env=env)
         theirs.close()
-        return cls(mine, pid=process.pid, process=process)
+        return cls(mine, pid=process.pid, process=process)._ready()
+
+    def _ready(self) -> Zygote:
+        """Wait for the zygote's first word: its imports done, so that no test's time pays for them."""
+        ready, _, _ = select.select([self._channel], [], [], 300)
+        if not ready or self._channel.recv(16) != b"ready":
+            self.close()
+            raise OSError("the zygote did not start")
+        return self
 
     def spawn(self, *, submission: Path, forbidden: tuple[str, ...], memory_mb: int,
-              requests: int, replies: int, output: int) -> "JailedWorker":
+              requests: int, replies: int, output: int) -> JailedWorker:
         """A new jailed worker for `submission`, talking on the three given pipe ends (which the caller closes)."""
         status, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         request = {"submission": str(submission), "forbidden": list(forbidden), "memory_mb": memory_mb,
-                   "env": student_environment()}
+                   "env": student_environment(), "tmpdir": tempfile.gettempdir()}
         try:
             socket.send_fds(self._channel, [json.dumps(request).encode()], [requests, replies, output, theirs.fileno()])
         except OSError as error:
@@ -183,8 +191,8 @@ _QUIET_THREADS = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREAD
 
 
 def student_environment() -> dict[str, str]:
-    """The environment student code runs with: nothing of the grader's but the locale and PATH."""
-    keep = ("PATH", "LANG", "LC_ALL", "SYSTEMROOT")
+    """The environment of the zygote and of student code: the locale, PATH, one thread per library."""
+    keep = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT")   # HOME, TMPDIR: replaced in the jail
     env = {key: os.environ[key] for key in keep if key in os.environ}
     return env | _QUIET_THREADS | {"PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1",
                                     "PYTHONUNBUFFERED": "1", "MPLBACKEND": "Agg"}
@@ -199,13 +207,15 @@ def preload(modules: tuple[str, ...]) -> None:
             importlib.import_module(name)
         except Exception:  # noqa: BLE001, S110 - a module that does not import here is imported (or not) by the worker
             pass
-    import grader.copying  # noqa: F401
-    import grader.jail  # noqa: F401
+    import grader.copying
+    import grader.jail
     import grader.probes
-    import grader.worker  # noqa: F401
+    import grader.worker
 
     if "torch" in sys.modules:
-        import grader.dispatch_guard  # noqa: F401
+        import grader.dispatch_guard
+
+        grader.dispatch_guard.warm_up()
         for family in pkgutil.iter_modules(grader.probes.__path__):
             importlib.import_module(f"grader.probes.{family.name}")
 
@@ -214,10 +224,10 @@ def serve(channel: socket.socket) -> None:
     """Fork a keeper for each request until every client has closed the channel."""
     from grader import jail
 
-    jail.make_undumpable()
     refused = jail.probe()
     folders = jail.allowlist()
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)   # keepers are reaped by the kernel
+    channel.send(b"ready")
     while True:
         try:
             message, fds, _, _ = socket.recv_fds(channel, 1 << 16, 8)
@@ -250,7 +260,7 @@ def _keep(channel: socket.socket, request: dict, fds: list[int], folders: list[s
         if refused is None:
             jail.enter_namespaces()
         else:
-            scratch = tempfile.mkdtemp(prefix="grader-student-")
+            scratch = tempfile.mkdtemp(prefix="grader-student-", dir=request.get("tmpdir"))
             jail.become_subreaper()
         pid = os.fork()
         if pid == 0:
@@ -326,6 +336,9 @@ def _work(request: dict, requests: int, replies: int, output: int, folders: list
     code = 1
     try:
         jail.die_with_parent()
+        for number in (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2, signal.SIGALRM):
+            signal.signal(number, signal.SIG_DFL)   # whatever the process the zygote was forked from had set
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         os.dup2(output, 1)
         os.dup2(output, 2)
         devnull = os.open(os.devnull, os.O_RDONLY)

@@ -20,6 +20,7 @@ import time
 import zipfile
 from pathlib import Path
 
+from grader.copying import RefusedSubmission, link_refusal
 from grader.manifest import Course, load_course
 from grader.publish import coursefile
 from grader.publish.classroom import torch_requirement
@@ -65,7 +66,9 @@ def collect_submission(submitted: Path, course: Course, target: Path) -> list[st
     missing = []
     for name in sorted(module_names(course)):
         source = folder / name
-        if source.is_file() and not source.is_symlink():
+        if source.is_symlink():   # refused, as grade and grade-all refuse it (grader.copying)
+            raise RefusedSubmission(link_refusal(name))
+        if source.is_file():
             shutil.copyfile(source, target / name)
         else:
             missing.append(name)
@@ -100,6 +103,8 @@ def run(root: Path) -> dict:
             missing = collect_submission(root / "submission", course, Path(scratch))
             report = grade(course, Path(scratch), GradeOptions())
         data = results(report, missing=missing, seconds=time.monotonic() - started)
+    except RefusedSubmission as error:
+        data = {"score": 0, "output": f"Your submission was refused: {error}", "visibility": "visible", "tests": []}
     except Exception as error:  # the one place that must always answer Gradescope, whatever broke
         data = {"score": 0, "output": f"The autograder itself failed (tell your instructor): {error!r}",
                 "visibility": "visible", "tests": []}

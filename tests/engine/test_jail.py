@@ -1,0 +1,369 @@
+"""Student code runs in a jail: it sees only its own submission, outlives nothing, reaches no network,
+and cannot call what the exercise forbids by any route.
+
+Each attack below is the conv stub plus one trick that, were it to work, would bring the solution
+into the student's module (or outlive grading, or call the forbidden convolution). Each must score 0
+on conv, leave the course byte-identical, leave no process and no temporary folder behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+import socket
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+from support import ROOT, grade_source
+
+from grader import score
+from grader.copying import RefusedSubmission, copy_submission
+from grader.jail import SIMULATE_REFUSAL
+from grader.runner import grade_exercise
+
+STUB = (ROOT / "exercises/conv.py").read_text()
+
+#: Appended to an attack that found the solution's source: it replaces the stub by the solution.
+TAKE = """
+def _take(source):
+    if source and "def conv2d_forward" in source:
+        exec(source, globals())
+"""
+
+
+@pytest.fixture
+def quick_course(course):
+    return course.with_grading(test_timeout=5.0, exercise_timeout=120.0)
+
+
+@pytest.fixture
+def private_tmp(tmp_path, monkeypatch) -> Path:
+    """A temporary folder of this test's own, so counting `grader-*` entries sees only ours."""
+    folder = tmp_path / "tmp"
+    folder.mkdir()
+    monkeypatch.setenv("TMPDIR", str(folder))
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    return folder
+
+
+def course_digest() -> str:
+    """sha256 over every file of the course (bytecode caches aside, which Python may write at any time)."""
+    digest = hashlib.sha256()
+    for path in sorted(ROOT.rglob("*")):
+        if "__pycache__" in path.parts or ".pytest_cache" in path.parts or not path.is_file() or path.is_symlink():
+            continue
+        digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def grader_folders(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith("grader-"))
+
+
+def processes_named(name: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and (entry / "comm").read_text().strip() == name:
+                found.append(int(entry.name))
+        except OSError:
+            pass
+    return found
+
+
+def graded_attack(course, tmp_path: Path, private_tmp: Path, attack: str):
+    """Grade the stub plus `attack` on conv; check what every attack must leave as it was."""
+    before = course_digest()
+    result = grade_source(course, "conv", STUB + TAKE + textwrap.dedent(attack), tmp_path)
+    assert score.exercise_score(result) == 0
+    assert course_digest() == before, "the course changed"
+    assert grader_folders(private_tmp) == [], "a temporary folder was left behind"
+    return result
+
+
+def _messages(result) -> str:
+    return "\n".join(line for t in result.tests for line in t.message)
+
+
+# -- reading the course -------------------------------------------------------------
+
+def test_the_course_cannot_be_read_through_git(quick_course, tmp_path, private_tmp):
+    """git is not in the jail, nor is the course's .git: neither `git show` nor the files work."""
+    result = graded_attack(quick_course, tmp_path, private_tmp, f"""
+        import subprocess, pathlib
+        try:
+            _take(subprocess.run(["git", "--git-dir", {str(ROOT / ".git")!r}, "show", "HEAD:reference/conv.py"],
+                                 capture_output=True, text=True).stdout)
+        except OSError:
+            pass
+        print("git dir visible:", pathlib.Path({str(ROOT / ".git")!r}).exists())
+    """)
+    assert "git dir visible: False" in result.output
+
+
+def test_the_course_cannot_be_read_through_the_package_path(quick_course, tmp_path, private_tmp):
+    """The grader's package is in the jail; the course folder around it is not."""
+    result = graded_attack(quick_course, tmp_path, private_tmp, """
+        import pathlib, grader
+        root = pathlib.Path(grader.__file__).resolve().parents[1]
+        print("course files visible:", sorted(p.name for p in root.iterdir()))
+        try:
+            _take((root / "reference" / "conv.py").read_text())
+        except OSError:
+            pass
+    """)
+    assert "course files visible: ['grader']" in result.output
+
+
+def test_the_course_cannot_be_read_through_other_processes(quick_course, tmp_path, private_tmp):
+    """/proc shows only the jail's own PID namespace: no judge's cwd, root or command line to follow."""
+    result = graded_attack(quick_course, tmp_path, private_tmp, f"""
+        import os, pathlib
+        others = [p for p in os.listdir("/proc") if p.isdigit() and int(p) != os.getpid()]
+        print("other processes:", others)
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit():
+                continue
+            for way in (f"/proc/{{pid}}/cwd/reference/conv.py", f"/proc/{{pid}}/root{ROOT}/reference/conv.py"):
+                try:
+                    _take(pathlib.Path(way).read_text())
+                except OSError:
+                    pass
+            try:
+                words = pathlib.Path(f"/proc/{{pid}}/cmdline").read_bytes().split(b"\\0")
+            except OSError:
+                continue
+            for word in words:
+                try:
+                    folder = pathlib.Path(word.decode()).parent
+                    _take((folder / "reference" / "conv.py").read_text())
+                except (OSError, ValueError):
+                    pass
+    """)
+    assert "other processes: []" in result.output
+
+
+@pytest.mark.parametrize("target", [str(ROOT / "reference/conv.py"), "/proc/self/cwd/reference/conv.py"],
+                         ids=["absolute", "through /proc/self/cwd"])
+def test_a_submission_holding_a_symbolic_link_is_refused(quick_course, tmp_path, private_tmp, target):
+    """A link could point anywhere on the grading machine: never followed, refused with the file's name."""
+    submission = tmp_path / "submission"
+    submission.mkdir()
+    (submission / "conv.py").symlink_to(target)
+    before = course_digest()
+    result = grade_exercise(quick_course, quick_course.exercise("conv"), submission, public_only=False)
+    assert score.exercise_score(result) == 0 and result.tests
+    assert "conv.py is a symbolic link" in result.tests[0].message[0]
+    assert course_digest() == before and grader_folders(private_tmp) == []
+
+
+def test_every_copy_of_a_submission_refuses_links_the_same_way(tmp_path):
+    """grade (the jail's copy), grade-all (`submissions.prepare`) and Gradescope share one copying function."""
+    from grader.manifest import load_course
+    from grader.publish.gradescope import collect_submission
+    from grader.submissions import Student, Submission, SubmissionError, prepare
+
+    folder = tmp_path / "alice"
+    (folder / "exercises").mkdir(parents=True)
+    (folder / "exercises" / "conv.py").write_text(STUB)
+    (folder / "exercises" / "pooling.py").symlink_to(ROOT / "reference/pooling.py")
+    with pytest.raises(RefusedSubmission, match="exercises/pooling.py is a symbolic link"):
+        copy_submission(folder, tmp_path / "copy")
+    course = load_course(ROOT)
+    with pytest.raises(SubmissionError, match="exercises/pooling.py is a symbolic link"):
+        prepare(Submission(Student("alice"), folder, "folder"), tmp_path / "scratch", course)
+    with pytest.raises(RefusedSubmission, match="pooling.py is a symbolic link"):
+        collect_submission(folder, course, tmp_path / "gradescope")
+
+
+# -- outliving grading ---------------------------------------------------------------
+
+ESCAPE = """
+    import ctypes, os, signal, sys, time
+    def _escape(name):
+        if os.fork() == 0:
+            os.setsid()
+            if os.fork() == 0:
+                os.setsid()
+                signal.signal(signal.SIGTERM, signal.SIG_IGN)
+                signal.signal(signal.SIGHUP, signal.SIG_IGN)
+                ctypes.CDLL(None).prctl(15, name.encode(), 0, 0, 0)   # PR_SET_NAME: findable in /proc
+                print("escapee running", flush=True)
+                while True:
+                    time.sleep(0.05)
+            parent = os.getppid()
+            while os.getppid() == parent:   # outlive the worker, so that a scan for its orphans finds
+                time.sleep(0.05)            # only this process, and the grandchild is reparented after it
+            time.sleep(0.5)
+            os._exit(0)
+        time.sleep(1)
+    _escape(NAME)
+"""
+
+
+def test_a_double_forked_setsid_process_ends_with_grading(quick_course, tmp_path, private_tmp):
+    """The worker is PID 1 of its own namespace: when it ends, everything it started ends."""
+    name = "esc" + secrets.token_hex(4)
+    result = graded_attack(quick_course, tmp_path, private_tmp, ESCAPE.replace("NAME", repr(name)))
+    assert "escapee running" in result.output, "the escapee never ran"
+    assert processes_named(name) == []
+
+
+# -- forbidden calls ------------------------------------------------------------------
+
+FORBIDDEN_ROUTES = {
+    "torch.ops.aten.convolution": """
+        import numpy as np, torch
+        def conv2d_forward(x, weight, bias=None, stride=1, padding=0):
+            s, p = (stride, stride) if isinstance(stride, int) else stride, (padding, padding) if isinstance(padding, int) else padding
+            b = None if bias is None else torch.from_numpy(np.asarray(bias))
+            out = torch.ops.aten.convolution(torch.from_numpy(x), torch.from_numpy(weight), b, list(s), list(p), [1, 1], False, [0, 0], 1)
+            return out.numpy()
+    """,
+    "torch._C._VariableFunctions.conv2d": """
+        import numpy as np, torch
+        def conv2d_forward(x, weight, bias=None, stride=1, padding=0):
+            b = None if bias is None else torch.from_numpy(np.asarray(bias))
+            return torch._C._VariableFunctions.conv2d(torch.from_numpy(x), torch.from_numpy(weight), b, stride, padding).numpy()
+    """,
+    "F.conv2d kept from import time": """
+        import numpy as np, torch
+        import torch.nn.functional as F
+        def conv2d_forward(x, weight, bias=None, stride=1, padding=0, _conv=F.conv2d):
+            b = None if bias is None else torch.from_numpy(np.asarray(bias))
+            return _conv(torch.from_numpy(x), torch.from_numpy(weight), b, stride, padding).numpy()
+    """,
+}
+
+
+@pytest.mark.parametrize("route", sorted(FORBIDDEN_ROUTES))
+def test_a_forbidden_convolution_is_refused_whatever_the_route(quick_course, tmp_path, private_tmp, route):
+    """The dispatch guard sees the aten operator, whichever name reached it; the message is the usual one."""
+    result = graded_attack(quick_course, tmp_path, private_tmp, FORBIDDEN_ROUTES[route])
+    refused = [t for t in result.tests if t.reason == "forbidden"]
+    assert refused, _messages(result)
+    assert "which this exercise asks you to write yourself" in refused[0].message[-1]
+
+
+def test_switching_the_dispatch_guard_off_is_a_forbidden_call(quick_course, tmp_path, private_tmp):
+    """Popping the guard's mode to call the convolution unseen counts as calling it."""
+    result = graded_attack(quick_course, tmp_path, private_tmp, """
+        import numpy as np, torch
+        from torch.utils._python_dispatch import _pop_mode_temporarily
+        def conv2d_forward(x, weight, bias=None, stride=1, padding=0):
+            with _pop_mode_temporarily():
+                return torch.ops.aten.convolution(torch.from_numpy(x), torch.from_numpy(weight), None, [stride] * 2,
+                                                  [padding] * 2, [1, 1], False, [0, 0], 1).numpy()
+    """)
+    assert any(t.reason == "forbidden" for t in result.tests), _messages(result)
+
+
+# -- network -----------------------------------------------------------------------
+
+def test_there_is_no_network(quick_course, tmp_path, private_tmp):
+    """The jail has a network namespace of its own: not even the judge's loopback is reachable."""
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        server.settimeout(0.2)
+        port = server.getsockname()[1]
+        result = graded_attack(quick_course, tmp_path, private_tmp, f"""
+            import socket
+            try:
+                socket.create_connection(("127.0.0.1", {port}), timeout=2).sendall(b"leak")
+                print("network: connected")
+            except OSError as error:
+                print("network:", type(error).__name__)
+        """)
+        with pytest.raises(socket.timeout):
+            server.accept()
+    assert "network: connected" not in result.output and "network:" in result.output
+
+
+# -- where the kernel refuses ----------------------------------------------------------
+
+def test_without_user_namespaces_the_report_says_so_and_nothing_is_left(quick_course, tmp_path, private_tmp,
+                                                                         monkeypatch):
+    """The fallback runs unconfined on a private copy; its keeper, a subreaper, still ends the escapee."""
+    monkeypatch.setenv(SIMULATE_REFUSAL, "1")
+    name = "esc" + secrets.token_hex(4)
+    result = graded_attack(quick_course, tmp_path, private_tmp, ESCAPE.replace("NAME", repr(name)))
+    assert "ran without the jail on this machine" in (result.problem or "")
+    assert "escapee running" in result.output
+    assert processes_named(name) == []
+
+
+def test_a_judge_killed_at_the_time_limit_leaves_no_folder_and_no_process(course, tmp_path, private_tmp,
+                                                                          monkeypatch):
+    """Unconfined (so that a temporary copy exists): the keeper removes it when the killed judge's socket closes."""
+    monkeypatch.setenv(SIMULATE_REFUSAL, "1")
+    name = "esc" + secrets.token_hex(4)
+    attack = ESCAPE.replace("NAME", repr(name)) + "\n    while True:\n        pass\n"
+    result = grade_source(course.with_grading(test_timeout=60.0, exercise_timeout=8.0), "conv",
+                          STUB + textwrap.dedent(attack), tmp_path)
+    assert "time limit" in (result.problem or "")
+    deadline = time.monotonic() + 30   # the keeper cleans up once it sees the judge gone: wait for it
+    while (grader_folders(private_tmp) or processes_named(name)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert grader_folders(private_tmp) == [] and processes_named(name) == []
+
+
+# -- careless input -----------------------------------------------------------------------
+
+def test_a_module_saved_with_a_byte_order_mark_scores_as_without(course, tmp_path, private_tmp):
+    """Python imports a UTF-8 file with a BOM; so does the grader."""
+    source = (ROOT / "reference/scaling.py").read_text()
+    (tmp_path / "bom").mkdir()
+    (tmp_path / "plain").mkdir()
+    with_bom = grade_source(course, "scaling", "\ufeff" + source, tmp_path / "bom")
+    without = grade_source(course, "scaling", source, tmp_path / "plain")
+    assert score.exercise_score(with_bom) == score.exercise_score(without) == course.exercise("scaling").points
+    assert grader_folders(private_tmp) == []
+
+
+def test_symbolic_links_are_refused_before_anything_is_copied(tmp_path):
+    """The copy goes through folder descriptors: a link is refused by name, wherever it is."""
+    source = tmp_path / "source"
+    (source / "deep" / "er").mkdir(parents=True)
+    (source / "ok.py").write_text("x = 1\n")
+    os.symlink("/etc/passwd", source / "deep" / "er" / "data.txt")
+    with pytest.raises(RefusedSubmission, match=r"deep/er/data.txt is a symbolic link"):
+        copy_submission(source, tmp_path / "copy")
+
+
+# -- the zygote ---------------------------------------------------------------------------
+
+def test_one_zygote_serves_several_processes_at_once(tmp_path):
+    """Judges forked from one warm engine share its zygote: each request gets its own jailed worker."""
+    from grader.sandbox import StudentProcess
+    from grader.zygote import Zygote
+
+    submission = tmp_path / "submission"
+    submission.mkdir()
+    (submission / "adder.py").write_text("def add(x, y):\n    return x + y\n")
+    zygote = Zygote.fork_from_here()
+    clients = []
+    for n in range(3):
+        pid = os.fork()
+        if pid == 0:   # a judge: two workers in turn, each asked for n + 1
+            code = 1
+            try:
+                process = StudentProcess(submission, zygote=zygote)
+                answers = []
+                for _ in range(2):
+                    process.request({"op": "import", "module": "adder"}, timeout=60)
+                    answers.append(process.request({"op": "call", "function": "add", "args": [n, 1], "kwargs": {}},
+                                                   timeout=60)["value"])
+                    process.kill()
+                code = 0 if answers == [n + 1, n + 1] and process.confinement is None else 2
+                process.close()
+                zygote.close()
+            finally:
+                os._exit(code)
+        clients.append(pid)
+    codes = [os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) for pid in clients]
+    zygote.close()
+    assert codes == [0, 0, 0]
+    assert not Path(f"/proc/{zygote.pid}").exists()
