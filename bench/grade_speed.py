@@ -50,6 +50,23 @@ def baseline() -> float:
     return timed([sys.executable, "-c", "import torch, numpy, hypothesis, pytest"])[0]
 
 
+def full_submission(folder: Path) -> Path:
+    """The reference modules and a right answers file for every quiz: a full-marks submission."""
+    sys.path.insert(0, str(ROOT))
+    from grader.manifest import load_course
+    from grader.quiz.grading import answer_key_values
+
+    course = load_course(ROOT)
+    shutil.copytree(ROOT / "reference", folder, ignore=shutil.ignore_patterns("__pycache__"))
+    lines = ['student = "ada"']
+    for quiz in course.quizzes:
+        lines.append(f"\n[{quiz.id}]")
+        lines += [f"{key} = {json.dumps(value) if not isinstance(value, bool) else str(value).lower()}"
+                  for key, value in answer_key_values(course, quiz, "ada").items()]
+    (folder / "answers.toml").write_text("\n".join(lines) + "\n")
+    return folder
+
+
 def grade_conv(submission: Path) -> list[str]:
     return [*GRADER, "conv", "--submission", str(submission), "--format", "json"]
 
@@ -160,18 +177,20 @@ def main() -> None:
     options = parser.parse_args()
     repeats = options.repeats
     base, reference, stub, full, pss, rss = [], [], [], [], [], []
+    everything = full_submission(Path(tempfile.mkdtemp(prefix="bench-full-")) / "submission")
     for _ in range(repeats):  # interleaved, so that every figure sees the same machine load
         base.append(baseline())
         reference.append(timed(grade_conv(ROOT / "reference"))[0])
         stub.append(timed(grade_conv(ROOT / "exercises"))[0])
         if not options.skip_full:
             seconds, peak_pss, peak_rss, out = timed_with_memory(
-                [*GRADER, "--submission", str(ROOT / "reference"), "--format", "json"])
+                [*GRADER, "--submission", str(everything), "--format", "json"])
             report = json.loads(out)
             assert report["score"] == report["max_score"], "the reference did not score full marks"
             full.append(seconds)
             pss.append(peak_pss)
             rss.append(peak_rss)
+    shutil.rmtree(everything.parent)
     regrades = watch_regrades(2 * repeats)
     base.append(baseline())
     with tempfile.TemporaryDirectory() as folder:
