@@ -38,7 +38,7 @@ from rich.console import Console
 from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
                            TimeRemainingColumn)
 
-from grader import score
+from grader import engine, score
 from grader.gradebook import Gradebook, Record, Seen
 from grader.manifest import COURSE_FILE, Course
 from grader.runner import GradeOptions, grade
@@ -84,6 +84,7 @@ def grade_all(course: Course, found: list[Submission], gradebook: Gradebook,
 
     Results are stored as each submission finishes, so an interrupted run keeps what it graded.
     """
+    engine.shared()   # the warm engine (and its zygote) before any submission is read and any thread starts
     fingerprint = course_fingerprint(course, options)
     found = selected(found, gradebook, options)
     if options.students or options.only_failed:

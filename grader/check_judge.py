@@ -31,7 +31,7 @@ import pytest
 from _pytest.runner import runtestprotocol
 
 from grader.jail import make_undumpable
-from grader.judge import _INI
+from grader.judge import no_plugin_autoload, pytest_arguments
 from grader.manifest import load_course
 from grader.plugin import GradingPlugin, GradingSession, _display_name, jsonl_emitter, preload
 from grader.results import from_json
@@ -128,13 +128,8 @@ def run_check_judge(request: dict) -> int:
     session = GradingSession(course, exercise, Path(request["runs"][0]["folder"]), jsonl_emitter(events),
                              private_dirs=(events.parent,))
     plugin = CheckPlugin(session, request["runs"], request.get("examples"))
-    suites = [str(p) for p in course.suite_paths(exercise, hidden=True) if p.exists()]
-    arguments = [
-        *suites, "-c", str(_INI), "--rootdir", str(course.root), "-q", "-s",
-        "-p", "no:cacheprovider", "-p", "no:randomly", "--import-mode=importlib",
-        f"--hypothesis-seed={course.grading.hypothesis_seed}",
-    ]
-    code = pytest.main(arguments, plugins=[plugin])
+    with no_plugin_autoload():   # the same pytest as a grading judge's
+        code = pytest.main(pytest_arguments(course, exercise, hidden=True), plugins=[plugin])
     plugin.events({"event": "finished", "exit_code": int(code)})
     return 0
 

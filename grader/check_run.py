@@ -1,7 +1,7 @@
 """The course check's computing side: grade an exercise's reference, stub and mutants in one judge.
 
 `compute` writes each submission to a folder (with the sibling modules it imports), runs
-`grader.check_judge` on all of them, restarts it on the rest when one outlasts the
+`grader.check_judge` on all of them (in a judge forked from the warm engine, `grader.engine`), restarts it on the rest when one outlasts the
 exercise's time limit, and turns what each mutant's tests did into a verdict: killed by
 the first hidden test that failed on it (or by the time limit), else survived. Its
 results are what `grader.check` caches, so this module is part of the cache key.
@@ -14,13 +14,12 @@ import json
 import os
 import shutil
 import signal
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+from grader.engine import ForkedJudge, fork_judge
 from grader.manifest import Course, ExerciseSpec
 from grader.mutation import Mutant
 
@@ -98,10 +97,7 @@ def _one_judge(course: Course, exercise: ExerciseSpec, runs: list[dict], folder:
                                    "grading": course.grading.model_dump(), "events": str(events),
                                    "examples": examples}))
     with open(folder / "stderr.txt", "wb") as stderr:   # a file, not a pipe: a full pipe would block the judge
-        process = subprocess.Popen([sys.executable, "-m", "grader.check_judge", str(request)],
-                                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr,
-                                   start_new_session=True,
-                                   env=os.environ | {"PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1"})
+        process = fork_judge(lambda: _check_judge(request), stderr.fileno())
     reader = _EventReader(events)
     state = {"collected": [], "collect_errors": [], "stopped": None, "why": None, "stderr": "", "cpu": 0.0}
     current, since = None, time.monotonic()
@@ -135,7 +131,16 @@ def _one_judge(course: Course, exercise: ExerciseSpec, runs: list[dict], folder:
     return state
 
 
-def _reaped(process: subprocess.Popen, state: dict) -> bool:
+def _check_judge(request: Path) -> int:
+    """In the forked judge: `grader.check_judge`'s main, as a started interpreter would run it."""
+    from grader import check_judge
+    from grader.jail import make_undumpable
+
+    make_undumpable()
+    return check_judge.run_check_judge(json.loads(request.read_text(encoding="utf-8")))
+
+
+def _reaped(process: ForkedJudge, state: dict) -> bool:
     """Whether the judge has ended; reaped with wait4, to add its CPU time (and its workers') to `state`."""
     if process.returncode is not None:
         return True

@@ -10,9 +10,10 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
-from grader import score
-from grader.importing import ResultsError, read_reports
+import grader
+from grader import engine, score
 from grader.manifest import Course, CourseError, load_course
+from grader.output_files import UnsafeOutput, course_protected, write_report
 from grader.reports import EXPORTERS, text_report
 from grader.reports import classroom as classroom_report
 from grader.publish.runtime import grade_release
@@ -65,6 +66,7 @@ def grade_command(
         formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"])] = None,
     extension_days: Annotated[float, typer.Option(
         min=0, help="Days added to the assignment's due date for this student (the roster's extension_days).")] = 0.0,
+    watch: Annotated[bool, typer.Option("--watch", help="Stay running: grade an exercise again each time its file is saved.")] = False,
     course_path: CourseOption = Path("course.toml"),
 ) -> None:
     """Grade a submission and print the score with feedback on every failing test."""
@@ -79,27 +81,45 @@ def grade_command(
     options = GradeOptions(exercises=tuple(exercises or ()), public_only=public_only, jobs=jobs,
                            assignment=assignment, submitted_at=submitted_at,
                            extension_days=extension_days)
+    if watch:
+        from grader.watch import watch as watch_submission
+
+        watch_submission(course, submission or course.exercises_dir, options, _show_regraded,
+                         lambda text: console.print(text, style="dim", highlight=False))
+        return
+    engine.shared()   # warm, and its zygote forked, before any hidden suite is unsealed in this process
     try:  # in a release: the tamper check, public tests only, the score called provisional
         report = grade_release(course, submission or course.exercises_dir, options)
     except CourseError as error:
         errors.print(f"[red]broken release:[/red] {error}", highlight=False)
         raise typer.Exit(ExitCode.BROKEN_COURSE) from None
-    _emit(report, output_format, output)
+    _emit(report, output_format, output, course, submission or course.exercises_dir)
     if fail_under is not None and score.percentage(report) < fail_under:
         raise typer.Exit(ExitCode.BELOW_THRESHOLD)
 
 
-def _emit(report, output_format: Format, output: Optional[Path]) -> None:
-    """To a file in the format asked; to the terminal as rich text unless another format is asked."""
+def _show_regraded(report, heading: str) -> None:
+    console.rule(heading, style="dim")
+    console.print(text_report.build(report))
+
+
+def _emit(report, output_format: Format, output: Optional[Path], course: Course, *keep: Path) -> None:
+    """To a file in the format asked; to the terminal as rich text unless another format is asked.
+
+    A file is written atomically, never through a link, never inside the course (nor `keep`).
+    """
     if output is None and output_format == Format.text:
         console.print(text_report.build(report))
         return
     rendered = EXPORTERS[output_format.value](report)
-    if output is not None:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(rendered, encoding="utf-8")
-    else:
+    if output is None:
         typer.echo(rendered, nl=False)
+        return
+    try:
+        write_report(output, rendered, protected=course_protected(course, *keep))
+    except UnsafeOutput as error:
+        errors.print(f"[red]not written:[/red] {error}", highlight=False)
+        raise typer.Exit(ExitCode.USAGE) from None
 
 
 @app.command("render")
@@ -112,6 +132,8 @@ def render_command(
     course_path: CourseOption = Path("course.toml"),
 ) -> None:
     """Show saved reports in another format; several (one per exercise) become one report."""
+    from grader.importing import ResultsError, read_reports   # SQLAlchemy: instructors only, never on `grade`'s path
+
     course = _load(course_path)
     try:
         report = read_reports(course, reports)
@@ -120,7 +142,7 @@ def render_command(
         raise typer.Exit(ExitCode.USAGE) from None
     if for_students:
         report = classroom_report.without_hidden_feedback(report)
-    _emit(report, output_format, output)
+    _emit(report, output_format, output, course)
 
 
 @app.command("stubs")
@@ -143,12 +165,15 @@ def stubs_command(
 
 # Commands defined in their own modules register here, one line each
 # (a function taking `app`, so this module stays a thin shell).
+# `grader grade` (the student's command, set by grader.__main__) registers none of them: their imports
+# (matplotlib, SQLAlchemy, cryptography...) would cost every grading run seconds.
 # -- registered commands --
-from grader.class_cli import register as _class; _class(app)  # noqa: E402,E702 - grade-all, import, export
-from grader.publish.cli import register as _publish; _publish(app)  # noqa: E402,E702 - publish, classroom-summary
-from grader.quiz.cli import register as _quiz; _quiz(app)  # noqa: E402,E702 - quiz
-from grader.authoring_cli import register as _authoring; _authoring(app)  # noqa: E402,E702 - check, new exercise
-from grader.experiment_cli import register as _experiment; _experiment(app)  # noqa: E402,E702 - experiment
+if not getattr(grader, "grade_only", False):
+    from grader.class_cli import register as _class; _class(app)  # noqa: E402,E702 - grade-all, import, export
+    from grader.publish.cli import register as _publish; _publish(app)  # noqa: E402,E702 - publish, classroom-summary
+    from grader.quiz.cli import register as _quiz; _quiz(app)  # noqa: E402,E702 - quiz
+    from grader.authoring_cli import register as _authoring; _authoring(app)  # noqa: E402,E702 - check, new exercise
+    from grader.experiment_cli import register as _experiment; _experiment(app)  # noqa: E402,E702 - experiment
 # -- end of registered commands --
 
 

@@ -1,56 +1,73 @@
-"""The judge: one process per exercise that runs its suites and decides every verdict.
+"""The judge: the process that runs one exercise's suites and decides every verdict.
 
-The runner starts `python -m grader.judge REQUEST.json`; the judge runs pytest
-on the exercise's suites with `GradingPlugin`, which starts the student's
-sandboxed process and writes results as JSON lines to the request's
-`events` file. The judge holds the hidden suites and the reference; the
-student's process holds neither.
+The engine (`grader.engine`) forks a judge per exercise and calls `run_judge` in it; the
+judge runs pytest on the exercise's suites with `GradingPlugin`, which starts the
+student's sandboxed process, and sends results as JSON lines through `emit` (a pipe the
+engine reads). The judge holds the hidden suites and the reference; the student's
+process holds neither.
 """
 
 from __future__ import annotations
 
-import json
+import contextlib
 import os
-import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from grader.manifest import load_course
-from grader.jail import make_undumpable
-from grader.plugin import GradingPlugin, GradingSession, jsonl_emitter
+from grader.plugin import GradingPlugin, GradingSession
+from grader.zygote import Zygote
 
 _INI = Path(__file__).with_name("judge.ini")
 
 
-def run_judge(request: dict) -> int:
+def run_judge(request: dict, emit: Callable[[dict], None], *, zygote: Zygote | None = None) -> int:
+    """Grade `request["submission"]` on `request["exercise"]`; every result goes through `emit`.
+
+    `zygote` forks the student's processes (the engine's); None starts one for this judge.
+    """
     course = load_course(request["course"])
     if request.get("grading"):
         course = course.with_grading(**request["grading"])
     exercise = course.exercise(request["exercise"])
-    events = Path(request["events"])
-    session = GradingSession(course, exercise, Path(request["submission"]), jsonl_emitter(events),
-                             public_only=request.get("public_only", False), private_dirs=(events.parent,))
-    suites = [str(p) for p in course.suite_paths(exercise, hidden=not session.public_only) if p.exists()]
-    arguments = [
-        *suites, "-c", str(_INI), "--rootdir", str(course.root), "-q", "-s",
-        "-p", "no:cacheprovider", "-p", "no:randomly", "--import-mode=importlib",
-        f"--hypothesis-seed={course.grading.hypothesis_seed}",
-    ]
-    code = pytest.main(arguments, plugins=[GradingPlugin(session)])
+    session = GradingSession(course, exercise, Path(request["submission"]), emit,
+                             public_only=request.get("public_only", False), zygote=zygote)
+    with no_plugin_autoload():
+        code = pytest.main(pytest_arguments(course, exercise, hidden=not session.public_only),
+                           plugins=[GradingPlugin(session)])
     session.emit({"event": "finished", "exit_code": int(code)})
     return 0
 
 
-def main() -> None:
-    with open(sys.argv[1], encoding="utf-8") as stream:
-        request = json.load(stream)
-    make_undumpable()     # unconfined student code runs as our user: keep it out of our memory and /proc entries
-    # pytest's own chatter is not feedback: the events file carries the results.
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 1)
-    sys.exit(run_judge(request))
+#: Plugins a judge runs with: hypothesis's only. Whatever else is installed (xdist, anyio, benchmark...)
+#: plays no part in grading, and must not change it from one machine to the next.
+PLUGINS = ("-p", "_hypothesis_pytestplugin")
 
 
-if __name__ == "__main__":
-    main()
+def pytest_arguments(course, exercise, *, hidden: bool) -> list[str]:
+    """pytest's command line for an exercise's suites: the course's settings never apply, a fixed seed.
+
+    The caller's environment has PYTEST_DISABLE_PLUGIN_AUTOLOAD set (see `no_plugin_autoload`).
+    """
+    suites = [str(p) for p in course.suite_paths(exercise, hidden=hidden) if p.exists()]
+    return [
+        *suites, "-c", str(_INI), "--rootdir", str(course.root), "-q", "-s", *PLUGINS,
+        "-p", "no:cacheprovider", "--import-mode=importlib",
+        f"--hypothesis-seed={course.grading.hypothesis_seed}",
+    ]
+
+
+@contextlib.contextmanager
+def no_plugin_autoload():
+    """pytest runs with the plugins named in PLUGINS, not every one installed."""
+    before = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"]
+        else:
+            os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = before

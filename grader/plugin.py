@@ -106,6 +106,14 @@ class GradingPlugin:
         return self._reference
 
     # -- running and reporting ---------------------------------------------
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_runtestloop(self, session: pytest.Session):
+        """Tests' failures in pytest's plain traceback style: verdicts and messages come from the
+        exception itself (`_result`), and pytest's own long form (source and values of every frame)
+        would cost a stub's run most of its time. Collection errors keep their usual form."""
+        session.config.option.tbstyle = "native"
+        return (yield)
+
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item: pytest.Item):
         if self.module is not None:

@@ -1,27 +1,22 @@
-"""Grading a submission: one judge process per exercise, each under a hard time limit.
+"""Grading a submission: one judge per exercise, each under a hard time limit.
 
-The runner never imports student code or suites. It starts `grader.judge`
-for each exercise (in parallel, `jobs` at a time), kills a judge's whole
-process group at the exercise's time limit, and assembles whatever results
-the judge wrote into a `GradeReport`. Tests a killed judge did not reach are
-reported as not run, so the report is always complete.
+The runner never imports student code or suites. The warm engine (`grader.engine`)
+forks a judge for each exercise (`jobs` at a time) and kills a judge's whole process
+group at the exercise's time limit; the runner assembles whatever results the judge
+sent into a `GradeReport`. Tests a killed judge did not reach are reported as not run,
+so the report is always complete.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
 import os
-import signal
-import subprocess
-import sys
-import tempfile
-import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from grader import engine as engine_module
 from grader.assignments import lateness_of
+from grader.engine import Engine, JudgeJob
 from grader.manifest import Course, ExerciseSpec
 from grader.quiz.grading import grade_quiz, selected_quizzes
 from grader.results import ExerciseResult, GradeReport, TestResult, from_json
@@ -48,9 +43,7 @@ def grade(course: Course, submission: Path, options: GradeOptions = GradeOptions
     exercise_ids = [i for i in options.exercises if i not in {q.id for q in quizzes}]
     selected = [course.exercise(i) for i in exercise_ids] if options.exercises else list(course.exercises)
     jobs = options.jobs or os.cpu_count() or 1
-    with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(selected)))) as pool:
-        results = list(pool.map(lambda e: grade_exercise(course, e, submission, public_only=options.public_only),
-                                selected))
+    results = grade_exercises(course, selected, submission, public_only=options.public_only, jobs=jobs)
     results += [grade_quiz(course, quiz, Path(submission)) for quiz in quizzes]   # answers are data: no judge
     notes = _notes(course, selected, options)
     return GradeReport(course=course.info.name, submission=str(submission), exercises=tuple(results),
@@ -58,55 +51,35 @@ def grade(course: Course, submission: Path, options: GradeOptions = GradeOptions
                        hidden_visibility=course.grading.hidden_visibility, lateness=lateness)
 
 
-def grade_exercise(course: Course, exercise: ExerciseSpec, submission: Path, *, public_only: bool) -> ExerciseResult:
-    started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix=f"grader-{exercise.id}-") as scratch:
-        events_path = Path(scratch) / "events.jsonl"
-        request_path = Path(scratch) / "request.json"
-        request_path.write_text(json.dumps({
-            "course": str(course.root), "exercise": exercise.id, "submission": str(Path(submission).resolve()),
-            "events": str(events_path), "public_only": public_only,
-            "grading": course.grading.model_dump(),
-        }))
-        problem = _run_judge(request_path, course.grading.exercise_timeout)
-        events = _read_events(events_path)
-    return _assemble(course, exercise, events, problem, public_only=public_only,
-                     duration=round(time.monotonic() - started, 3))
+def grade_exercise(course: Course, exercise: ExerciseSpec, submission: Path, *, public_only: bool,
+                   engine: Engine | None = None) -> ExerciseResult:
+    """Grade one exercise in a judge forked by the (warm) engine."""
+    return grade_exercises(course, [exercise], submission, public_only=public_only, jobs=1, engine=engine)[0]
 
 
-#: Judges run one per core already; library threads on top would only fight over the cores.
-_ONE_THREAD = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+def grade_exercises(course: Course, exercises: list[ExerciseSpec], submission: Path, *, public_only: bool,
+                    jobs: int, engine: Engine | None = None) -> list[ExerciseResult]:
+    """Grade `exercises`, `jobs` judges at a time, each under the exercise's time limit."""
+    work = [JudgeJob(_request(course, exercise, submission, public_only), course.grading.exercise_timeout,
+                      label=exercise.id) for exercise in exercises]
+    outcomes = (engine or engine_module.shared()).run(work, parallel=jobs)
+    return [_assemble(course, exercise, outcome.events, outcome.problem, public_only=public_only,
+                      duration=round(outcome.seconds, 3)) for exercise, outcome in zip(exercises, outcomes)]
 
 
-def _run_judge(request_path: Path, time_limit: float) -> str | None:
-    """Run the judge; return what went wrong at the exercise level, if anything."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "grader.judge", str(request_path)],
-        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        start_new_session=True, env=os.environ | _ONE_THREAD | {"PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1"},
-    )
-    try:
-        _, stderr = process.communicate(timeout=time_limit)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.communicate()
-        return f"grading stopped at the exercise's time limit ({time_limit:.0f} s)"
-    if process.returncode != 0:
-        tail = stderr.decode("utf-8", errors="replace").strip().splitlines()[-5:]
-        return "the grader failed: " + (" | ".join(tail) or f"exit code {process.returncode}")
-    return None
+def grade_exercises_of(course: Course, exercise: ExerciseSpec, submissions: list[Path], *, jobs: int,
+                       public_only: bool = False, engine: Engine | None = None) -> list[ExerciseResult]:
+    """Grade one exercise of several submissions, `jobs` judges at a time (the engine's tests: a corpus)."""
+    work = [JudgeJob(_request(course, exercise, folder, public_only), course.grading.exercise_timeout,
+                     label=exercise.id) for folder in submissions]
+    outcomes = (engine or engine_module.shared()).run(work, parallel=jobs)
+    return [_assemble(course, exercise, outcome.events, outcome.problem, public_only=public_only,
+                      duration=round(outcome.seconds, 3)) for outcome in outcomes]
 
 
-def _read_events(path: Path) -> list[dict]:
-    if not path.exists():
-        return []
-    events = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            events.append(json.loads(line))
-        except json.JSONDecodeError:
-            break  # the judge was killed mid-line: keep what is whole
-    return events
+def _request(course: Course, exercise: ExerciseSpec, submission: Path, public_only: bool) -> dict:
+    return {"course": str(course.root), "exercise": exercise.id, "submission": str(Path(submission).resolve()),
+            "public_only": public_only, "grading": course.grading.model_dump()}
 
 
 def _assemble(course: Course, exercise: ExerciseSpec, events: list[dict], problem: str | None, *,

@@ -82,6 +82,8 @@ class StudentModule:
         self._imported_in: StudentProcess | None = None
         self._signatures: dict[str, tuple[str, ...]] = {}
         self._top_level_names: set[str] = set()
+        self._stubs: set[str] = set()                    #: functions whose whole body raises NotImplementedError
+        self._not_implemented: dict[str, str] = {}       #: stubs that did raise it: their message
         self._parsed = False
         self.last_call: Call | None = None
         self.budget = float("inf")   #: seconds of student time left for the current test
@@ -100,9 +102,16 @@ class StudentModule:
         self._ensure_imported()
         description = describe_call(function, args, kwargs, names=self._signatures.get(function, ()))
         self.last_call = Call(function, args, kwargs, description)
-        reply = self._request({"op": "call", "function": function,
-                               "args": [wire.encode(a) for a in args],
-                               "kwargs": {k: wire.encode(v) for k, v in kwargs.items()}})
+        if function in self._not_implemented:   # a stub raises whatever it is given: no need to ask again
+            raise NotImplementedYet(self._not_implemented[function])
+        try:
+            reply = self._request({"op": "call", "function": function,
+                                   "args": [wire.encode(a) for a in args],
+                                   "kwargs": {k: wire.encode(v) for k, v in kwargs.items()}})
+        except NotImplementedYet as error:
+            if function in self._stubs:
+                self._not_implemented[function] = str(error)
+            raise
         if "missing" in reply:
             raise MissingFunction(function)
         self.last_call.mutated = reply.get("mutated", [])
@@ -200,7 +209,36 @@ class StudentModule:
             node.name: tuple(a.arg for a in node.args.posonlyargs + node.args.args)
             for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)
         }
+        self._stubs = _stub_functions(tree) - self._top_level_names
         self._parsed = True
+
+
+def _stub_functions(tree: ast.Module) -> set[str]:
+    """Top-level functions, defined once and undecorated, whose body only raises NotImplementedError.
+
+    Such a function raises it whatever its arguments: after its first call, the proxy answers the
+    next ones itself (fail fast), with the same message.
+    """
+    defined: dict[str, int] = {}
+    stubs = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            defined[node.name] = defined.get(node.name, 0) + 1
+            body = [s for s in getattr(node, "body", []) if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))
+                    and not isinstance(s, ast.Pass)]
+            if (isinstance(node, ast.FunctionDef) and not node.decorator_list and len(body) == 1
+                    and isinstance(body[0], ast.Raise) and _names_not_implemented(body[0].exc)):
+                stubs.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                name = (alias.asname or alias.name).split(".")[0]
+                defined[name] = defined.get(name, 0) + 1
+    return {name for name in stubs if defined[name] == 1}
+
+
+def _names_not_implemented(exc: ast.expr | None) -> bool:
+    target = exc.func if isinstance(exc, ast.Call) else exc
+    return isinstance(target, ast.Name) and target.id == "NotImplementedError"
 
 
 def _import_message(filename: str, error: StudentRaised) -> str:

@@ -8,6 +8,24 @@ from grader.manifest import Course, load_course
 from support import ROOT
 
 
+#: Tests that start an external tool (nbgrader, actionlint, a PostgreSQL server, a browser), or grade the
+#: whole corpus (about 200 judges): `-m "not slow"` leaves them out of the inner loop; CI runs them all.
+SLOW_MODULES = {"test_bulk_nbgrader", "test_publish_nbgrader"}
+SLOW_TESTS = {"test_workflow_passes_actionlint", "test_import_then_export_to_nbgrader",
+              "test_a_server_gradebook_is_chosen_by_url_and_a_bad_one_is_a_usage_error",
+              "test_correct_alternatives_score_full_marks", "test_each_known_bug_loses_points_with_short_feedback"}
+SLOW_FIXTURES = {"postgres", "page", "browser"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        name = getattr(item, "originalname", item.name)
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if (item.module.__name__ in SLOW_MODULES or name in SLOW_TESTS
+                or SLOW_FIXTURES & set(getattr(item, "fixturenames", ())) or "postgresql" in params.values()):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session")
 def course() -> Course:
     return load_course(ROOT)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from grader.manifest import Course
 from grader.results import ExerciseResult
-from grader.runner import grade_exercise
+from grader.runner import grade_exercise, grade_exercises_of
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = Path(__file__).parent / "corpus"
@@ -18,7 +18,7 @@ def grade_source(course: Course, exercise_id: str, source: Path | str, tmp_path:
     """Grade one exercise of a submission made of `source` (a file, or the module's text)."""
     exercise = course.exercise(exercise_id)
     submission = tmp_path / "submission"
-    submission.mkdir(exist_ok=True)
+    submission.mkdir(parents=True, exist_ok=True)
     target = submission / exercise.module
     if isinstance(source, Path):
         shutil.copy(source, target)
@@ -27,6 +27,11 @@ def grade_source(course: Course, exercise_id: str, source: Path | str, tmp_path:
     for name, path in (extra or {}).items():
         shutil.copy(path, submission / name)
     return grade_exercise(course, exercise, submission, public_only=public_only)
+
+
+def grade_submissions(course: Course, exercise, submissions: list[Path], *, jobs: int) -> list[ExerciseResult]:
+    """Grade one exercise of many submissions at once: one judge each, `jobs` at a time, in the warm engine."""
+    return grade_exercises_of(course, exercise, submissions, jobs=jobs)
 
 
 def corpus(exercise_id: str, prefix: str) -> list[Path]:

@@ -12,38 +12,70 @@ that entry of the exercise's catalogue; no variant may be diagnosed as anything 
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+from pathlib import Path
 
 import pytest
 
 from grader import score
 from grader.diagnosis import load_catalogue
 from grader.feedback import MAX_LINES
-from support import CORPUS, ROOT, grade_source
+from support import CORPUS, ROOT, grade_submissions
 
 VARIANTS = sorted(CORPUS.glob("*/*.py"))
 
 
-def _grade(course, tmp_path, path):
+def _variants(prefix: str) -> list:
+    """The variants named `prefix*`, grouped by exercise (`--dist loadgroup`: one xdist worker grades an exercise)."""
+    return [pytest.param(v, id=f"{v.parent.name}/{v.stem}", marks=pytest.mark.xdist_group(v.parent.name))
+            for v in VARIANTS if v.name.startswith(prefix)]
+
+
+@pytest.fixture(scope="session")
+def corpus_results(course, tmp_path_factory):
+    """Each exercise's whole corpus, graded at once by the warm engine (judges forked in parallel) the
+    first time a test asks for one of its variants: `results(path)` is that variant's result."""
+    graded: dict[Path, object] = {}
+
+    def results(path: Path):
+        if path not in graded:
+            variants = [v for v in VARIANTS if v.parent == path.parent]
+            folders = [_submission(course, v, tmp_path_factory.mktemp(f"{v.parent.name}-{v.stem}")) for v in variants]
+            exercise = course.exercise(path.parent.name)
+            outcomes = grade_submissions(course, exercise, folders, jobs=os.cpu_count() or 1)
+            graded.update(zip(variants, outcomes))
+        return graded[path]
+
+    return results
+
+
+def _submission(course, path: Path, folder: Path) -> Path:
+    """A submission of the variant, with the reference's other modules beside it (efficientnet imports scaling)."""
     exercise_id = path.parent.name
-    extra = {e.module: course.reference_file(e) for e in course.exercises
-             if e.id != exercise_id and course.reference_file(e).is_file()}
-    return grade_source(course, exercise_id, path, tmp_path, extra=extra)
+    for other in course.exercises:
+        if other.id != exercise_id and course.reference_file(other).is_file():
+            shutil.copy(course.reference_file(other), folder / other.module)
+    shutil.copy(path, folder / course.exercise(exercise_id).module)
+    return folder
 
 
-@pytest.mark.parametrize("variant", [v for v in VARIANTS if v.name.startswith("correct_")],
-                         ids=lambda p: f"{p.parent.name}/{p.stem}")
-def test_correct_alternatives_score_full_marks(course, tmp_path, variant):
-    result = _grade(course, tmp_path, variant)
+def _grade(corpus_results, path):
+    return corpus_results(path)
+
+
+@pytest.mark.parametrize("variant", _variants("correct_"))
+def test_correct_alternatives_score_full_marks(course, corpus_results, variant):
+    result = _grade(corpus_results, variant)
     assert [(t.name, t.message) for t in result.tests if score.is_graded_here(t) and not t.passed] == []
     assert score.exercise_score(result) + score.pending_points(result) == course.exercise(variant.parent.name).points
     assert [t.diagnosis for t in result.tests if t.diagnosis] == []
 
 
-@pytest.mark.parametrize("variant", [v for v in VARIANTS if v.name.startswith("buggy_")],
-                         ids=lambda p: f"{p.parent.name}/{p.stem}")
-def test_each_known_bug_loses_points_with_short_feedback(course, tmp_path, variant):
-    result = _grade(course, tmp_path, variant)
+@pytest.mark.parametrize("variant", _variants("buggy_"))
+def test_each_known_bug_loses_points_with_short_feedback(corpus_results, variant):
+    result = _grade(corpus_results, variant)
     failing = [t for t in result.tests if score.is_graded_here(t) and not t.passed]
     assert failing, f"{variant.name} scored full marks"
     for test in failing:
