@@ -27,8 +27,8 @@ STUDENTS = [f"student{n:03d}" for n in range(40)] + ["ada", "a.turing@uni.exampl
 #: The tutorial's topics the issue names, by the section (tutorial line) that teaches them.
 TOPICS = [
     "The Convolution Operation", "Output Size Formula", "Padding and Stride", "Pooling",
-    "LeNet-5 (1998)", "AlexNet (2012)", "VGGNet (2014)", "ThReceptive Field of Stacked 3×3 Convolutions",
-    "ResNet (2015)", "ThResNet Skip Connection Gradient Flow", "EfficientNet (2019)", "Practice Exercises",
+    "LeNet-5 (1998)", "AlexNet (2012)", "VGGNet (2014)", "Receptive Field of Stacked 3×3 Convolutions",
+    "ResNet (2015)", "ResNet Skip Connection Gradient Flow", "EfficientNet (2019)", "Practice Exercises",
 ]
 
 
@@ -110,7 +110,7 @@ def _course_with_bank(tmp_path, bank: str, *, quiz_id: str = "q"):
     (tmp_path / "course.toml").write_text(textwrap.dedent(f"""
         [course]
         name = "tiny"
-        tutorial = "{ROOT}/docs/tutorial.txt"
+        tutorial = "{ROOT}/docs/course.md"
         reference = "{ROOT}/reference"
         [[exercise]]
         id = "conv"
@@ -136,7 +136,7 @@ def test_a_good_bank_loads(tmp_path):
 @pytest.mark.parametrize("change, message", [
     (("kind = \"integer\"", "kind = \"integer\"\nanswer = \"6\""), "compute"),
     (("compute = \"shapes.conv_output_size(n, 3)\"", "answer = \"6\""), "is computed by reference/ code"),
-    (("section = \"Output Size Formula\"", "section = \"Output sizes\""), "is not a line of the tutorial"),
+    (("section = \"Output Size Formula\"", "section = \"Output sizes\""), "is not a section of the course text"),
     (("{n}x{n} map", "{size}x{n} map"), "unknown placeholder {size}"),
     (("conv_output_size(n, 3)", "conv_output_sise(m, 3)"), "unknown name m"),
     (("conv_output_size(n, 3)\"", "conv_output_size(n, 3\""), "not a Python expression"),

@@ -35,7 +35,7 @@ def release(tmp_path_factory):
     for quiz in COURSE.quizzes:
         (root / quiz.bank).write_text(student_bank(COURSE, quiz), encoding="utf-8")
     (root / "docs").mkdir()
-    shutil.copy(COURSE.tutorial_path, root / "docs/tutorial.txt")
+    shutil.copy(COURSE.tutorial_path, root / "docs/course.md")
     return dataclasses.replace(COURSE, root=root)
 
 
