@@ -80,7 +80,7 @@ class Question(_Strict):
     section: str
     points: int = Field(gt=0)
     prompt: str
-    hint: str
+    hint: str = ""                       #: required in the course's bank; a summative student copy has none
     explanation: str | None = None
     params: dict[str, ParamSpec] = {}
     derived: dict[str, str] = {}         #: name -> expression over params, in order
@@ -162,6 +162,8 @@ def bank_problems(bank: Bank, sections: set[str] | None, modules: set[str]) -> l
         if question.id in seen or question.id in RESERVED_IDS:
             report("id", "duplicate id" if question.id in seen else f"{question.id!r} is reserved")
         seen.add(question.id)
+        if bank.keyed and not question.hint.strip():
+            report("hint", "a question needs a hint (shown after a wrong answer, or once graded)")
         if sections is not None and question.section not in sections:
             report("section", f"{question.section!r} is not a section of the course text")
         for key, message in _shape_problems(question) + _key_problems(question, keyed=bank.keyed):

@@ -48,6 +48,7 @@ def test_a_release_bank_holds_no_key_in_clear_text(release):
         for question in data["question"]:
             assert not {"answer", "compute", "explanation"} & set(question), question["id"]
             assert ("check" in question) == (quiz.mode == "formative"), question["id"]
+            assert ("hint" in question) == (quiz.mode == "formative"), f"{question['id']}: hints only in practice"
     # Explanations (which may state the key) are sealed in the formative copy, absent from the summative one.
     text = (release.root / QUIZ1.bank).read_text()
     assert "nothing is flipped" not in text and "GAP turns" not in text and "floor(({size}" not in text
