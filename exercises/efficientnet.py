@@ -103,4 +103,3 @@ def efficientnet(variant):
     """
     # YOUR CODE HERE
     raise NotImplementedError
-

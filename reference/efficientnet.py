@@ -173,4 +173,3 @@ def efficientnet(variant):
     return build_efficientnet(scale_stages(B0_STAGES, width, depth), round_filters(32, width),
                               round_filters(1280, width), dropout)
     ### END SOLUTION
-

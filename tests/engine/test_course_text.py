@@ -24,8 +24,8 @@ from support import ROOT
 BLANK_SLOTS = {
     "a function word before punctuation ('at position is:', 'subject to .')":
         re.compile(r"\b(?:is|are|of|at|to|with|by|for|gives|contains)[ \t]*[,.;:)](?![\w(])"),
-    "a list item that starts with '=' ('- =Input spatial dimensions')": re.compile(r"^\s*[-*]\s*=", re.M),
-    "'with as' (a symbol dropped between them)": re.compile(r"\bwith as\b", re.I),
+    "a list item that starts with '=' ('- =Input spatial dimensions')": re.compile(r"^\s*[-*]\s*=", re.MULTILINE),
+    "'with as' (a symbol dropped between them)": re.compile(r"\bwith as\b", re.IGNORECASE),
     "a word spaced off its comma or parenthesis ('height , width )')": re.compile(r"[A-Za-z] [,)]"),
     "a parenthesis opened onto a space ('( for stride 1)')": re.compile(r"\( "),
 }
@@ -39,16 +39,16 @@ def _course_text():
 
 def _prose(text: str) -> str:
     """The text without fenced code blocks (code may space its commas as it likes)."""
-    return re.sub(r"^```.*?^```", "", text, flags=re.M | re.S)
+    return re.sub(r"^```.*?^```", "", text, flags=re.MULTILINE | re.DOTALL)
 
 
 def _math_spans(prose: str) -> list[str]:
     """The contents of every $$...$$ block and every $...$ span, in order."""
-    return re.findall(r"\$\$(.*?)\$\$|\$([^$]*)\$", prose, flags=re.S)
+    return re.findall(r"\$\$(.*?)\$\$|\$([^$]*)\$", prose, flags=re.DOTALL)
 
 
 def _without_math(prose: str) -> str:
-    return re.sub(r"\$\$.*?\$\$|\$[^$]*\$", "X", prose, flags=re.S)
+    return re.sub(r"\$\$.*?\$\$|\$[^$]*\$", "X", prose, flags=re.DOTALL)
 
 
 def _marked_sections() -> set[tuple[str, str]]:

@@ -262,8 +262,9 @@ def their_tables(student, reference, variant):
         return (*published, f"your scaling.py cannot scale B0 ({reason}): the published tables were used")
     if tables == published:
         return (*published, None)
-    return (*tables, f"your scaling.py scales B0 differently from the published {variant} (that is graded in the "
-                     f"scaling exercise): this test follows your scaling's tables")
+    note = (f"your scaling.py scales B0 differently from the published {variant} (that is graded in the "
+            "scaling exercise): this test follows your scaling's tables")
+    return (*tables, note)
 
 
 def _whole_numbers(theirs):
