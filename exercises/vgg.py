@@ -11,7 +11,13 @@ conv 3x3: 9 * C_in * C_out + C_out; BatchNorm: 2 * C; Linear: F_in * F_out + F_o
 import torch
 from torch import nn
 
-VGG_CONFIGS = {}  # "vgg11", "vgg13", "vgg16", "vgg19": lists of channel counts and "M"
+#: The rule behind the configurations (the paper's A, B, D and E): five blocks, block i has this
+#: many 3x3 convolutions of width min(64 * 2**i, 512) (64, 128, 256, 512, 512), then one "M".
+CONVS_PER_BLOCK = {"vgg11": (1, 1, 2, 2, 2), "vgg13": (2, 2, 2, 2, 2), "vgg16": (2, 2, 3, 3, 3),
+                   "vgg19": (2, 2, 4, 4, 4)}
+
+VGG_CONFIGS = {}  # derive it from CONVS_PER_BLOCK: for each name, a list of channel counts and "M"
+# vgg11 gives [64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"]
 
 
 def make_features(config, batch_norm=False, in_channels=3):

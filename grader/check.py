@@ -34,6 +34,7 @@ import tomllib
 
 from grader.check_run import Progress, _imported_modules, compute, siblings
 from grader.diagnosis import load_catalogue
+from grader.course_text import section_names
 from grader.manifest import Course, ExerciseSpec
 from grader.mutation import MUTATOR_VERSION, Mutant, mutants
 from grader.stubs import stale_stubs
@@ -276,12 +277,12 @@ def _mutant_results(generated: list[Mutant], raw: dict[str, dict], equivalent: d
 
 
 def _section_problems(course: Course, exercise: ExerciseSpec, tests: list[dict]) -> list[str]:
-    headings = {line.strip() for line in course.tutorial_path.read_text(encoding="utf-8").splitlines()}
+    headings = section_names(course.tutorial_path)
     named = {(t["section"], f"test {t['test_id']}") for t in tests if t.get("section")}
     if exercise.misconceptions and (course.root / exercise.misconceptions).is_file():
         named |= {(entry.section, f"misconception {entry.name}")
                   for entry in load_catalogue(course.root / exercise.misconceptions)}
-    return [f"{who} names the section {section!r}, which is not a line of {course.info.tutorial}"
+    return [f"{who} names the section {section!r}, which is not a section of {course.info.tutorial}"
             for section, who in sorted(named) if section not in headings]
 
 

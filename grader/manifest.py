@@ -17,6 +17,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from grader.course_text import section_names
+
 COURSE_FILE = "course.toml"
 
 
@@ -264,7 +266,7 @@ def _consistency_problems(course: Course, text: str) -> list[str]:
         problems.append(f"key 'course.tutorial': no file {course.info.tutorial}")
         headings = None
     else:
-        headings = {line.strip() for line in course.tutorial_path.read_text(encoding="utf-8").splitlines()}
+        headings = section_names(course.tutorial_path)
     item_ids = {e.id for e in course.exercises} | {q.id for q in course.quizzes}
     for index, assignment in enumerate(course.assignments):
         line = _line_of(text, ("assignment", index, "items"))

@@ -16,6 +16,7 @@ import re
 from pathlib import Path
 from string import Template
 
+from grader.course_text import section_names
 from grader.manifest import COURSE_FILE, Course, CourseError, load_course
 from grader.stubs import strip_solutions
 
@@ -80,11 +81,11 @@ def _validate(course: Course, name: str, section: str, points: int) -> None:
         raise ScaffoldError(f"the course has an exercise or quiz named {name!r} already")
     if points < _FIXED_POINTS + 2:
         raise ScaffoldError(f"an exercise from the template needs at least {_FIXED_POINTS + 2} points (not {points})")
-    headings = [line.strip() for line in course.tutorial_path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    headings = sorted(section_names(course.tutorial_path))
     if section not in headings:
         close = difflib.get_close_matches(section, headings, n=3)
         suggestion = f"; did you mean {' or '.join(map(repr, close))}?" if close else ""
-        raise ScaffoldError(f"{section!r} is not a line of {course.info.tutorial}{suggestion}")
+        raise ScaffoldError(f"{section!r} is not a section of {course.info.tutorial}{suggestion}")
 
 
 def _suite_folders(course: Course) -> tuple[Path, Path]:

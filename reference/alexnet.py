@@ -84,21 +84,25 @@ class AlexNet(nn.Module):
         ### END SOLUTION
 
 
-def alexnet_shapes():
-    """The shape (C, H, W) after each layer of AlexNet().features, for one 224x224 RGB image.
+def alexnet_shapes(size=224):
+    """The shape (C, H, W) after each layer of AlexNet().features, for one size x size RGB image.
 
     Either apply H' = floor((H - K + 2P) / S) + 1 layer by layer, or run the
     layers: on the "meta" device tensors have shapes but no values, so nothing
-    is computed and no memory is used.
+    is computed and no memory is used. Any size is graded, not only 224.
+
+    Inputs:
+    - size: the image's height and width (224 by default; at least 63, the
+      smallest image whose last pool still has a 3x3 window)
 
     Returns:
     - a list of 13 tuples (C, H, W), one per layer of features, in order;
-      the first is (64, 55, 55), the last (256, 6, 6)
+      for 224 the first is (64, 55, 55), the last (256, 6, 6)
     """
     ### BEGIN SOLUTION
     with torch.device("meta"):
         features = AlexNet().features
-        x = torch.zeros(1, 3, 224, 224)
+        x = torch.zeros(1, 3, size, size)
     shapes = []
     for layer in features:
         x = layer(x)

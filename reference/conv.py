@@ -6,6 +6,8 @@ Layout is NCHW: x has shape (N, C, H, W), weight has shape (F, C, HH, WW).
 Like PyTorch, this is cross-correlation: the kernel is not flipped.
 """
 
+import numbers
+
 import numpy as np
 
 
@@ -41,14 +43,17 @@ def conv2d_forward(x, weight, bias=None, stride=1, padding=0):
     - stride: int s, or a pair (sh, sw)
     - padding: int p, a pair (ph, pw), "valid" (no padding) or "same"
       (output as large as the input; stride 1 only; for an even kernel the odd
-      pixel goes after, as in PyTorch)
+      pixel goes after, as in PyTorch). No other string is accepted: "12" is
+      not the number 12, it is refused
 
     Returns:
     - out: shape (N, F, H', W') with H' = 1 + (H + pad_top + pad_bottom - HH) // sh,
       same dtype as x
 
-    Raises ValueError for mismatched shapes, a stride below 1, negative padding,
-    "same" with a stride above 1, or a kernel larger than the padded input.
+    Raises ValueError for mismatched shapes (weight's C against x's C, a bias
+    that is not of shape (F,)), a stride below 1, negative padding, a padding
+    string other than "valid" and "same" (such as "12"), "same" with a stride
+    above 1, or a kernel larger than the padded input.
     """
     ### BEGIN SOLUTION
     N, C, H, W = x.shape
@@ -81,12 +86,15 @@ def conv2d_forward(x, weight, bias=None, stride=1, padding=0):
 
 
 def _pair(value, name):
-    """An int or a pair of ints, as a pair (provided)."""
-    if isinstance(value, (tuple, list)):
-        if len(value) != 2:
-            raise ValueError(f"{name} must be an int or a pair, got {value}")
-        return int(value[0]), int(value[1])
-    return int(value), int(value)
+    """An int or a pair of ints, as a pair (provided).
+
+    Anything else is refused with ValueError: a string such as "12" is not
+    turned into 12, and a float such as 1.5 is not cut down to 1.
+    """
+    items = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
+    if len(items) != 2 or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in items):
+        raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
+    return int(items[0]), int(items[1])
 
 
 def _padding_amounts(padding, kernel, stride):

@@ -37,19 +37,22 @@ convolution at stride 2) halves it to 50x50 at once; each later stage halves it 
 (32 -> 64 -> 128 -> 256), keeping the work per stage roughly constant.
 
 3x3 convolutions: two stacked 3x3 layers see 5x5 with 18 C^2 weights instead of 25 C^2,
-and add a non-linearity between them (VGG's insight). By the last stage the receptive
-field covers the whole image.
+and add a non-linearity between them (VGG's insight). By the last stage one output
+value sees a 95x95 square of the input (r = 1 + sum (k_i - 1) * prod of earlier strides),
+most of the 100x100 image, and global average pooling then gathers every position.
 
 Skip connections: every stage is a residual block, y = relu(F(x) + shortcut(x)), so the
-gradient has an identity path (dL/dx = dL/dy (1 + dF/dx)) and the network trains
-quickly; where the shape changes the shortcut is a 1x1 projection at stride 2.
+block only has to learn a correction to its input (He et al.'s answer to degradation)
+and the gradient has a short path around each F (dL/dx = dL/dy (1 + dF/dx) before the
+ReLU); where the shape changes the shortcut is a 1x1 projection at stride 2.
 
 Normalisation: BatchNorm after every convolution (no conv bias, BN has its own shift)
 makes training insensitive to the scale of the initial weights.
 
 Classifier: global average pooling turns 256x7x7 into 256 features, whatever the
-input size, then dropout and one linear layer: 12,850 weights at 50 classes instead
-of 3.2M for a flattened 256x7x7 map, which is where VGG keeps most of its parameters.
+input size, then dropout and one linear layer: 12,850 parameters at 50 classes instead
+of 627,250 (256 * 7 * 7 * 50 + 50) for a linear layer on the flattened 256x7x7 map; VGG's
+flattened classifier is where it keeps most of its parameters.
 
 Budget: about 1.2M parameters, a quarter of the 5M allowed, which is plenty for 50
 classes and leaves room to add a second block per stage if the data warrant it.

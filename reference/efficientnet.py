@@ -11,7 +11,18 @@ The network is a stem, seven stages of MBConv blocks and a head:
 A bigger variant is the same table scaled with `scale_stages` (your scaling
 exercise): channels by the width multiplier, rounded with `round_filters`,
 repeats by the depth multiplier, rounded up with `round_repeats`. The stem
-has round_filters(32, w) channels, the head 4 times the last stage's.
+has round_filters(32, w) channels, the head conv round_filters(1280, w).
+
+Use your scaling.py's `B0_STAGES`, `scale_stages` and `round_filters` (import
+them, as the first lines below do): the grader builds the reference network
+from the tables YOUR scaling.py produces and compares yours with it, so a
+scaling mistake costs points once, in the scaling exercise, not again here.
+
+The grader loads the reference's weights into your model BY POSITION: the i-th
+entry of your state_dict() gets the i-th of the reference's. So create the
+modules in the order they run (stem conv, its BN; each block's layers in
+order; head conv, its BN; the classifier's Linear) and give the convolutions
+no bias where BatchNorm follows; any names will do.
 
 MBConv (mobile inverted bottleneck), for an input with C channels:
 
@@ -119,6 +130,23 @@ class EfficientNet(nn.Module):
 
     def forward(self, x):
         return self.classifier(torch.flatten(self.avgpool(self.features(x)), 1))
+
+
+def build_efficientnet(stages, stem, head, dropout, num_classes=1000):
+    """The network from plain data: a scaled stage table, the stem's and the head's widths.
+
+    The grader builds the reference from the tables the student's scaling.py
+    produces, through this function, so that efficientnet is graded on its own.
+    """
+    layers = [conv_bn(3, stem, 3, stride=2)]
+    for expand, kernel, stride, c_in, c_out, repeats in stages:
+        blocks = [MBConv(c_in if i == 0 else c_out, c_out, kernel, stride if i == 0 else 1, expand)
+                  for i in range(repeats)]
+        layers.append(nn.Sequential(*blocks))
+    layers.append(conv_bn(stages[-1][4], head, 1))
+    return EfficientNet(nn.Sequential(*layers), head, num_classes, dropout)
+
+
 ### STUB: # Your helpers (conv + BN + SiLU, squeeze-and-excitation, the network class) go here.
 ### END SOLUTION
 
@@ -126,26 +154,22 @@ class EfficientNet(nn.Module):
 def efficientnet(variant):
     """EfficientNet `variant` ("b0" ... "b7") for 1000 classes.
 
-    Scale B0_STAGES with the variant's (width, depth) from VARIANTS and build:
-    stem conv 3x3 stride 2 (3 -> round_filters(32, width)) + BN + SiLU; for each
-    stage, `repeats` MBConv blocks (the first with the stage's stride and
-    in_channels, the others stride 1 and out_channels -> out_channels); head conv
-    1x1 to 4 x the last stage's channels + BN + SiLU; global average pool;
-    Dropout(VARIANTS[variant][3]); Linear(head, 1000).
+    Scale B0_STAGES with the variant's (width, depth) from VARIANTS (with
+    scaling's scale_stages) and build, in this order:
+    - stem: Conv2d(3, round_filters(32, width), 3, stride=2, padding=1, bias=False),
+      BatchNorm2d, SiLU
+    - for each stage, `repeats` MBConv blocks: the first with the stage's stride
+      and in_channels, the others stride 1 and out_channels -> out_channels
+    - head: Conv2d(last stage's out_channels, round_filters(1280, width), 1,
+      bias=False), BatchNorm2d, SiLU
+    - global average pool, flatten, Dropout(VARIANTS[variant][3]), Linear(head, 1000)
+    Weights are loaded by position (see the module's docstring): keep this order.
 
     Returns:
     - an nn.Module mapping (N, 3, H, W) to scores (N, 1000); b0 has 5,288,548 parameters
     """
     ### BEGIN SOLUTION
     width, depth, _, dropout = VARIANTS[variant]
-    stages = scale_stages(B0_STAGES, width, depth)
-    stem = round_filters(32, width)
-    layers = [conv_bn(3, stem, 3, stride=2)]
-    for expand, kernel, stride, c_in, c_out, repeats in stages:
-        blocks = [MBConv(c_in if i == 0 else c_out, c_out, kernel, stride if i == 0 else 1, expand)
-                  for i in range(repeats)]
-        layers.append(nn.Sequential(*blocks))
-    head = 4 * stages[-1][4]
-    layers.append(conv_bn(stages[-1][4], head, 1))
-    return EfficientNet(nn.Sequential(*layers), head, 1000, dropout)
+    return build_efficientnet(scale_stages(B0_STAGES, width, depth), round_filters(32, width),
+                              round_filters(1280, width), dropout)
     ### END SOLUTION

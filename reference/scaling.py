@@ -11,8 +11,9 @@ FLOPs grow with depth, with the square of width (channels in AND out) and with
 the square of resolution (height AND width), so one step of phi about doubles
 them. B0 uses alpha = 1.2, beta = 1.1, gamma = 1.15, found by a small grid search.
 
-The published B1..B7 do not follow alpha^phi exactly: their multipliers were
-rounded by hand (width, depth, resolution):
+The published B1..B7 are not alpha^phi, beta^phi, gamma^phi for whole values of
+phi: the official code ships its own table of multipliers, which these exercises
+use as given (width, depth, resolution):
 
     B0 1.0 1.0 224   B1 1.0 1.1 240   B2 1.1 1.2 260   B3 1.2 1.4 300
     B4 1.4 1.8 380   B5 1.6 2.2 456   B6 1.8 2.6 528   B7 2.0 3.1 600

@@ -11,15 +11,18 @@ conv 3x3: 9 * C_in * C_out + C_out; BatchNorm: 2 * C; Linear: F_in * F_out + F_o
 import torch
 from torch import nn
 
+#: The rule behind the configurations (the paper's A, B, D and E): five blocks, block i has this
+#: many 3x3 convolutions of width min(64 * 2**i, 512) (64, 128, 256, 512, 512), then one "M".
+CONVS_PER_BLOCK = {"vgg11": (1, 1, 2, 2, 2), "vgg13": (2, 2, 2, 2, 2), "vgg16": (2, 2, 3, 3, 3),
+                   "vgg19": (2, 2, 4, 4, 4)}
+
 ### BEGIN SOLUTION
 VGG_CONFIGS = {
-    "vgg11": [64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
-    "vgg13": [64, 64, "M", 128, 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
-    "vgg16": [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M"],
-    "vgg19": [64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M",
-              512, 512, 512, 512, "M", 512, 512, 512, 512, "M"],
+    name: [item for block, convs in enumerate(counts) for item in [min(64 * 2 ** block, 512)] * convs + ["M"]]
+    for name, counts in CONVS_PER_BLOCK.items()
 }
-### STUB: VGG_CONFIGS = {}  # "vgg11", "vgg13", "vgg16", "vgg19": lists of channel counts and "M"
+### STUB: VGG_CONFIGS = {}  # derive it from CONVS_PER_BLOCK: for each name, a list of channel counts and "M"
+### STUB: # vgg11 gives [64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"]
 ### END SOLUTION
 
 

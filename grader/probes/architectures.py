@@ -153,16 +153,19 @@ def forward_by_position(namespace: Any, spec: dict, layout: list, inputs: Any, o
 
 @probe
 def scaled_stages(namespace: Any, width: float, depth: float) -> dict:
-    """What the submission's own scaling module makes of B0 for (width, depth), for feedback.
+    """What the submission's own scaling module makes of B0 for (width, depth).
 
-    Returns {"stages": scale_stages(B0_STAGES, width, depth)} or {"error": text}
-    when the scaling module cannot give it.
+    Returns {"stages": scale_stages(B0_STAGES, width, depth), "stem": round_filters(32, width),
+    "head": round_filters(1280, width)} or {"error": text} when the scaling module cannot give
+    them. The efficientnet suites build the reference from these tables, so that a scaling
+    mistake is not charged twice.
     """
     import importlib
 
     try:
         scaling = importlib.import_module("scaling")
-        return {"stages": scaling.scale_stages(scaling.B0_STAGES, width, depth)}
+        return {"stages": scaling.scale_stages(scaling.B0_STAGES, width, depth),
+                "stem": _plain(scaling.round_filters(32, width)), "head": _plain(scaling.round_filters(1280, width))}
     except Exception as error:  # noqa: BLE001 - reported as data: this probe only explains another failure
         return {"error": f"{type(error).__name__}: {error}"[:200]}
 

@@ -21,6 +21,7 @@ import sys
 import warnings
 from pathlib import Path
 
+from grader.course_text import read_sections
 from grader.manifest import COURSE_FILE, Course, ExerciseSpec, load_course
 from grader.publish import coursefile
 from grader.publish.files import copy, template
@@ -98,15 +99,14 @@ def _module_level(region: list[str]) -> list[str]:
 
 
 def tutorial_markdown(course: Course, exercise: ExerciseSpec) -> str:
-    """The exercise's title and its tutorial section, from the section's heading on."""
-    lines = course.tutorial_path.read_text("utf-8").splitlines()
-    start = next(i for i, line in enumerate(lines) if line.strip() == exercise.section)
-    others = {e.section for e in course.exercises} - {exercise.section}
-    end = next((i for i in range(start + 1, len(lines)) if lines[i].strip() in others), len(lines))
-    excerpt = lines[start + 1:min(end, start + 1 + TUTORIAL_LINES)]
+    """The exercise's title and its section of the course text (subsections included), quoted."""
+    lines = read_sections(course.tutorial_path)[exercise.section].body.splitlines()
+    excerpt = lines[:TUTORIAL_LINES]
+    if len(lines) > TUTORIAL_LINES and "" in excerpt:   # cut between paragraphs, never inside a formula
+        excerpt = excerpt[:len(excerpt) - excerpt[::-1].index("")]
     quoted = "\n".join(f"> {line}" if line.strip() else ">" for line in excerpt)
-    more = f"\n>\n> (continued in `{course.info.tutorial}`)" if end > start + 1 + TUTORIAL_LINES else ""
-    return f"# {exercise.title}\n\nFrom the tutorial, *{exercise.section}*:\n\n{quoted}{more}\n"
+    more = f"\n>\n> (continued in `{course.info.tutorial}`)" if len(lines) > TUTORIAL_LINES else ""
+    return f"# {exercise.title}\n\nFrom the course text, *{exercise.section}*:\n\n{quoted}{more}\n"
 
 
 def _instructions(exercise: ExerciseSpec) -> str:

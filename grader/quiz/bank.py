@@ -30,6 +30,7 @@ from typing import Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr, ValidationError
 
+from grader.course_text import section_names
 from grader.manifest import Course, CourseError, QuizSpec
 from grader.quiz import expressions
 
@@ -79,7 +80,7 @@ class Question(_Strict):
     section: str
     points: int = Field(gt=0)
     prompt: str
-    hint: str
+    hint: str = ""                       #: required in the course's bank; a summative student copy has none
     explanation: str | None = None
     params: dict[str, ParamSpec] = {}
     derived: dict[str, str] = {}         #: name -> expression over params, in order
@@ -161,8 +162,10 @@ def bank_problems(bank: Bank, sections: set[str] | None, modules: set[str]) -> l
         if question.id in seen or question.id in RESERVED_IDS:
             report("id", "duplicate id" if question.id in seen else f"{question.id!r} is reserved")
         seen.add(question.id)
+        if bank.keyed and not question.hint.strip():
+            report("hint", "a question needs a hint (shown after a wrong answer, or once graded)")
         if sections is not None and question.section not in sections:
-            report("section", f"{question.section!r} is not a line of the tutorial")
+            report("section", f"{question.section!r} is not a section of the course text")
         for key, message in _shape_problems(question) + _key_problems(question, keyed=bank.keyed):
             report(key, message)
         for key, message in _expression_problems(question, modules, keyed=bank.keyed):
@@ -250,7 +253,7 @@ def _placeholder_problems(key: str, text: str, known: set[str]) -> list[tuple[st
 def _tutorial_lines(course: Course) -> set[str] | None:
     if not course.tutorial_path.is_file():
         return None
-    return {line.strip() for line in course.tutorial_path.read_text(encoding="utf-8").splitlines()}
+    return section_names(course.tutorial_path)
 
 
 def _reference_modules(course: Course) -> set[str]:

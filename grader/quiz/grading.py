@@ -92,7 +92,8 @@ def _grade_question(quiz: QuizSpec, question: Question, answers: QuizAnswers, ke
     if verdict.explanation:
         lines += ["why: " + line if i == 0 else "     " + line
                   for i, line in enumerate(verdict.explanation.splitlines()[:6])]
-    return result.failed("mismatch", *lines, hint=f"{question.hint} (tutorial: {question.section})")
+    return result.failed("mismatch", *lines, hint=f"{question.hint} (tutorial: {question.section})" if question.hint
+                         else f"reread '{question.section}' in the course text")
 
 
 class _Result:

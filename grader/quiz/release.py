@@ -4,8 +4,8 @@ It keeps each question's prompt, parameters, choices, hint and points, so
 `grader quiz` draws the same variants and shows the same questions; it drops
 `answer` and `compute`. A formative quiz's copy adds, per variant, a salted
 entry that checks an answer and unseals the explanation (see `keys`); a
-summative quiz's copy has no explanation and nothing to check: its questions
-are graded by the instructor with the course's key.
+summative quiz's copy has no explanation, no hint and nothing to check: its
+questions are graded by the instructor with the course's key.
 
 `grader publish` writes `student_bank(course, quiz)` at the bank's path in the release.
 """
@@ -41,7 +41,7 @@ def student_bank(course: Course, quiz: QuizSpec) -> str:
     salt = keys.salt_for(source) if formative else ""
     oracle = Oracle(course.reference_dir)
     info = {"title": bank.info.title or quiz.title, "release": "student"} | ({"salt": salt} if formative else {})
-    questions = [_question(q, oracle, salt, source) if formative else _fields(q) for q in bank.questions]
+    questions = [_question(q, oracle, salt, source) if formative else _fields(q, hint=False) for q in bank.questions]
     how = ("answers are checked against salted digests" if formative
            else "your instructor grades it with the course's key")
     parts = [HEADER.format(title=info["title"], how=how), _table("bank", info)]
@@ -49,9 +49,11 @@ def student_bank(course: Course, quiz: QuizSpec) -> str:
     return "\n".join(parts)
 
 
-def _fields(question: Question) -> dict[str, Any]:
-    """What every student copy keeps of a question."""
-    return question.model_dump(exclude={"answer", "compute", "explanation", "check"}, exclude_defaults=True)
+def _fields(question: Question, *, hint: bool = True) -> dict[str, Any]:
+    """What a student copy keeps of a question: a summative copy drops the hint too (hints may name
+    the answer, and nothing is said before the instructor grades)."""
+    secret = {"answer", "compute", "explanation", "check"} | (set() if hint else {"hint"})
+    return question.model_dump(exclude=secret, exclude_defaults=True)
 
 
 def _question(question: Question, oracle: Oracle, salt: str, source: bytes) -> dict[str, Any]:

@@ -36,16 +36,26 @@ def test_parameter_count_is_the_published_one_and_adds_up_by_hand(alexnet):
     assert sum(p.numel() for p in model.parameters()) == by_hand == 61_100_840
 
 
-def test_alexnet_shapes_follow_the_output_size_formula(alexnet):
-    expected, channels, size = [], 3, 224
+def _by_formula(size):
+    expected = []
     for index, (out, kernel, stride, padding) in enumerate(CONVS):
         size = (size - kernel + 2 * padding) // stride + 1
         expected += [(out, size, size)] * 2                  # the conv, then its ReLU
         if index in POOL_AFTER:
             size = (size - 3) // 2 + 1
             expected.append((out, size, size))
+    return expected
+
+
+def test_alexnet_shapes_follow_the_output_size_formula(alexnet):
+    expected = _by_formula(224)
     assert alexnet.alexnet_shapes() == expected
     assert expected[0] == (64, 55, 55) and expected[-1] == (256, 6, 6)
+
+
+@pytest.mark.parametrize("size", [63, 100, 227, 320])
+def test_alexnet_shapes_take_any_image_size(alexnet, size):
+    assert alexnet.alexnet_shapes(size) == _by_formula(size)
 
 
 def test_reference_equals_the_layers_run_with_functional_ops(alexnet):

@@ -95,7 +95,7 @@ EQUIVALENT = '"shift: return (x + k).astype(x.dtype, copy=False) -> return (x + 
 
 def make_course(folder: Path, hidden: str = STRONG) -> Path:
     (folder / "docs").mkdir(parents=True)
-    shutil.copy(ROOT / "docs" / "tutorial.txt", folder / "docs" / "tutorial.txt")
+    shutil.copy(ROOT / "docs" / "course.md", folder / "docs" / "course.md")
     for name, text in (("reference/shift.py", REFERENCE), ("tests/public/test_shift.py", PUBLIC),
                        ("tests/hidden/test_shift.py", hidden)):
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
@@ -103,7 +103,7 @@ def make_course(folder: Path, hidden: str = STRONG) -> Path:
     (folder / "course.toml").write_text(textwrap.dedent('''\
         [course]
         name = "tiny"
-        tutorial = "docs/tutorial.txt"
+        tutorial = "docs/course.md"
 
         [grading]
         test_timeout = 5.0
@@ -185,7 +185,7 @@ def test_unfit_exercises_are_reported(tmp_path):
     assert "fails on the reference: tests/hidden/test_shift.py::test_wrong_expectation (mismatch)" in problems
     assert "passes on the stub: tests/hidden/test_shift.py::test_nothing_really" in problems
     assert "the tests' points add up to 7, course.toml says 4" in problems
-    assert "names the section 'No Such Section', which is not a line of docs/tutorial.txt" in problems
+    assert "names the section 'No Such Section', which is not a section of docs/course.md" in problems
     assert "exercises/shift.py is stale: run `grader stubs`" in problems
 
 

@@ -217,3 +217,16 @@ def test_a_model_the_trace_cannot_follow_is_graded_on_what_can_be_established(co
     for item in ("at least one skip connection", "the classifier sees each feature map averaged"):
         test = next(t for name, t in by_name.items() if name.startswith(item))
         assert not test.passed and "could not be checked: the forward pass could not be traced" in test.message[1]
+
+
+def test_design_notes_state_true_numbers(reference):
+    """The model answer's numbers hold: 627,250 for a Linear on the flattened 256x7x7 map at 50 classes,
+    and a 95x95 receptive field (not the whole 100x100 image) along the deepest path."""
+    assert 256 * 7 * 7 * 50 + 50 == 627_250 and "627,250" in reference.DESIGN_NOTES
+    model = reference.build_model(50)
+    deepest = [model.stem[0]] + [conv for block in model.stages for conv in (block.conv1, block.conv2)]
+    r, jump = 1, 1
+    for conv in deepest:
+        r += (conv.kernel_size[0] - 1) * jump
+        jump *= conv.stride[0]
+    assert r == 95 and "95x95" in reference.DESIGN_NOTES and "whole image" not in reference.DESIGN_NOTES

@@ -11,6 +11,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from grader import score
 from support import CORPUS, ROOT, grade_source
 
 # torchvision.models.efficientnet_b0 ... b7: parameters, MBConv blocks, head width.
@@ -103,9 +104,19 @@ def test_each_named_variant_differs_from_the_reference(efficientnet):
         assert array_difference(got, expected) is not None, description
 
 
-def test_a_wrong_rounding_rule_in_scaling_points_at_scaling(course, tmp_path):
+@pytest.mark.parametrize("scaling", ["buggy_repeats_rounded_to_nearest", "buggy_filters_rounded_down"])
+def test_a_scaling_mistake_costs_nothing_in_efficientnet(course, tmp_path, scaling):
+    """A wrong rounding rule is graded once, in the scaling exercise: a right efficientnet on top of it scores full."""
     result = grade_source(course, "efficientnet", ROOT / "reference/efficientnet.py", tmp_path,
-                          extra={"scaling.py": CORPUS / "scaling/buggy_repeats_rounded_to_nearest.py"})
+                          extra={"scaling.py": CORPUS / f"scaling/{scaling}.py"})
+    assert [(t.name, t.message) for t in result.tests if score.is_graded_here(t) and not t.passed] == []
+    assert score.exercise_score(result) == course.exercise("efficientnet").points
+
+
+def test_the_network_is_still_checked_against_the_students_scaling(course, tmp_path):
+    """Rounding the repeats in efficientnet.py instead of through scale_stages is the network's own mistake."""
+    result = grade_source(course, "efficientnet", CORPUS / "efficientnet/buggy_repeats_rounded_here.py", tmp_path,
+                          extra={"scaling.py": CORPUS / "scaling/buggy_filters_rounded_down.py"})
     counts = next(t for t in result.tests if t.name.startswith("efficientnet('b0') ... ('b7')"))
     text = "\n".join(counts.message)
-    assert not counts.passed and "round_repeats in scaling.py" in text and "efficientnet('b1')" in text
+    assert not counts.passed and "MBConv blocks" in text

@@ -130,7 +130,7 @@ def _course_copy(tmp_path: Path) -> Path:
 
 def test_output_that_is_a_link_to_a_course_file_is_refused_and_the_file_kept(tmp_path):
     course = _course_copy(tmp_path)
-    tutorial = course / "docs/tutorial.txt"
+    tutorial = course / "docs/course.md"
     before = tutorial.read_bytes()
     output = tmp_path / "results.json"
     output.symlink_to(tutorial)

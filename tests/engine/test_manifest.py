@@ -73,7 +73,7 @@ def test_negative_timeout_is_refused(course_dir):
 
 def test_section_must_exist_in_the_tutorial(course_dir):
     message = _break(course_dir, 'section = "The Convolution Operation"', 'section = "The Convolution Operator"')
-    assert "exercise[conv].section" in message and "not a section of docs/tutorial.txt" in message
+    assert "exercise[conv].section" in message and "not a section of docs/course.md" in message
 
 
 def test_missing_public_suite_is_refused(course_dir):

@@ -72,7 +72,7 @@ def test_release_grades_on_its_own_and_stubs_score_zero(conv_release):
 def test_release_holds_stubs_public_suites_engine_and_nothing_secret(full_release):
     files = set(full_release.files)
     assert {"exercises/conv.py", "tests/public/test_conv.py", "course.toml", "pyproject.toml", "README.md",
-            "docs/tutorial.txt", "grader/cli.py", ".gitignore", MANIFEST_PATH,
+            "docs/course.md", "grader/cli.py", ".gitignore", MANIFEST_PATH,
             ".github/workflows/classroom.yml"} <= files
     assert not any(f.startswith(("reference/", "tests/hidden/")) for f in files)
     course = load_course(ROOT)
@@ -218,7 +218,7 @@ def test_transform_order_is_enforced():
 def test_course_file_round_trips_without_hidden_suites(tmp_path):
     course = dataclasses.replace(load_course(ROOT), quizzes=(), assignments=())
     (tmp_path / "docs").mkdir()
-    (tmp_path / "docs/tutorial.txt").write_text(course.tutorial_path.read_text())
+    (tmp_path / "docs/course.md").write_text(course.tutorial_path.read_text())
     (tmp_path / "course.toml").write_text(course_toml(course, hidden=False))
     for exercise in course.exercises:
         for suite in exercise.public:

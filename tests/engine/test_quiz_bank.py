@@ -27,8 +27,8 @@ STUDENTS = [f"student{n:03d}" for n in range(40)] + ["ada", "a.turing@uni.exampl
 #: The tutorial's topics the issue names, by the section (tutorial line) that teaches them.
 TOPICS = [
     "The Convolution Operation", "Output Size Formula", "Padding and Stride", "Pooling",
-    "LeNet-5 (1998)", "AlexNet (2012)", "VGGNet (2014)", "ThReceptive Field of Stacked 3×3 Convolutions",
-    "ResNet (2015)", "ThResNet Skip Connection Gradient Flow", "EfficientNet (2019)", "Practice Exercises",
+    "LeNet-5 (1998)", "AlexNet (2012)", "VGGNet (2014)", "Receptive Field of Stacked 3×3 Convolutions",
+    "ResNet (2015)", "ResNet Skip Connection Gradient Flow", "EfficientNet (2019)", "Practice Exercises",
 ]
 
 
@@ -65,6 +65,40 @@ def test_every_template_gives_a_valid_question_and_key_for_many_students(quiz_id
         assert variant.explanation(forms.show_plain(question, expected))
         if keys is not None:
             assert variant.key in keys, "every drawn variant is one a release can check"
+
+
+def _student_visible_text() -> str:
+    """What a student reads: the stubs, the public suites and the course text."""
+    paths = [*sorted((ROOT / "exercises").glob("*.py")), *sorted((ROOT / "tests" / "public").glob("*.py")),
+             COURSE.tutorial_path]
+    return "\n".join(path.read_text(encoding="utf-8") for path in paths)
+
+
+@pytest.mark.parametrize("quiz_id, question", [(q, question) for q, question in QUESTIONS if question.kind == "integer"],
+                         ids=lambda value: getattr(value, "id", value))
+def test_no_answer_is_printed_in_a_file_the_student_reads(quiz_id, question):
+    """A count the stubs state (LeNet's, AlexNet's, VGG-16's, MiniResNet's) must not be a quiz answer.
+
+    Numbers from 10,000 up, with or without thousands separators: smaller ones recur by chance.
+    """
+    oracle, visible = Oracle(COURSE.reference_dir), _student_visible_text()
+    variants = list(all_variants(question)) if space_size(question) <= MAX_CHECKED_VARIANTS else \
+        [variant_for(quiz_id, question, student) for student in STUDENTS]
+    answers = {int(oracle.expected(variant)) for variant in variants}
+    printed = sorted(n for n in answers if abs(n) >= 10_000 and (f"{n:,}" in visible or str(n) in visible))
+    assert printed == [], f"{question.id}: a student file states {printed}"
+
+
+@pytest.mark.parametrize("quiz_id, question", [(q, question) for q, question in QUESTIONS
+                                               if question.kind in ("integer", "shape", "float")
+                                               and 20 <= space_size(question) <= MAX_CHECKED_VARIANTS],
+                         ids=lambda value: getattr(value, "id", value))
+def test_no_single_answer_fits_most_variants(quiz_id, question):
+    """A guess of the most common answer must not pass most variants (max_pool_value once gave 6 in 64 of 112)."""
+    oracle = Oracle(COURSE.reference_dir)
+    answers = collections.Counter(repr(oracle.expected(v)) for v in all_variants(question))
+    value, count = answers.most_common(1)[0]
+    assert count <= 0.3 * sum(answers.values()), f"{question.id}: {value} answers {count} variants"
 
 
 def test_the_formative_quiz_can_be_checked_offline():
@@ -110,7 +144,7 @@ def _course_with_bank(tmp_path, bank: str, *, quiz_id: str = "q"):
     (tmp_path / "course.toml").write_text(textwrap.dedent(f"""
         [course]
         name = "tiny"
-        tutorial = "{ROOT}/docs/tutorial.txt"
+        tutorial = "{ROOT}/docs/course.md"
         reference = "{ROOT}/reference"
         [[exercise]]
         id = "conv"
@@ -136,7 +170,7 @@ def test_a_good_bank_loads(tmp_path):
 @pytest.mark.parametrize("change, message", [
     (("kind = \"integer\"", "kind = \"integer\"\nanswer = \"6\""), "compute"),
     (("compute = \"shapes.conv_output_size(n, 3)\"", "answer = \"6\""), "is computed by reference/ code"),
-    (("section = \"Output Size Formula\"", "section = \"Output sizes\""), "is not a line of the tutorial"),
+    (("section = \"Output Size Formula\"", "section = \"Output sizes\""), "is not a section of the course text"),
     (("{n}x{n} map", "{size}x{n} map"), "unknown placeholder {size}"),
     (("conv_output_size(n, 3)", "conv_output_sise(m, 3)"), "unknown name m"),
     (("conv_output_size(n, 3)\"", "conv_output_size(n, 3\""), "not a Python expression"),

@@ -35,7 +35,7 @@ def release(tmp_path_factory):
     for quiz in COURSE.quizzes:
         (root / quiz.bank).write_text(student_bank(COURSE, quiz), encoding="utf-8")
     (root / "docs").mkdir()
-    shutil.copy(COURSE.tutorial_path, root / "docs/tutorial.txt")
+    shutil.copy(COURSE.tutorial_path, root / "docs/course.md")
     return dataclasses.replace(COURSE, root=root)
 
 
@@ -48,6 +48,7 @@ def test_a_release_bank_holds_no_key_in_clear_text(release):
         for question in data["question"]:
             assert not {"answer", "compute", "explanation"} & set(question), question["id"]
             assert ("check" in question) == (quiz.mode == "formative"), question["id"]
+            assert ("hint" in question) == (quiz.mode == "formative"), f"{question['id']}: hints only in practice"
     # Explanations (which may state the key) are sealed in the formative copy, absent from the summative one.
     text = (release.root / QUIZ1.bank).read_text()
     assert "nothing is flipped" not in text and "GAP turns" not in text and "floor(({size}" not in text

@@ -129,7 +129,7 @@ def test_a_release_checks_answers_against_digests_and_unseals_the_explanation(tm
     (release / "course.toml").write_text(textwrap.dedent(f"""
         [course]
         name = "release"
-        tutorial = "{ROOT}/docs/tutorial.txt"
+        tutorial = "{ROOT}/docs/course.md"
         exercises = "{ROOT}/exercises"
         [[exercise]]
         id = "conv"

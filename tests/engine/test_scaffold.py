@@ -54,7 +54,7 @@ def test_the_reference_scores_full_marks_and_the_stub_zero(course_dir):
     ("Leaky", {}, "lower case letters"),
     ("test_leaky", {}, "not 'test...'"),
     ("shift", {}, "named 'shift' already"),
-    ("leaky", {"section": "Poolng"}, "'Poolng' is not a line of docs/tutorial.txt; did you mean 'Pooling'"),
+    ("leaky", {"section": "Poolng"}, "'Poolng' is not a section of docs/course.md; did you mean 'Pooling'"),
     ("leaky", {"points": 3}, "at least 4 points"),
 ])
 def test_refusals_say_why_and_write_nothing(course_dir, name, options, message):

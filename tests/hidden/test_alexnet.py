@@ -12,6 +12,8 @@ running the layers.
 import numpy as np
 import pytest
 import torch
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from grader.checks import Mismatch, expect_equal
 from grader.probes.models import array_difference, ask, first_difference, model, module_difference, state_difference
@@ -159,12 +161,25 @@ def running_the_layers(size):
     return shapes
 
 
-@pytest.mark.points(2)
+@pytest.mark.points(1)
 @pytest.mark.hint("apply H' = floor((H - K + 2P) / S) + 1 to every layer of features, pooling included")
 def test_alexnet_shapes_agree_with_running_the_layers(student):
     """alexnet_shapes() gives the (C, H, W) after each of the 13 layers, as running them on 224x224 does"""
-    expected = running_the_layers(224)
-    got = student.alexnet_shapes()
+    expect_shapes(student.alexnet_shapes(), running_the_layers(224))
+
+
+@pytest.mark.points(1)
+@pytest.mark.hint("the size is an argument: apply H' = floor((H - K + 2P) / S) + 1 to it, layer by layer")
+@settings(max_examples=6)   # a solution may build AlexNet and run it per call: a few sizes, each a new one
+@given(size=st.integers(63, 320))
+@example(size=63)
+@example(size=227)
+def test_alexnet_shapes_for_any_image_size(student, size):
+    """alexnet_shapes(size) for sizes from 63 to 320 agrees with running the layers on that size"""
+    expect_shapes(student.alexnet_shapes(size), running_the_layers(size))
+
+
+def expect_shapes(got, expected):
     if not isinstance(got, (list, tuple)) or not all(isinstance(s, (list, tuple)) for s in got):
         raise Mismatch("alexnet_shapes() should return a list of (C, H, W) tuples", got=str(got)[:80])
     got = [tuple(s) for s in got]

@@ -1,12 +1,23 @@
-"""Hidden suite for efficientnet: MBConv's rules, and B0..B7 against torchvision's published numbers.
+"""Hidden suite for efficientnet: MBConv's rules, and B0..B7 built from the student's own scaling.
 
-Oracles: torchvision's parameter counts for b0..b7, the published block totals
-and head widths, and the reference for behaviour. The student may name MBConv's
-parts freely, so weights are given by position (`forward_by_position`): the i-th
-state-dict entry gets the reference's i-th values. A behaviour difference is
-explained by the variant of the reference it matches (ReLU for SiLU, no skip,
-...). Big variants are built on the meta device (counting only); behaviour is
-checked on single blocks and on b0 at 64x64, so the suite stays fast.
+Oracles: the reference for behaviour, torchvision's published numbers for the reference. The
+student may name MBConv's parts freely, so weights are given by position (`forward_by_position`):
+the i-th state-dict entry gets the reference's i-th values. A behaviour difference is explained
+by the variant of the reference it matches (ReLU for SiLU, no skip, ...). Big variants are built
+on the meta device (counting only); behaviour is checked on single blocks and on b0 at 64x64.
+
+Grading the network once, not the scaling twice. efficientnet.py imports the student's
+scaling.py, so a rounding mistake there would change every network and cost points here as
+well as in the scaling exercise. Instead, the network tests ask the student's process what its
+scaling gives (`architectures.scaled_stages`: the scaled B0 table, round_filters(32, w) and
+round_filters(1280, w), plain data) and build the REFERENCE network from those same tables
+(`build_efficientnet`, in this process): a scaling mistake then changes the expected network
+exactly as it changes the student's, and only the network's own mistakes are charged here. The
+other direction was ruled out: handing the student's process correct tables or a correct
+scaling module would put reference code (or a stand-in for it) into the jailed process, which
+only ever receives plain data. When the student's scaling cannot give a table at all (not
+written yet, or not a table of whole numbers) the published tables are used, and the feedback
+says so.
 """
 
 import types
@@ -25,6 +36,7 @@ PUBLISHED = {  # torchvision: parameters, blocks, head width; (width, depth) mul
     "b4": (19_341_616, 32, 1792, 1.4, 1.8), "b5": (30_389_784, 39, 2048, 1.6, 2.2),
     "b6": (43_040_704, 45, 2304, 1.8, 2.6), "b7": (66_347_960, 55, 2560, 2.0, 3.1),
 }
+DROPOUT = {"b0": 0.2, "b1": 0.2, "b2": 0.3, "b3": 0.3, "b4": 0.4, "b5": 0.4, "b6": 0.5, "b7": 0.5}
 # (in_channels, out_channels, kernel, stride, expand_ratio)
 CONFIGS = [(32, 16, 3, 1, 1), (16, 24, 3, 2, 6), (24, 24, 5, 1, 6), (40, 80, 3, 1, 6), (12, 12, 5, 2, 4),
            (8, 8, 3, 1, 1), (4, 8, 3, 1, 2)]
@@ -229,57 +241,98 @@ def test_mbconv_computes_what_the_reference_does(student, reference, args):
 # -- the network -------------------------------------------------------------------------------------
 
 
-def explain_variant(student, reference, variant):
-    """Why efficientnet(variant)'s count is off: the student's scaling, the number of blocks or the head."""
-    _, blocks, head, width, depth = PUBLISHED[variant]
-    expected = [tuple(s) for s in reference.scale_stages(reference.B0_STAGES, width, depth)]
-    theirs = student.probe("architectures.scaled_stages", width, depth)
-    if "error" in theirs:
-        return f"your scaling.py cannot scale B0 ({theirs['error']}): finish the scaling exercise first"
-    stages = [tuple(s) for s in theirs["stages"]] if isinstance(theirs["stages"], (list, tuple)) else []
-    if stages != expected:
-        for number, (got, want) in enumerate(zip(stages + [None] * 7, expected), start=1):
-            if got != want:
-                where = ("round_repeats" if got and got[:5] == want[:5] else
-                         "round_filters" if got and got[:3] == want[:3] else "B0_STAGES")
-                return (f"your scaling.py scales B0 wrong for width {width}, depth {depth}: stage {number} is "
-                        f"{got}, expected {want}; look at {where} in scaling.py (the scaling exercise)")
+def their_tables(student, reference, variant):
+    """(stages, stem, head, note): the tables the student's efficientnet(variant) should be built from.
+
+    They are what the student's scaling.py gives for the variant's (width, depth); `note` says
+    when that differs from the published tables (then this suite follows the student's scaling),
+    or why the published tables were used instead.
+    """
+    width, depth = PUBLISHED[variant][3:]
+    published = ([tuple(s) for s in reference.scale_stages(reference.B0_STAGES, width, depth)],
+                 reference.round_filters(32, width), reference.round_filters(1280, width))
+    call = student.last_call
+    try:
+        theirs = student.probe("architectures.scaled_stages", width, depth)
+    finally:
+        student.last_call = call
+    tables = _whole_numbers(theirs)
+    if tables is None:
+        reason = theirs.get("error") or "its tables are not whole numbers"
+        return (*published, f"your scaling.py cannot scale B0 ({reason}): the published tables were used")
+    if tables == published:
+        return (*published, None)
+    note = (f"your scaling.py scales B0 differently from the published {variant} (that is graded in the "
+            "scaling exercise): this test follows your scaling's tables")
+    return (*tables, note)
+
+
+def _whole_numbers(theirs):
+    """(stages, stem, head) as ints from the probe's answer, or None if it is not such a table."""
+    try:
+        stages = [tuple(int(v) for v in stage) for stage in theirs["stages"]]
+        if not stages or any(len(s) != 6 or list(s) != [float(v) for v in raw] or min(s) < 1
+                             for s, raw in zip(stages, theirs["stages"])):
+            return None
+        stem, head = int(theirs["stem"]), int(theirs["head"])
+        return (stages, stem, head) if stem == theirs["stem"] and head == theirs["head"] and min(stem, head) >= 1 \
+            else None
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def reference_like(stages, stem, head, variant):
+    """The model spec of the reference network built from these tables (`build_efficientnet`)."""
+    return model("build_efficientnet", [list(s) for s in stages], stem, head, DROPOUT[variant])
+
+
+def explain_variant(student, stages, stem, head, variant):
+    """Why efficientnet(variant)'s count is off, given the tables it should follow."""
     built = ask(student, "describe", model("efficientnet", variant))
     kinds = [kind for _, kind, _, _ in built["modules"]]
+    blocks = sum(stage[5] for stage in stages)
     if kinds.count("MBConv") != blocks:
         return f"it has {kinds.count('MBConv')} MBConv blocks, expected {blocks}: each stage has `repeats` blocks"
     linears = [hyper for _, kind, hyper, _ in built["modules"] if kind == "Linear"]
     if linears and linears[-1].get("in_features") != head:
-        return f"the classifier takes {linears[-1].get('in_features')} features, expected {head} (4 x the last stage)"
-    return "the stages are right: compare the stem (round_filters(32, w), 3x3 stride 2) and the head conv with the docstring"
+        return (f"the classifier takes {linears[-1].get('in_features')} features, expected {head} "
+                "(the head conv has round_filters(1280, w) channels)")
+    return (f"the blocks and the head are right: compare the stem (round_filters(32, w) = {stem} channels, "
+            "3x3 stride 2) with the docstring")
 
 
 @pytest.mark.points(3)
 @pytest.mark.hint("scale B0_STAGES with VARIANTS' (width, depth) through scale_stages; stem round_filters(32, w), "
-                  "head 4 x the last stage's channels")
-def test_every_variant_has_torchvisions_parameter_count(student, reference):
-    """efficientnet('b0') ... ('b7') have torchvision's 5,288,548 ... 66,347,960 parameters"""
-    for variant, (parameters, *_rest) in PUBLISHED.items():
+                  "head round_filters(1280, w)")
+def test_every_variant_has_the_parameter_count_of_its_tables(student, reference):
+    """efficientnet('b0') ... ('b7') have the reference's parameter counts for the tables your scaling.py gives"""
+    for variant in PUBLISHED:
+        stages, stem, head, note = their_tables(student, reference, variant)
+        expected = ask(reference, "describe", reference_like(stages, stem, head, variant))["parameters"]
         got = ask(student, "describe", model("efficientnet", variant))["parameters"]
-        if got != parameters:
+        if got != expected:
             call = student.last_call
-            why = explain_variant(student, reference, variant)
+            why = explain_variant(student, stages, stem, head, variant)
             student.last_call = call
-            raise Mismatch(f"efficientnet({variant!r}) has the wrong number of parameters", expected=f"{parameters:,}",
-                           got=f"{got:,}", details=(why,))
+            raise Mismatch(f"efficientnet({variant!r}) has the wrong number of parameters", expected=f"{expected:,}",
+                           got=f"{got:,}", details=tuple(line for line in (why, note) if line))
 
 
 @pytest.mark.points(1)
-@pytest.mark.hint("repeats come from round_repeats (ceil); the head conv has 4 x the last stage's channels")
-def test_block_totals_and_head_width(student):
-    """b0 ... b7 have 16, 23, 23, 26, 32, 39, 45, 55 MBConv blocks and heads of 1280 ... 2560 channels"""
-    for variant, (_, blocks, head, _, _) in PUBLISHED.items():
+@pytest.mark.hint("repeats come from round_repeats (ceil); the head conv has round_filters(1280, w) channels")
+def test_block_totals_and_head_width(student, reference):
+    """b0 ... b7 have as many MBConv blocks as their tables' repeats add up to, and heads of round_filters(1280, w)"""
+    for variant in PUBLISHED:
+        stages, _, head, note = their_tables(student, reference, variant)
         built = ask(student, "describe", model("efficientnet", variant))
         kinds = [kind for _, kind, _, _ in built["modules"]]
-        expect_equal(kinds.count("MBConv"), blocks, what=f"the number of MBConv blocks of {variant}")
         linears = [hyper for _, kind, hyper, _ in built["modules"] if kind == "Linear"]
-        expect_equal(linears[-1].get("in_features") if linears else None, head,
-                     what=f"the width of {variant}'s head (the classifier's in_features)")
+        got = (kinds.count("MBConv"), linears[-1].get("in_features") if linears else None)
+        expected = (sum(stage[5] for stage in stages), head)
+        if got != expected:
+            raise Mismatch(f"efficientnet({variant!r}) has the wrong number of blocks or head width",
+                           expected=f"{expected[0]} MBConv blocks, a head of {expected[1]}",
+                           got=f"{got[0]} MBConv blocks, a head of {got[1]}", details=(note,) if note else ())
 
 
 @pytest.mark.points(2)
@@ -288,24 +341,28 @@ def test_block_totals_and_head_width(student):
 def test_b0_computes_what_the_reference_does(student, reference):
     """with the reference's weights, efficientnet('b0') gives the reference's scores on a 64x64 image (eval mode)"""
     spec, x = model("efficientnet", "b0"), inputs((1, 3, 64, 64), 8)
-    expected_layout = ask(reference, "describe", spec)["state"]
+    stages, stem, head, note = their_tables(student, reference, "b0")
+    reference_spec = reference_like(stages, stem, head, "b0")
+    expected_layout = ask(reference, "describe", reference_spec)["state"]
     difference = layout_difference(ask(student, "describe", spec)["state"], expected_layout)
     if difference:
         raise Mismatch(f"efficientnet('b0') cannot take the reference's weights: {difference}",
-                       hint="create the layers in the order they run: stem, blocks, head conv, classifier")
+                       hint="create the layers in the order they run: stem, blocks, head conv, classifier",
+                       details=(note,) if note else ())
     options = {"seed": SEED, "record_types": ["MBConv"]}
-    expected = run_by_position(reference, spec, expected_layout, x, options)
+    expected = run_by_position(reference, reference_spec, expected_layout, x, options)
     got = run_by_position(student, spec, expected_layout, x, options)
     difference = array_difference(got["output"], expected["output"])
     if difference is None:
         return
     if len(got["records"]) != len(expected["records"]):
-        raise Mismatch(f"the scores {difference}: {len(got['records'])} MBConv blocks ran, expected 16",
+        raise Mismatch(f"the scores {difference}: {len(got['records'])} MBConv blocks ran, "
+                       f"expected {len(expected['records'])}",
                        details=("build every block of every stage from MBConv",))
     for index, ((_, want), (_, have)) in enumerate(zip(expected["records"], got["records"]), start=1):
         block_difference = array_difference(have, want)
         if block_difference:
-            raise Mismatch(f"the output of MBConv block {index} (of 16) {block_difference}",
+            raise Mismatch(f"the output of MBConv block {index} (of {len(expected['records'])}) {block_difference}",
                            details=("the blocks before it agree" if index > 1 else
                                     "check the stem: conv 3x3 stride 2 padding 1, BN, SiLU",))
     raise Mismatch(f"the scores {difference}, but every MBConv block agrees",

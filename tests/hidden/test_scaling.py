@@ -291,4 +291,4 @@ def test_official_variants_block_totals_and_widths(student, reference):
         expect_equal(sum(s[5] for s in stages), blocks,
                      what=f"{name} (width {width}, depth {depth}): the number of blocks")
         expect_equal(stages[0][3], stem, what=f"{name}: the stem's width (32 x {width}, rounded)")
-        expect_equal(4 * stages[-1][4], head, what=f"{name}: the head's width (4 x the last stage's channels)")
+        expect_equal(stages[-1][4], head // 4, what=f"{name}: the last stage's width (320 x {width}, rounded)")

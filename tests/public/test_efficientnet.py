@@ -1,8 +1,10 @@
 """Public tests for exercises/efficientnet.py: published parameter counts and the MBConv rules.
 
 Run them with `grader grade efficientnet --public-only`. efficientnet.py imports
-your scaling.py: a wrong rounding rule there shows up here as a wrong
-parameter count. Your models are built in a separate process.
+your scaling.py; the network is checked against the tables YOUR scaling.py gives
+(a rounding mistake there is graded in the scaling exercise, not again here). With
+the published B0 table the count is torchvision's 5,288,548. Your models are built
+in a separate process.
 
 Counting MBConv(16, 24, kernel 3, stride 2, expand 6) by hand (96 expanded channels,
 squeeze to 16 // 4 = 4, every BatchNorm 2 x channels):
@@ -59,12 +61,32 @@ def test_identity_skip_with_all_weights_zero(student):
             raise Mismatch(f"with every weight 0 the block should return {what}; its output {difference}")
 
 
+def mbconv_count(cin, cout, kernel, expand):
+    """MBConv's parameters by the formulas above (every BatchNorm 2 x channels)."""
+    c, s = cin * expand, max(1, cin // 4)
+    expansion = cin * c + 2 * c if expand != 1 else 0
+    return expansion + (c * kernel * kernel + 2 * c) + (2 * c * s + s + c) + (c * cout + 2 * cout)
+
+
+def network_count(stages, stem, head, classes=1000):
+    """Stem conv + BN, every block of every stage, head conv + BN, Linear(head, classes)."""
+    blocks = sum(mbconv_count(cin if i == 0 else cout, cout, kernel, expand)
+                 for expand, kernel, _, cin, cout, repeats in stages for i in range(repeats))
+    return 3 * 9 * stem + 2 * stem + blocks + stages[-1][4] * head + 2 * head + head * classes + classes
+
+
 @pytest.mark.points(1)
-@pytest.mark.hint("efficientnet('b0') uses B0_STAGES unscaled: stem 32, 16 MBConv blocks, head 1280")
+@pytest.mark.hint("efficientnet('b0') uses B0_STAGES unscaled: stem round_filters(32, 1.0), the stages' blocks, "
+                  "head round_filters(1280, 1.0)")
 def test_b0_parameter_count(student):
-    """efficientnet('b0') has 5,288,548 parameters, as torchvision's"""
-    expect_equal(ask(student, "describe", model("efficientnet", "b0"))["parameters"], 5_288_548,
-                 what="the number of parameters of efficientnet('b0')")
+    """efficientnet('b0') has the parameters its tables give: 5,288,548 (torchvision's) with the published B0"""
+    tables = student.probe("architectures.scaled_stages", 1.0, 1.0)
+    if "error" in tables:
+        raise Mismatch(f"your scaling.py cannot scale B0 ({tables['error']}): finish the scaling exercise first")
+    stages = [tuple(int(v) for v in stage) for stage in tables["stages"]]
+    expected = network_count(stages, int(tables["stem"]), int(tables["head"]))
+    expect_equal(ask(student, "describe", model("efficientnet", "b0"))["parameters"], expected,
+                 what="the number of parameters of efficientnet('b0') (from your scaling's B0 table)")
 
 
 @pytest.mark.points(1)

@@ -281,7 +281,7 @@ def stride_on_every_block(student, reference):
 
 @misconception("head_not_scaled", section=SECTION,
                summary="keeps B0's 1280-channel head, {found}",
-               explanation="the head has 4 x the last stage's channels, so it grows with the width")
+               explanation="the head conv has round_filters(1280, w) channels, so it grows with the width")
 def head_not_scaled(student, reference):
     spec = model("efficientnet", "b2")
     expected = [(name, hyper) for name, hyper in _convs(reference, spec, kernel=1) if hyper["out_channels"] == 1408]

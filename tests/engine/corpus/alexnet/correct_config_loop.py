@@ -28,9 +28,9 @@ class AlexNet(nn.Module):
         return self.classifier(torch.flatten(self.avgpool(self.features(x)), start_dim=1))
 
 
-def alexnet_shapes():
+def alexnet_shapes(size=224):
     features = AlexNet(num_classes=1).features
-    x = torch.zeros(1, 3, 224, 224)
+    x = torch.zeros(1, 3, size, size)
     shapes = []
     with torch.no_grad():
         for layer in features:

@@ -35,8 +35,8 @@ def _out(size, kernel, stride, padding):
     return (size + 2 * padding - kernel) // stride + 1
 
 
-def alexnet_shapes():
-    c, h = 3, 224
+def alexnet_shapes(size=224):
+    c, h = 3, size
     shapes = []
     for layer in AlexNet().features:
         if isinstance(layer, nn.Conv2d):
