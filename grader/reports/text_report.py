@@ -34,6 +34,7 @@ class Line:
     hang: int = 2
     style: str = ""
     cut: bool = False   #: shortened to one line with "…" instead of wrapped (a test's name in a list)
+    tail: str = ""      #: kept whole after `text` when a cut line is shortened (a case id, the points)
 
 
 class Wrapped:
@@ -53,8 +54,8 @@ def wrap(line: Line, width: int) -> list[str]:
     body = line.text.lstrip(" ")
     indent = line.indent + len(line.text) - len(body)
     if line.cut:
-        room = max(width - indent, 8)
-        return [" " * indent + (body if len(body) <= room else body[:room - 1] + "…")]
+        room = max(width - indent - len(line.tail), 8)
+        return [" " * indent + (body if len(body) <= room else body[:room - 1] + "…") + line.tail]
     hang = min(indent + line.hang, max(width // 2, 1))
     return textwrap.wrap(body, max(width, hang + 8), initial_indent=" " * indent, subsequent_indent=" " * hang,
                          break_on_hyphens=False, replace_whitespace=False) or [""]
@@ -79,6 +80,13 @@ def render(report: GradeReport, *, width: int = 80) -> str:
     """Plain text, the same on every machine (fixed width, no colour)."""
     console = Console(file=io.StringIO(), width=width, color_system=None, highlight=False)
     console.print(build(report))
+    return console.file.getvalue()
+
+
+def exercise_text(exercise: ExerciseResult, *, width: int = 80) -> str:
+    """One exercise's part of the plain-text report (a blank line first), as `render` prints it."""
+    console = Console(file=io.StringIO(), width=width, color_system=None, highlight=False)
+    console.print(Wrapped(exercise_lines(exercise)))
     return console.file.getvalue()
 
 
@@ -129,7 +137,7 @@ def exercise_lines(exercise: ExerciseResult) -> list[Line]:
             lines.extend(_mistake_lines(finding, tests))
         for test in shown:
             if not test.findings:
-                lines.extend(_test_lines(test))
+                lines.extend(_test_lines(test, _sharing(test, failing)))
     for test in pending:
         lines.extend(_pending_lines(test))
     if exercise.hidden_points_not_run:
@@ -157,10 +165,18 @@ def _mistake_lines(finding: Finding, tests: list[TestResult]) -> list[Line]:
     lines.extend(Line(text, indent=4, style="cyan") for text in finding.lines[1:])
     lines.append(Line(f"it shows in {_count(len(tests), 'test')} ({points:g} "
                       f"{'point' if points == 1 else 'points'}):", indent=6, style="dim"))
-    lines.extend(Line(f"- {t.name} (0/{t.points:g})", indent=6, cut=True) for t in tests[:LISTED_TESTS])
+    lines.extend(_listed(test) for test in tests[:LISTED_TESTS])
     if len(tests) > LISTED_TESTS:
         lines.append(Line(f"and {_count(len(tests) - LISTED_TESTS, 'more test')}", indent=8, style="dim"))
     return lines
+
+
+def _listed(test: TestResult) -> Line:
+    """A test's name on one line, its case id (" [16-32-2]") and points kept when the name is cut."""
+    name, case = test.name, ""
+    if name.endswith("]") and " [" in name:
+        name, case = name[:name.rindex(" [")], name[name.rindex(" ["):]
+    return Line(f"- {name}", indent=6, cut=True, tail=f"{case} (0/{test.points:g})")
 
 
 def _count(n: int, noun: str) -> str:
@@ -172,9 +188,21 @@ def _pending_lines(test: TestResult) -> list[Line]:
     return lines + [Line(text, indent=6) for text in test.message]
 
 
-def _test_lines(test: TestResult) -> list[Line]:
+def _sharing(test: TestResult, failing: list[TestResult]) -> list[TestResult]:
+    """The failing tests that `test` stands for: all those with its import error, else itself."""
+    if test.reason != "import":
+        return [test]
+    return [t for t in failing if t.reason == "import" and t.message == test.message]
+
+
+def _test_lines(test: TestResult, sharing: list[TestResult]) -> list[Line]:
     _, label = score.classify(test)
-    lines = [Line(f"✗ {test.name} ({label}, 0/{test.points:g})", indent=2, style="red")]
+    if len(sharing) > 1:
+        points = sum(t.points for t in sharing)
+        title = f"✗ {label}: every test fails ({len(sharing)} tests, 0/{points:g})"
+    else:
+        title = f"✗ {test.name} ({label}, 0/{test.points:g})"
+    lines = [Line(title, indent=2, style="red")]
     lines.extend(Line(text, indent=6, hang=4) for text in test.difference)
     if test.hint:
         lines.append(Line(f"hint: {test.hint}", indent=6, hang=6, style="cyan"))
