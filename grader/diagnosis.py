@@ -132,6 +132,8 @@ def call_names(call: Call) -> set[str]:
         if isinstance(value, dict) and {"factory", "args", "kwargs"} <= set(value):
             names.add(str(value["factory"]))
             pending.extend([*value["args"], *value["kwargs"].values()])
+    if call.args and isinstance(call.args[0], dict) and len(call.args) > 1 and isinstance(call.args[1], str):
+        names.add(call.args[1])   # models.call_with_model(spec, "count_parameters", ...): the function called
     return names
 
 

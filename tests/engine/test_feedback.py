@@ -117,3 +117,10 @@ def test_the_readmes_sample_feedback_is_what_the_grader_prints(course, tmp_path)
     result = grade_source(course, "conv", CORPUS / "conv/buggy_flipped_kernel.py", tmp_path)
     printed = "\n".join(text_report.exercise_text(result, width=80).splitlines()[1:]) + "\n"
     assert sample.group(1) == printed
+
+
+def test_public_only_names_the_mistakes_it_sees(course, tmp_path):
+    """The catalogues run in the judge, never in the student's process: a public run uses them too."""
+    result = grade_source(course, "lenet", CORPUS / "lenet/two_max_pooling_and_relu.py", tmp_path, public_only=True)
+    assert {t.kind for t in result.tests} == {"public"}
+    assert {name for t in result.tests for name in t.diagnoses} == {"max_pooling", "relu_activation"}
