@@ -24,9 +24,12 @@ from grader.diagnosis import arrays_close, builds, clipped_scores, described_mod
 
 #: the failing tests a mistake accounts for, by what they call or build
 CONFIGS = ("VGG_CONFIGS", "vgg", "vgg_parameter_count")
-FEATURES = builds("make_features", "vgg")
+FEATURE_TESTS = builds("make_features", "vgg")
 WITH_BATCH_NORM = builds("make_features", "vgg", where=lambda spec: spec["kwargs"].get("batch_norm") is True)
 NETWORK = builds("VGG", "vgg")
+#: count_parameters' own tests, and parameter_breakdown's: a breakdown that sums count_parameters
+#: per kind when written with count_parameters, so a count of tensors shows there too
+COUNT_TESTS = ("count_parameters", "parameter_breakdown")
 from grader.probes import PROBES
 from grader.probes.models import ask, model
 
@@ -81,7 +84,7 @@ def count_forgets_biases(reference, name, num_classes=1000, batch_norm=False):
     return total + 512 * 7 * 7 * 4096 + 4096 * 4096 + 4096 * num_classes
 
 
-@misconception("count_parameters_counts_tensors", explains="count_parameters", section=PRACTICE,
+@misconception("count_parameters_counts_tensors", explains=COUNT_TESTS, section=PRACTICE,
                summary="counts parameter tensors in count_parameters, not the numbers in them",
                explanation="model.parameters() yields weight and bias tensors: add p.numel() of each")
 def count_parameters_counts_tensors(student, reference):
@@ -152,7 +155,7 @@ def config_conv_count(student, reference):
 # -- make_features ---------------------------------------------------------------------------
 
 
-@misconception("avg_pooling", explains=FEATURES, section=POOLING,
+@misconception("avg_pooling", explains=FEATURE_TESTS, section=POOLING,
                summary='turns "M" into {found}, where VGG max-pools',
                explanation='"M" is nn.MaxPool2d(kernel_size=2, stride=2)')
 def avg_pooling(student, reference):
@@ -161,7 +164,7 @@ def avg_pooling(student, reference):
     return found[0] if found and not _layers(reference, "AvgPool2d", FEATURES) else False
 
 
-@misconception("conv_unpadded", explains=FEATURES, section=PADDING,
+@misconception("conv_unpadded", explains=FEATURE_TESTS, section=PADDING,
                summary="leaves the 3x3 convolutions unpadded ({found})",
                explanation="every VGG convolution has padding=1 and keeps H and W; only the pools shrink")
 def conv_unpadded(student, reference):
