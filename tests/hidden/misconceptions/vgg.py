@@ -28,7 +28,7 @@ FEATURE_TESTS = builds("make_features", "vgg")
 WITH_BATCH_NORM = builds("make_features", "vgg", where=lambda spec: spec["kwargs"].get("batch_norm") is True)
 NETWORK = builds("VGG", "vgg")
 #: count_parameters' own tests, and parameter_breakdown's: a breakdown that sums count_parameters
-#: per kind when written with count_parameters, so a count of tensors shows there too
+#: per kind shows the same count of tensors
 COUNT_TESTS = ("count_parameters", "parameter_breakdown")
 from grader.probes import PROBES
 from grader.probes.models import ask, model
