@@ -138,7 +138,7 @@ def _misconceptions(graded: list[Record]) -> tuple[MisconceptionCount, ...]:
     """Which known mistakes the class makes: each student counted once per mistake, however many tests it failed."""
     shown = collections.Counter(
         (exercise.id, name) for record in graded for exercise in record.report.exercises
-        for name in {t.diagnosis for t in exercise.tests if t.diagnosis})
+        for name in {name for t in exercise.tests for name in t.diagnoses})   # every mistake named on a test
     ranked = sorted(shown.items(), key=lambda item: (-item[1], item[0]))
     return tuple(MisconceptionCount(exercise, name, count, 100.0 * count / len(graded))
                  for (exercise, name), count in ranked)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import enum
 from datetime import datetime
 from pathlib import Path
@@ -74,9 +75,9 @@ def grade_command(
     if assignment is not None and assignment not in {a.id for a in course.assignments}:
         errors.print(f"unknown assignment {assignment}; known: {', '.join(a.id for a in course.assignments) or 'none'}")
         raise typer.Exit(ExitCode.USAGE)
-    unknown = [e for e in exercises or [] if e not in {x.id for x in course.exercises + course.quizzes}]
+    unknown = unknown_items(course, exercises or [])
     if unknown:
-        errors.print(f"unknown exercise {', '.join(unknown)}; known: {', '.join(e.id for e in course.exercises)}")
+        errors.print(unknown)
         raise typer.Exit(ExitCode.USAGE)
     options = GradeOptions(exercises=tuple(exercises or ()), public_only=public_only, jobs=jobs,
                            assignment=assignment, submitted_at=submitted_at,
@@ -96,6 +97,19 @@ def grade_command(
     _emit(report, output_format, output, course, submission or course.exercises_dir)
     if fail_under is not None and score.percentage(report) < fail_under:
         raise typer.Exit(ExitCode.BELOW_THRESHOLD)
+
+
+def unknown_items(course: Course, names: list[str]) -> str | None:
+    """What to tell a user who named an exercise or quiz the course does not have: the closest name
+    ("did you mean conv?") and every known one, in the course's order, quizzes included."""
+    known = [item.id for item in (*course.exercises, *course.quizzes)]
+    unknown = [name for name in names if name not in known]
+    if not unknown:
+        return None
+    guesses = [match for name in unknown for match in difflib.get_close_matches(name, known, n=1, cutoff=0.6)]
+    guess = f"; did you mean {' or '.join(dict.fromkeys(guesses))}?" if guesses else ""
+    return (f"unknown exercise {', '.join(unknown)}{guess}\n"
+            f"known exercises and quizzes, in the course's order: {', '.join(known)}")
 
 
 def _show_regraded(report, heading: str) -> None:

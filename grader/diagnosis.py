@@ -8,12 +8,19 @@ student's output, where the reference does not, names the mistake. Entries may i
 `detect` a mistake from the submission's behaviour (for models), through the same
 `student` proxy the suites use. All of this runs in the judge: the student's process
 cannot influence it beyond what its code returns.
+
+A finding is attached only to the tests it accounts for. An imitation explains the one
+failing call it reproduces (two imitations may together reproduce a call that makes both
+mistakes); a detector declares, with `explains`, the failing calls that can show its mistake:
+the student functions, the models (by factory) or a predicate over the call. So two mistakes
+in one exercise are each named on their own tests.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import importlib.util
+import itertools
 import math
 from pathlib import Path
 from typing import Any, Callable
@@ -34,6 +41,23 @@ class Misconception:
     #: (student, reference) -> whether the mistake is present: falsy, True, or the text to put for
     #: "{found}" in the summary (the module that shows it: "features.2, a MaxPool2d")
     detect: Callable[[Any, Any], bool | str] | None = None
+    #: for a detector, the failing calls it accounts for: student function names ("round_filters",
+    #: also matching a probe "layers.round_filters"), model factories ("LeNet5": a probe that builds
+    #: that model), or a predicate over the test's last `Call`; None: every failing test
+    explains: tuple[str, ...] | Callable[[Call], bool] | None = None
+
+    def accounts_for(self, call: Call | None) -> bool:
+        """Whether a test whose failing call is `call` can show this detector's mistake."""
+        if self.explains is None:
+            return True
+        if call is None:
+            return False
+        if callable(self.explains):
+            try:
+                return bool(self.explains(call))
+            except Exception:  # noqa: BLE001 - a predicate that cannot read this call: not its test
+                return False
+        return any(name in self.explains for name in call_names(call))
 
     def lines(self) -> tuple[str, str]:
         """What the student reads first: the mistake named, then why it is one and what to reread."""
@@ -45,19 +69,24 @@ _REGISTERING: list[Misconception] = []
 
 
 def misconception(name: str, *, summary: str, explanation: str, section: str,
-                  imitates: str | None = None) -> Callable:
+                  imitates: str | None = None,
+                  explains: tuple[str, ...] | Callable[[Call], bool] | None = None) -> Callable:
     """Register the decorated function as a catalogue entry.
 
     With `imitates`, the function imitates that student function: it takes the reference
     module and the call's arguments and returns the mistaken result; the message opens "Your
     output matches <summary>". Without, it is a detector taking (student, reference) and
     returning True when the mistake is present, or a string that names where (the module
-    path), put for "{found}" in the summary; the message opens "Your code <summary>".
+    path), put for "{found}" in the summary; the message opens "Your code <summary>". A detector
+    declares with `explains` which failing tests its mistake accounts for (see `Misconception`).
     """
+    if isinstance(explains, str):
+        explains = (explains,)
+
     def register(function: Callable) -> Callable:
         entry = Misconception(name, summary, explanation, section, imitates,
                               imitation=function if imitates else None,
-                              detect=None if imitates else function)
+                              detect=None if imitates else function, explains=explains)
         _REGISTERING.append(entry)
         return function
 
@@ -75,21 +104,70 @@ def load_catalogue(path: Path) -> list[Misconception]:
     return entries
 
 
-def diagnose(catalogue: list[Misconception], call: Call | None, reference: Any, student: Any) -> Misconception | None:
-    """The first entry that explains the failing call (or the submission's behaviour), if any."""
+def diagnose(catalogue: list[Misconception], call: Call | None, reference: Any,
+             student: Any) -> tuple[Misconception, ...]:
+    """Every entry that explains this failing call, in the catalogue's order.
+
+    The imitations that reproduce the call's result on their own; else a pair of them that
+    reproduces it together (a flipped kernel AND a dropped bias). Then the detectors that find
+    their mistake in the submission and account for this call (`Misconception.explains`).
+    """
+    imitations = [entry for entry in catalogue if entry.imitation is not None]
+    found = [entry for entry in imitations if _imitation_matches(entry, call, reference)]
+    if not found:
+        found = list(_matching_pair(imitations, call, reference))
     for entry in catalogue:
-        if entry.imitation is not None and _imitation_matches(entry, call, reference):
-            return entry
-        if entry.detect is not None and (found := _detected(entry, student, reference)):
-            return entry if found is True else dataclasses.replace(entry, summary=entry.summary.format(found=found))
-    return None
+        if entry.detect is not None and entry.accounts_for(call) and (where := _detected(entry, student, reference)):
+            found.append(entry if where is True else dataclasses.replace(entry, summary=entry.summary.format(found=where)))
+    return tuple(found)
 
 
-def _imitation_matches(entry: Misconception, call: Call | None, reference: Any) -> bool:
+def call_names(call: Call) -> set[str]:
+    """What a failing call is about: the function called (with and without its probe's module) and
+    the factory of every model it builds."""
+    names = {call.function, call.function.rpartition(".")[2]}
+    pending = [*call.args, *call.kwargs.values()]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, dict) and {"factory", "args", "kwargs"} <= set(value):
+            names.add(str(value["factory"]))
+            pending.extend([*value["args"], *value["kwargs"].values()])
+    if call.args and isinstance(call.args[0], dict) and len(call.args) > 1 and isinstance(call.args[1], str):
+        names.add(call.args[1])   # models.call_with_model(spec, "count_parameters", ...): the function called
+    return names
+
+
+def _matching_pair(imitations: list[Misconception], call: Call | None,
+                   reference: Any) -> tuple[Misconception, ...]:
+    """Two imitations of the called function that, one on top of the other, reproduce its result."""
+    if call is None or not call.returned:
+        return ()
+    relevant = [entry for entry in imitations if entry.imitates == call.function]
+    for first, second in itertools.combinations(relevant, 2):
+        for outer, inner in ((first, second), (second, first)):
+            mistaken_reference = _Mistaken(reference, inner)
+            if _imitation_matches(outer, call, reference, through=mistaken_reference):
+                return (first, second)
+    return ()
+
+
+class _Mistaken:
+    """The reference with one function replaced by an imitation's mistaken version."""
+
+    def __init__(self, reference: Any, entry: Misconception):
+        self._reference, self._entry = reference, entry
+
+    def __getattr__(self, name: str) -> Any:
+        if name == self._entry.imitates:
+            return lambda *args, **kwargs: self._entry.imitation(self._reference, *args, **kwargs)
+        return getattr(self._reference, name)
+
+
+def _imitation_matches(entry: Misconception, call: Call | None, reference: Any, *, through: Any = None) -> bool:
     if call is None or not call.returned or call.function != entry.imitates:
         return False
     try:
-        mistaken = entry.imitation(reference, *call.args, **call.kwargs)
+        mistaken = entry.imitation(reference if through is None else through, *call.args, **call.kwargs)
     except Exception:  # noqa: BLE001 - an imitation that cannot handle these arguments explains nothing
         return False
     try:
@@ -137,6 +215,23 @@ def _number(value: Any) -> bool:
 
 
 # -- for catalogues ---------------------------------------------------------------------------------
+
+def builds(*factories: str, runs: bool | None = None,
+           where: Callable[[dict], bool] | None = None) -> Callable[[Call], bool]:
+    """An `explains` predicate: the failing call builds one of `factories` (any model when none is
+    given) and `where(spec)` holds for that model's description (`probes.models.model`: factory,
+    args, kwargs). With `runs=True` only calls that run the model on an input (a behaviour the
+    structure does not show); with `runs=False` only those that read its structure."""
+    def explains(call: Call) -> bool:
+        specs = [a for a in call.args if isinstance(a, dict) and {"factory", "args", "kwargs"} <= set(a)]
+        ran = any(isinstance(a, np.ndarray) for a in call.args)
+        if runs is not None and ran != runs:
+            return False
+        return any((not factories or spec["factory"] in factories) and (where is None or where(spec))
+                   for spec in specs)
+
+    return explains
+
 
 #: Answers of the probe runs that catalogues' detectors share, per submission (or reference).
 _REMEMBERED: dict[tuple[int, Any], tuple[Any, Any]] = {}

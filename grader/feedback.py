@@ -31,6 +31,10 @@ def explain(error: BaseException, call: Call | None, *, forbidden_help: str = ""
     """Describe why a test failed, given what it raised and the last call it made."""
     if isinstance(error, BaseExceptionGroup) and error.exceptions:
         return explain(error.exceptions[0], call, forbidden_help=forbidden_help)
+    if _while_handling_a_student_failure(error):
+        # A suite's `finally:` that tripped over what the failure left (no call made: last_call is
+        # None): the student's failure is the news, never "the grader itself failed".
+        return explain(error.__context__, call, forbidden_help=forbidden_help)
     called = [f"call: {call.description}"] if call is not None else []
     if isinstance(error, ForInstructor):
         return Feedback("pending", "manual", cut_lines(list(error.lines)), hint_wanted=False)
@@ -60,6 +64,15 @@ def explain(error: BaseException, call: Call | None, *, forbidden_help: str = ""
         return Feedback("failed", "mismatch", cut_lines(called + (str(error) or "assertion failed").splitlines()))
     return Feedback("error", "grader", cut_lines(called + [
         f"the grader itself failed on this test ({type(error).__name__}: {error}); tell your instructor"]))
+
+
+_STUDENT_FAILURES = (ImportFailed, NotImplementedYet, StudentRaised, StudentTimeout, StudentCrashed, ForbiddenUsed,
+                     MissingFunction)
+
+
+def _while_handling_a_student_failure(error: BaseException) -> bool:
+    return (not isinstance(error, (*_STUDENT_FAILURES, AssertionError, ForInstructor))
+            and isinstance(error.__context__, _STUDENT_FAILURES))
 
 
 def _raised_lines(error: StudentRaised) -> list[str]:

@@ -169,9 +169,22 @@ class Course:
         return dataclasses.replace(self, grading=grading)
 
 
+def find_course_file(start: Path | str) -> Path | None:
+    """The course.toml in `start` or the nearest folder above it, as git finds .git; None if there is none."""
+    start = Path(start).resolve()
+    return next((folder / COURSE_FILE for folder in (start, *start.parents) if (folder / COURSE_FILE).is_file()),
+                None)
+
+
 def load_course(path: Path | str = COURSE_FILE) -> Course:
-    """Read and validate course.toml; raise `CourseError` naming what is wrong."""
+    """Read and validate course.toml; raise `CourseError` naming what is wrong.
+
+    The default, a bare "course.toml", is looked for in the working directory and then in the
+    folders above it, so `grader` works from inside exercises/ as git works inside a repository.
+    """
     path = Path(path)
+    if path == Path(COURSE_FILE) and not path.is_file():
+        path = find_course_file(Path.cwd()) or path
     if path.is_dir():
         path = path / COURSE_FILE
     try:

@@ -23,7 +23,7 @@ import pytest
 from grader.diagnosis import Misconception, diagnose, load_catalogue
 from grader.feedback import cut_lines, explain
 from grader.manifest import Course, ExerciseSpec
-from grader.results import TestResult, to_json
+from grader.results import Finding, TestResult, to_json
 from grader.sandbox import StudentProcess
 from grader.student import StudentModule
 from grader.zygote import Zygote
@@ -145,17 +145,20 @@ class GradingPlugin:
         if manual and feedback.outcome != "pending":
             # An item left to the instructor stays pending even when the submission cannot show it.
             feedback = dataclasses.replace(feedback, outcome="pending", reason="manual")
-        hint = _hint(item, call.excinfo.value, self.session.exercise.section) if feedback.hint_wanted else None
-        found = self._diagnose(last_call) if feedback.reason in ("mismatch", "exception") else None
-        message = feedback.lines if found is None else cut_lines([*found.lines(), *feedback.lines])
+        found = self._diagnose(last_call) if feedback.reason in ("mismatch", "exception") else ()
+        findings = tuple(Finding(entry.name, entry.lines()) for entry in found or ())
+        # A named mistake says why and what to reread; the test's general hint would only repeat or miss it.
+        wanted = feedback.hint_wanted and not findings
+        hint = _hint(item, call.excinfo.value, self.session.exercise.section) if wanted else None
+        message = cut_lines([*(line for f in findings for line in f.lines), *feedback.lines])
         return TestResult(outcome=feedback.outcome, reason=feedback.reason, message=message, hint=hint,
-                          diagnosis=found.name if found else None, **common)
+                          diagnosis=findings[0].name if findings else None, findings=findings, **common)
 
-    def _diagnose(self, last_call) -> Misconception | None:
-        """Which known mistake explains this failure, checked in the judge on the same inputs."""
+    def _diagnose(self, last_call) -> tuple[Misconception, ...]:
+        """Every known mistake that explains this failure, checked in the judge on the same inputs."""
         catalogue = self._catalogue()
         if not catalogue or self.module is None:
-            return None
+            return ()
         reference = self._load_reference()
         self.module.start_budget(DIAGNOSIS_SECONDS)
         try:
@@ -164,11 +167,13 @@ class GradingPlugin:
             self.module.start_budget(float("inf"))
 
     def _catalogue(self) -> list[Misconception]:
+        """The exercise's catalogue, with --public-only too: it runs here in the judge, never in the
+        student's process, so the public run names the mistakes it sees wherever the file is present."""
         if self._misconceptions is None:
             path = self.session.exercise.misconceptions
             full = self.session.course.root / path if path else None
             usable = full is not None and full.is_file() and self.session.course.reference_file(self.session.exercise).is_file()
-            self._misconceptions = load_catalogue(full) if usable and not self.session.public_only else []
+            self._misconceptions = load_catalogue(full) if usable else []
         return self._misconceptions
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:

@@ -22,6 +22,14 @@ Reason = Literal[
 
 
 @dataclasses.dataclass(frozen=True)
+class Finding:
+    """A named mistake that accounts for a test's failure, as the student reads it."""
+
+    name: str                        #: the catalogue entry ("flipped_kernel"), counted across a class
+    lines: tuple[str, ...]           #: the mistake named, then why it is one and what to reread
+
+
+@dataclasses.dataclass(frozen=True)
 class TestResult:
     exercise: str
     test_id: str                     #: pytest node id, stable across runs
@@ -32,15 +40,27 @@ class TestResult:
     reason: Reason | None = None
     message: tuple[str, ...] = ()    #: feedback lines, already within the line budget
     hint: str | None = None
-    diagnosis: str | None = None     #: the named misconception, when one matched
+    diagnosis: str | None = None     #: the named misconception, when one matched (the first of `findings`)
     duration: float = 0.0            #: seconds; the only field that varies between runs
     awarded: float | None = None     #: points an instructor gave a manual item (`grader review`); None: by outcome
+    #: every named mistake that accounts for this failure; their lines open `message`
+    findings: tuple[Finding, ...] = ()
 
     __test__ = False  # not a pytest test class, despite the name
 
     @property
     def passed(self) -> bool:
         return self.outcome == "passed"
+
+    @property
+    def diagnoses(self) -> tuple[str, ...]:
+        """The names of every mistake named on this test (results saved before `findings`: `diagnosis`)."""
+        return tuple(f.name for f in self.findings) or ((self.diagnosis,) if self.diagnosis else ())
+
+    @property
+    def difference(self) -> tuple[str, ...]:
+        """`message` without the findings' lines that open it: what was called and how it differs."""
+        return self.message[sum(len(f.lines) for f in self.findings):]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,7 +99,7 @@ class GradeReport:
     tampered: tuple[str, ...] = ()   #: release files changed, added or deleted since publishing (grader/publish/tamper.py)
 
 
-_TYPES = {cls.__name__: cls for cls in (TestResult, ExerciseResult, Lateness, GradeReport)}
+_TYPES = {cls.__name__: cls for cls in (Finding, TestResult, ExerciseResult, Lateness, GradeReport)}
 
 
 def to_json(value: Any) -> Any:

@@ -162,7 +162,9 @@ class StudentModule:
 
     def _ensure_imported(self) -> None:
         if self._import_error is not None:
-            raise self._import_error
+            # A fresh traceback each time: re-raising one exception object grows its traceback by
+            # every test's frames, and pytest's report of the n-th test reads them all (minutes).
+            raise self._import_error.with_traceback(None)
         self._parse()
 
     def _import_into_process(self, timeout: float) -> None:
@@ -195,11 +197,17 @@ class StudentModule:
         try:
             tree = ast.parse(source, filename=self._file.name)
         except SyntaxError as error:
-            caret = " " * max((error.offset or 1) - 1, 0) + "^"
-            text = (error.text or "").rstrip()
-            self._import_error = ImportFailed(
-                f"{self._file.name}, line {error.lineno}: {error.msg}\n    {text.strip()}\n    {caret[len(text) - len(text.lstrip()):]}")
+            self._import_error = ImportFailed(_syntax_message(self._file.name, error))
             raise self._import_error from None
+        for sibling in _submission_imports(tree, self._file.parent):
+            # A module of the submission it imports (efficientnet.py imports scaling.py): its syntax
+            # error, named with its own file and line, not as the import line that reached it.
+            try:
+                ast.parse(sibling.read_text(encoding="utf-8", errors="replace"), filename=sibling.name)
+            except SyntaxError as error:
+                self._import_error = ImportFailed(_syntax_message(
+                    sibling.name, error, why=f" ({self._file.name} imports {sibling.name})"))
+                raise self._import_error from None
         self._top_level_names = {
             target.id for node in tree.body if isinstance(node, (ast.Assign, ast.AnnAssign))
             for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
@@ -239,6 +247,26 @@ def _stub_functions(tree: ast.Module) -> set[str]:
 def _names_not_implemented(exc: ast.expr | None) -> bool:
     target = exc.func if isinstance(exc, ast.Call) else exc
     return isinstance(target, ast.Name) and target.id == "NotImplementedError"
+
+
+def _syntax_message(filename: str, error: SyntaxError, why: str = "") -> str:
+    """"scaling.py, line 97: invalid syntax", then the line and a caret under the error."""
+    caret = " " * max((error.offset or 1) - 1, 0) + "^"
+    text = (error.text or "").rstrip()
+    return (f"{filename}, line {error.lineno}: {error.msg}{why}\n    {text.strip()}\n"
+            f"    {caret[len(text) - len(text.lstrip()):]}")
+
+
+def _submission_imports(tree: ast.Module, folder: Path) -> list[Path]:
+    """The submission's own modules that `tree` imports (a file beside it), in the order imported."""
+    names = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.append(node.module)
+    found = [folder / f"{name.split('.')[0]}.py" for name in dict.fromkeys(names)]
+    return [path for path in found if path.is_file()]
 
 
 def _import_message(filename: str, error: StudentRaised) -> str:

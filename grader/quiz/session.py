@@ -24,12 +24,23 @@ from rich.text import Text
 
 from grader.manifest import Course, QuizSpec
 from grader.quiz import forms
-from grader.quiz.answers import question_comment, read_answers, write_answers
+from grader.quiz.answers import read_answers, write_answers
+from grader.reports.text_report import Line, Wrapped
 from grader.quiz.bank import Bank, load_bank
 from grader.quiz.keys import AnswerKey, Verdict, answer_key
-from grader.quiz.variants import Variant, variant_for
+from grader.quiz.variants import LETTERS, Variant, variant_for
 
 STUDENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}")
+
+
+def question_lines(variant: Variant) -> list[Line]:
+    """The question as the terminal shows it: its title, the prompt's paragraphs and the choices,
+    each reflowed to the terminal's width (the answers file keeps its own 88-column comment)."""
+    question = variant.question
+    title = f"{question.title} ({question.points} point{'s' if question.points > 1 else ''}; {question.section})"
+    lines = [Line(title, hang=0, style="bold")]
+    lines += [Line(paragraph, hang=0) for paragraph in variant.prompt().splitlines()]
+    return lines + [Line(f"{LETTERS[i]}) {text}", indent=2, hang=3) for i, text in enumerate(variant.choices)]
 
 
 class QuizUsageError(Exception):
@@ -213,9 +224,7 @@ class _Session:
         progress = Table.grid(padding=(0, 1))
         progress.add_row(ProgressBar(total=total, completed=done, width=30), Text(f"{done}/{total} answered"))
         self.console.print(progress)
-        lines = question_comment(number, variant)
-        self.console.print(Text(lines[0].split(". ", 1)[1], style="bold"))
-        self.console.print(Text("\n".join(lines[1:-1])))
+        self.console.print(Wrapped(question_lines(variant)))
         self.console.print(Text(f"Answer with {forms.describe_form(question)}.", style="dim"))
         if question.id in self.values:
             try:

@@ -46,7 +46,8 @@ def _test(test: TestResult, hidden_visibility: str) -> dict:
         "visibility": "visible" if test.kind == "public" else hidden_visibility,
         "output": "\n".join(lines),
         "extra_data": {"exercise": test.exercise, "test_id": test.test_id, "kind": test.kind,
-                       "reason": test.reason, "diagnosis": test.diagnosis, "duration": test.duration},
+                       "reason": test.reason, "diagnosis": test.diagnosis, "diagnoses": list(test.diagnoses),
+                       "duration": test.duration},
     }
 
 

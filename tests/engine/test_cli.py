@@ -10,6 +10,7 @@ import sys
 from typer.testing import CliRunner
 
 from grader.cli import ExitCode, app
+from grader.manifest import load_course
 from support import ROOT
 
 runner = CliRunner()
@@ -49,9 +50,21 @@ def test_public_only_says_hidden_tests_exist(tmp_path):
     assert "public tests only" in result.output
 
 
-def test_unknown_exercise_is_a_usage_error():
+def test_unknown_exercise_is_a_usage_error_that_suggests_the_closest_name_and_lists_all_in_order():
     result = runner.invoke(app, ["grade", "convv", "--course", str(ROOT)])
-    assert result.exit_code == ExitCode.USAGE and "unknown exercise convv" in result.output
+    assert result.exit_code == ExitCode.USAGE and "unknown exercise convv; did you mean conv?" in result.output
+    course = load_course(ROOT)
+    listed = result.output.split("in the course's order: ")[1].split()
+    assert [name.rstrip(",") for name in listed] == [e.id for e in (*course.exercises, *course.quizzes)]
+    assert "did you mean" not in runner.invoke(app, ["grade", "xyzzy", "--course", str(ROOT)]).output
+
+
+def test_grader_finds_course_toml_in_a_folder_above_as_git_finds_dot_git(monkeypatch):
+    """Run from exercises/: the course is the nearest course.toml above, and so is the submission."""
+    monkeypatch.chdir(ROOT / "exercises")
+    result = runner.invoke(app, ["grade", "conv"])
+    assert result.exit_code == ExitCode.OK, result.output
+    assert "not implemented yet" in result.output
 
 
 def test_broken_course_exits_three_and_names_the_key(tmp_path):

@@ -1,7 +1,7 @@
 """Naming a misconception: imitations replay the failing call, detectors look at the submission.
 
 The catalogues themselves are checked against the corpus (test_corpus.py); this is the rule
-that picks an entry, on small made-up catalogues.
+that picks the entries that explain one failing test, on small made-up catalogues.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import types
 import numpy as np
 import pytest
 
-from grader.diagnosis import Misconception, diagnose
+from grader.diagnosis import Misconception, builds, diagnose
 from grader.student import Call
 
 REFERENCE = types.SimpleNamespace(double=lambda x: 2 * x)
@@ -22,8 +22,13 @@ def _imitation(name: str, mistaken) -> Misconception:
                          imitation=lambda reference, x: mistaken(x))
 
 
-def _detector(name: str, found) -> Misconception:
-    return Misconception(name, "pools with {found}", "why", "Pooling", detect=lambda student, reference: found)
+def _detector(name: str, found, explains=None) -> Misconception:
+    return Misconception(name, "pools with {found}", "why", "Pooling", detect=lambda student, reference: found,
+                         explains=explains)
+
+
+def _names(found) -> list[str]:
+    return [entry.name for entry in found]
 
 
 def _call(x, result, *, returned: bool = True) -> Call:
@@ -32,33 +37,33 @@ def _call(x, result, *, returned: bool = True) -> Call:
 
 def test_an_imitation_that_reproduces_the_students_output_names_the_mistake():
     catalogue = [_imitation("tripled", lambda x: 3 * x), _imitation("squared", lambda x: x * x)]
-    found = diagnose(catalogue, _call(np.array([4.0]), np.array([16.0])), REFERENCE, student=None)
+    (found,) = diagnose(catalogue, _call(np.array([4.0]), np.array([16.0])), REFERENCE, student=None)
     assert found.name == "squared"
     assert found.lines() == ("Your output matches squared summary:", "  why (tutorial: Section)")
 
 
 def test_no_diagnosis_where_the_reference_gives_the_same_answer_or_nothing_matches():
     squared = [_imitation("squared", lambda x: x * x)]
-    assert diagnose(squared, _call(np.array([2.0]), np.array([4.0])), REFERENCE, None) is None  # 2*2 == 2+2
-    assert diagnose(squared, _call(np.array([3.0]), np.array([7.0])), REFERENCE, None) is None
-    assert diagnose(squared, _call(np.array([3.0]), None, returned=False), REFERENCE, None) is None
+    assert diagnose(squared, _call(np.array([2.0]), np.array([4.0])), REFERENCE, None) == ()  # 2*2 == 2+2
+    assert diagnose(squared, _call(np.array([3.0]), np.array([7.0])), REFERENCE, None) == ()
+    assert diagnose(squared, _call(np.array([3.0]), None, returned=False), REFERENCE, None) == ()
 
 
 def test_results_must_agree_in_dtype_and_shape_not_only_in_values():
     squared = [_imitation("squared", lambda x: x * x)]
     as_float32 = np.array([9.0], dtype=np.float32)
-    assert diagnose(squared, _call(np.array([3.0]), as_float32), REFERENCE, None) is None
+    assert diagnose(squared, _call(np.array([3.0]), as_float32), REFERENCE, None) == ()
 
 
 def test_an_imitation_that_cannot_handle_the_call_explains_nothing():
     def refuses(x):
         raise ValueError("not this kind of input")
     catalogue = [_imitation("refuses", refuses), _imitation("squared", lambda x: x * x)]
-    assert diagnose(catalogue, _call(np.array([3.0]), np.array([9.0])), REFERENCE, None).name == "squared"
+    assert diagnose(catalogue, _call(np.array([3.0]), np.array([9.0])), REFERENCE, None)[0].name == "squared"
 
 
 def test_a_detector_names_where_it_found_the_mistake():
-    found = diagnose([_detector("max_pool", "features.2, a MaxPool2d")], None, REFERENCE, None)
+    (found,) = diagnose([_detector("max_pool", "features.2, a MaxPool2d")], None, REFERENCE, None)
     assert found.lines() == ("Your code pools with features.2, a MaxPool2d:", "  why (tutorial: Pooling)")
 
 
@@ -66,12 +71,56 @@ def test_a_detector_that_finds_nothing_or_fails_says_nothing():
     def broken(student, reference):
         raise RuntimeError("the submission does not build")
     failing = Misconception("broken", "s", "e", "S", detect=broken)
-    assert diagnose([_detector("absent", None), _detector("empty", ""), failing], None, REFERENCE, None) is None
+    assert diagnose([_detector("absent", None), _detector("empty", ""), failing], None, REFERENCE, None) == ()
 
 
-def test_entries_are_tried_in_the_catalogues_order():
-    catalogue = [_detector("first", True), _detector("second", "somewhere")]
-    assert diagnose(catalogue, None, REFERENCE, None).name == "first"
+def test_every_entry_that_explains_the_failure_is_named_in_the_catalogues_order():
+    catalogue = [_detector("first", True), _detector("absent", False), _detector("second", "somewhere")]
+    assert _names(diagnose(catalogue, None, REFERENCE, None)) == ["first", "second"]
+
+
+def test_a_detector_explains_only_the_failing_calls_it_declares():
+    """Two mistakes in one submission: each named on the tests whose own call shows it."""
+    pools = _detector("max_pool", "pool1", explains=("LeNet5",))
+    rounds = _detector("rounds_down", True, explains=("round_filters",))
+    catalogue = [pools, rounds]
+    lenet = Call("LeNet5", ({"factory": "LeNet5", "args": [], "kwargs": {}},), {}, "LeNet5()")
+    assert _names(diagnose(catalogue, lenet, REFERENCE, None)) == ["max_pool"]
+    assert _names(diagnose(catalogue, _call_of("layers.round_filters"), REFERENCE, None)) == ["rounds_down"]
+    assert _names(diagnose(catalogue, _call_of("round_repeats"), REFERENCE, None)) == []
+    assert _names(diagnose(catalogue, None, REFERENCE, None)) == []   # a test that names no call
+
+
+def _call_of(function: str) -> Call:
+    return Call(function, (3, 1.1), {}, f"{function}(3, 1.1)", returned=True, result=3)
+
+
+def test_a_behaviour_shows_only_in_tests_that_run_the_model_and_a_structure_in_any():
+    """`builds(..., runs=True)`: a wrong activation cannot explain a test that only reads the layers."""
+    block = {"factory": "ResidualBlock", "args": [16, 32], "kwargs": {"stride": 2}}
+    described = Call("ResidualBlock", (block,), {}, "ResidualBlock(16, 32, stride=2)")
+    ran = Call("ResidualBlock", (block, np.zeros((1, 16, 4, 4)), {}), {}, "ResidualBlock(16, 32, stride=2), ...")
+    behaviour = builds("ResidualBlock", runs=True)
+    projecting = builds("ResidualBlock", where=lambda spec: spec["kwargs"].get("stride", 1) != 1)
+    assert (behaviour(described), behaviour(ran)) == (False, True)
+    assert (projecting(described), projecting(ran)) == (True, True)
+    identity = Call("ResidualBlock", ({**block, "kwargs": {}},), {}, "ResidualBlock(16, 32)")
+    assert projecting(identity) is False and builds("MiniResNet")(described) is False
+
+
+def test_two_imitations_together_name_both_mistakes_on_a_call_that_makes_both():
+    """A flipped kernel AND a dropped bias: neither alone reproduces the output, the two together do."""
+    reference = types.SimpleNamespace(affine=lambda x, w, b: w * x + b)
+    flipped = Misconception("negated", "s", "e", "S", imitates="affine",
+                            imitation=lambda ref, x, w, b: ref.affine(x, -w, b))
+    dropped = Misconception("bias_dropped", "s", "e", "S", imitates="affine",
+                            imitation=lambda ref, x, w, b: ref.affine(x, w, 0.0))
+    both = Call("affine", (2.0, 3.0, 1.0), {}, "affine(2, 3, 1)", returned=True, result=-6.0)
+    assert _names(diagnose([flipped, dropped], both, reference, None)) == ["negated", "bias_dropped"]
+    one = Call("affine", (2.0, 3.0, 1.0), {}, "affine(2, 3, 1)", returned=True, result=-5.0)
+    assert _names(diagnose([flipped, dropped], one, reference, None)) == ["negated"]
+    neither = Call("affine", (2.0, 3.0, 1.0), {}, "affine(2, 3, 1)", returned=True, result=4.0)
+    assert _names(diagnose([flipped, dropped], neither, reference, None)) == []
 
 
 def test_a_detector_runs_once_per_submission_however_many_tests_fail():
@@ -79,7 +128,7 @@ def test_a_detector_runs_once_per_submission_however_many_tests_fail():
     counting = Misconception("counted", "s", "e", "S", detect=lambda student, reference: runs.append(1) or True)
     submission = object()
     for _ in range(3):
-        assert diagnose([counting], None, REFERENCE, submission).name == "counted"
+        assert _names(diagnose([counting], None, REFERENCE, submission)) == ["counted"]
     assert len(runs) == 1
 
 
@@ -87,8 +136,8 @@ def test_floats_match_up_to_rounding_so_the_same_mistake_written_differently_is_
     cubed = Misconception("cubed", "s", "e", "S", imitates="double", imitation=lambda reference, x: x * x * x)
     written_otherwise = (0.3 ** 1.5) ** 2   # 0.027 with another last bit
     assert written_otherwise != 0.3 * 0.3 * 0.3
-    assert diagnose([cubed], _call(0.3, written_otherwise), REFERENCE, None).name == "cubed"
-    assert diagnose([cubed], _call(0.3, 0.0271), REFERENCE, None) is None
+    assert diagnose([cubed], _call(0.3, written_otherwise), REFERENCE, None)[0].name == "cubed"
+    assert diagnose([cubed], _call(0.3, 0.0271), REFERENCE, None) == ()
 
 
 def test_a_shared_probe_run_is_computed_once_per_submission_and_its_error_kept():
@@ -106,10 +155,10 @@ def test_a_shared_probe_run_is_computed_once_per_submission_and_its_error_kept()
 
 def test_an_int_and_a_float_of_the_same_value_are_the_same_answer_but_not_a_bool():
     powered = Misconception("two_to_the_phi", "s", "e", "S", imitates="double", imitation=lambda reference, phi: 2 ** phi)
-    assert diagnose([powered], _call(3, 8.0), REFERENCE, None).name == "two_to_the_phi"
-    assert diagnose([powered], _call(3, 9.0), REFERENCE, None) is None
+    assert diagnose([powered], _call(3, 8.0), REFERENCE, None)[0].name == "two_to_the_phi"
+    assert diagnose([powered], _call(3, 9.0), REFERENCE, None) == ()
     truthy = Misconception("truthy", "s", "e", "S", imitates="double", imitation=lambda reference, x: 1)
-    assert diagnose([truthy], _call(5, True), REFERENCE, None) is None
+    assert diagnose([truthy], _call(5, True), REFERENCE, None) == ()
 
 
 def test_scores_clipped_at_zero_name_the_last_layer_only_when_a_score_was_negative():

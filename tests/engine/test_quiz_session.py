@@ -60,6 +60,19 @@ def test_a_formative_quiz_checks_each_answer_and_saves_it(tmp_path):
     assert set(saved.attempts.values()) == {1}
 
 
+def test_prompts_are_reflowed_to_the_terminals_width_not_the_answers_files(tmp_path):
+    """A prompt paragraph longer than a line wraps at the terminal's 80 columns, and only there."""
+    from grader.quiz.variants import variant_for
+    result = quiz(tmp_path, "quiz1", "--student", "ada", lines=[typed(v) for v in RIGHT1.values()])
+    lines = result.output.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    prompts = [p for q in BANK1.questions for p in variant_for("quiz1", q, "ada").prompt().splitlines() if len(p) > 80]
+    assert prompts, "the bank has a prompt paragraph longer than a line"
+    wrapped = textwrap.wrap(max(prompts, key=len), 80)
+    first = lines.index(wrapped[0])
+    assert lines[first:first + len(wrapped)] == wrapped
+
+
 def test_a_malformed_shape_is_asked_again(tmp_path):
     position = list(RIGHT1).index("conv_output_shape")
     lines = [typed(v) for v in list(RIGHT1.values())[:position]] + ["(32, 24.5, 32)", "32 by 24",

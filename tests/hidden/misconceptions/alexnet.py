@@ -23,7 +23,7 @@ import math
 import numpy as np
 import torch
 
-from grader.diagnosis import arrays_close, clipped_scores, described_modules, misconception, remembered
+from grader.diagnosis import arrays_close, builds, clipped_scores, described_modules, misconception, remembered
 from grader.probes.models import ask, model
 
 ALEXNET = "AlexNet (2012)"
@@ -32,6 +32,10 @@ PADDING = "Padding and Stride"
 OUTPUT_SIZE = "Output Size Formula"
 
 SPEC = model("AlexNet", num_classes=10)
+#: the failing tests a mistake accounts for: in the layers, any test of AlexNet; in what forward
+#: computes between them, only the tests that run it
+STRUCTURE = builds("AlexNet")
+BEHAVIOUR = builds("AlexNet", runs=True)
 #: the paper's two-GPU filter counts (torchvision: 64, 192, 384, 256, 256)
 PAPER_FILTERS = [96, 256, 384, 384, 256]
 _CONTAINERS = ("AlexNet", "Sequential", "ModuleList", "ModuleDict")
@@ -110,7 +114,7 @@ def shapes_with_batch_axis(reference):
 # -- the layers ------------------------------------------------------------------------
 
 
-@misconception("non_overlapping_pools", section=ALEXNET,
+@misconception("non_overlapping_pools", explains=STRUCTURE, section=ALEXNET,
                summary="pools without overlap at {found}",
                explanation="AlexNet's pools overlap, MaxPool2d(kernel_size=3, stride=2): they overfit less "
                            "than 2x2")
@@ -121,7 +125,7 @@ def non_overlapping_pools(student, reference):
     return False
 
 
-@misconception("tanh_activations", section=ALEXNET,
+@misconception("tanh_activations", explains=BEHAVIOUR, section=ALEXNET,
                summary="uses {found} where AlexNet uses ReLU",
                explanation="ReLU, max(0, x), does not saturate: the paper trained six times faster with it")
 def tanh_activations(student, reference):
@@ -133,7 +137,7 @@ def tanh_activations(student, reference):
     return False
 
 
-@misconception("first_conv_unpadded", section=PADDING,
+@misconception("first_conv_unpadded", explains=STRUCTURE, section=PADDING,
                summary="leaves the first convolution, {found}, unpadded",
                explanation="torchvision pads it by 2: (224 - 11 + 4) / 4 + 1 = 55, where no padding gives 54")
 def first_conv_unpadded(student, reference):
@@ -141,7 +145,7 @@ def first_conv_unpadded(student, reference):
     return name if got.get("padding") == (0, 0) != expected.get("padding") else False
 
 
-@misconception("paper_filter_counts", section=ALEXNET,
+@misconception("paper_filter_counts", explains=STRUCTURE, section=ALEXNET,
                summary="gives {found} the paper's two-GPU filter count",
                explanation="the course builds torchvision's single-GPU AlexNet: 64, 192, 384, 256, 256 "
                            "filters")
@@ -155,7 +159,7 @@ def paper_filter_counts(student, reference):
     return False
 
 
-@misconception("local_response_norm", section=ALEXNET,
+@misconception("local_response_norm", explains=STRUCTURE, section=ALEXNET,
                summary="adds local response normalisation at {found}",
                explanation="the paper had it; torchvision's AlexNet, which the course builds, leaves it out")
 def local_response_norm(student, reference):
@@ -163,7 +167,7 @@ def local_response_norm(student, reference):
     return _more(found) if found and not _layers(reference, "LocalResponseNorm") else False
 
 
-@misconception("missing_layer", section=ALEXNET,
+@misconception("missing_layer", explains=STRUCTURE, section=ALEXNET,
                summary="has {found}",
                explanation="its 8 layers are those with weights; pools, ReLUs and dropouts come on top")
 def missing_layer(student, reference):
@@ -175,7 +179,7 @@ def missing_layer(student, reference):
            f"{want_convs} and {want_linears}"
 
 
-@misconception("num_classes_ignored", section=ALEXNET,
+@misconception("num_classes_ignored", explains=builds("AlexNet", where=lambda spec: spec["kwargs"].get("num_classes", 1000) != 1000), section=ALEXNET,
                summary="ignores num_classes: AlexNet(num_classes=10) has {found}",
                explanation="the last layer has one output per class: nn.Linear(4096, num_classes)")
 def num_classes_ignored(student, reference):
@@ -186,7 +190,7 @@ def num_classes_ignored(student, reference):
     return False
 
 
-@misconception("dropout_argument_ignored", section=ALEXNET,
+@misconception("dropout_argument_ignored", explains=builds("AlexNet", where=lambda spec: "dropout" in spec["kwargs"]), section=ALEXNET,
                summary="ignores the dropout argument: AlexNet(dropout=0.25) has {found}",
                explanation="pass it on: nn.Dropout(p=dropout)")
 def dropout_argument_ignored(student, reference):
@@ -201,7 +205,7 @@ def _leaves(target, spec=SPEC) -> list[tuple[str, str]]:
     return [(name, kind) for name, kind, _, _ in _modules(target, spec) if name and kind not in _CONTAINERS]
 
 
-@misconception("dropout_after_linear", section=ALEXNET,
+@misconception("dropout_after_linear", explains=STRUCTURE, section=ALEXNET,
                summary="puts Dropout after the ReLUs, at {found}",
                explanation="AlexNet's classifier is (Dropout, Linear, ReLU) twice, then Linear: the weights' "
                            "keys follow")
@@ -220,7 +224,7 @@ def dropout_after_linear(student, reference):
 # -- behaviour ---------------------------------------------------------------------------
 
 
-@misconception("relu_after_scores", section=ALEXNET,
+@misconception("relu_after_scores", explains=BEHAVIOUR, section=ALEXNET,
                summary="clips the scores of {found}, the last Linear layer, with a ReLU",
                explanation="scores may be negative: nothing follows the last Linear layer")
 def relu_after_scores(student, reference):
@@ -228,7 +232,7 @@ def relu_after_scores(student, reference):
     return clipped_scores(linears[-1][0] if linears else None, _run(student)) or False
 
 
-@misconception("forward_skips_avgpool", section=ALEXNET,
+@misconception("forward_skips_avgpool", explains=BEHAVIOUR, section=ALEXNET,
                summary="never calls {found} in forward",
                explanation="AdaptiveAvgPool2d((6, 6)) is what lets sizes other than 224x224 work")
 def forward_skips_avgpool(student, reference):

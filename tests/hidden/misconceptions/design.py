@@ -17,6 +17,19 @@ block adds its own output (out + out) instead of its input.
 """
 
 from grader.diagnosis import misconception, remembered
+
+
+# Which failing tests a mistake accounts for, told apart by the design probe each runs (its arguments):
+# `learning(num_classes, batch, steps)` trains the model; `structure(n)` and `summary(n)` trace or count it.
+
+
+def _trains(call):
+    return len(call.args) == 3
+
+
+def _traces(call):
+    return len(call.args) == 1 and isinstance(call.args[0], int)
+
 from grader.student import StudentRaised
 
 RESNET = "ResNet (2015)"
@@ -101,7 +114,7 @@ def flatten_whole_batch(student, reference):
 # -- learning ------------------------------------------------------------------------------
 
 
-@misconception("frozen_parameters", section=RESNET,
+@misconception("frozen_parameters", explains=_trains, section=RESNET,
                summary="freezes {found} (requires_grad=False)",
                explanation="the rubric trains every layer: leave all your parameters trainable")
 def frozen_parameters(student, reference):
@@ -115,7 +128,7 @@ def frozen_parameters(student, reference):
 # -- structure -----------------------------------------------------------------------------
 
 
-@misconception("imagenet_7x7_stem", section=VGG,
+@misconception("imagenet_7x7_stem", explains=_traces, section=VGG,
                summary="opens with an ImageNet-style stem ({found})",
                explanation="two stacked 3x3 convolutions see as far with fewer weights; the rubric allows 3x3 (and 1x1) only")
 def imagenet_7x7_stem(student, reference):
@@ -130,7 +143,7 @@ def imagenet_7x7_stem(student, reference):
     return f"{first['name']}, {kh}x{kw} at stride {sh}"
 
 
-@misconception("global_max_pool", section=POOLING,
+@misconception("global_max_pool", explains=_traces, section=POOLING,
                summary="pools globally with a maximum ({found})",
                explanation="the rubric asks for the average, nn.AdaptiveAvgPool2d(1) or x.mean(dim=(2, 3)), which every position feeds")
 def global_max_pool(student, reference):
@@ -149,7 +162,7 @@ def global_max_pool(student, reference):
     return f"{named[0]}, an AdaptiveMaxPool2d" if len(named) == 1 else f"{pool['op']} over {size}"
 
 
-@misconception("flattened_classifier", section=POOLING,
+@misconception("flattened_classifier", explains=_traces, section=POOLING,
                summary="flattens {found} into the classifier",
                explanation="average each channel first (nn.AdaptiveAvgPool2d(1)): one number per channel, whatever the map's size")
 def flattened_classifier(student, reference):
@@ -162,7 +175,7 @@ def flattened_classifier(student, reference):
     return f"a {c}x{h}x{w} map ({c * h * w:,} features)"
 
 
-@misconception("no_skip_connection", section=RESNET,
+@misconception("no_skip_connection", explains=_traces, section=RESNET,
                summary="has no skip connection",
                explanation="a residual block returns F(x) + x (x through a 1x1 convolution where the shape changes), a direct path for the gradient")
 def no_skip_connection(student, reference):
@@ -170,7 +183,7 @@ def no_skip_connection(student, reference):
     return facts is not None and not facts["joins"]
 
 
-@misconception("join_skips_nothing", section=RESNET,
+@misconception("join_skips_nothing", explains=_traces, section=RESNET,
                summary="only joins paths through equally many layers ({found})",
                explanation="a skip adds the block's input x (or its 1x1 projection) to F(x); out + out skips nothing")
 def join_skips_nothing(student, reference):
@@ -182,7 +195,7 @@ def join_skips_nothing(student, reference):
     return ", ".join(f"{ops.count(op)} {words.get(op, (op, op + 's'))[ops.count(op) > 1]}" for op in dict.fromkeys(ops))
 
 
-@misconception("imagenet_widths", section=PRACTICE,
+@misconception("imagenet_widths", explains=_traces, section=PRACTICE,
                summary="uses ImageNet widths ({found})",
                explanation="one 512-channel 3x3 layer has 2.4M weights, half the 5M budget; 256 channels are plenty here")
 def imagenet_widths(student, reference):
@@ -200,7 +213,7 @@ def imagenet_widths(student, reference):
 # -- the graph ------------------------------------------------------------------------------
 
 
-@misconception("detached_in_forward", section=RESNET,
+@misconception("detached_in_forward", explains=_trains, section=RESNET,
                summary="cuts the graph in forward: {found} get no gradient",
                explanation=".detach(), .data and torch.no_grad() stop the gradient, so the layers before them never learn")
 def detached_in_forward(student, reference):
@@ -210,7 +223,7 @@ def detached_in_forward(student, reference):
     return _modules(cut) if cut else False
 
 
-@misconception("numpy_in_forward", section=RESNET,
+@misconception("numpy_in_forward", explains=_trains, section=RESNET,
                summary="leaves torch in forward: {found} get no gradient",
                explanation="autograd follows torch operations only: no numpy, .tolist() or torch.tensor(...) in forward")
 def numpy_in_forward(student, reference):

@@ -26,7 +26,20 @@ from typing import Any
 import numpy as np
 from torch import nn
 
-from grader.diagnosis import misconception, remembered
+from grader.diagnosis import builds, misconception, remembered
+
+
+# -- which failing tests a mistake accounts for: the blocks and networks they build ----------------
+
+
+def blocks(test, *, runs=None):
+    """MBConv(in, out, kernel, stride, ratio) for which `test` holds, and the networks made of MBConv."""
+    return builds("MBConv", "efficientnet", runs=runs, where=lambda spec: spec["factory"] == "efficientnet"
+                  or len(spec["args"]) == 5 and test(*spec["args"]))
+
+
+ANY_BLOCK = blocks(lambda *args: True)
+RUNNING = blocks(lambda *args: True, runs=True)
 from grader.probes import PROBES
 from grader.probes.architectures import run_by_position
 from grader.probes.models import array_difference, ask, describe_model, model
@@ -112,7 +125,7 @@ def _main_path(block: nn.Module) -> list[nn.Module]:
 # -- the layers of MBConv ----------------------------------------------------------------
 
 
-@misconception("depthwise_is_a_full_conv", section=SECTION,
+@misconception("depthwise_is_a_full_conv", explains=ANY_BLOCK, section=SECTION,
                summary="makes {found} a full conv, not depthwise",
                explanation="the depthwise conv is Conv2d(C, C, k, groups=C): one k x k filter per channel")
 def depthwise_is_a_full_conv(student, reference):
@@ -122,7 +135,7 @@ def depthwise_is_a_full_conv(student, reference):
     return False
 
 
-@misconception("expansion_at_ratio_one", section=SECTION,
+@misconception("expansion_at_ratio_one", explains=blocks(lambda c_in, c_out, kernel, stride, ratio: ratio == 1), section=SECTION,
                summary="keeps an expansion conv {found} at expand_ratio 1",
                explanation="at ratio 1 MBConv starts with the depthwise conv: no 1x1 expansion")
 def expansion_at_ratio_one(student, reference):
@@ -142,7 +155,7 @@ def _layer_size(kind: str, hyper: dict) -> tuple | None:
     return None
 
 
-@misconception("se_squeezes_expanded_channels", section=SECTION,
+@misconception("se_squeezes_expanded_channels", explains=ANY_BLOCK, section=SECTION,
                summary="squeezes the SE to expanded // 4 channels in {found}",
                explanation="the SE squeezes to max(1, in_channels // 4): 6 here, not 36")
 def se_squeezes_expanded_channels(student, reference):
@@ -153,7 +166,7 @@ def se_squeezes_expanded_channels(student, reference):
     return False
 
 
-@misconception("projection_skip", section=SECTION,
+@misconception("projection_skip", explains=blocks(lambda c_in, c_out, kernel, stride, ratio: stride != 1 or c_in != c_out), section=SECTION,
                summary="adds a projection shortcut, {found}",
                explanation="MBConv adds x only when stride is 1 and channels match; otherwise no skip at all")
 def projection_skip(student, reference):
@@ -167,7 +180,7 @@ def projection_skip(student, reference):
     return False
 
 
-@misconception("stride_on_expansion", section=SECTION,
+@misconception("stride_on_expansion", explains=blocks(lambda c_in, c_out, kernel, stride, ratio: stride != 1), section=SECTION,
                summary="strides the 1x1 expansion conv {found}",
                explanation="the stride belongs to the depthwise k x k conv")
 def stride_on_expansion(student, reference):
@@ -189,7 +202,7 @@ def _name_of(student: Any, spec: dict, kinds: tuple[str, ...]) -> str:
     return f"{name} of {describe_model(spec)}" if name else describe_model(spec)
 
 
-@misconception("activation_after_projection", section=SECTION,
+@misconception("activation_after_projection", explains=RUNNING, section=SECTION,
                summary="applies an activation after the projection {found}",
                explanation="the projection is a linear bottleneck: 1x1 conv and BN only")
 def activation_after_projection(student, reference):
@@ -201,7 +214,7 @@ def activation_after_projection(student, reference):
     return f"{projections[-1]} of {describe_model(NARROW)}" if projections else f"of {describe_model(NARROW)}"
 
 
-@misconception("no_skip", section=SECTION,
+@misconception("no_skip", explains=blocks(lambda c_in, c_out, kernel, stride, ratio: stride == 1 and c_in == c_out, runs=True), section=SECTION,
                summary="never adds the identity skip in {found}",
                explanation="with stride 1 and equal channels MBConv returns block(x) + x")
 def no_skip(student, reference):
@@ -209,7 +222,7 @@ def no_skip(student, reference):
     return describe_model(WIDE) if _computes_like(student, reference, change, WIDE, (2, 24, 5, 5)) else False
 
 
-@misconception("skip_ignores_stride", section=SECTION,
+@misconception("skip_ignores_stride", explains=blocks(lambda c_in, c_out, kernel, stride, ratio: stride != 1 and c_in == c_out, runs=True), section=SECTION,
                summary="adds the skip at stride 2 in {found}",
                explanation="the identity skip is only for stride 1 and equal channels (a 1x1 input shows it)")
 def skip_ignores_stride(student, reference):
@@ -218,7 +231,7 @@ def skip_ignores_stride(student, reference):
     return describe_model(STRIDED_SAME) if found else False
 
 
-@misconception("relu_instead_of_silu", section=SECTION,
+@misconception("relu_instead_of_silu", explains=RUNNING, section=SECTION,
                summary="uses ReLU instead of SiLU in {found}",
                explanation="EfficientNet's activation is SiLU (swish), x * sigmoid(x), also inside the SE")
 def relu_instead_of_silu(student, reference):
@@ -234,7 +247,7 @@ def relu_instead_of_silu(student, reference):
     return _name_of(student, NARROW, ("ReLU", "ReLU6"))
 
 
-@misconception("se_relu_activation", section=SECTION,
+@misconception("se_relu_activation", explains=RUNNING, section=SECTION,
                summary="has a ReLU in the SE, {found}",
                explanation="the SE is sigmoid(W2 SiLU(W1 GAP(x))): SiLU, not torchvision's default ReLU")
 def se_relu_activation(student, reference):
@@ -244,7 +257,7 @@ def se_relu_activation(student, reference):
     return _name_of(student, NARROW, ("ReLU",))
 
 
-@misconception("se_gate_without_sigmoid", section=SECTION,
+@misconception("se_gate_without_sigmoid", explains=RUNNING, section=SECTION,
                summary="gates the channels without a sigmoid in {found}",
                explanation="the SE gate is sigmoid(...), one weight in (0, 1) per channel")
 def se_gate_without_sigmoid(student, reference):
@@ -263,7 +276,7 @@ def _block_strides(target: Any, spec: dict) -> list[tuple[str, int]]:
                          if kind == "Conv2d" and name.startswith(block + ".")), default=1)) for block in blocks]
 
 
-@misconception("stride_on_every_block", section=SECTION,
+@misconception("stride_on_every_block", explains=builds("efficientnet"), section=SECTION,
                summary="strides every block of a stage, e.g. {found}",
                explanation="only a stage's first block has its stride; the others have stride 1")
 def stride_on_every_block(student, reference):
@@ -279,7 +292,7 @@ def stride_on_every_block(student, reference):
     return False
 
 
-@misconception("head_not_scaled", section=SECTION,
+@misconception("head_not_scaled", explains=builds("efficientnet"), section=SECTION,
                summary="keeps B0's 1280-channel head, {found}",
                explanation="the head conv has round_filters(1280, w) channels, so it grows with the width")
 def head_not_scaled(student, reference):
@@ -301,7 +314,7 @@ def _scaled_repeats(student: Any, reference: Any, variant: str,
     return count, sum(rounding(stage[5] * depth) for stage in reference.B0_STAGES), expected
 
 
-@misconception("repeats_not_rounded_up", section=SECTION,
+@misconception("repeats_not_rounded_up", explains=builds("efficientnet"), section=SECTION,
                summary="rounds scaled repeats {found}",
                explanation="a stage of n blocks gets ceil(depth * n): use scale_stages")
 def repeats_not_rounded_up(student, reference):

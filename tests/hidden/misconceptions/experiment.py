@@ -24,7 +24,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from grader.diagnosis import misconception, remembered
+from grader.diagnosis import builds, misconception, remembered
 from grader.probes.experiment import loader, small_cnn
 
 PRACTICE = "Practice Exercises"
@@ -136,7 +136,7 @@ def _trains_as(student, case, **mistake):
 # -- train ---------------------------------------------------------------------------------------
 
 
-@misconception("losses_as_tensors", section=PRACTICE,
+@misconception("losses_as_tensors", explains=("train", "compare_skip"), section=PRACTICE,
                summary="keeps each epoch's loss as a tensor ({found})",
                explanation="record loss.item(), a float; summed tensors also keep every batch's graph alive")
 def losses_as_tensors(student, reference):
@@ -147,35 +147,35 @@ def losses_as_tensors(student, reference):
     return tensors[0] if tensors else False
 
 
-@misconception("no_zero_grad", section=PRACTICE,
+@misconception("no_zero_grad", explains=("train", "compare_skip"), section=PRACTICE,
                summary="never zeroes the gradients, so each step adds all earlier gradients",
                explanation="backward() adds to .grad: call optimizer.zero_grad() for every batch")
 def no_zero_grad(student, reference):
     return _trains_as(student, _train_case(reference), zero_grad=False)
 
 
-@misconception("no_momentum", section=PRACTICE,
+@misconception("no_momentum", explains=("train", "compare_skip"), section=PRACTICE,
                summary="uses SGD without the recipe's momentum of 0.9",
                explanation="the recipe's optimizer is torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)")
 def no_momentum(student, reference):
     return _trains_as(student, _train_case(reference), momentum=0.0)
 
 
-@misconception("last_batch_loss", section=PRACTICE,
+@misconception("last_batch_loss", explains=("train", "compare_skip"), section=PRACTICE,
                summary="reports each epoch's last batch loss, not the epoch's mean",
                explanation="the epoch's loss is the mean over all its samples: sum(loss.item() * batch size) / samples")
 def last_batch_loss(student, reference):
     return _trains_as(student, _train_case(reference), record="last")
 
 
-@misconception("mean_of_batch_means", section=PRACTICE,
+@misconception("mean_of_batch_means", explains=("train", "compare_skip"), section=PRACTICE,
                summary="averages the batch means: a short last batch counts as much as a full one",
                explanation="weight each batch's loss by its size: sum(loss.item() * len(labels)) / samples")
 def mean_of_batch_means(student, reference):
     return _trains_as(student, _train_case(reference), record="batch_means")
 
 
-@misconception("train_keeps_eval_mode", section=PRACTICE,
+@misconception("train_keeps_eval_mode", explains=("train", "compare_skip"), section=PRACTICE,
                summary="never calls model.train(), so a model handed over in eval mode trains in eval mode",
                explanation="evaluate() leaves BatchNorm on running statistics and dropout off")
 def train_keeps_eval_mode(student, reference):
@@ -184,14 +184,14 @@ def train_keeps_eval_mode(student, reference):
     return not report["statistics_updated"] and _trains_as(student, case, to_train_mode=False)
 
 
-@misconception("constant_seed", section=PRACTICE,
+@misconception("constant_seed", explains=("train", "compare_skip"), section=PRACTICE,
                summary="seeds torch with 0 whatever the seed argument says",
                explanation="torch.manual_seed(seed), with the argument: the seed is what tells two runs apart")
 def constant_seed(student, reference):
     return _trains_as(student, _seed_case(reference, 6), seed=0)
 
 
-@misconception("unseeded", section=PRACTICE,
+@misconception("unseeded", explains=("train", "compare_skip"), section=PRACTICE,
                summary="never seeds torch: shuffling and dropout depend on what ran before",
                explanation="call torch.manual_seed(seed) first thing in train, so one seed gives one run")
 def unseeded(student, reference):
@@ -216,7 +216,7 @@ def _train_mode_accuracy(case):
     return correct / total
 
 
-@misconception("evaluate_in_train_mode", section=PRACTICE,
+@misconception("evaluate_in_train_mode", explains=("evaluate", "compare_skip"), section=PRACTICE,
                summary="evaluates in train mode (BatchNorm on batch statistics, updating its running ones)",
                explanation="call model.eval() and use torch.no_grad() in evaluate")
 def evaluate_in_train_mode(student, reference):
@@ -234,7 +234,7 @@ def _reference_accuracy(reference, case):
     return reference.evaluate(small_cnn(**case["model"]), loader(case["images"], case["labels"], case["batch_size"]))
 
 
-@misconception("accuracy_in_percent", section=PRACTICE,
+@misconception("accuracy_in_percent", explains=("evaluate", "compare_skip"), section=PRACTICE,
                summary="returns the accuracy in percent ({found})",
                explanation="evaluate returns a fraction in [0, 1], correct samples / all samples")
 def accuracy_in_percent(student, reference):
@@ -265,7 +265,7 @@ def _compared(student, reference):
     return result, recipe
 
 
-@misconception("plain_twin_has_skips", section=RESNET,
+@misconception("plain_twin_has_skips", explains=("compare_skip",), section=RESNET,
                summary="trains the residual network twice: 'plain' has skip connections too",
                explanation="the plain twin is make_resnet(..., skip=False); skip=True, the default, builds the shortcuts")
 def plain_twin_has_skips(student, reference):
@@ -274,7 +274,7 @@ def plain_twin_has_skips(student, reference):
                                         for name in ("residual", "plain"))
 
 
-@misconception("histories_swapped", section=RESNET,
+@misconception("histories_swapped", explains=("compare_skip",), section=RESNET,
                summary="swaps the histories: 'residual' is the plain network's run",
                explanation="skip=True builds the shortcuts (the residual network), skip=False leaves them out (the plain one)")
 def histories_swapped(student, reference):
@@ -300,7 +300,7 @@ def _seeded_once(reference, case):
     return histories
 
 
-@misconception("seeded_once_for_both", section=RESNET,
+@misconception("seeded_once_for_both", explains=("compare_skip",), section=RESNET,
                summary="seeds torch once for both networks, so the plain one starts from other weights",
                explanation="call torch.manual_seed(seed) right before building each network")
 def seeded_once_for_both(student, reference):
@@ -318,7 +318,7 @@ def _figures(student):
     return _report(student, "run_plot", PLOT, "skip.png")["figures"]
 
 
-@misconception("saved_before_plotting", section=PRACTICE,
+@misconception("saved_before_plotting", explains=("plot_histories",), section=PRACTICE,
                summary="saves a figure that holds no curve ({found})",
                explanation="savefig writes what the figure holds then: plot, label and add the legend first, then save")
 def saved_before_plotting(student, reference):
@@ -331,7 +331,7 @@ def saved_before_plotting(student, reference):
     return f"{axes} empty axes" if axes else "no axes"
 
 
-@misconception("unlabelled_plot", section=PRACTICE,
+@misconception("unlabelled_plot", explains=("plot_histories",), section=PRACTICE,
                summary="draws the curves without axis labels or a legend",
                explanation="ax.set_xlabel('epoch'), ax.set_ylabel('training loss'), a label= per curve and ax.legend()")
 def unlabelled_plot(student, reference):

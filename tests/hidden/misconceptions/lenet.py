@@ -20,7 +20,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from grader.diagnosis import arrays_close, described_modules, misconception, remembered
+from grader.diagnosis import arrays_close, builds, described_modules, misconception, remembered
 from grader.probes.models import ask, model
 
 LENET = "LeNet-5 (1998)"
@@ -28,6 +28,10 @@ POOLING = "Pooling"
 PADDING = "Padding and Stride"
 
 SPEC = model("LeNet5")
+#: the failing tests a mistake accounts for: in the layers' kinds and sizes, any test of LeNet5;
+#: in what forward computes between them, only the tests that run it
+STRUCTURE = builds("LeNet5")
+BEHAVIOUR = builds("LeNet5", runs=True)
 #: how one layer's output becomes the next layer's input, checked in this order
 ACTIVATIONS = {"tanh": torch.tanh, "nothing": lambda t: t, "ReLU": torch.relu, "sigmoid": torch.sigmoid}
 #: (layer, the module right after its activation): the pairs an activation sits between
@@ -111,7 +115,7 @@ def _ran(student) -> set[str] | None:
         return None
 
 
-@misconception("max_pooling", section=POOLING,
+@misconception("max_pooling", explains=STRUCTURE, section=POOLING,
                summary="max-pools at {found}, where LeNet-5 averages",
                explanation="LeNet-5 subsamples by averaging each 2x2 window, nn.AvgPool2d(2); max pooling came "
                            "later")
@@ -126,21 +130,21 @@ def max_pooling(student, reference):
     return False
 
 
-@misconception("relu_activation", section=LENET,
+@misconception("relu_activation", explains=BEHAVIOUR, section=LENET,
                summary="applies ReLU after {found}, where LeNet-5 uses tanh",
                explanation="LeNet-5 predates ReLU: tanh follows conv1, conv2, fc1 and fc2")
 def relu_activation(student, reference):
     return _activation_after(student, "ReLU")
 
 
-@misconception("sigmoid_activation", section=LENET,
+@misconception("sigmoid_activation", explains=BEHAVIOUR, section=LENET,
                summary="applies a sigmoid after {found}, where LeNet-5 uses tanh",
                explanation="tanh follows conv1, conv2, fc1 and fc2 (d2l.ai's LeNet uses sigmoid, ours tanh)")
 def sigmoid_activation(student, reference):
     return _activation_after(student, "sigmoid")
 
 
-@misconception("activation_after_pooling", section=LENET,
+@misconception("activation_after_pooling", explains=BEHAVIOUR, section=LENET,
                summary="applies tanh after {found} instead of before",
                explanation="with average pooling the order matters: pool1 averages tanh(conv1(x))")
 def activation_after_pooling(student, reference):
@@ -152,7 +156,7 @@ def activation_after_pooling(student, reference):
     return _join(found)
 
 
-@misconception("missing_activation", section=LENET,
+@misconception("missing_activation", explains=BEHAVIOUR, section=LENET,
                summary="applies no activation after {found}",
                explanation="tanh follows conv1, conv2, fc1 and fc2; two linear layers with nothing between "
                            "them act as one")
@@ -166,7 +170,7 @@ def missing_activation(student, reference):
     return _join(found)
 
 
-@misconception("activation_on_scores", section=LENET,
+@misconception("activation_on_scores", explains=BEHAVIOUR, section=LENET,
                summary="applies {found} to fc3's scores",
                explanation="forward returns fc3's raw scores; nn.CrossEntropyLoss applies log-softmax itself")
 def activation_on_scores(student, reference):
@@ -184,7 +188,7 @@ def _linear_outputs(modules) -> list:
     return [hyper.get("out_features") for _, kind, hyper, _ in modules if kind == "Linear"]
 
 
-@misconception("num_classes_ignored", section=LENET,
+@misconception("num_classes_ignored", explains=builds("LeNet5", where=lambda spec: spec["kwargs"].get("num_classes", 10) != 10), section=LENET,
                summary="ignores num_classes: LeNet5(num_classes=4) has {found}",
                explanation="the last layer has one output per class: nn.Linear(84, num_classes)")
 def num_classes_ignored(student, reference):
@@ -200,7 +204,7 @@ def _convs(modules) -> list:
     return [(name, hyper) for name, kind, hyper, _ in modules if kind == "Conv2d"]
 
 
-@misconception("rgb_input", section=LENET,
+@misconception("rgb_input", explains=STRUCTURE, section=LENET,
                summary="reads {found}, where LeNet-5 takes one grey channel",
                explanation="LeNet-5 reads 1x32x32 digits: conv1 is nn.Conv2d(1, 6, kernel_size=5)")
 def rgb_input(student, reference):
@@ -209,7 +213,7 @@ def rgb_input(student, reference):
     return f"{channels} input channels at {name}" if channels == 3 != expected["in_channels"] else False
 
 
-@misconception("first_conv_padded", section=PADDING,
+@misconception("first_conv_padded", explains=STRUCTURE, section=PADDING,
                summary="pads {found}, where LeNet-5 does not",
                explanation="padding=2 is for 28x28 MNIST; on 32x32 inputs conv1 is unpadded and pool2 gives "
                            "16x5x5 = 400 features")
@@ -239,7 +243,7 @@ def _rows_are_images(pooled: np.ndarray, flat: np.ndarray) -> bool:
         arrays_close(np.sort(row), np.sort(image, axis=None)) for row, image in zip(flat, pooled))
 
 
-@misconception("flatten_order", section=LENET,
+@misconception("flatten_order", explains=BEHAVIOUR, section=LENET,
                summary="flattens {found} in another order than torch.flatten(x, 1)",
                explanation="fc1's weights follow PyTorch's (C, H, W) order, not Keras' (H, W, C)")
 def flatten_order(student, reference):
@@ -247,7 +251,7 @@ def flatten_order(student, reference):
     return "pool2's output" if found and _rows_are_images(*found) else False
 
 
-@misconception("flatten_mixes_images", section=LENET,
+@misconception("flatten_mixes_images", explains=BEHAVIOUR, section=LENET,
                summary="flattens {found} so that a row of fc1's input mixes images",
                explanation="keep the batch axis: torch.flatten(x, 1) gives one row of 400 features per image")
 def flatten_mixes_images(student, reference):

@@ -16,7 +16,7 @@ so the message says which function shows it.
 
 import numpy as np
 
-from grader.diagnosis import misconception, same_result
+from grader.diagnosis import builds, misconception, same_result
 
 POOLING = "Pooling"
 
@@ -122,7 +122,7 @@ def _showing(student, reference, mistaken, calls):
     return " and ".join(found)
 
 
-@misconception("default_stride_one", section=POOLING,
+@misconception("default_stride_one", explains=("max_pool2d", "avg_pool2d"), section=POOLING,
                summary="moves the window one pixel at a time in {found} when no stride is given",
                explanation="stride=None means the stride is the kernel, as in torch.nn.MaxPool2d: "
                            "windows side by side, so kernel 2 halves the size")
@@ -132,7 +132,7 @@ def default_stride_one(student, reference):
     return _showing(student, reference, mistaken, [((_case(), 2), {}), ((_case(), 3), {})])
 
 
-@misconception("stride_ignored", section=POOLING,
+@misconception("stride_ignored", explains=("max_pool2d", "avg_pool2d"), section=POOLING,
                summary="moves the window by the kernel size in {found}, whatever the stride",
                explanation="the window moves by the stride you are given (windows overlap when it is "
                            "smaller than the kernel); only stride=None means the kernel")
@@ -142,7 +142,7 @@ def stride_ignored(student, reference):
     return _showing(student, reference, mistaken, [((_case(), 3, 1), {}), ((_case(), 2, 1), {})])
 
 
-@misconception("stride_pair_transposed", section=POOLING,
+@misconception("stride_pair_transposed", explains=("max_pool2d", "avg_pool2d"), section=POOLING,
                summary="reads a stride pair (sh, sw) as (sw, sh) in {found}",
                explanation="stride=(sh, sw) moves sh rows down and sw columns right")
 def stride_pair_transposed(student, reference):
@@ -151,7 +151,7 @@ def stride_pair_transposed(student, reference):
     return _showing(student, reference, mistaken, [((_case(), 2, (1, 2)), {}), ((_case(), 2, (2, 1)), {})])
 
 
-@misconception("kernel_pair_square", section=POOLING,
+@misconception("kernel_pair_square", explains=("max_pool2d", "avg_pool2d"), section=POOLING,
                summary="pools with a square KH x KH window in {found} for a kernel pair (KH, KW)",
                explanation="kernel=(KH, KW) is KH rows by KW columns; read both sides (and the default "
                            "stride is the pair too)")
@@ -174,7 +174,7 @@ def _ceil_windows(reference, name, x, kernel, stride):
     return out
 
 
-@misconception("output_size_rounded_up", section=POOLING,
+@misconception("output_size_rounded_up", explains=("max_pool2d", "avg_pool2d"), section=POOLING,
                summary="rounds the output size up in {found}, keeping a last window that hangs over the edge",
                explanation="H' = 1 + (H + 2P - K) // S rounds down: a window that does not fit is dropped, "
                            "as PyTorch does unless ceil_mode=True")
@@ -182,7 +182,7 @@ def output_size_rounded_up(student, reference):
     return _showing(student, reference, _ceil_windows, [((_case(), 2, 2), {}), ((_case(), 3, 2), {})])
 
 
-@misconception("float64_output", section=POOLING,
+@misconception("float64_output", explains=("max_pool2d", "avg_pool2d"), section=POOLING,
                summary="returns float64 in {found} for a float32 input",
                explanation="np.zeros and np.empty default to float64: allocate the output with x.dtype")
 def float64_output(student, reference):

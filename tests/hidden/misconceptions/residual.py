@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from grader.diagnosis import misconception, remembered
+from grader.diagnosis import builds, misconception, remembered
 from grader.probes import PROBES
 from grader.probes.models import array_difference, ask, describe_model, model
 
@@ -34,6 +34,32 @@ EXAMPLE = "PyTorch ResNet Example"
 IDENTITY = model("ResidualBlock", 16, 16, stride=1)
 PROJECTION = model("ResidualBlock", 16, 32, stride=2)
 RESNET18_INPUT = (1, 3, 32, 32)   # 16x16 after conv1, 8x8 after the max pool, 1x1 after layer4
+
+
+# -- which failing tests a mistake accounts for: the models they build ------------------------
+NETWORKS = ("MiniResNet", "resnet18")
+
+
+def _block_shape(spec: dict) -> tuple[int, int, int]:
+    """(in_channels, out_channels, stride) of a ResidualBlock description."""
+    args, kwargs = list(spec["args"]), spec["kwargs"]
+    names = ("in_channels", "out_channels", "stride")
+    return tuple(args[i] if len(args) > i else kwargs.get(name, 1) for i, name in enumerate(names))
+
+
+def _with_residual_blocks(test):
+    """Blocks for which `test(in, out, stride)` holds, and the networks made of residual blocks."""
+    return builds("ResidualBlock", *NETWORKS, where=lambda spec: spec["factory"] in NETWORKS
+                  and spec["kwargs"].get("skip", True) or spec["factory"] == "ResidualBlock"
+                  and test(*_block_shape(spec)))
+
+
+STRIDED_BLOCKS = _with_residual_blocks(lambda c_in, c_out, stride: stride != 1)
+PROJECTING_BLOCKS = _with_residual_blocks(lambda c_in, c_out, stride: stride != 1 or c_in != c_out)
+IDENTITY_BLOCKS = _with_residual_blocks(lambda c_in, c_out, stride: stride == 1 and c_in == c_out)
+ANY_BLOCK = _with_residual_blocks(lambda c_in, c_out, stride: True)
+#: what a block computes shows only when it runs, in any block and any network made of them
+RUNNING_BLOCKS = builds("ResidualBlock", *NETWORKS, runs=True)
 
 
 # -- asking both sides, once per submission ------------------------------------------
@@ -93,7 +119,7 @@ def _computes_like(student: Any, reference: Any, variants: list[Any], spec: dict
 # -- the block's stride ----------------------------------------------------------------
 
 
-@misconception("block_ignores_stride", section=EXAMPLE,
+@misconception("block_ignores_stride", explains=STRIDED_BLOCKS, section=EXAMPLE,
                summary="does not downsample in {found}",
                explanation="conv1 and the projection carry the stride, so H' = (H - 1) // stride + 1")
 def block_ignores_stride(student, reference):
@@ -112,7 +138,7 @@ def _downsamples(target: Any) -> bool:
     return (2, 2) in strides
 
 
-@misconception("stride_on_second_conv", section=EXAMPLE,
+@misconception("stride_on_second_conv", explains=STRIDED_BLOCKS, section=EXAMPLE,
                summary="puts the stride on {found}, not conv1",
                explanation="conv1 carries the stride (as in torchvision's BasicBlock); conv2 has stride 1")
 def stride_on_second_conv(student, reference):
@@ -127,7 +153,7 @@ def stride_on_second_conv(student, reference):
 # -- the shortcut --------------------------------------------------------------------------
 
 
-@misconception("shortcut_without_batch_norm", section=EXAMPLE,
+@misconception("shortcut_without_batch_norm", explains=PROJECTING_BLOCKS, section=EXAMPLE,
                summary="projects the shortcut of {found} without BatchNorm2d",
                explanation="the projection is a 1x1 Conv2d then BatchNorm2d, like the main path")
 def shortcut_without_batch_norm(student, reference):
@@ -139,7 +165,7 @@ def shortcut_without_batch_norm(student, reference):
     return False
 
 
-@misconception("projection_ignores_stride", section=EXAMPLE,
+@misconception("projection_ignores_stride", explains=STRIDED_BLOCKS, section=EXAMPLE,
                summary="gives the projection {found} no stride",
                explanation="the projection needs the block's stride to match F(x)'s size")
 def projection_ignores_stride(student, reference):
@@ -151,7 +177,7 @@ def projection_ignores_stride(student, reference):
     return False
 
 
-@misconception("identity_shortcut_at_stride", section=EXAMPLE,
+@misconception("identity_shortcut_at_stride", explains=STRIDED_BLOCKS, section=EXAMPLE,
                summary="keeps an identity shortcut in {found}",
                explanation="project the shortcut when stride != 1 or the channels change")
 def identity_shortcut_at_stride(student, reference):
@@ -164,7 +190,7 @@ def identity_shortcut_at_stride(student, reference):
     return False
 
 
-@misconception("projection_when_shapes_match", section=EXAMPLE,
+@misconception("projection_when_shapes_match", explains=IDENTITY_BLOCKS, section=EXAMPLE,
                summary="projects the shortcut of {found}, where shapes match",
                explanation="there the shortcut is the identity (an empty nn.Sequential)")
 def projection_when_shapes_match(student, reference):
@@ -173,7 +199,7 @@ def projection_when_shapes_match(student, reference):
     return False
 
 
-@misconception("conv_bias_before_batch_norm", section=EXAMPLE,
+@misconception("conv_bias_before_batch_norm", explains=ANY_BLOCK, section=EXAMPLE,
                summary="gives {found} a bias before BatchNorm",
                explanation="BatchNorm cancels it: convs before BatchNorm use bias=False")
 def conv_bias_before_batch_norm(student, reference):
@@ -193,7 +219,7 @@ def conv_bias_before_batch_norm(student, reference):
 # -- the addition and the ReLU ---------------------------------------------------------------
 
 
-@misconception("relu_before_addition", section=RESNET,
+@misconception("relu_before_addition", explains=RUNNING_BLOCKS, section=RESNET,
                summary="applies a ReLU before the addition in {found}",
                explanation="y = relu(bn2(conv2(...)) + shortcut(x)): the ReLU comes after the sum")
 def relu_before_addition(student, reference):
@@ -202,7 +228,7 @@ def relu_before_addition(student, reference):
     return describe_model(IDENTITY) if _computes_like(student, reference, [before, twice]) else False
 
 
-@misconception("no_relu_after_addition", section=RESNET,
+@misconception("no_relu_after_addition", explains=RUNNING_BLOCKS, section=RESNET,
                summary="skips the ReLU after the addition in {found}",
                explanation="the block returns relu(F(x) + shortcut(x)), as in the tutorial")
 def no_relu_after_addition(student, reference):
@@ -210,7 +236,7 @@ def no_relu_after_addition(student, reference):
     return describe_model(IDENTITY) if _computes_like(student, reference, [linear]) else False
 
 
-@misconception("no_skip", section=RESNET,
+@misconception("no_skip", explains=RUNNING_BLOCKS, section=RESNET,
                summary="never adds the shortcut in {found}",
                explanation="a residual block returns relu(F(x) + shortcut(x)); without it there is no identity path")
 def no_skip(student, reference):
@@ -218,7 +244,7 @@ def no_skip(student, reference):
     return describe_model(IDENTITY) if _computes_like(student, reference, [plain]) else False
 
 
-@misconception("detached_skip", section=RESNET,
+@misconception("detached_skip", explains=RUNNING_BLOCKS, section=RESNET,
                summary="detaches the skip connection in {found}",
                explanation="the identity path must carry the gradient: dL/dx = dL/dy * (1 + dF/dx)")
 def detached_skip(student, reference):
@@ -237,7 +263,7 @@ def detached_skip(student, reference):
 # -- the networks ----------------------------------------------------------------------------
 
 
-@misconception("skip_flag_ignored", section=RESNET,
+@misconception("skip_flag_ignored", explains=builds("MiniResNet", where=lambda spec: spec["kwargs"].get("skip") is False), section=RESNET,
                summary="builds {found} from ResidualBlocks",
                explanation="skip=False makes every block a PlainBlock, the same network without shortcuts")
 def skip_flag_ignored(student, reference):
@@ -256,7 +282,7 @@ def _stage_shapes(target: Any, spec: dict, shape: tuple[int, ...]) -> dict[str, 
     return {name: tuple(value) for name, value in reversed(shapes)}   # a module called twice: its first call
 
 
-@misconception("stage_does_not_downsample", section=EXAMPLE,
+@misconception("stage_does_not_downsample", explains=builds(*NETWORKS), section=EXAMPLE,
                summary="does not downsample in {found}",
                explanation="layer2 and later stages start with a stride-2 block that halves H and W")
 def stage_does_not_downsample(student, reference):
@@ -279,7 +305,7 @@ def stage_does_not_downsample(student, reference):
     return False
 
 
-@misconception("resnet18_without_maxpool", section=RESNET,
+@misconception("resnet18_without_maxpool", explains=builds("resnet18"), section=RESNET,
                summary="has no max pool after conv1 in {found}",
                explanation="the stem is conv 7x7/2, BN, ReLU, MaxPool2d(3, stride=2, padding=1)")
 def resnet18_without_maxpool(student, reference):

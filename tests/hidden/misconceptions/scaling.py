@@ -115,7 +115,30 @@ def _nearest(v, divisor):
     return int(v + divisor / 2) // divisor * divisor
 
 
-@misconception("filters_rounded_down", section=SECTION,
+def _stages_differ(call, column, official):
+    """Whether a scale_stages call returned stages whose `column`s (3, 4: channels; 5: repeats) are
+    not what the official rounding gives: a mistake in that rounding shows there."""
+    stages, width_mult, depth_mult = (list(call.args) + [call.kwargs.get(k) for k in
+                                                         ("stages", "width_mult", "depth_mult")])[:3]
+    got = [tuple(stage) for stage in call.result or ()]
+    return call.returned and len(got) == len(stages) and any(
+        len(row) == 6 and row[c] != official(stage[c], width_mult, depth_mult)
+        for row, stage in zip(got, stages) for c in column)
+
+
+def _shows_filters(call):
+    """A failing round_filters call, or scale_stages whose channel counts are off."""
+    return call.function == "round_filters" or call.function == "scale_stages" and _stages_differ(
+        call, (3, 4), lambda channels, width, depth: _filters(channels, width, to_multiple=_nearest))
+
+
+def _shows_repeats(call):
+    """A failing round_repeats call, or scale_stages whose numbers of blocks are off."""
+    return call.function == "round_repeats" or call.function == "scale_stages" and _stages_differ(
+        call, (5,), lambda repeats, width, depth: int(math.ceil(repeats * depth)))
+
+
+@misconception("filters_rounded_down", explains=_shows_filters, section=SECTION,
                summary="rounds channel counts down to a multiple of the divisor",
                explanation="round_filters rounds to the NEAREST multiple: int(v + divisor / 2) // divisor * divisor "
                            "(60 channels give 64, not 56)")
@@ -124,7 +147,7 @@ def filters_rounded_down(student, reference):
                        lambda c, w: _filters(c, w, to_multiple=lambda v, d: int(v) // d * d))
 
 
-@misconception("filters_round_half_even", section=SECTION,
+@misconception("filters_round_half_even", explains=_shows_filters, section=SECTION,
                summary="rounds channel counts with round(), which sends ties to the even multiple",
                explanation="Python 3's round(6.5) is 6, so 52 channels would give 48; the official rule rounds "
                            "a tie up: int(v + divisor / 2) // divisor * divisor gives 56")
@@ -133,7 +156,7 @@ def filters_round_half_even(student, reference):
                        lambda c, w: _filters(c, w, to_multiple=lambda v, d: round(v / d) * d))
 
 
-@misconception("filters_without_ten_percent_rule", section=SECTION,
+@misconception("filters_without_ten_percent_rule", explains=_shows_filters, section=SECTION,
                summary="rounds channel counts to the nearest multiple but never adds the divisor back",
                explanation="when rounding loses more than 10% of v (10 channels -> 8), the official rule adds one "
                            "divisor (16), so a layer never shrinks much")
@@ -145,7 +168,7 @@ def filters_without_ten_percent_rule(student, reference):
 REPEAT_CASES = [(3, 1.1), (2, 1.8), (4, 3.1), (1, 2.6), (2, 1.0)]
 
 
-@misconception("repeats_rounded_to_nearest", section=SECTION,
+@misconception("repeats_rounded_to_nearest", explains=_shows_repeats, section=SECTION,
                summary="rounds the number of blocks to the nearest int",
                explanation="repeats are rounded UP, math.ceil(repeats * depth_mult): 3 x 1.1 = 3.3 gives 4 blocks, "
                            "so a deeper variant never loses a block to rounding")
@@ -153,7 +176,7 @@ def repeats_rounded_to_nearest(student, reference):
     return _rule_shows(student, reference, "round_repeats", REPEAT_CASES, lambda r, d: int(round(r * d)))
 
 
-@misconception("repeats_truncated", section=SECTION,
+@misconception("repeats_truncated", explains=_shows_repeats, section=SECTION,
                summary="truncates the number of blocks with int()",
                explanation="int() rounds down; repeats are rounded UP, math.ceil(repeats * depth_mult)")
 def repeats_truncated(student, reference):
@@ -209,7 +232,7 @@ def _search_shows(student, reference, names, **mistake):
     return differs
 
 
-@misconception("grid_allows_below_one", section=SECTION,
+@misconception("grid_allows_below_one", explains="grid_search", section=SECTION,
                summary="lets grid_search pick a multiplier below 1",
                explanation="the paper requires alpha, beta, gamma >= 1: scaling up never shrinks a dimension, "
                            "so skip triples with a value below 1")
@@ -217,7 +240,7 @@ def grid_allows_below_one(student, reference):
     return _search_shows(student, reference, ["table", "small"], below_one=True)
 
 
-@misconception("grid_one_sided_constraint", section=SECTION,
+@misconception("grid_one_sided_constraint", explains="grid_search", section=SECTION,
                summary="lets grid_search pick any triple cheaper than target + tolerance",
                explanation="the constraint is two-sided, |alpha * beta^2 * gamma^2 - target| <= tolerance: "
                            "a much cheaper network does not spend the FLOPs one step of phi should")
@@ -225,14 +248,14 @@ def grid_one_sided_constraint(student, reference):
     return _search_shows(student, reference, ["small", "hill"], one_sided=True)
 
 
-@misconception("grid_relative_tolerance", section=SECTION,
+@misconception("grid_relative_tolerance", explains="grid_search", section=SECTION,
                summary="reads grid_search's tolerance as relative, |cost / target - 1| <= tolerance",
                explanation="the tolerance is absolute: |alpha * beta^2 * gamma^2 - target| <= tolerance")
 def grid_relative_tolerance(student, reference):
     return _search_shows(student, reference, ["hill", "target4"], relative=True)
 
 
-@misconception("grid_sorted_triples", section=SECTION,
+@misconception("grid_sorted_triples", explains="grid_search", section=SECTION,
                summary="tries only sorted triples (alpha <= beta <= gamma) in grid_search",
                explanation="alpha, beta and gamma are chosen independently: try every triple, repeats allowed "
                            "(itertools.product(grid, repeat=3))")

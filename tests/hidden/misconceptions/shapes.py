@@ -184,7 +184,7 @@ STRIDED = [[_conv(3, stride=2), _conv(3)],
 DILATED = [[_conv(3, dilation=2), _conv(3)], [_conv(3, dilation=3, stride=2), _conv(3)]]
 
 
-@misconception("rf_ignores_strides", section=RECEPTIVE,
+@misconception("rf_ignores_strides", explains="receptive_field", section=RECEPTIVE,
                summary="adds k - 1 per layer to the receptive field, as if every stride were 1",
                explanation="after a stride-2 layer, neighbouring values are 2 input pixels apart: layer i "
                            "adds (k_i - 1) times the product of the strides before it")
@@ -192,7 +192,7 @@ def rf_ignores_strides(student, reference):
     return _rf_shows(student, reference, STRIDED, strides=False)
 
 
-@misconception("rf_counts_own_stride", section=RECEPTIVE,
+@misconception("rf_counts_own_stride", explains="receptive_field", section=RECEPTIVE,
                summary="multiplies a layer's k - 1 by its own stride too",
                explanation="the jump of layer i is the product of the strides BEFORE it (j < i): "
                            "a layer's own stride only spreads the layers after it")
@@ -200,7 +200,7 @@ def rf_counts_own_stride(student, reference):
     return _rf_shows(student, reference, STRIDED, own_stride=True)
 
 
-@misconception("rf_ignores_dilation", section=RECEPTIVE,
+@misconception("rf_ignores_dilation", explains="receptive_field", section=RECEPTIVE,
                summary="counts a dilated kernel as K pixels wide in the receptive field",
                explanation="a kernel dilated by d spans d * (k - 1) + 1 pixels, so it adds d * (k - 1) "
                            "times the jump")
@@ -223,7 +223,7 @@ def _conv_c(c_in, c_out, kernel, **options):
     return ("Conv2d", {"in_channels": c_in, "out_channels": c_out, "kernel_size": kernel, **options})
 
 
-@misconception("adaptive_pool_keeps_size", section=POOLING,
+@misconception("adaptive_pool_keeps_size", explains="output_shape", section=POOLING,
                summary="passes AdaptiveAvgPool2d through output_shape without changing the size",
                explanation="AdaptiveAvgPool2d(s) outputs (C, s, s) whatever the input size "
                            "(output_size=(sh, sw) gives (C, sh, sw)): that is what makes the head fit any input")
@@ -234,7 +234,7 @@ def adaptive_pool_keeps_size(student, reference):
     ])
 
 
-@misconception("flatten_keeps_channels", section=FORMULA,
+@misconception("flatten_keeps_channels", explains="output_shape", section=FORMULA,
                summary="flattens (C, H, W) to (C, H * W) in output_shape",
                explanation="Flatten() starts at dim 1 (after the batch axis) and merges everything: "
                            "(C, H, W) becomes (C * H * W,), the in_features of the next Linear")
@@ -245,7 +245,7 @@ def flatten_keeps_channels(student, reference):
     ])
 
 
-@misconception("nested_sequential_skipped", section=FORMULA,
+@misconception("nested_sequential_skipped", explains="output_shape", section=FORMULA,
                summary="passes a nested nn.Sequential through output_shape unchanged",
                explanation="a Sequential block is layers too: compute its output shape (call output_shape "
                            "on the block) before the next layer")
@@ -256,7 +256,7 @@ def nested_sequential_skipped(student, reference):
     ])
 
 
-@misconception("same_padding_read_as_zero", section=PADDING,
+@misconception("same_padding_read_as_zero", explains="output_shape", section=PADDING,
                summary="treats Conv2d(padding='same') like padding 0 in output_shape",
                explanation="padding='same' keeps H and W at stride 1: the output is (out_channels, H, W)")
 def same_padding_read_as_zero(student, reference):

@@ -20,7 +20,16 @@ import types
 
 import numpy as np
 
-from grader.diagnosis import arrays_close, clipped_scores, described_modules, misconception, remembered
+from grader.diagnosis import arrays_close, builds, clipped_scores, described_modules, misconception, remembered
+
+#: the failing tests a mistake accounts for, by what they call or build
+CONFIGS = ("VGG_CONFIGS", "vgg", "vgg_parameter_count")
+FEATURE_TESTS = builds("make_features", "vgg")
+WITH_BATCH_NORM = builds("make_features", "vgg", where=lambda spec: spec["kwargs"].get("batch_norm") is True)
+NETWORK = builds("VGG", "vgg")
+#: count_parameters' own tests, and parameter_breakdown's: a breakdown that sums count_parameters
+#: per kind shows the same count of tensors
+COUNT_TESTS = ("count_parameters", "parameter_breakdown")
 from grader.probes import PROBES
 from grader.probes.models import ask, model
 
@@ -75,7 +84,7 @@ def count_forgets_biases(reference, name, num_classes=1000, batch_norm=False):
     return total + 512 * 7 * 7 * 4096 + 4096 * 4096 + 4096 * num_classes
 
 
-@misconception("count_parameters_counts_tensors", section=PRACTICE,
+@misconception("count_parameters_counts_tensors", explains=COUNT_TESTS, section=PRACTICE,
                summary="counts parameter tensors in count_parameters, not the numbers in them",
                explanation="model.parameters() yields weight and bias tensors: add p.numel() of each")
 def count_parameters_counts_tensors(student, reference):
@@ -83,7 +92,7 @@ def count_parameters_counts_tensors(student, reference):
     return ask(student, "call_with_model", spec, "count_parameters", [], True) == 2
 
 
-@misconception("breakdown_bn_as_conv", section=PRACTICE,
+@misconception("breakdown_bn_as_conv", explains="parameter_breakdown", section=PRACTICE,
                summary="counts BatchNorm2d parameters as convolution parameters in parameter_breakdown",
                explanation='BatchNorm2d is not a Conv2d: its 2 * C parameters go under "bn"')
 def breakdown_bn_as_conv(student, reference):
@@ -118,7 +127,7 @@ def _config_pairs(student, reference):
             yield name, list(got), reference.VGG_CONFIGS[name]
 
 
-@misconception("config_missing_pool", section=VGG,
+@misconception("config_missing_pool", explains=CONFIGS, section=VGG,
                summary="leaves out a pool: {found}",
                explanation='each of the five blocks ends with "M", which halves H and W: 224 / 2^5 = 7')
 def config_missing_pool(student, reference):
@@ -130,7 +139,7 @@ def config_missing_pool(student, reference):
     return False
 
 
-@misconception("config_conv_count", section=VGG,
+@misconception("config_conv_count", explains=CONFIGS, section=VGG,
                summary="puts {found}",
                explanation="A, B, D and E differ in convolutions per block: D (VGG-16) has 2, 2, 3, 3, 3")
 def config_conv_count(student, reference):
@@ -146,7 +155,7 @@ def config_conv_count(student, reference):
 # -- make_features ---------------------------------------------------------------------------
 
 
-@misconception("avg_pooling", section=POOLING,
+@misconception("avg_pooling", explains=FEATURE_TESTS, section=POOLING,
                summary='turns "M" into {found}, where VGG max-pools',
                explanation='"M" is nn.MaxPool2d(kernel_size=2, stride=2)')
 def avg_pooling(student, reference):
@@ -155,7 +164,7 @@ def avg_pooling(student, reference):
     return found[0] if found and not _layers(reference, "AvgPool2d", FEATURES) else False
 
 
-@misconception("conv_unpadded", section=PADDING,
+@misconception("conv_unpadded", explains=FEATURE_TESTS, section=PADDING,
                summary="leaves the 3x3 convolutions unpadded ({found})",
                explanation="every VGG convolution has padding=1 and keeps H and W; only the pools shrink")
 def conv_unpadded(student, reference):
@@ -165,7 +174,7 @@ def conv_unpadded(student, reference):
     return False
 
 
-@misconception("batch_norm_after_relu", section=VGG,
+@misconception("batch_norm_after_relu", explains=WITH_BATCH_NORM, section=VGG,
                summary="puts BatchNorm2d after the ReLU ({found})",
                explanation="the order is Conv2d, BatchNorm2d, ReLU: the ReLU sees normalised values")
 def batch_norm_after_relu(student, reference):
@@ -178,7 +187,7 @@ def batch_norm_after_relu(student, reference):
     return False
 
 
-@misconception("batch_norm_ignored", section=VGG,
+@misconception("batch_norm_ignored", explains=WITH_BATCH_NORM, section=VGG,
                summary="builds no BatchNorm2d for batch_norm=True in {found}",
                explanation="it adds BatchNorm2d(c) after every convolution, in vgg as in make_features")
 def batch_norm_ignored(student, reference):
@@ -188,7 +197,7 @@ def batch_norm_ignored(student, reference):
     return "vgg" if not _layers(student, "BatchNorm2d", spec) and _layers(reference, "BatchNorm2d", spec) else False
 
 
-@misconception("in_channels_ignored", section=VGG,
+@misconception("in_channels_ignored", explains=builds("make_features", where=lambda spec: spec["kwargs"].get("in_channels", 3) != 3), section=VGG,
                summary="ignores in_channels: make_features([8], in_channels=1) has {found}",
                explanation="the first convolution reads in_channels channels")
 def in_channels_ignored(student, reference):
@@ -200,7 +209,7 @@ def in_channels_ignored(student, reference):
 # -- the VGG class -----------------------------------------------------------------------------
 
 
-@misconception("global_average_pooling", section=POOLING,
+@misconception("global_average_pooling", explains=NETWORK, section=POOLING,
                summary="pools to {found}, where VGG keeps 7x7",
                explanation="avgpool is AdaptiveAvgPool2d((7, 7)); the first Linear takes 512 * 7 * 7 = 25088 "
                            "features")
@@ -212,7 +221,7 @@ def global_average_pooling(student, reference):
     return f"1x1 at {got[0][0]}" if got[0][1].get("output_size") in ((1, 1), 1) else False
 
 
-@misconception("dropout_argument_ignored", section=VGG,
+@misconception("dropout_argument_ignored", explains=builds("VGG", where=lambda spec: "dropout" in spec["kwargs"]), section=VGG,
                summary="ignores the dropout argument: VGG(features, dropout=0.25) has {found}",
                explanation="pass it on: nn.Dropout(p=dropout)")
 def dropout_argument_ignored(student, reference):
@@ -222,7 +231,7 @@ def dropout_argument_ignored(student, reference):
     return wrong[0] + (" and the other" if len(wrong) > 1 else "") if got and len(wrong) == len(got) else False
 
 
-@misconception("classifier_linear_only", section=VGG,
+@misconception("classifier_linear_only", explains=NETWORK, section=VGG,
                summary="keeps only the Linear layers in {found}",
                explanation="ReLU and Dropout belong in it too: their positions give the keys (classifier.3.weight)")
 def classifier_linear_only(student, reference):
@@ -234,7 +243,7 @@ def classifier_linear_only(student, reference):
     return got[0][0].rpartition(".")[0] or "the model"
 
 
-@misconception("dropout_before_linear", section=VGG,
+@misconception("dropout_before_linear", explains=NETWORK, section=VGG,
                summary="puts Dropout before the hidden Linear layers ({found}), as AlexNet does",
                explanation="VGG's classifier is (Linear, ReLU, Dropout) twice, then Linear")
 def dropout_before_linear(student, reference):
@@ -262,7 +271,7 @@ def _run(target, spec=CLASSIFIER, size: int = 7) -> dict:
                    lambda: ask(target, "forward", spec, _input(size), {"seed": 0, "record": "all"}))
 
 
-@misconception("relu_after_scores", section=VGG,
+@misconception("relu_after_scores", explains=builds("VGG", "vgg", runs=True), section=VGG,
                summary="clips the scores of {found}, the last Linear layer, with a ReLU",
                explanation="scores may be negative: nothing follows the last Linear layer")
 def relu_after_scores(student, reference):
@@ -270,7 +279,7 @@ def relu_after_scores(student, reference):
     return clipped_scores(linears[-1][0] if linears else None, _run(student)) or False
 
 
-@misconception("forward_skips_avgpool", section=VGG,
+@misconception("forward_skips_avgpool", explains=builds("VGG", "vgg", runs=True), section=VGG,
                summary="never calls {found} in forward",
                explanation="AdaptiveAvgPool2d((7, 7)) is what lets sizes other than 224x224 work")
 def forward_skips_avgpool(student, reference):
