@@ -220,12 +220,26 @@ def preload(modules: tuple[str, ...]) -> None:
             importlib.import_module(f"grader.probes.{family.name}")
 
 
+def _forget_modules_outside(folders: list[str]) -> None:
+    """Drop every loaded module whose file the jail would not show (a course's, a suite's, a test's).
+
+    The zygote is forked before any course module is loaded; this makes sure of it by construction:
+    a student's `import conv` can never be answered from a module the forking process had loaded.
+    """
+    roots = tuple(folder.rstrip("/") + "/" for folder in folders)
+    for name, module in list(sys.modules.items()):
+        file = getattr(module, "__file__", None)
+        if file and not os.path.realpath(file).startswith(roots):
+            del sys.modules[name]
+
+
 def serve(channel: socket.socket) -> None:
     """Fork a keeper for each request until every client has closed the channel."""
     from grader import jail
 
     refused = jail.probe()
     folders = jail.allowlist()
+    _forget_modules_outside(folders)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)   # keepers are reaped by the kernel
     channel.send(b"ready")
     while True:

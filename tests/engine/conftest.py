@@ -13,8 +13,18 @@ from support import ROOT
 SLOW_MODULES = {"test_bulk_nbgrader", "test_publish_nbgrader"}
 SLOW_TESTS = {"test_workflow_passes_actionlint", "test_import_then_export_to_nbgrader",
               "test_a_server_gradebook_is_chosen_by_url_and_a_bad_one_is_a_usage_error",
-              "test_correct_alternatives_score_full_marks", "test_each_known_bug_loses_points_with_short_feedback"}
+              "test_correct_alternatives_score_full_marks", "test_each_known_bug_loses_points_with_short_feedback",
+              "test_two_mistakes_are_each_named_on_their_own_tests_within_the_line_budget"}
 SLOW_FIXTURES = {"postgres", "page", "browser"}
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Warm the engine and fork its zygote before any test loads a reference or a suite into this process
+    (as `grader grade` does before reading any course secret); xdist's controller runs no test."""
+    if hasattr(session.config, "workerinput") or not session.config.getoption("numprocesses", None):
+        from grader import engine
+
+        engine.shared()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
