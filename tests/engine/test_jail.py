@@ -380,3 +380,34 @@ def test_one_zygote_serves_several_processes_at_once(tmp_path):
     zygote.close()
     assert codes == [0, 0, 0]
     assert not Path(f"/proc/{zygote.pid}").exists()
+
+
+def test_a_module_the_forking_process_had_loaded_never_answers_a_students_import(tmp_path, monkeypatch):
+    """A zygote forked from a process that had imported a module named like the student's (a test that
+    loaded the reference as `adder`) still imports the student's own file: it forgets what the jail hides."""
+    import importlib.util
+    import sys
+
+    from grader.sandbox import StudentProcess
+    from grader.zygote import Zygote
+
+    solution = tmp_path / "solutions" / "adder.py"
+    solution.parent.mkdir()
+    solution.write_text("def add(x, y):\n    return 'the solution'\n")
+    spec = importlib.util.spec_from_file_location("adder", solution)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    monkeypatch.setitem(sys.modules, "adder", module)
+    submission = tmp_path / "submission"
+    submission.mkdir()
+    (submission / "adder.py").write_text("def add(x, y):\n    raise NotImplementedError\n")
+    zygote = Zygote.fork_from_here()
+    try:
+        process = StudentProcess(submission, zygote=zygote)
+        process.request({"op": "import", "module": "adder"}, timeout=60)
+        reply = process.request({"op": "call", "function": "add", "args": [1, 2], "kwargs": {}}, timeout=60)
+        process.kill()
+        process.close()
+    finally:
+        zygote.close()
+    assert not reply["ok"] and reply["error"]["type"] == "NotImplementedError"
