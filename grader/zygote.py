@@ -43,6 +43,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from grader.jail import SIMULATE_REFUSAL
+
 #: What a zygote imports before serving, unless told otherwise.
 DEFAULT_PRELOAD = ("numpy", "torch")
 
@@ -78,8 +80,6 @@ class Zygote:
     def start_fresh(cls, preload: tuple[str, ...] = DEFAULT_PRELOAD) -> Zygote:
         """Start the zygote as a new interpreter (`python -I -m grader.zygote`), importing `preload`."""
         mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        from grader.jail import SIMULATE_REFUSAL
-
         env = student_environment() | {k: v for k, v in os.environ.items() if k == SIMULATE_REFUSAL}
         process = subprocess.Popen(
             [sys.executable, "-I", "-m", "grader.zygote", str(theirs.fileno()), *preload],
@@ -100,7 +100,8 @@ class Zygote:
         """A new jailed worker for `submission`, talking on the three given pipe ends (which the caller closes)."""
         status, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         request = {"submission": str(submission), "forbidden": list(forbidden), "memory_mb": memory_mb,
-                   "env": student_environment(), "tmpdir": tempfile.gettempdir()}
+                   "env": student_environment(), "tmpdir": tempfile.gettempdir(),
+                   "simulate_refusal": bool(os.environ.get(SIMULATE_REFUSAL))}   # the judge's, for tests
         try:
             socket.send_fds(self._channel, [json.dumps(request).encode()], [requests, replies, output, theirs.fileno()])
         except OSError as error:
@@ -254,7 +255,9 @@ def serve(channel: socket.socket) -> None:
         except OSError:
             pid = -1   # the client sees its status socket close: "could not start"
         if pid == 0:
-            _keep(channel, json.loads(message), fds, folders, refused)
+            request = json.loads(message)
+            simulated = f"user namespaces refused ({SIMULATE_REFUSAL} is set)" if request.get("simulate_refusal") else None
+            _keep(channel, request, fds, folders, refused or simulated)
         for fd in fds:
             os.close(fd)
 

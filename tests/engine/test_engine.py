@@ -33,12 +33,16 @@ REFERENCE = (ROOT / "reference/conv.py").read_text()
 def test_grading_leaves_no_course_module_in_the_engine_process(course, tmp_path):
     """The reference and the suites are imported by the forked judge only: the next exercise (or the
     next student, in grade-all) starts from a parent that never held them."""
+    private = [ROOT / "reference", ROOT / "tests/hidden", ROOT / "tests/public", tmp_path]
+
+    def course_modules() -> set[str]:   # other tests of this process may have loaded some: compare
+        return {name for name, module in list(sys.modules.items())
+                if any(Path(getattr(module, "__file__", None) or "/").resolve().is_relative_to(p) for p in private)}
+
+    before, conv_before = course_modules(), sys.modules.get("conv")
     result = grade_source(course, "conv", REFERENCE, tmp_path)
     assert score.exercise_score(result) == 20
-    private = [ROOT / "reference", ROOT / "tests/hidden", ROOT / "tests/public", tmp_path]
-    loaded = [name for name, module in list(sys.modules.items())
-              if any(Path(getattr(module, "__file__", None) or "/").resolve().is_relative_to(p) for p in private)]
-    assert loaded == [] and "conv" not in sys.modules
+    assert course_modules() == before and sys.modules.get("conv") is conv_before
 
 
 def test_a_judge_killed_at_the_time_limit_leaves_no_temporary_folder(course, tmp_path, monkeypatch):
