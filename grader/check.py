@@ -43,7 +43,7 @@ CACHE_FILE = "tests/hidden/mutation-cache.json"        #: holds mutant ids, line
 EQUIVALENTS_FILE = "tests/hidden/equivalent_mutants.toml"
 #: Engine modules whose code decides a verdict: a change to one of them recomputes every exercise.
 #: (Probes count only for the exercises whose suites call them; wording, reports and the manifest not at all.)
-ENGINE_FILES = ("check_judge.py", "check_run.py", "checks.py", "copying.py", "dispatch_guard.py", "jail.py", "mutation.py",
+ENGINE_FILES = ("check_judge.py", "check_run.py", "engine.py", "judge.py", "checks.py", "copying.py", "dispatch_guard.py", "jail.py", "mutation.py",
                 "plugin.py", "sandbox.py", "student.py", "wire.py", "worker.py", "zygote.py", "probes/__init__.py")
 _GRADER = Path(__file__).parent
 
