@@ -411,3 +411,62 @@ def test_a_module_the_forking_process_had_loaded_never_answers_a_students_import
     finally:
         zygote.close()
     assert not reply["ok"] and reply["error"]["type"] == "NotImplementedError"
+
+
+#: An escapee that, for as long as it lives, appends a "passed" copy of every result in every events
+#: file it can find (the attack that once gave a stub classmate 20/20), and turns every other conv.py
+#: it can see into a copy of its own module.
+FORGER = """
+    import json, os, time
+    def _forge_forever():
+        mine = os.path.abspath(__file__)
+        while True:
+            for top in ("/tmp", "/work", "/root", "/home"):
+                for folder, _, files in os.walk(top):
+                    for name in files:
+                        path = os.path.join(folder, name)
+                        try:
+                            if name.endswith(".jsonl"):   # the judge's events, as graders kept them
+                                forged = []
+                                for line in open(path).read().splitlines():
+                                    event = json.loads(line)
+                                    if event.get("event") == "result":
+                                        event["result"].update(outcome="passed", reason=None, message=[])
+                                        forged.append(json.dumps(event))
+                                with open(path, "a") as stream:
+                                    stream.write("".join(line + "\\n" for line in forged))
+                            elif name == "conv.py" and path != mine:
+                                with open(path, "w") as stream:
+                                    stream.write(open(mine).read())
+                        except (OSError, ValueError, KeyError, AttributeError):
+                            pass
+            time.sleep(0.05)
+"""
+
+
+def test_a_classmates_grade_cannot_be_changed_in_grade_all(tmp_path, private_tmp):
+    """grade-all -j 2: a stub whose escapee forges results and rewrites submissions changes nobody's grade."""
+    from typer.testing import CliRunner
+    from class_corpus import quick_course as class_course, student
+
+    from grader.cli import ExitCode, app
+    from grader.gradebook import Gradebook
+
+    course = class_course(tmp_path / "course", test_timeout=10.0, exercise_timeout=60.0)
+    name = "esc" + secrets.token_hex(4)
+    attack = ESCAPE.replace("NAME", repr(name)).replace("while True:\n                    time.sleep(0.05)",
+                                                         "_forge_forever()")
+    student(tmp_path / "class", "mallory", STUB + textwrap.dedent(FORGER) + textwrap.dedent(attack))
+    student(tmp_path / "class", "ada", ROOT / "reference/conv.py")
+    student(tmp_path / "class", "bob", STUB)
+    before = course_digest()
+    result = CliRunner().invoke(app, ["grade-all", str(tmp_path / "class"), "-e", "conv", "-j", "2",
+                                      "-o", str(tmp_path / "grades"), "--course", str(course.root)])
+    assert result.exit_code == ExitCode.OK, result.output
+    with Gradebook(f"sqlite:///{tmp_path / 'grades' / 'gradebook.db'}") as gradebook:
+        records = {r.student.id: r.report for r in gradebook.latest() if r.report}
+    assert {who: score.total_score(report) for who, report in records.items()} == {"ada": 20, "bob": 0, "mallory": 0}
+    assert "escapee running" in records["mallory"].exercises[0].output   # the attack did run
+    assert (tmp_path / "class/bob/conv.py").read_text() == STUB
+    assert course_digest() == before and processes_named(name) == []
+    assert grader_folders(private_tmp) == []
