@@ -162,15 +162,17 @@ def build(submission: str, folders: list[str]) -> None:
     new_root = "/tmp"
     try:
         _mount(b"tmpfs", new_root, b"tmpfs", MS_NOSUID | MS_NODEV, f"size={_ROOT_SIZE},mode=0755".encode())
+        # The private /tmp and home first: an allowlisted folder under /tmp (a course cloned there, whose
+        # grader/ package is allowed) is then bound on top of the private /tmp, not hidden beneath it.
+        for folder, size in (("/tmp", _TMP_SIZE), (HOME, _HOME_SIZE)):
+            os.makedirs(new_root + folder, exist_ok=True)
+            _mount(b"tmpfs", new_root + folder, b"tmpfs", MS_NOSUID | MS_NODEV, f"size={size},mode=0777".encode())
         for folder, fd in sources.items():
             target = new_root + folder
             os.makedirs(target, exist_ok=True)
             _mount(f"/proc/self/fd/{fd}", target, None, MS_BIND | MS_REC, None)
             _mount(None, target, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, None)
         copy_submission(submission_fd, Path(new_root + SUBMISSION))
-        for folder, size in (("/tmp", _TMP_SIZE), (HOME, _HOME_SIZE)):
-            os.makedirs(new_root + folder, exist_ok=True)
-            _mount(b"tmpfs", new_root + folder, b"tmpfs", MS_NOSUID | MS_NODEV, f"size={size},mode=0777".encode())
         for link in ("/lib", "/lib64", "/lib32"):   # merged-/usr systems: the ELF interpreter's path
             if os.path.islink(link) and os.path.realpath(link) in sources:
                 os.symlink(os.readlink(link), new_root + link)

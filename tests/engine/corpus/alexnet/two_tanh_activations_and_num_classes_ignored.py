@@ -82,8 +82,8 @@ class AlexNet(nn.Module):
         return self.classifier(x)
 
 
-def alexnet_shapes():
-    """The shape (C, H, W) after each layer of AlexNet().features, for one 224x224 RGB image.
+def alexnet_shapes(size=224):
+    """The shape (C, H, W) after each layer of AlexNet().features, for one size x size RGB image.
 
     Either apply H' = floor((H - K + 2P) / S) + 1 layer by layer, or run the
     layers: on the "meta" device tensors have shapes but no values, so nothing
@@ -95,7 +95,7 @@ def alexnet_shapes():
     """
     with torch.device("meta"):
         features = AlexNet().features
-        x = torch.zeros(1, 3, 224, 224)
+        x = torch.zeros(1, 3, size, size)
     shapes = []
     for layer in features:
         x = layer(x)
