@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "engine"))
 
 from class_corpus import REFERENCE_CONV, quick_course, student
-from grader.gradebook import Gradebook
+from grader.classes.gradebook import Gradebook
 
 CORPUS = ROOT / "tests/engine/corpus/conv"
 BUSY_HANG = "\n\nwhile True:  # an endless loop at import\n    pass\n"

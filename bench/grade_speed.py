@@ -53,7 +53,7 @@ def baseline() -> float:
 def full_submission(folder: Path) -> Path:
     """The reference modules and a right answers file for every quiz: a full-marks submission."""
     sys.path.insert(0, str(ROOT))
-    from grader.manifest import load_course
+    from grader.course.manifest import load_course
     from grader.quiz.grading import answer_key_values
 
     course = load_course(ROOT)

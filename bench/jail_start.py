@@ -1,6 +1,6 @@
 """What starting one student process costs: a jailed worker forked by the zygote, against a cold start.
 
-Before the jail, each student process was a new interpreter, `python -I -m grader.worker`,
+Before the jail, each student process was a new interpreter, `python -I -m grader.engine.worker`,
 which imported the worker and numpy before its first answer (and torch when the submission
 imported it: the model exercises). Now a zygote that has imported numpy and torch once forks
 each worker, which then builds its jail (namespaces, a new root, pivot_root) before answering.
@@ -24,11 +24,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from grader import wire
-from grader.zygote import Zygote
+from grader.engine import wire
+from grader.engine.zygote import Zygote
 
-COLD_NUMPY = [sys.executable, "-I", "-c", "import grader.worker, numpy"]
-COLD_TORCH = [sys.executable, "-I", "-c", "import grader.worker, numpy, torch"]
+COLD_NUMPY = [sys.executable, "-I", "-c", "import grader.engine.worker, numpy"]
+COLD_TORCH = [sys.executable, "-I", "-c", "import grader.engine.worker, numpy, torch"]
 
 
 def cold(command: list[str]) -> float:

@@ -2,7 +2,7 @@
 
 Hash randomisation is decided when an interpreter starts. Judges used to be new
 interpreters started with PYTHONHASHSEED=0; they are now forked from this process
-(`grader.engine`), so this process re-executes itself once with the same seed, before
+(`grader.engine.warm`), so this process re-executes itself once with the same seed, before
 importing anything heavy: the same submission gets the same messages, whatever order a
 set of strings iterates in.
 """
@@ -15,10 +15,7 @@ def main() -> None:
     if os.environ.get("PYTHONHASHSEED") != "0":
         os.environ["PYTHONHASHSEED"] = "0"
         os.execv(sys.executable, sys.orig_argv)   # the same command line (and -X options), seeded
-    import grader
-
-    grader.grade_only = sys.argv[1:2] == ["grade"]   # the student's path: see the end of grader.cli
-    from grader.cli import main as cli_main
+    from grader.cli.app import main as cli_main
 
     cli_main()
 

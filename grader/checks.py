@@ -14,7 +14,7 @@ from typing import Any, Callable
 import numpy as np
 
 from grader.describe import describe_value, type_name
-from grader.student import StudentRaised
+from grader.engine.student import StudentRaised
 
 
 class Mismatch(AssertionError):

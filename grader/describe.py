@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from grader.wire import Unsupported, describe_type
+from grader.engine.wire import Unsupported, describe_type
 
 #: Arrays with at most this many elements are shown in full.
 SMALL_ARRAY = 9

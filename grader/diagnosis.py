@@ -27,7 +27,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from grader.student import Call
+from grader.engine.student import Call
 
 
 @dataclasses.dataclass(frozen=True)

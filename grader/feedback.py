@@ -11,8 +11,8 @@ import dataclasses
 
 from grader.checks import ForInstructor, Mismatch
 from grader.results import Outcome, Reason
-from grader.sandbox import StudentCrashed, StudentTimeout
-from grader.student import (Call, ForbiddenUsed, ImportFailed, MissingFunction, NotImplementedYet,
+from grader.engine.sandbox import StudentCrashed, StudentTimeout
+from grader.engine.student import (Call, ForbiddenUsed, ImportFailed, MissingFunction, NotImplementedYet,
                             StudentRaised)
 
 #: A failing test's message is cut to this many lines (hint included).

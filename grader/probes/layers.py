@@ -125,7 +125,7 @@ def call_on_layers(student: Any, function: str, layers: list, *args: Any) -> tup
     so feedback names the case in their terms.
     """
     from grader.describe import describe_value
-    from grader.student import Call
+    from grader.engine.student import Call
 
     shown = [describe(layers)] + [f"input_shape={describe_value(a)}" for a in args]
     try:

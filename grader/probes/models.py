@@ -566,7 +566,7 @@ def _article(kind: str) -> str:
 
 
 def _type_word(value: Any) -> str:
-    from grader.wire import describe_type
+    from grader.engine.wire import describe_type
 
     if isinstance(value, str) and value.startswith("<"):
         return _article(value.strip("<>"))  # `_plain`'s name for a value that is not a tensor

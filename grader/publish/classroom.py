@@ -18,7 +18,7 @@ import re
 import tomllib
 
 from grader import score
-from grader.manifest import Course
+from grader.course.manifest import Course
 from grader.publish.files import engine_pyproject, template
 from grader.results import GradeReport
 

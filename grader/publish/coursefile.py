@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import tomlkit
 
-from grader.manifest import Course
+from grader.course.manifest import Course
 
 HEADER = "Written by `grader publish` from the instructor's course.toml: edit that one, not this."
 

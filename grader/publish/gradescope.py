@@ -23,15 +23,15 @@ import time
 import zipfile
 from pathlib import Path
 
-from grader.copying import RefusedSubmission, link_refusal
-from grader.manifest import Course, load_course
+from grader.engine.copying import RefusedSubmission, link_refusal
+from grader.course.manifest import Course, load_course
 from grader.publish import coursefile
 from grader.publish.classroom import torch_requirement
 from grader.publish.files import engine_files, template
 from grader.reports import json_report
 from grader.results import GradeReport
-from grader.runner import GradeOptions, grade
-from grader.submissions import locate_modules, module_names
+from grader.engine.runner import GradeOptions, grade
+from grader.classes.submissions import locate_modules, module_names
 
 ZIP_NAME = "gradescope-autograder.zip"
 ROOT_ENV = "AUTOGRADER_ROOT"        #: /autograder on Gradescope; tests point it into a temporary folder
@@ -77,7 +77,7 @@ def collect_submission(submitted: Path, course: Course, target: Path) -> list[st
     missing = []
     for name in sorted(module_names(course)):
         source = folder / name
-        if source.is_symlink():   # refused, as grade and grade-all refuse it (grader.copying)
+        if source.is_symlink():   # refused, as grade and grade-all refuse it (grader.engine.copying)
             raise RefusedSubmission(link_refusal(name))
         if source.is_file():
             shutil.copyfile(source, target / name)

@@ -12,7 +12,7 @@ demand (workflow_dispatch: assignment, chunk size) grades the class:
 1. `grader grading chunks` reads the roster and emits the matrix;
 2. each chunk job runs `.github/scripts/grade-chunk.sh`: per student, the
    hand-in push from GitHub's own record (`grader grading hand-in`, see
-   grader/assignments.py), a clone at that commit, `grader grade
+   grader/course/assignments.py), a clone at that commit, `grader grade
    --submission ... --submitted-at ...`, and the JSON reports as an artifact;
 3. the final job downloads every chunk's reports, merges them with
    `grader import` into the gradebook and exports the CSV; optionally it posts
@@ -32,12 +32,12 @@ import math
 import shutil
 from pathlib import Path
 
-from grader.assignments import deadline_for
-from grader.manifest import Course
+from grader.course.assignments import deadline_for
+from grader.course.manifest import Course
 from grader.publish import coursefile
 from grader.publish.classroom import torch_requirement
 from grader.publish.files import engine_files, template
-from grader.roster import COLUMNS, Roster, RosterEntry
+from grader.classes.roster import COLUMNS, Roster, RosterEntry
 
 WORKFLOW_PATH = ".github/workflows/grade-class.yml"
 SCRIPTS = {".github/scripts/grade-chunk.sh": "grade-chunk.sh", ".github/scripts/post-feedback.sh": "post-feedback.sh"}

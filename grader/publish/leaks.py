@@ -17,9 +17,9 @@ import dataclasses
 import re
 from pathlib import Path, PurePosixPath
 
-from grader.manifest import Course
+from grader.course.manifest import Course
 from grader.publish.files import engine_package, read_text, walk
-from grader.stubs import BEGIN, END, expected_stubs
+from grader.course.stubs import BEGIN, END, expected_stubs
 
 MIN_SOLUTION_LINE = 16   #: shorter solution lines are too common to prove anything
 MIN_HIDDEN_LINE = 24

@@ -21,11 +21,11 @@ import sys
 import warnings
 from pathlib import Path
 
-from grader.course_text import read_sections
-from grader.manifest import COURSE_FILE, Course, ExerciseSpec, load_course
+from grader.course.text import read_sections
+from grader.course.manifest import COURSE_FILE, Course, ExerciseSpec, load_course
 from grader.publish import coursefile
 from grader.publish.files import copy, template
-from grader.stubs import BEGIN, END
+from grader.course.stubs import BEGIN, END
 
 COURSE_ENV = "GRADER_COURSE"      #: overrides where a notebook's test cell finds course.toml
 TUTORIAL_LINES = 30               #: at most this much of the tutorial's section in a notebook
@@ -144,7 +144,7 @@ def grade_here(exercise_id: str) -> float:
     from grader import score
     from grader.publish.runtime import grade_release
     from grader.reports import text_report
-    from grader.runner import GradeOptions
+    from grader.engine.runner import GradeOptions
 
     here = Path.cwd()
     with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from grader.manifest import Course
+from grader.course.manifest import Course
 from grader.publish.classroom import torch_requirement
 from grader.publish.files import template
 

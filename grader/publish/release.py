@@ -22,11 +22,11 @@ from pathlib import Path, PurePosixPath
 from typing import Callable
 
 from grader import score
-from grader.manifest import Course, CourseError, load_course
+from grader.course.manifest import Course, CourseError, load_course
 from grader.publish import classroom, coursefile, leaks, readme, tamper
 from grader.publish.files import engine_files, walk
-from grader.runner import GradeOptions, grade
-from grader.stubs import strip_solutions
+from grader.engine.runner import GradeOptions, grade
+from grader.course.stubs import strip_solutions
 
 
 class PublishError(Exception):

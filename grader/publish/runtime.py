@@ -19,10 +19,10 @@ import dataclasses
 from pathlib import Path
 from typing import Iterator
 
-from grader.manifest import Course
+from grader.course.manifest import Course
 from grader.publish import tamper
 from grader.results import GradeReport
-from grader.runner import GradeOptions, grade
+from grader.engine.runner import GradeOptions, grade
 
 PROVISIONAL = ("provisional score: this release runs the public tests only; your grade is computed by your "
                "instructor with the hidden tests, from what you handed in")

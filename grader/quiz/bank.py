@@ -30,8 +30,8 @@ from typing import Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr, ValidationError
 
-from grader.course_text import section_names
-from grader.manifest import Course, CourseError, QuizSpec
+from grader.course.text import section_names
+from grader.course.manifest import Course, CourseError, QuizSpec
 from grader.quiz import expressions
 
 Kind = Literal["integer", "float", "choice", "multi", "shape", "order"]

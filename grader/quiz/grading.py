@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from grader.manifest import Course, QuizSpec
+from grader.course.manifest import Course, QuizSpec
 from grader.quiz import forms
 from grader.quiz.answers import QuizAnswers, read_answers
 from grader.quiz.bank import Bank, BankError, Question, load_bank

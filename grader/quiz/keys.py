@@ -22,7 +22,7 @@ import dataclasses
 import hashlib
 from typing import Any, Protocol
 
-from grader.manifest import Course
+from grader.course.manifest import Course
 from grader.quiz import forms
 from grader.quiz.bank import Bank, Question
 from grader.quiz.oracle import Oracle

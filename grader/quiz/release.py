@@ -16,7 +16,7 @@ import json
 import re
 from typing import Any
 
-from grader.manifest import Course, QuizSpec
+from grader.course.manifest import Course, QuizSpec
 from grader.quiz import keys
 from grader.quiz.bank import BankError, Question, load_bank
 from grader.quiz.oracle import Oracle

@@ -22,7 +22,7 @@ from rich.prompt import Prompt
 from rich.table import Table
 from rich.text import Text
 
-from grader.manifest import Course, QuizSpec
+from grader.course.manifest import Course, QuizSpec
 from grader.quiz import forms
 from grader.quiz.answers import read_answers, write_answers
 from grader.reports.text_report import Line, Wrapped

@@ -6,7 +6,7 @@ import re
 import shutil
 from pathlib import Path
 
-from grader.manifest import Course, load_course
+from grader.course.manifest import Course, load_course
 from grader.results import ExerciseResult, GradeReport, TestResult
 from support import CORPUS, ROOT
 

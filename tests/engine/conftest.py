@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from grader.manifest import Course, load_course
+from grader.course.manifest import Course, load_course
 from support import ROOT
 
 
@@ -22,7 +22,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     """Warm the engine and fork its zygote before any test loads a reference or a suite into this process
     (as `grader grade` does before reading any course secret); xdist's controller runs no test."""
     if hasattr(session.config, "workerinput") or not session.config.getoption("numprocesses", None):
-        from grader import engine
+        from grader.engine import warm as engine
 
         engine.shared()
 

@@ -11,8 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from grader.manifest import Course, load_course
-from grader.stubs import write_stubs
+from grader.course.manifest import Course, load_course
+from grader.course.stubs import write_stubs
 
 SOLUTION_CANARY = "CANARY_SOLUTION_5B1E"
 HIDDEN_CANARY = "CANARY_HIDDEN_77AC"

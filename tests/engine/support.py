@@ -5,9 +5,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from grader.manifest import Course
+from grader.course.manifest import Course
 from grader.results import ExerciseResult
-from grader.runner import grade_exercise, grade_exercises_of
+from grader.engine.runner import grade_exercise, grade_exercises_of
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = Path(__file__).parent / "corpus"

@@ -9,10 +9,10 @@ import json
 import pytest
 
 from grader import score
-from grader.manifest import AssignmentSpec, CourseError, load_course
+from grader.course.manifest import AssignmentSpec, CourseError, load_course
 from grader.reports import json_report, text_report
 from grader.results import ExerciseResult, GradeReport, Lateness, TestResult, from_json, to_json
-from grader.runner import GradeOptions, grade
+from grader.engine.runner import GradeOptions, grade
 from support import ROOT
 
 DUE = "2026-12-11T23:59:00+00:00"

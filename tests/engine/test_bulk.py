@@ -14,11 +14,11 @@ import time
 
 import pytest
 
-from grader import bulk
-from grader.bulk import BulkOptions, grade_all
-from grader.gradebook import Gradebook
-from grader.runner import GradeOptions
-from grader.submissions import discover
+from grader.classes import bulk
+from grader.classes.bulk import BulkOptions, grade_all
+from grader.classes.gradebook import Gradebook
+from grader.engine.runner import GradeOptions
+from grader.classes.submissions import discover
 from class_corpus import REFERENCE_CONV, make_exercise, make_report, student
 
 

@@ -10,8 +10,9 @@ import pytest
 from typer.testing import CliRunner
 
 from grader import score
-from grader.cli import ExitCode, app
-from grader.gradebook import Gradebook
+from grader.cli.app import app
+from grader.cli.common import ExitCode
+from grader.classes.gradebook import Gradebook
 from grader.reports import json_report
 from support import ROOT
 from class_corpus import make_exercise, make_report, mixed_class, quick_course

@@ -7,12 +7,13 @@ import json
 
 import pytest
 
-from grader import importing, score
-from grader.gradebook import Gradebook
-from grader.importing import Found, find_results, import_results, report_from_results
+from grader import score
+from grader.classes import imports as importing
+from grader.classes.gradebook import Gradebook
+from grader.classes.imports import Found, find_results, import_results, report_from_results
 from grader.reports import json_report
 from grader.results import Lateness
-from grader.submissions import Student
+from grader.classes.submissions import Student
 from class_corpus import make_exercise, make_report
 
 

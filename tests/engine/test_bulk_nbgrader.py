@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from grader import nbgrader_export
-from grader.gradebook import Record
-from grader.submissions import Student
+from grader.classes import nbgrader as nbgrader_export
+from grader.classes.gradebook import Record
+from grader.classes.submissions import Student
 from class_corpus import make_exercise, make_report
 
 api = pytest.importorskip("nbgrader.api", reason="nbgrader is optional: pip install nbgrader")

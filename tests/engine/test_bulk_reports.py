@@ -9,11 +9,13 @@ import json
 
 import pytest
 
-from grader import class_report, exports, score
-from grader.gradebook import Record
+from grader import score
+from grader.classes import report as class_report
+from grader.classes import exports
+from grader.classes.gradebook import Record
 from grader.reports import feedback_page
 from grader.results import Lateness
-from grader.submissions import Student
+from grader.classes.submissions import Student
 from class_corpus import make_exercise, make_report
 
 

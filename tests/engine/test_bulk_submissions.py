@@ -7,8 +7,8 @@ import zipfile
 
 import pytest
 
-from grader import submissions
-from grader.submissions import Student, SubmissionError, discover, prepare
+from grader.classes import submissions
+from grader.classes.submissions import Student, SubmissionError, discover, prepare
 from class_corpus import REFERENCE_CONV, student
 
 

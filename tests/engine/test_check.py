@@ -14,10 +14,11 @@ from pathlib import Path
 from support import ROOT
 from typer.testing import CliRunner
 
-from grader.check import CACHE_FILE, CheckOptions, check_course
-from grader.cli import ExitCode, app
-from grader.manifest import load_course
-from grader.stubs import write_stubs
+from grader.authoring.check import CACHE_FILE, CheckOptions, check_course
+from grader.cli.app import app
+from grader.cli.common import ExitCode
+from grader.course.manifest import load_course
+from grader.course.stubs import write_stubs
 
 REFERENCE = '''\
 """Shift an array by a non-negative k."""

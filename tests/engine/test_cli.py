@@ -9,8 +9,9 @@ import sys
 
 from typer.testing import CliRunner
 
-from grader.cli import ExitCode, app
-from grader.manifest import load_course
+from grader.cli.app import app
+from grader.cli.common import ExitCode
+from grader.course.manifest import load_course
 from support import ROOT
 
 runner = CliRunner()

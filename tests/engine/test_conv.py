@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from grader import score
 from grader.reports import json_report
 from grader.results import GradeReport
-from grader.runner import GradeOptions, grade
+from grader.engine.runner import GradeOptions, grade
 from support import CORPUS, ROOT, grade_source
 
 

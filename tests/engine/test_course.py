@@ -8,8 +8,8 @@ from __future__ import annotations
 import pytest
 
 from grader import score
-from grader.manifest import load_course
-from grader.stubs import stale_stubs
+from grader.course.manifest import load_course
+from grader.course.stubs import stale_stubs
 from support import ROOT, grade_source
 
 EXERCISES = [e.id for e in load_course(ROOT).exercises]

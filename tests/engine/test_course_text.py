@@ -14,7 +14,7 @@ import tomllib
 
 import pytest
 
-from grader.course_text import read_sections, sections
+from grader.course.text import read_sections, sections
 from grader.diagnosis import load_catalogue
 from support import ROOT
 

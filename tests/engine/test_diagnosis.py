@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from grader.diagnosis import Misconception, builds, diagnose
-from grader.student import Call
+from grader.engine.student import Call
 
 REFERENCE = types.SimpleNamespace(double=lambda x: 2 * x)
 

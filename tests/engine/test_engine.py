@@ -18,10 +18,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from grader import output_files, score, student
-from grader.cli import ExitCode, app
-from grader.sandbox import StudentProcess
-from grader.student import NotImplementedYet, StudentModule
+from grader import score
+from grader.reports import output_files
+from grader.engine import student
+from grader.cli.app import app
+from grader.cli.common import ExitCode
+from grader.engine.sandbox import StudentProcess
+from grader.engine.student import NotImplementedYet, StudentModule
 from support import ROOT, grade_source
 
 STUB = (ROOT / "exercises/conv.py").read_text()
@@ -188,11 +191,10 @@ def test_grading_from_the_command_line_imports_nothing_only_instructors_need(tmp
     """`grader grade`'s process (the engine, in a fresh interpreter) after grading an exercise."""
     output = tmp_path / "conv.json"
     program = textwrap.dedent(f"""
-        import json, sys, grader
-        grader.grade_only = True          # as grader.__main__ sets it for `grader grade`
-        from grader.cli import app
+        import json, sys
+        from grader.cli.app import STUDENT_GROUPS, build_app
         try:
-            app(["grade", "conv", "--course", {str(ROOT)!r}, "--format", "json", "--output", {str(output)!r}])
+            build_app(STUDENT_GROUPS)(["grade", "conv", "--course", {str(ROOT)!r}, "--format", "json", "--output", {str(output)!r}])
         except SystemExit:
             pass
         print(json.dumps(sorted(m for m in {INSTRUCTOR_ONLY!r} if m in sys.modules)))

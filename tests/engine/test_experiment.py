@@ -18,10 +18,10 @@ import torch.nn.functional as F
 import typer
 from typer.testing import CliRunner
 
-from grader.experiment_cli import CountingLoader, Settings, register, run_experiment
+from grader.cli.experiment import CountingLoader, Settings, register, run_experiment
 from grader.probes.experiment import read_png
 from grader.reports import json_report
-from grader.runner import GradeOptions, grade
+from grader.engine.runner import GradeOptions, grade
 from support import CORPUS, ROOT
 
 

@@ -14,9 +14,9 @@ import sys
 
 import pytest
 
-from grader import exports
-from grader.gradebook import Gradebook, ManualGrade, Record
-from grader.submissions import Student
+from grader.classes import exports
+from grader.classes.gradebook import Gradebook, ManualGrade, Record
+from grader.classes.submissions import Student
 from class_corpus import make_exercise, make_report
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="the browser test needs playwright: pip install -e '.[test]'")

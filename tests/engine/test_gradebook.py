@@ -10,8 +10,8 @@ import pytest
 import sqlalchemy as sa
 
 from grader import score
-from grader.gradebook import Gradebook, ManualGrade, Record, Seen, exercises, results, submissions
-from grader.submissions import Student
+from grader.classes.gradebook import Gradebook, ManualGrade, Record, Seen, exercises, results, submissions
+from grader.classes.submissions import Student
 from class_corpus import make_exercise, make_report
 from postgres_server import Unavailable, postgres_server
 

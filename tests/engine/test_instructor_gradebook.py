@@ -15,12 +15,14 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from grader import bulk, exports
-from grader.bulk import BulkOptions, grade_all
-from grader.cli import ExitCode, app
-from grader.gradebook import Gradebook, ManualGrade
+from grader.classes import bulk
+from grader.classes import exports
+from grader.classes.bulk import BulkOptions, grade_all
+from grader.cli.app import app
+from grader.cli.common import ExitCode
+from grader.classes.gradebook import Gradebook, ManualGrade
 from grader.results import Lateness
-from grader.submissions import discover
+from grader.classes.submissions import discover
 from class_corpus import make_exercise, make_report, student
 from support import ROOT
 
@@ -213,7 +215,7 @@ def test_review_asks_for_points_and_a_comment(tmp_path, course, engine):
 @pytest.mark.filterwarnings("ignore:Object of type <Submitted:sqlalchemy.exc.SAWarning")
 def test_nbgrader_flags_exercises_whose_manual_items_are_not_graded_yet(tmp_path, course, gradebook, engine):
     api = pytest.importorskip("nbgrader.api", reason="nbgrader is optional: pip install nbgrader")
-    from grader import nbgrader_export
+    from grader.classes import nbgrader as nbgrader_export
     found = _class(tmp_path / "class", {"ada": "correct", "ben": "correct"})
     grade_all(course, found, gradebook, BulkOptions(exercises=("design", "conv")))
     gradebook.grade_manually(ManualGrade("ben", "design", NOTES_ID, 5, "", grader="prof"))
@@ -250,8 +252,8 @@ def test_the_roster_names_students_reports_strangers_and_lists_who_handed_in_not
 
 
 def test_the_canvas_csv_has_canvas_headers_points_possible_and_late_penalties(course):
-    from grader.gradebook import Record
-    from grader.submissions import Student
+    from grader.classes.gradebook import Record
+    from grader.classes.submissions import Student
     a1 = course.assignments[0]
     lateness = Lateness(a1.id, "2026-12-11T23:59:00+00:00", "2026-12-13T10:00:00+00:00", "penalty", 10)
     report = make_report([make_exercise("conv", [("by hand", "public", 20, "passed", None)])])
@@ -303,9 +305,9 @@ def test_files_put_back_after_another_run_graded_others_are_graded_again(tmp_pat
 
 
 def test_a_roster_extension_moves_the_students_due_date_in_the_exports(tmp_path, course):
-    from grader.gradebook import Record
-    from grader.roster import load_roster
-    from grader.submissions import Student
+    from grader.classes.gradebook import Record
+    from grader.classes.roster import load_roster
+    from grader.classes.submissions import Student
     a1 = course.assignments[0]
     lateness = Lateness(a1.id, "2026-12-11T23:59:00+00:00", "2026-12-13T10:00:00+00:00", "penalty", 10)
     report = dataclasses.replace(make_report([make_exercise("conv", [("by hand", "public", 20, "passed", None)])]),

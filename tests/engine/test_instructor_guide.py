@@ -16,7 +16,7 @@ from support import ROOT
 from test_check import EQUIVALENT, declare, make_course
 from typer.testing import CliRunner
 
-from grader.cli import app
+from grader.cli.app import app
 
 GUIDE = ROOT / "docs" / "instructor-guide.md"
 

@@ -21,9 +21,9 @@ import pytest
 from support import ROOT, grade_source
 
 from grader import score
-from grader.copying import RefusedSubmission, copy_submission
-from grader.jail import SIMULATE_REFUSAL
-from grader.runner import grade_exercise
+from grader.engine.copying import RefusedSubmission, copy_submission
+from grader.engine.jail import SIMULATE_REFUSAL
+from grader.engine.runner import grade_exercise
 
 STUB = (ROOT / "exercises/conv.py").read_text()
 
@@ -167,9 +167,9 @@ def test_a_submission_holding_a_symbolic_link_is_refused(quick_course, tmp_path,
 
 def test_every_copy_of_a_submission_refuses_links_the_same_way(tmp_path):
     """grade (the jail's copy), grade-all (`submissions.prepare`) and Gradescope share one copying function."""
-    from grader.manifest import load_course
+    from grader.course.manifest import load_course
     from grader.publish.gradescope import collect_submission
-    from grader.submissions import Student, Submission, SubmissionError, prepare
+    from grader.classes.submissions import Student, Submission, SubmissionError, prepare
 
     folder = tmp_path / "alice"
     (folder / "exercises").mkdir(parents=True)
@@ -354,8 +354,8 @@ def test_symbolic_links_are_refused_before_anything_is_copied(tmp_path):
 
 def test_one_zygote_serves_several_processes_at_once(tmp_path):
     """Judges forked from one warm engine share its zygote: each request gets its own jailed worker."""
-    from grader.sandbox import StudentProcess
-    from grader.zygote import Zygote
+    from grader.engine.sandbox import StudentProcess
+    from grader.engine.zygote import Zygote
 
     submission = tmp_path / "submission"
     submission.mkdir()
@@ -392,8 +392,8 @@ def test_a_module_the_forking_process_had_loaded_never_answers_a_students_import
     import importlib.util
     import sys
 
-    from grader.sandbox import StudentProcess
-    from grader.zygote import Zygote
+    from grader.engine.sandbox import StudentProcess
+    from grader.engine.zygote import Zygote
 
     solution = tmp_path / "solutions" / "adder.py"
     solution.parent.mkdir()
@@ -453,8 +453,9 @@ def test_a_classmates_grade_cannot_be_changed_in_grade_all(tmp_path, private_tmp
     from typer.testing import CliRunner
     from class_corpus import quick_course as class_course, student
 
-    from grader.cli import ExitCode, app
-    from grader.gradebook import Gradebook
+    from grader.cli.app import app
+    from grader.cli.common import ExitCode
+    from grader.classes.gradebook import Gradebook
 
     course = class_course(tmp_path / "course", test_timeout=10.0, exercise_timeout=60.0)
     name = "esc" + secrets.token_hex(4)

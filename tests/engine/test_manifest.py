@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.manifest import CourseError, load_course
+from grader.course.manifest import CourseError, load_course
 from support import ROOT
 
 

@@ -8,9 +8,9 @@ import difflib
 import pytest
 from support import ROOT
 
-from grader.manifest import load_course
-from grader.mutation import mutants, solution_regions
-from grader.stubs import strip_solutions
+from grader.course.manifest import load_course
+from grader.authoring.mutation import mutants, solution_regions
+from grader.course.stubs import strip_solutions
 
 SOURCE = '''\
 """A module: only the solution regions are the student's."""

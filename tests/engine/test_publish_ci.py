@@ -15,15 +15,15 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from grader.cli import app
-from grader.importing import read_reports
-from grader.manifest import load_course
+from grader.cli.app import app
+from grader.classes.imports import read_reports
+from grader.course.manifest import load_course
 from grader.publish import classroom
 from grader.publish.release import PublishOptions, publish
 from grader.reports import EXPORTERS
 from grader.reports import classroom as classroom_report
 from grader.reports import json_report, junit
-from grader.runner import GradeOptions, grade
+from grader.engine.runner import GradeOptions, grade
 from class_corpus import make_exercise, make_report
 from publish_support import make_tiny_course
 from support import ROOT
@@ -236,7 +236,7 @@ def test_junit_is_read_by_a_junit_reader(tiny_reports, tmp_path):
 
 
 def test_report_formats_are_registered_and_offered_by_grade():
-    from grader.cli import Format
+    from grader.cli.common import Format
 
     assert {"junit", "classroom"} <= set(EXPORTERS) and {"junit", "classroom"} <= {f.value for f in Format}
     assert "junit" in runner.invoke(app, ["grade", "--help"]).output

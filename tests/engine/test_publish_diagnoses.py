@@ -17,7 +17,7 @@ import zipfile
 import pytest
 from support import ROOT
 
-from grader.manifest import load_course
+from grader.course.manifest import load_course
 from grader.publish import gradescope
 from grader.publish.release import PublishOptions, publish
 

@@ -15,7 +15,7 @@ import pytest
 
 from grader.publish import gradescope
 from grader.publish.release import PublishOptions, publish
-from grader.stubs import strip_solutions
+from grader.course.stubs import strip_solutions
 from publish_support import REFERENCE, make_tiny_course
 
 #: Gradescope's results.json (its autograder specification), every key it defines and no other.
@@ -84,7 +84,7 @@ def test_zip_has_gradescopes_layout(autograder_zip):
         names = archive.namelist()
         modes = {info.filename: info.external_attr >> 16 for info in archive.infolist()}
         setup = archive.read("setup.sh").decode()
-    assert {"setup.sh", "run_autograder", "course.toml", "pyproject.toml", "grader/cli.py",
+    assert {"setup.sh", "run_autograder", "course.toml", "pyproject.toml", "grader/cli/app.py",
             "tests/hidden/test_adder.py", "reference/adder.py"} <= set(names)
     assert modes["setup.sh"] & 0o111 and modes["run_autograder"] & 0o111
     assert "download.pytorch.org/whl/cpu" in setup and "pip install --quiet -e ." in setup

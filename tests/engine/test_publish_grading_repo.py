@@ -25,11 +25,11 @@ from publish_support import CANARIES, REFERENCE, files_holding, make_tiny_course
 from support import ROOT
 from typer.testing import CliRunner
 
-from grader.cli import app
-from grader.manifest import load_course
+from grader.cli.app import app
+from grader.course.manifest import load_course
 from grader.publish import grading_repo
 from grader.publish.release import PublishError, PublishOptions, publish
-from grader.roster import load_roster
+from grader.classes.roster import load_roster
 
 ASSIGNMENT = """
 [[assignment]]

@@ -1,4 +1,4 @@
-"""When work counts as handed in: from sources the student cannot set (grader/assignments.py).
+"""When work counts as handed in: from sources the student cannot set (grader/course/assignments.py).
 
 GitHub's record of each push (its clock), the instructor's clone (its reflog, the
 instructor's clock), and the student's own deadline from the roster's extension;
@@ -12,7 +12,7 @@ import json
 import os
 import subprocess
 
-from grader.assignments import (
+from grader.course.assignments import (
     Push,
     deadline_for,
     hand_in,
@@ -20,7 +20,7 @@ from grader.assignments import (
     pushes_from_api,
     submission_time,
 )
-from grader.manifest import AssignmentSpec
+from grader.course.manifest import AssignmentSpec
 
 UTC = dt.timezone.utc
 DUE = dt.datetime(2026, 12, 11, 23, 59, tzinfo=UTC)

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from grader.manifest import load_course
+from grader.course.manifest import load_course
 from grader.publish import notebooks
 from grader.publish.release import PublishOptions, publish
-from grader.stubs import BEGIN
+from grader.course.stubs import BEGIN
 from publish_support import REFERENCE, SOLUTION_CANARY, make_tiny_course
 from support import ROOT
 

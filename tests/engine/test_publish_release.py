@@ -18,13 +18,14 @@ import tomllib
 import pytest
 from typer.testing import CliRunner
 
-from grader.cli import ExitCode, app
-from grader.manifest import load_course
+from grader.cli.app import app
+from grader.cli.common import ExitCode
+from grader.course.manifest import load_course
 from grader.publish import leaks, release
 from grader.publish.coursefile import course_toml
 from grader.publish.release import PublishError, PublishOptions, Transform, publish
 from grader.publish.tamper import MANIFEST_PATH
-from grader.stubs import expected_stubs
+from grader.course.stubs import expected_stubs
 from publish_support import CANARIES, REFERENCE, SOLUTION_CANARY, files_holding, grade_in, make_tiny_course
 from support import ROOT
 

@@ -9,7 +9,8 @@ import shutil
 import pytest
 from typer.testing import CliRunner
 
-from grader.cli import ExitCode, app
+from grader.cli.app import app
+from grader.cli.common import ExitCode
 from grader.publish import tamper
 from grader.publish.release import PublishOptions, publish
 from publish_support import make_tiny_course

@@ -11,7 +11,7 @@ import textwrap
 
 import pytest
 
-from grader.manifest import load_course
+from grader.course.manifest import load_course
 from grader.quiz import forms
 from grader.quiz.bank import BankError, load_bank
 from grader.quiz.oracle import Oracle

@@ -10,15 +10,16 @@ import pytest
 from typer.testing import CliRunner
 
 from grader import score
-from grader.cli import ExitCode, app
-from grader.manifest import load_course
+from grader.cli.app import app
+from grader.cli.common import ExitCode
+from grader.course.manifest import load_course
 from grader.quiz.answers import read_answers, write_answers
 from grader.quiz import forms
 from grader.quiz.bank import Question, load_bank
 from grader.quiz.grading import answer_key_values, grade_quiz
 from grader.quiz.variants import variant_for
 from grader.reports import text_report
-from grader.runner import GradeOptions, grade
+from grader.engine.runner import GradeOptions, grade
 from support import ROOT
 
 COURSE = load_course(ROOT)

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from grader import score
-from grader.manifest import load_course
+from grader.course.manifest import load_course
 from grader.quiz import forms, keys
 from grader.quiz.bank import BankError, Question, load_bank
 from grader.quiz.grading import answer_key_values, grade_quiz

@@ -18,8 +18,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from grader.cli import ExitCode, app
-from grader.manifest import load_course
+from grader.cli.app import app
+from grader.cli.common import ExitCode
+from grader.course.manifest import load_course
 from grader.quiz.answers import read_answers
 from grader.quiz.bank import load_bank
 from grader.quiz.grading import answer_key_values

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from grader.roster import RosterError, load_roster
+from grader.classes.roster import RosterError, load_roster
 
 ROSTER = """\ufeffid,name,email,github,repository,extension_days
 s001,Ada Lovelace,ada@example.edu,ada-l,,

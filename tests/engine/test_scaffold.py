@@ -7,12 +7,13 @@ from test_check import make_course
 from typer.testing import CliRunner
 
 from grader import score
-from grader.cli import ExitCode, app
+from grader.cli.app import app
+from grader.cli.common import ExitCode
 from grader.diagnosis import load_catalogue
-from grader.manifest import load_course
-from grader.runner import grade_exercise
-from grader.scaffold import ScaffoldError, new_exercise
-from grader.stubs import strip_solutions
+from grader.course.manifest import load_course
+from grader.engine.runner import grade_exercise
+from grader.authoring.scaffold import ScaffoldError, new_exercise
+from grader.course.stubs import strip_solutions
 
 
 @pytest.fixture

@@ -21,10 +21,11 @@ import torch.nn as nn
 import torch.nn.functional as F
 from hypothesis import given, settings
 
-from grader import probes, wire
+from grader import probes
+from grader.engine import wire
 from grader.checks import Mismatch
 from grader.probes.layers import build, describe
-from grader.student import Call
+from grader.engine.student import Call
 from support import CORPUS, ROOT, grade_source
 
 

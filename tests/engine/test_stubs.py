@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from grader.manifest import CourseError
-from grader.stubs import strip_solutions
+from grader.course.manifest import CourseError
+from grader.course.stubs import strip_solutions
 from support import ROOT
 
 

@@ -15,8 +15,8 @@ import torch
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from grader.checks import Mismatch, expect_equal
-from grader.probes.models import array_difference, ask, first_difference, model, module_difference, state_difference
+from grader.suite import Mismatch, expect_equal
+from grader.suite import array_difference, ask, first_difference, model, module_difference, state_difference
 
 FEATURES = [f"features.{i}" for i in range(13)]
 CLASSIFIER = [f"classifier.{i}" for i in range(7)]

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from grader.checks import expect_array, expect_raises
+from grader.suite import expect_array, expect_raises
 
 SIZES = st.integers(1, 3)
 INT_OR_PAIR = st.one_of(st.integers(1, 3), st.tuples(st.integers(1, 3), st.integers(1, 3)))

@@ -26,9 +26,9 @@ import numpy as np
 import pytest
 from torch import nn
 
-from grader.checks import Mismatch, expect_equal
-from grader.probes.architectures import layout_difference, run_by_position
-from grader.probes.models import array_difference, ask, describe_model, model
+from grader.suite import Mismatch, expect_equal
+from grader.suite import layout_difference, run_by_position
+from grader.suite import array_difference, ask, describe_model, model
 
 PUBLISHED = {  # torchvision: parameters, blocks, head width; (width, depth) multipliers
     "b0": (5_288_548, 16, 1280, 1.0, 1.0), "b1": (7_794_184, 23, 1280, 1.0, 1.1),

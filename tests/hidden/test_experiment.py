@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 import torch
 
-from grader.checks import Mismatch
-from grader.probes.experiment import accuracy, ask, expect_losses, loader, small_cnn
+from grader.suite import Mismatch
+from grader.suite import accuracy, ask_experiment as ask, expect_losses, loader, small_cnn
 
 torch.set_num_threads(1)  # the same arithmetic as the student's process, which runs on one thread
 

@@ -14,9 +14,16 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from grader.checks import Mismatch, expect_equal
-from grader.probes.models import (array_difference, ask, behaviour_difference, fill_values, model,
-                                  module_difference, state_difference)
+from grader.suite import Mismatch, expect_equal
+from grader.suite import (
+    array_difference,
+    ask,
+    behaviour_difference,
+    fill_values,
+    model,
+    module_difference,
+    state_difference,
+)
 
 ORDER = ["conv1", "pool1", "conv2", "pool2", "fc1", "fc2", "fc3"]
 HINTS = {

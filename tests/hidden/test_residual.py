@@ -12,9 +12,16 @@ adds the skip connection's gradient, computed in numpy.
 import numpy as np
 import pytest
 
-from grader.checks import Mismatch, expect_equal
-from grader.probes.models import (array_difference, ask, behaviour_difference, describe_model, model,
-                                  module_difference, state_difference)
+from grader.suite import Mismatch, expect_equal
+from grader.suite import (
+    array_difference,
+    ask,
+    behaviour_difference,
+    describe_model,
+    model,
+    module_difference,
+    state_difference,
+)
 
 BLOCKS = [  # (in_channels, out_channels, stride): identity, channels change, stride only, both
     (16, 16, 1), (16, 32, 1), (16, 16, 2), (16, 32, 2)]

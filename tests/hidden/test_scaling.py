@@ -16,9 +16,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from grader.checks import Mismatch, expect_equal, expect_raises
-from grader.describe import describe_value
-from grader.student import Call
+from grader.suite import Mismatch, expect_equal, expect_raises
+from grader.suite import describe_value
+from grader.suite import Call
 
 def read_b0_stages(student):
     """Your module's B0_STAGES, read in your process."""
@@ -68,7 +68,7 @@ def run_grid_search(student, name):
 
 def expect_search(student, reference, name):
     label, spec, grid, target, tolerance = SEARCHES[name]
-    from grader.probes.architectures import make_accuracy
+    from grader.suite import make_accuracy
 
     accuracy = make_accuracy(spec)
     expected = reference.grid_search(accuracy, grid, target=target, tolerance=tolerance)

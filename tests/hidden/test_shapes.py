@@ -17,10 +17,10 @@ import torch.nn.functional as F
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from grader.checks import Mismatch, expect_equal, expect_raises
-from grader.describe import describe_value, type_name
-from grader.probes.layers import build, call_on_layers, describe
-from grader.student import StudentRaised
+from grader.suite import Mismatch, expect_equal, expect_raises
+from grader.suite import describe_value, type_name
+from grader.suite import build, call_on_layers, describe
+from grader.suite import StudentRaised
 
 # Tiny tensors: one thread is fastest, and keeps this judge from fighting others for the cores.
 torch.set_num_threads(1)

@@ -16,10 +16,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from grader.checks import Mismatch, expect_equal
-from grader.probes.models import (array_difference, ask, behaviour_difference, model, module_difference,
-                                  state_difference)
-from grader.student import NotImplementedYet
+from grader.suite import Mismatch, expect_equal
+from grader.suite import (
+    array_difference,
+    ask,
+    behaviour_difference,
+    model,
+    module_difference,
+    state_difference,
+)
+from grader.suite import NotImplementedYet
 
 NAMES = ["vgg11", "vgg13", "vgg16", "vgg19"]
 PUBLISHED = {  # (name, batch_norm): parameters at 1000 classes, as torchvision reports them

@@ -13,8 +13,8 @@ weights. torchvision follows Krizhevsky's later one-GPU version
 import numpy as np
 import pytest
 
-from grader.checks import Mismatch, expect_equal
-from grader.probes.models import ask, model, state_difference
+from grader.suite import Mismatch, expect_equal
+from grader.suite import ask, model, state_difference
 
 # torchvision's AlexNet state dict: the keys pretrained weights are stored under.
 STATE = [

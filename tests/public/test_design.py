@@ -10,8 +10,8 @@ passes, whatever its parts are called.
 
 import pytest
 
-from grader.checks import Mismatch, leave_to_instructor
-from grader.probes.design import ask
+from grader.suite import Mismatch, leave_to_instructor
+from grader.suite import ask_design as ask
 
 MAX_PARAMETERS = 5_000_000
 _TRACED: dict = {"student": None, "reports": {}}   # one trace per submission serves the three structure items

@@ -15,9 +15,9 @@ squeeze-and-excitation (96 * 4 + 4) + (4 * 96 + 96) = 868; projection 96 * 24 + 
 import numpy as np
 import pytest
 
-from grader.checks import Mismatch, expect_equal
-from grader.probes.architectures import run_by_position
-from grader.probes.models import array_difference, ask, model
+from grader.suite import Mismatch, expect_equal
+from grader.suite import run_by_position
+from grader.suite import array_difference, ask, model
 
 
 @pytest.mark.points(1)

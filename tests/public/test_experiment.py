@@ -9,8 +9,8 @@ calls your function, and reports back what it returned.
 import numpy as np
 import pytest
 
-from grader.checks import Mismatch
-from grader.probes.experiment import accuracy, ask, expect_losses, read_png, small_cnn
+from grader.suite import Mismatch
+from grader.suite import accuracy, ask_experiment as ask, expect_losses, read_png, small_cnn
 
 
 def colour_task(n, seed):

@@ -8,8 +8,8 @@ separate process from a description such as `model("LeNet5", num_classes=3)`;
 import numpy as np
 import pytest
 
-from grader.checks import Mismatch, expect_equal
-from grader.probes.models import array_difference, ask, model, module_difference
+from grader.suite import Mismatch, expect_equal
+from grader.suite import array_difference, ask, model, module_difference
 
 LAYERS = [  # (name, class, hyper-parameters that matter)
     ("conv1", "Conv2d", {"in_channels": 1, "out_channels": 6, "kernel_size": (5, 5), "stride": (1, 1)}),

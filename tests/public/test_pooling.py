@@ -7,7 +7,7 @@ called in a separate process; `checks` compares results and says what differs.
 import numpy as np
 import pytest
 
-from grader.checks import expect_array, expect_raises
+from grader.suite import expect_array, expect_raises
 
 
 @pytest.mark.points(1)

@@ -7,8 +7,8 @@ separate process from descriptions such as `model("ResidualBlock", 64, 128, stri
 import numpy as np
 import pytest
 
-from grader.checks import Mismatch, expect_equal
-from grader.probes.models import array_difference, ask, model, module_difference
+from grader.suite import Mismatch, expect_equal
+from grader.suite import array_difference, ask, model, module_difference
 
 CONV3 = {"kernel_size": (3, 3), "padding": (1, 1), "bias": False}
 

@@ -15,9 +15,9 @@ import math
 
 import pytest
 
-from grader.checks import Mismatch, expect_equal, expect_raises
-from grader.describe import describe_value
-from grader.student import Call
+from grader.suite import Mismatch, expect_equal, expect_raises
+from grader.suite import describe_value
+from grader.suite import Call
 
 SUM = {"kind": "linear", "weights": (1.0, 1.0, 1.0), "base": 0.0}   # accuracy = alpha + beta + gamma
 

@@ -8,8 +8,8 @@ and the layers are built in your process and handed to your function.
 
 import pytest
 
-from grader.checks import Mismatch, expect_equal
-from grader.probes.layers import call_on_layers
+from grader.suite import Mismatch, expect_equal
+from grader.suite import call_on_layers
 
 PRACTICE_EXERCISE_1 = [
     ("Conv2d", {"in_channels": 3, "out_channels": 64, "kernel_size": 7, "stride": 2, "padding": 3}),

@@ -10,9 +10,9 @@ import dataclasses
 import numpy as np
 import pytest
 
-from grader.checks import Mismatch, expect_equal
-from grader.probes.models import ask, model, module_difference
-from grader.student import NotImplementedYet
+from grader.suite import Mismatch, expect_equal
+from grader.suite import ask, model, module_difference
+from grader.suite import NotImplementedYet
 
 CONV = {"kernel_size": (3, 3), "stride": (1, 1), "padding": (1, 1)}
 POOL = {"kernel_size": (2, 2), "stride": (2, 2)}

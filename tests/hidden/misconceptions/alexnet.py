@@ -23,8 +23,8 @@ import math
 import numpy as np
 import torch
 
-from grader.diagnosis import arrays_close, builds, clipped_scores, described_modules, misconception, remembered
-from grader.probes.models import ask, model
+from grader.suite import arrays_close, builds, clipped_scores, described_modules, misconception, remembered
+from grader.suite import ask, model
 
 ALEXNET = "AlexNet (2012)"
 POOLING = "Pooling"

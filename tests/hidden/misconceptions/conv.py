@@ -9,7 +9,7 @@ returns; the judge compares that with what the student's code returned.
 
 import numpy as np
 
-from grader.diagnosis import misconception
+from grader.suite import misconception
 
 CONV = "The Convolution Operation"
 PADDING = "Padding and Stride"

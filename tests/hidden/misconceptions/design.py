@@ -16,7 +16,7 @@ forward); students copying torchvision's ImageNet ResNet (7x7 stem, widths 64 to
 block adds its own output (out + out) instead of its input.
 """
 
-from grader.diagnosis import misconception, remembered
+from grader.suite import misconception, remembered
 
 
 # Which failing tests a mistake accounts for, told apart by the design probe each runs (its arguments):
@@ -30,7 +30,7 @@ def _trains(call):
 def _traces(call):
     return len(call.args) == 1 and isinstance(call.args[0], int)
 
-from grader.student import StudentRaised
+from grader.suite import StudentRaised
 
 RESNET = "ResNet (2015)"
 POOLING = "Pooling"

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 from torch import nn
 
-from grader.diagnosis import builds, misconception, remembered
+from grader.suite import builds, misconception, remembered
 
 
 # -- which failing tests a mistake accounts for: the blocks and networks they build ----------------
@@ -40,9 +40,9 @@ def blocks(test, *, runs=None):
 
 ANY_BLOCK = blocks(lambda *args: True)
 RUNNING = blocks(lambda *args: True, runs=True)
-from grader.probes import PROBES
-from grader.probes.architectures import run_by_position
-from grader.probes.models import array_difference, ask, describe_model, model
+from grader.suite import PROBES
+from grader.suite import run_by_position
+from grader.suite import array_difference, ask, describe_model, model
 
 SECTION = "EfficientNet (2019)"
 

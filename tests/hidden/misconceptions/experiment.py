@@ -24,8 +24,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from grader.diagnosis import builds, misconception, remembered
-from grader.probes.experiment import loader, small_cnn
+from grader.suite import builds, misconception, remembered
+from grader.suite import loader, small_cnn
 
 PRACTICE = "Practice Exercises"
 RESNET = "ResNet (2015)"

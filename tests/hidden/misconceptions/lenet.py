@@ -20,8 +20,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from grader.diagnosis import arrays_close, builds, described_modules, misconception, remembered
-from grader.probes.models import ask, model
+from grader.suite import arrays_close, builds, described_modules, misconception, remembered
+from grader.suite import ask, model
 
 LENET = "LeNet-5 (1998)"
 POOLING = "Pooling"

@@ -16,7 +16,7 @@ so the message says which function shows it.
 
 import numpy as np
 
-from grader.diagnosis import builds, misconception, same_result
+from grader.suite import builds, misconception, same_result
 
 POOLING = "Pooling"
 

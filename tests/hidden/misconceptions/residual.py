@@ -24,9 +24,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from grader.diagnosis import builds, misconception, remembered
-from grader.probes import PROBES
-from grader.probes.models import array_difference, ask, describe_model, model
+from grader.suite import builds, misconception, remembered
+from grader.suite import PROBES
+from grader.suite import array_difference, ask, describe_model, model
 
 RESNET = "ResNet (2015)"
 EXAMPLE = "PyTorch ResNet Example"

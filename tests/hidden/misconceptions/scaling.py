@@ -20,8 +20,8 @@ to a call, neither is named.
 import itertools
 import math
 
-from grader.diagnosis import misconception, same_result
-from grader.probes.architectures import make_accuracy
+from grader.suite import misconception, same_result
+from grader.suite import make_accuracy
 
 SECTION = "EfficientNet (2019)"
 

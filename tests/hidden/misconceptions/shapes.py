@@ -17,8 +17,8 @@ Where two catalogued mistakes give the same answer to a call, neither is named.
 
 import math
 
-from grader.diagnosis import misconception, same_result
-from grader.probes.layers import build
+from grader.suite import misconception, same_result
+from grader.suite import build
 
 FORMULA = "Output Size Formula"
 PADDING = "Padding and Stride"

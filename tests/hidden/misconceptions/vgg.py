@@ -20,7 +20,7 @@ import types
 
 import numpy as np
 
-from grader.diagnosis import arrays_close, builds, clipped_scores, described_modules, misconception, remembered
+from grader.suite import arrays_close, builds, clipped_scores, described_modules, misconception, remembered
 
 #: the failing tests a mistake accounts for, by what they call or build
 CONFIGS = ("VGG_CONFIGS", "vgg", "vgg_parameter_count")
@@ -30,8 +30,8 @@ NETWORK = builds("VGG", "vgg")
 #: count_parameters' own tests, and parameter_breakdown's: a breakdown that sums count_parameters
 #: per kind shows the same count of tensors
 COUNT_TESTS = ("count_parameters", "parameter_breakdown")
-from grader.probes import PROBES
-from grader.probes.models import ask, model
+from grader.suite import PROBES
+from grader.suite import ask, model
 
 VGG = "VGGNet (2014)"
 POOLING = "Pooling"

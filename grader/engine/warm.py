@@ -1,0 +1,384 @@
+"""The warm engine: the libraries imported once, a judge forked per exercise.
+
+Starting a judge interpreter per exercise costs the import of pytest, hypothesis, numpy
+and torch every time: most of a student's wait. The engine imports them once, in the
+process that grades (`grader grade`, `grade-all`, the engine's tests), and forks a
+judge per exercise from there:
+
+- the fork happens in the calling thread, before anything of the course's secrets is
+  loaded in the parent: the judge imports the reference, the suites and the catalogue
+  into its own `sys.modules`, which end with it, so the parent stays clean for the next
+  exercise (and, in `grade-all`, the next student);
+- the judge is a session and a process group of its own, killed whole at the exercise's
+  time limit; its results come back over a pipe that only the engine holds (no file a
+  student's process could append to), one JSON line per event;
+- each judge gets a scratch folder (its `tempfile` root), removed by the engine once the
+  judge is reaped, also when it was killed: nothing of a student's is left behind;
+- same verdicts as a fresh interpreter: one library thread (set before the first fork),
+  torch's default generator seeded afresh in each judge, and the hash seed
+  of today's judges (`PYTHONHASHSEED=0`, which the command line guarantees by re-executing
+  itself, see `grader.__main__`).
+"""
+
+from __future__ import annotations
+
+import atexit
+import dataclasses
+import gc
+import json
+import os
+import select
+import shutil
+import signal
+import sys
+import tempfile
+import threading
+import time
+import traceback
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+#: Judges run one per core already; library threads on top would only fight over the cores.
+ONE_THREAD = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+
+_STDERR_KEPT = 8192
+
+
+@dataclasses.dataclass(frozen=True)
+class JudgeJob:
+    """One exercise to judge: the request `grader.engine.judge.run_judge` reads, and its time limit."""
+
+    request: dict
+    time_limit: float
+    label: str = "judge"
+
+
+@dataclasses.dataclass(frozen=True)
+class JudgeOutcome:
+    events: list[dict]
+    problem: str | None   #: what went wrong at the exercise level, if anything
+    seconds: float
+
+
+class Engine:
+    """A process with the grading libraries loaded, forking one judge per exercise."""
+
+    def __init__(self, *, zygote: bool = True):
+        _load_libraries()
+        self.zygote = _start_zygote() if zygote else None
+        self._lock = threading.Lock()
+
+    def judge(self, job: JudgeJob) -> JudgeOutcome:
+        return self.run([job], parallel=1)[0]
+
+    def run(self, jobs: Iterable[JudgeJob], parallel: int = 1) -> list[JudgeOutcome]:
+        """Judge every job, `parallel` at a time; outcomes in the jobs' order.
+
+        Forks happen in this thread; everything else is a `select` over the judges' pipes.
+        """
+        jobs = list(jobs)
+        outcomes: list[JudgeOutcome | None] = [None] * len(jobs)
+        waiting = list(enumerate(jobs))
+        running: list[_RunningJudge] = []
+        try:
+            while waiting or running:
+                while waiting and len(running) < max(1, parallel):
+                    index, job = waiting.pop(0)
+                    running.append(_RunningJudge(index, job, self))
+                _pump(running)
+                for judge in [j for j in running if j.done]:
+                    running.remove(judge)
+                    outcomes[judge.index] = judge.finish()
+        finally:   # interrupted (Ctrl-C, SIGTERM): no judge outlives us, no scratch folder is left
+            for judge in running:
+                if not judge.done:
+                    judge.kill()
+                _remove(judge.scratch)
+        return outcomes  # type: ignore[return-value]
+
+    def close(self) -> None:
+        if self.zygote is not None:
+            self.zygote.close()
+            self.zygote = None
+
+
+_shared: Engine | None = None
+_shared_lock = threading.Lock()
+
+
+def shared() -> Engine:
+    """The process's engine, started on first use. Call it early: before any course secret is read."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = Engine()
+            atexit.register(_shared.close)
+        return _shared
+
+
+def _load_libraries() -> None:
+    """Import what every judge needs, once, single-threaded, so that forking is safe and cheap."""
+    os.environ.update(ONE_THREAD)
+    import numpy  # noqa: F401
+    import hypothesis  # noqa: F401
+    import pytest  # noqa: F401
+    import torch
+
+    torch.set_num_threads(1)
+    import hypothesis.strategies  # noqa: F401 - what the suites import, besides the grader's own modules
+    import torch.nn.functional  # noqa: F401
+    import grader.checks  # noqa: F401
+    import grader.diagnosis  # noqa: F401
+    import grader.engine.judge  # noqa: F401 - the grader's own code (no course data): plugin, sandbox, student
+    import grader.probes.architectures  # noqa: F401
+    import grader.probes.design  # noqa: F401
+    import grader.probes.models  # noqa: F401
+    _warm_pytest()
+    gc.collect()
+    gc.freeze()   # what is loaded now is permanent: judges' collections skip it and leave its pages shared
+
+
+def _warm_pytest() -> None:
+    """Run pytest once on an empty folder, as a judge runs it: its plugins (found through entry points,
+    imported and configured) and its own lazily imported modules are then loaded for every judge."""
+    import contextlib
+    import io
+
+    import pytest
+
+    from grader.engine.judge import _INI, PLUGINS, no_plugin_autoload
+
+    with tempfile.TemporaryDirectory(prefix="grader-warm-") as folder, no_plugin_autoload(), \
+            contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        pytest.main([folder, "-c", str(_INI), "--rootdir", folder, "-q", "-s", *PLUGINS, "-p", "no:cacheprovider",
+                     "--import-mode=importlib"])
+
+
+def _start_zygote():
+    """The zygote that forks every student process, forked from here while this process is still clean:
+    libraries loaded, no course secret read, no judge forked yet."""
+    from grader.engine.zygote import Zygote
+
+    # The zygote keeps only fds 0-2: its students must print through them, not through objects a host
+    # (pytest's capture, in the engine's tests) put in their place.
+    replaced = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
+    try:
+        return Zygote.fork_from_here()
+    finally:
+        sys.stdout, sys.stderr = replaced
+
+
+# -- one judge ---------------------------------------------------------------------------------------
+
+class _RunningJudge:
+    """A forked judge: its pid, its two pipes (events, stderr), its deadline and its scratch folder."""
+
+    def __init__(self, index: int, job: JudgeJob, engine: Engine):
+        self.index = index
+        self.job = job
+        self.started = time.monotonic()
+        self.deadline = self.started + job.time_limit
+        self.scratch = tempfile.mkdtemp(prefix=f"grader-{job.label}-")
+        self.events = bytearray()
+        self.stderr = bytearray()
+        self.killed = False
+        self.status: int | None = None
+        events_read, events_write = os.pipe()
+        stderr_read, stderr_write = os.pipe()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:   # the judge
+            os.close(events_read)
+            os.close(stderr_read)
+            _be_judge(job.request, events_write, stderr_write, self.scratch, engine)
+        os.close(events_write)
+        os.close(stderr_write)
+        self.pid = pid
+        self.open = {events_read: self.events, stderr_read: self.stderr}
+
+    @property
+    def done(self) -> bool:
+        return self.status is not None
+
+    def read(self, fd: int) -> None:
+        chunk = os.read(fd, 1 << 16)
+        if chunk:
+            buffer = self.open[fd]
+            if buffer is self.stderr:
+                chunk = chunk[-_STDERR_KEPT:]
+            buffer += chunk
+            if buffer is self.stderr and len(buffer) > _STDERR_KEPT:
+                del buffer[:-_STDERR_KEPT]
+            return
+        os.close(fd)
+        del self.open[fd]
+        if not self.open:
+            self._reap()
+
+    def kill(self) -> None:
+        """The time limit: the judge's whole process group, then what it left open."""
+        self.killed = True
+        try:
+            os.killpg(self.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        for fd in list(self.open):
+            os.close(fd)
+        self.open.clear()
+        self._reap()
+
+    def _reap(self) -> None:
+        _, status = os.waitpid(self.pid, 0)
+        self.status = status
+        try:   # whatever of the group is still alive (a judge's children it did not end)
+            os.killpg(self.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    def finish(self) -> JudgeOutcome:
+        _remove(self.scratch)
+        seconds = time.monotonic() - self.started
+        events = _parse_events(bytes(self.events))
+        if self.killed:
+            return JudgeOutcome(events, f"grading stopped at the exercise's time limit ({self.job.time_limit:.0f} s)",
+                                seconds)
+        code = os.waitstatus_to_exitcode(self.status)
+        if code != 0:
+            tail = self.stderr.decode("utf-8", errors="replace").strip().splitlines()[-5:]
+            return JudgeOutcome(events, "the grader failed: " + (" | ".join(tail) or f"exit code {code}"), seconds)
+        return JudgeOutcome(events, None, seconds)
+
+
+def _pump(running: list[_RunningJudge]) -> None:
+    """Read what the judges sent; kill those past their deadline."""
+    now = time.monotonic()
+    for judge in running:
+        if not judge.done and now >= judge.deadline:
+            judge.kill()
+    fds = {fd: judge for judge in running if not judge.done for fd in judge.open}
+    if not fds:
+        return
+    timeout = max(0.0, min(j.deadline for j in running if not j.done) - now)
+    ready, _, _ = select.select(list(fds), [], [], timeout)
+    for fd in ready:
+        judge = fds[fd]
+        if fd in judge.open:
+            judge.read(fd)
+
+
+def _parse_events(data: bytes) -> list[dict]:
+    events = []
+    for line in data.decode("utf-8", errors="replace").splitlines():
+        try:
+            events.append(json.loads(line))
+        except json.JSONDecodeError:
+            break   # killed mid-line: keep what is whole
+    return events
+
+
+def _remove(folder: str) -> None:
+    """Remove a judge's scratch folder; a student process still dying may hold it a moment longer."""
+    for _ in range(50):
+        shutil.rmtree(folder, ignore_errors=True)
+        if not os.path.exists(folder):
+            return
+        time.sleep(0.02)
+
+
+def _be_judge(request: dict, events_fd: int, stderr_fd: int, scratch: str, engine: Engine) -> None:
+    """In the forked child: become a judge (a session of its own), run the exercise, exit. Never returns."""
+    code = 1
+    try:
+        os.setsid()
+        for number in (signal.SIGINT, signal.SIGTERM, signal.SIGPIPE):
+            signal.signal(number, signal.SIG_DFL if number != signal.SIGPIPE else signal.SIG_IGN)
+        devnull = os.open(os.devnull, os.O_RDWR)
+        os.dup2(devnull, 0)
+        os.dup2(devnull, 1)   # pytest's own chatter is not feedback: the pipe carries the results
+        os.dup2(stderr_fd, 2)
+        os.close(stderr_fd)
+        sys.stdin = open(os.devnull, encoding="utf-8")   # not the parent's objects (a test run captures them)
+        sys.stdout = open(os.devnull, "w", encoding="utf-8")
+        sys.stderr = open(2, "w", encoding="utf-8", errors="replace", closefd=False)
+        sys.dont_write_bytecode = True   # as the judges' PYTHONDONTWRITEBYTECODE: no caches in the course
+        tempfile.tempdir = scratch   # every temporary folder of this judge: removed with `scratch`
+        os.environ["TMPDIR"] = scratch
+        _reseed_torch()
+        from grader.engine.jail import make_undumpable
+        from grader.engine.judge import run_judge
+
+        make_undumpable()     # student code runs as our user: keep it out of our memory and /proc entries
+        code = run_judge(request, pipe_emitter(events_fd), zygote=engine.zygote)
+    except SystemExit as end:
+        code = end.code if isinstance(end.code, int) else 1
+    except BaseException:  # noqa: BLE001 - said on stderr, which the engine reports
+        traceback.print_exc()
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(code)
+
+
+@dataclasses.dataclass
+class ForkedJudge:
+    """A judge forked by `fork_judge`: what a caller that supervises it itself needs (pid, exit code)."""
+
+    pid: int
+    returncode: int | None = None
+
+
+def fork_judge(work: Callable[[], int], stderr_fd: int) -> ForkedJudge:
+    """Fork a judge from the shared engine that runs `work()` (its exit code) in a session of its own,
+    stdout to /dev/null and stderr to `stderr_fd`; the caller reaps it and kills its group at its limit.
+    (`grader check` supervises its judges this way, reading their events from files.)"""
+    shared()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid != 0:
+        return ForkedJudge(pid)
+    code = 1
+    try:
+        os.setsid()
+        devnull = os.open(os.devnull, os.O_RDWR)
+        os.dup2(devnull, 0)
+        os.dup2(devnull, 1)
+        os.dup2(stderr_fd, 2)
+        sys.stdout = open(os.devnull, "w", encoding="utf-8")
+        sys.stderr = open(2, "w", encoding="utf-8", errors="replace", closefd=False)
+        sys.dont_write_bytecode = True
+        _reseed_torch()
+        code = work()
+    except SystemExit as end:
+        code = end.code if isinstance(end.code, int) else 1
+    except BaseException:  # noqa: BLE001
+        traceback.print_exc()
+    finally:
+        try:
+            sys.stderr.flush()
+        finally:
+            os._exit(code)
+
+
+def _reseed_torch() -> None:
+    """A fresh interpreter seeds torch's generator from the OS: so does each judge (no state shared with
+    the parent or a sibling; a suite that wants fixed random numbers seeds them itself, as today)."""
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.seed()
+
+
+def pipe_emitter(fd: int) -> Callable[[dict], None]:
+    """Events as JSON lines on a pipe the engine reads (a student's process holds no end of it)."""
+    os.set_inheritable(fd, False)
+    stream = os.fdopen(fd, "w", encoding="utf-8")
+
+    def emit(event: dict) -> None:
+        stream.write(json.dumps(event) + "\n")
+        stream.flush()
+
+    return emit
