@@ -265,7 +265,7 @@ def arrays_close(a: Any, b: Any) -> bool:
 
 def described_modules(target: Any, spec: dict) -> list:
     """`models.describe`'s module list (name, kind, hyper-parameters, parameters) of `spec`, once per target."""
-    from grader.probes.models import ask   # judge side: catalogues of models only
+    from grader.judging.models import ask   # catalogues of models only
     return remembered(target, ("describe", repr(spec)), lambda: ask(target, "describe", spec)["modules"])
 
 

@@ -23,7 +23,6 @@ import dataclasses
 import hashlib
 import json
 import os
-import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -32,7 +31,7 @@ from typing import Literal
 
 import tomllib
 
-from grader.authoring.run import Progress, _imported_modules, compute, siblings
+from grader.authoring.run import Progress, compute, siblings
 from grader.diagnosis import load_catalogue
 from grader.course.text import section_names
 from grader.course.manifest import Course, ExerciseSpec
@@ -43,8 +42,8 @@ CACHE_FILE = "tests/hidden/mutation-cache.json"        #: holds mutant ids, line
 EQUIVALENTS_FILE = "tests/hidden/equivalent_mutants.toml"
 #: Engine modules whose code decides a verdict: a change to one of them recomputes every exercise.
 #: (Probes count only for the exercises whose suites call them; wording, reports and the manifest not at all.)
-ENGINE_FILES = ("engine/*.py", "authoring/run.py", "authoring/judge.py",
-                "authoring/mutation.py", "checks.py", "suite.py", "probes/__init__.py")  #: globs under grader/
+ENGINE_FILES = ("engine/*.py", "authoring/run.py", "authoring/judge.py", "authoring/mutation.py", "checks.py",
+                "describe.py", "suite.py", "judging/*.py", "probes/*.py")  #: globs under grader/
 _GRADER = Path(__file__).parents[1]
 
 
@@ -166,7 +165,6 @@ def check_course(course: Course, options: CheckOptions = CheckOptions(),
 def cache_key(course: Course, exercise: ExerciseSpec, options: CheckOptions) -> str:
     """A hash of everything that decides the exercise's results."""
     files = {str(p.relative_to(course.root)): _digest(p) for p in _inputs(course, exercise)}
-    files |= {f"grader/{p.relative_to(_GRADER)}": _digest(p) for p in probe_modules(course, exercise)}
     described = {"engine": engine_digest(), "mutator": MUTATOR_VERSION, "files": files,
                  "grading": course.grading.model_dump(), "examples": options.examples,
                  "forbidden": list(exercise.forbidden)}
@@ -178,24 +176,6 @@ def engine_digest() -> str:
     for path in sorted(p for pattern in ENGINE_FILES for p in _GRADER.glob(pattern)):
         digest.update(f"{path.relative_to(_GRADER)}\0{_digest(path)}\0".encode())
     return digest.hexdigest()
-
-
-def probe_modules(course: Course, exercise: ExerciseSpec) -> list[Path]:
-    """The probe families (grader/probes/<family>.py) the suites call, and those they import."""
-    families: set[str] = set()
-    for suite in course.suite_paths(exercise, hidden=True):
-        if suite.is_file():
-            text = suite.read_text(encoding="utf-8")
-            families |= set(re.findall(r"""["'](\w+)\.\w+["']""", text))   # "models.describe"
-            families |= {name.split(".")[2] for name in _imported_modules(text) if name.startswith("grader.probes.")}
-    found, todo = set(), sorted(families)
-    while todo:
-        path = _GRADER / "probes" / f"{todo.pop()}.py"
-        if path.is_file() and path not in found:
-            found.add(path)
-            todo += [name.split(".")[-1] for name in _imported_modules(path.read_text(encoding="utf-8"))
-                     if name.startswith("grader.probes.")]
-    return sorted(found)
 
 
 def _inputs(course: Course, exercise: ExerciseSpec) -> list[Path]:

@@ -33,7 +33,7 @@ from _pytest.runner import runtestprotocol
 from grader.engine.jail import make_undumpable
 from grader.engine.judge import no_plugin_autoload, pytest_arguments
 from grader.course.manifest import load_course
-from grader.engine.plugin import GradingPlugin, GradingSession, _display_name, jsonl_emitter, preload
+from grader.engine.plugin import GradingPlugin, GradingSession, display_name, jsonl_emitter, preload
 from grader.results import from_json
 from grader.engine.zygote import Zygote
 
@@ -62,7 +62,7 @@ class CheckPlugin(GradingPlugin):
     def pytest_collection_modifyitems(self, session, config, items) -> None:
         super().pytest_collection_modifyitems(session, config, items)
         self.events({"event": "collected", "tests": [
-            {"test_id": item.nodeid, "name": _display_name(item), "kind": self._kind(item),
+            {"test_id": item.nodeid, "name": display_name(item), "kind": self._kind(item),
              "points": self._points[item.nodeid],
              "section": _marker_text(item, "section")} for item in items]})
 

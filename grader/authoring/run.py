@@ -9,7 +9,6 @@ results are what `grader.authoring.check` caches, so this module is part of the 
 
 from __future__ import annotations
 
-import ast
 import json
 import os
 import shutil
@@ -22,6 +21,7 @@ from pathlib import Path
 from grader.engine.warm import ForkedJudge, fork_judge
 from grader.course.manifest import Course, ExerciseSpec
 from grader.authoring.mutation import Mutant
+from grader.course.sources import imported_modules
 
 Progress = Callable[[str, int, int], None]   #: (exercise id, submissions graded, submissions in all)
 
@@ -203,15 +203,4 @@ def siblings(course: Course, exercise: ExerciseSpec) -> dict[str, Path]:
 
 
 def _imported_names(source: str) -> set[str]:
-    return {name.split(".")[0] for name in _imported_modules(source)}
-
-
-def _imported_modules(source: str) -> set[str]:
-    names = set()
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            names.add(node.module)
-            names.update(f"{node.module}.{alias.name}" for alias in node.names)
-    return names
+    return {name.split(".")[0] for name in imported_modules(source)}

@@ -12,7 +12,7 @@ import typer
 from grader import score
 from grader.engine import warm as engine
 from grader.cli.common import CourseOption, ExitCode, Format, console, errors, load
-from grader.course.manifest import Course
+from grader.course.manifest import Course, CourseError
 from grader.reports.output_files import UnsafeOutput, course_protected, write_report
 from grader.reports import EXPORTERS, text_report
 from grader.reports import classroom as classroom_report

@@ -20,7 +20,7 @@ from grader.course.manifest import load_course
 from grader.engine.plugin import GradingPlugin, GradingSession
 from grader.engine.zygote import Zygote
 
-_INI = Path(__file__).with_name("judge.ini")
+JUDGE_INI = Path(__file__).with_name("judge.ini")
 
 
 def run_judge(request: dict, emit: Callable[[dict], None], *, zygote: Zygote | None = None) -> int:
@@ -53,7 +53,7 @@ def pytest_arguments(course, exercise, *, hidden: bool) -> list[str]:
     """
     suites = [str(p) for p in course.suite_paths(exercise, hidden=hidden) if p.exists()]
     return [
-        *suites, "-c", str(_INI), "--rootdir", str(course.root), "-q", "-s", *PLUGINS,
+        *suites, "-c", str(JUDGE_INI), "--rootdir", str(course.root), "-q", "-s", *PLUGINS,
         "-p", "no:cacheprovider", "--import-mode=importlib",
         f"--hypothesis-seed={course.grading.hypothesis_seed}",
     ]

@@ -23,6 +23,7 @@ import pytest
 from grader.diagnosis import Misconception, diagnose, load_catalogue
 from grader.feedback import cut_lines, explain
 from grader.course.manifest import Course, ExerciseSpec
+from grader.course.sources import imported_modules
 from grader.results import Finding, TestResult, to_json
 from grader.engine.sandbox import StudentProcess
 from grader.engine.student import StudentModule
@@ -73,7 +74,7 @@ class GradingPlugin:
                 raise pytest.UsageError(f"{item.nodeid} has no @pytest.mark.points(n)")
             self._points[item.nodeid] = float(marker.args[0])
         self.session.emit({"event": "collected", "tests": [
-            {"test_id": item.nodeid, "name": _display_name(item), "kind": self._kind(item),
+            {"test_id": item.nodeid, "name": display_name(item), "kind": self._kind(item),
              "points": self._points[item.nodeid]} for item in items]})
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
@@ -133,7 +134,7 @@ class GradingPlugin:
         return report
 
     def _result(self, item: pytest.Item, call: pytest.CallInfo) -> TestResult:
-        common = dict(exercise=self.session.exercise.id, test_id=item.nodeid, name=_display_name(item),
+        common = dict(exercise=self.session.exercise.id, test_id=item.nodeid, name=display_name(item),
                       kind=self._kind(item), points=self._points[item.nodeid], duration=round(call.duration, 3))
         manual = item.get_closest_marker("manual") is not None
         if call.excinfo is None:
@@ -195,11 +196,9 @@ def preload(course: Course, exercise: ExerciseSpec) -> tuple[str, ...]:
     Only when no zygote is given (a judge without a warm engine): numpy exercises then do not pay
     for torch. The course's own modules are never preloaded.
     """
-    from grader.authoring.run import _imported_modules
-
     own = {e.module_name for e in course.exercises}
     path = course.reference_file(exercise)
-    names = _imported_modules(path.read_text(encoding="utf-8")) if path.is_file() else {"torch"}
+    names = imported_modules(path.read_text(encoding="utf-8")) if path.is_file() else {"torch"}
     names = {n for n in names if n.split(".")[0] not in own and importlib.util.find_spec(n.split(".")[0])}
     if any(name.split(".")[0] == "torch" for name in exercise.forbidden):
         names.add("torch")
@@ -232,7 +231,7 @@ def _load_hypothesis_profile(course: Course) -> None:
     settings.load_profile("grading")
 
 
-def _display_name(item: pytest.Item) -> str:
+def display_name(item: pytest.Item) -> str:
     """The test's docstring's first line, or its name in words; parametrized cases keep their id."""
     doc = getattr(getattr(item, "function", None), "__doc__", None)
     if doc and doc.strip():

@@ -146,11 +146,11 @@ def _warm_pytest() -> None:
 
     import pytest
 
-    from grader.engine.judge import _INI, PLUGINS, no_plugin_autoload
+    from grader.engine.judge import JUDGE_INI, PLUGINS, no_plugin_autoload
 
     with tempfile.TemporaryDirectory(prefix="grader-warm-") as folder, no_plugin_autoload(), \
             contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-        pytest.main([folder, "-c", str(_INI), "--rootdir", folder, "-q", "-s", *PLUGINS, "-p", "no:cacheprovider",
+        pytest.main([folder, "-c", str(JUDGE_INI), "--rootdir", folder, "-q", "-s", *PLUGINS, "-p", "no:cacheprovider",
                      "--import-mode=importlib"])
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from grader.probes import PROBES, probe
+from grader.probes import probe
 
 
 def make_accuracy(spec: dict):
@@ -131,7 +131,7 @@ def forward_by_position(namespace: Any, spec: dict, layout: list, inputs: Any, o
     import numpy as np
     import torch
 
-    from grader.probes.models import _plain, build_filled
+    from grader.probes.models import build_filled, plain
 
     options = options or {}
     built = build_filled(namespace, spec, None)
@@ -140,7 +140,7 @@ def forward_by_position(namespace: Any, spec: dict, layout: list, inputs: Any, o
     built.eval()
     records: list = []
     wanted = set(options.get("record_types", ()))
-    handles = [m.register_forward_hook(lambda m, i, o: records.append((type(m).__name__, _plain(o))))
+    handles = [m.register_forward_hook(lambda m, i, o: records.append((type(m).__name__, plain(o))))
                for m in built.modules() if type(m).__name__ in wanted]
     try:
         with torch.no_grad():
@@ -148,7 +148,7 @@ def forward_by_position(namespace: Any, spec: dict, layout: list, inputs: Any, o
     finally:
         for handle in handles:
             handle.remove()
-    return {"output": _plain(output), "records": records}
+    return {"output": plain(output), "records": records}
 
 
 @probe
@@ -168,37 +168,3 @@ def scaled_stages(namespace: Any, width: float, depth: float) -> dict:
                 "stem": _plain(scaling.round_filters(32, width)), "head": _plain(scaling.round_filters(1280, width))}
     except Exception as error:  # noqa: BLE001 - reported as data: this probe only explains another failure
         return {"error": f"{type(error).__name__}: {error}"[:200]}
-
-
-# -- judge side ---------------------------------------------------------------------------
-
-
-def layout_difference(got: list, expected: list) -> str | None:
-    """None when two `models.describe(...)["state"]` lists match by position (same sizes), else why not."""
-    for index, ((key, shape), (ref_key, ref_shape)) in enumerate(zip(got, expected)):
-        if math.prod(shape) != math.prod(ref_shape):
-            return (f"entry {index} of its state dict, {key} {tuple(shape)}, is where the reference has "
-                    f"{ref_key} {tuple(ref_shape)}")
-    if len(got) != len(expected):
-        extra = got[len(expected)] if len(got) > len(expected) else expected[len(got)]
-        return (f"its state dict has {len(got)} entries, the reference's {len(expected)} "
-                f"(first unmatched: {extra[0]} {tuple(extra[1])})")
-    return None
-
-
-def run_by_position(target: Any, spec: dict, layout: list, inputs: Any, options: dict | None = None) -> dict:
-    """`forward_by_position` on the student's proxy (in the sandbox) or on a module or namespace (here).
-
-    For the student, the feedback's "call:" line names the model and the input.
-    """
-    if not hasattr(target, "probe"):
-        return PROBES["architectures.forward_by_position"](target, spec, layout, inputs, options)
-    from grader.probes.models import describe_model
-
-    try:
-        return target.probe("architectures.forward_by_position", spec, layout, inputs, options)
-    finally:
-        if target.last_call is not None:
-            weights = "all weights 0" if (options or {}).get("constant") == 0 else "the reference's weights"
-            target.last_call.description = (f"{describe_model(spec)} with {weights}, eval mode, "
-                                            f"on an input of shape {tuple(getattr(inputs, 'shape', ()))}")

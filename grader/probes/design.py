@@ -22,7 +22,6 @@ runs a few Adam steps on one fixed batch. Probes report; the suites judge.
 
 from __future__ import annotations
 
-import dataclasses
 import inspect
 from typing import Any
 
@@ -303,16 +302,3 @@ def notes(module: Any) -> dict:
         return {"type": None, "text": None}
     value = module.DESIGN_NOTES
     return {"type": _type_name(value), "text": value if isinstance(value, str) else None}
-
-
-# -- judge side -----------------------------------------------------------------------------------
-
-
-def ask(student: Any, name: str, description: str, *args: Any) -> Any:
-    """Run the probe `design.<name>`; the feedback's "call:" line then reads `description`."""
-    try:
-        return student.probe(f"design.{name}", *args)
-    finally:
-        if student.last_call is not None:
-            student.last_call = dataclasses.replace(student.last_call, function=description.partition("(")[0],
-                                                    description=description)

@@ -8,14 +8,11 @@ one) and the loaders beside the student's code, calls the student's function
 and reports what came back, plus what it measured itself (held-out accuracy,
 whether the model's state changed, what the saved figure contained).
 
-The "judge side" functions at the end help suites call these probes and read
-what they return.
+`grader.judging.experiment` is their judge's side: it reads what they return.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import io
 import os
 import tempfile
 from pathlib import Path
@@ -208,58 +205,3 @@ def _figure_facts(figure: Any) -> dict:
                        "y": np.asarray(line.get_ydata(), dtype=np.float64)} for line in ax.get_lines()],
         })
     return {"axes": axes, "figure_legend": legends}
-
-
-# -- judge side -------------------------------------------------------------------------------
-
-
-def ask(student: Any, name: str, description: str, *args: Any) -> Any:
-    """Run the probe `experiment.<name>`; the feedback's "call:" line then reads `description`."""
-    try:
-        return student.probe(f"experiment.{name}", *args)
-    finally:
-        if student.last_call is not None:
-            function = description.partition("(")[0]
-            student.last_call = dataclasses.replace(student.last_call, function=function, description=description)
-
-
-def read_png(data: np.ndarray) -> dict:
-    """Decode the bytes of a PNG file in the judge: {"width", "height", "colours"} or {"error": why}."""
-    from PIL import Image, UnidentifiedImageError
-
-    raw = bytes(np.asarray(data, dtype=np.uint8))
-    if not raw.startswith(b"\x89PNG\r\n\x1a\n"):
-        return {"error": f"the file is not a PNG (it starts with {raw[:8]!r})"}
-    try:
-        with Image.open(io.BytesIO(raw)) as image:
-            if image.width * image.height > 25_000_000:
-                return {"error": f"the image is {image.width}x{image.height} pixels, far too large for a plot"}
-            image.load()
-            colours = image.convert("RGB").getcolors(maxcolors=1_000_000)
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
-        return {"error": f"the PNG cannot be decoded ({error})"}
-    return {"width": image.width, "height": image.height, "colours": len(colours) if colours else 1_000_000}
-
-
-def expect_losses(got: Any, epochs: int, *, what: str = "train") -> list[float]:
-    """`got` must be a list of `epochs` finite numbers (one mean loss per epoch); return them as floats."""
-    from grader.checks import Mismatch
-    from grader.describe import describe_value
-
-    if not isinstance(got, (list, tuple)):
-        raise Mismatch(f"{what} returned {describe_value(got)}", expected=f"a list of {epochs} floats, one per epoch",
-                       hint="append each epoch's mean loss to a list and return the list")
-    tensors = [item for item in got if isinstance(item, str) and item.startswith("<torch.Tensor")]
-    if tensors:
-        raise Mismatch(f"{what} returned a list of tensors, not of Python floats",
-                       expected="floats such as 2.302", got=tensors[0],
-                       hint="record loss.item(): a float, which also frees the graph of the batch")
-    if len(got) != epochs or not all(isinstance(item, (int, float, np.floating)) for item in got):
-        raise Mismatch(f"{what} should return one loss per epoch", expected=f"{epochs} floats",
-                       got=describe_value(list(got)))
-    losses = [float(item) for item in got]
-    bad = next((epoch for epoch, loss in enumerate(losses, start=1) if not np.isfinite(loss)), None)
-    if bad is not None:
-        raise Mismatch(f"{what}: the loss became {losses[bad - 1]} in epoch {bad}", got=describe_value(losses),
-                       hint="a learning rate that is too high, or a wrong loss")
-    return losses

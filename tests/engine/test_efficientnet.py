@@ -92,8 +92,9 @@ def test_mbconv_counts_add_up_by_hand(efficientnet):
 
 def test_each_named_variant_differs_from_the_reference(efficientnet):
     """A diagnosis only means something if the variant it names computes something else."""
-    from grader.probes.architectures import run_by_position
-    from grader.probes.models import array_difference, ask, model
+    from grader.judging.architectures import run_by_position
+    from grader.judging.models import array_difference, ask
+    from grader.probes.models import model
 
     hidden = _load(ROOT / "tests/hidden/test_efficientnet.py", "hidden_test_efficientnet")
     spec, x = model("MBConv", 24, 24, 5, 1, 6), hidden.inputs((2, 24, 7, 7), 7)

@@ -19,7 +19,7 @@ import typer
 from typer.testing import CliRunner
 
 from grader.cli.experiment import CountingLoader, Settings, register, run_experiment
-from grader.probes.experiment import read_png
+from grader.judging.experiment import read_png
 from grader.reports import json_report
 from grader.engine.runner import GradeOptions, grade
 from support import CORPUS, ROOT

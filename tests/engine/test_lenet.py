@@ -9,6 +9,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from grader.judging import models as judged
 from grader.probes import models
 from support import CORPUS, ROOT, grade_source
 
@@ -78,10 +79,10 @@ def test_describe_builds_on_the_meta_device_and_reports_hyper_parameters(lenet):
 
 def test_differences_are_described_in_words():
     expected = np.zeros((1, 4), np.float32)
-    assert models.array_difference(expected.copy(), expected) is None
-    assert models.array_difference(np.zeros((1, 5), np.float32), expected) == "has shape (1, 5), expected (1, 4)"
-    assert models.array_difference(None, expected) == "is None, not a tensor"
-    assert models.state_difference([("a", (1,))], [("a", (2,))]) == "'a' has shape (1,), expected (2,)"
+    assert judged.array_difference(expected.copy(), expected) is None
+    assert judged.array_difference(np.zeros((1, 5), np.float32), expected) == "has shape (1, 5), expected (1, 4)"
+    assert judged.array_difference(None, expected) == "is None, not a tensor"
+    assert judged.state_difference([("a", (1,))], [("a", (2,))]) == "'a' has shape (1,), expected (2,)"
 
 
 # -- feedback ------------------------------------------------------------------------------

@@ -24,7 +24,8 @@ from hypothesis import given, settings
 from grader import probes
 from grader.engine import wire
 from grader.checks import Mismatch
-from grader.probes.layers import build, describe
+from grader.judging.layers import describe
+from grader.probes.layers import build
 from grader.engine.student import Call
 from support import CORPUS, ROOT, grade_source
 

@@ -87,7 +87,7 @@ def test_describe_counts_vgg19_on_the_meta_device(vgg):
 
 def test_large_entries_repeat_a_prime_period_with_distinct_rows():
     values = models.fill_values("classifier.0.weight", (4096, 25088), 0).view(-1)
-    period = models._FILL_PERIOD
+    period = models.FILL_PERIOD
     assert torch.equal(values[:1000], values[period:period + 1000])
     rows = values.view(4096, 25088)
     assert not torch.equal(rows[0], rows[1]) and rows[0].unique().numel() > 25000  # float32 draws may collide
