@@ -73,7 +73,7 @@ def test_release_grades_on_its_own_and_stubs_score_zero(conv_release):
 def test_release_holds_stubs_public_suites_engine_and_nothing_secret(full_release):
     files = set(full_release.files)
     assert {"exercises/conv.py", "tests/public/test_conv.py", "course.toml", "pyproject.toml", "README.md",
-            "docs/course.md", "grader/cli.py", ".gitignore", MANIFEST_PATH,
+            "docs/course.md", "grader/cli/app.py", ".gitignore", MANIFEST_PATH,
             ".github/workflows/classroom.yml"} <= files
     assert not any(f.startswith(("reference/", "tests/hidden/")) for f in files)
     course = load_course(ROOT)
