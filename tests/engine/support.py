@@ -1,4 +1,4 @@
-"""Helpers for the engine's tests: grading a single source file, finding corpus files."""
+"""Helpers for the engine's tests: grading a single source file (the corpus: corpus_variants.py)."""
 
 from __future__ import annotations
 
@@ -32,8 +32,3 @@ def grade_source(course: Course, exercise_id: str, source: Path | str, tmp_path:
 def grade_submissions(course: Course, exercise, submissions: list[Path], *, jobs: int) -> list[ExerciseResult]:
     """Grade one exercise of many submissions at once: one judge each, `jobs` at a time, in the warm engine."""
     return grade_exercises_of(course, exercise, submissions, jobs=jobs)
-
-
-def corpus(exercise_id: str, prefix: str) -> list[Path]:
-    """The corpus files of an exercise whose names start with `prefix` (buggy_, correct_, ...)."""
-    return sorted((CORPUS / exercise_id).glob(f"{prefix}*.py"))

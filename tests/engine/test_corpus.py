@@ -1,15 +1,18 @@
 """Our corpus of student submissions grades as it should.
 
-`corpus/<exercise>/buggy_*.py` are the mistakes students really make: each must
+A variant is a whole file `corpus/<exercise>/<name>.py` or a patch of the exercise's base, listed
+in `corpus/<exercise>/variants.toml` (corpus_variants.py); its name says what it must do.
+`buggy_*` are the mistakes students really make: each must
 lose points, with short feedback that blames the submission, never the grader.
-`corpus/<exercise>/correct_*.py` are right answers written differently: each
-must score full marks. Sibling modules a variant needs (efficientnet imports
+`correct_*` are right answers written differently, and `base*` the right answers the patches
+change: each must score full marks. A patch that no longer applies to its base fails its
+variant's tests. Sibling modules a variant needs (efficientnet imports
 scaling) come from reference/.
 
 A buggy variant whose docstring says `Misconception: <name>` must be diagnosed as
 that entry of the exercise's catalogue; no variant may be diagnosed as anything else.
 
-`corpus/<exercise>/two_*.py` make two catalogued mistakes at once (`Misconceptions: <a>, <b>`):
+`two_*` make two catalogued mistakes at once (`Misconceptions: <a>, <b>`):
 both must be named, each on the tests that show it and on no test of the other's function or
 model, and the exercise's report must stay within `TWO_MISTAKES_LINES` lines.
 """
@@ -27,57 +30,66 @@ from grader import score
 from grader.diagnosis import load_catalogue
 from grader.feedback import MAX_LINES
 from grader.reports import text_report
-from support import CORPUS, ROOT, grade_submissions
+from corpus_variants import Change, PatchError, Variant, apply_changes, variants
+from support import ROOT, grade_submissions
 
 #: The most lines an exercise's part of the text report may take (80 columns) for two mistakes.
 TWO_MISTAKES_LINES = 30
 
-VARIANTS = sorted(CORPUS.glob("*/*.py"))
+VARIANTS = variants()
 
 
-def _variants(prefix: str) -> list:
+def _variants(*prefixes: str) -> list:
     """The variants named `prefix*`, grouped by exercise (`--dist loadgroup`: one xdist worker grades an exercise)."""
-    return [pytest.param(v, id=f"{v.parent.name}/{v.stem}", marks=pytest.mark.xdist_group(v.parent.name))
-            for v in VARIANTS if v.name.startswith(prefix)]
+    return [pytest.param(v, id=v.id, marks=pytest.mark.xdist_group(v.exercise))
+            for v in VARIANTS if v.name.startswith(prefixes)]
 
 
 @pytest.fixture(scope="session")
 def corpus_results(course, tmp_path_factory):
     """Each exercise's whole corpus, graded at once by the warm engine (judges forked in parallel) the
-    first time a test asks for one of its variants: `results(path)` is that variant's result."""
-    graded: dict[Path, object] = {}
+    first time a test asks for one of its variants: `results(variant)` is that variant's result (a patch
+    that no longer applies raises its PatchError there, failing that variant's tests and no other's)."""
+    graded: dict[str, object] = {}
 
-    def results(path: Path):
-        if path not in graded:
-            variants = [v for v in VARIANTS if v.parent == path.parent]
-            folders = [_submission(course, v, tmp_path_factory.mktemp(f"{v.parent.name}-{v.stem}")) for v in variants]
-            exercise = course.exercise(path.parent.name)
-            outcomes = grade_submissions(course, exercise, folders, jobs=os.cpu_count() or 1)
-            graded.update(zip(variants, outcomes))
-        return graded[path]
+    def results(variant: Variant):
+        if variant.id not in graded:
+            texts = {}
+            for other in (v for v in VARIANTS if v.exercise == variant.exercise):
+                try:
+                    texts[other.id] = other.text()
+                except PatchError as error:
+                    graded[other.id] = error
+            folders = [_submission(course, variant.exercise, text, tmp_path_factory.mktemp(name.replace("/", "-")))
+                       for name, text in texts.items()]
+            exercise = course.exercise(variant.exercise)
+            graded.update(zip(texts, grade_submissions(course, exercise, folders, jobs=os.cpu_count() or 1)))
+        if isinstance(graded[variant.id], PatchError):
+            raise graded[variant.id]
+        return graded[variant.id]
 
     return results
 
 
-def _submission(course, path: Path, folder: Path) -> Path:
+def _submission(course, exercise_id: str, text: str, folder: Path) -> Path:
     """A submission of the variant, with the reference's other modules beside it (efficientnet imports scaling)."""
-    exercise_id = path.parent.name
     for other in course.exercises:
         if other.id != exercise_id and course.reference_file(other).is_file():
             shutil.copy(course.reference_file(other), folder / other.module)
-    shutil.copy(path, folder / course.exercise(exercise_id).module)
+    (folder / course.exercise(exercise_id).module).write_text(text, encoding="utf-8")
     return folder
 
 
-def _grade(corpus_results, path):
-    return corpus_results(path)
+def _grade(corpus_results, variant):
+    return corpus_results(variant)
 
 
-@pytest.mark.parametrize("variant", _variants("correct_"))
+@pytest.mark.parametrize("variant", _variants("correct_", "base"))
 def test_correct_alternatives_score_full_marks(course, corpus_results, variant):
+    """The bases the patches change are right answers too: a patch's mistake is its own, not its base's."""
     result = _grade(corpus_results, variant)
     assert [(t.name, t.message) for t in result.tests if score.is_graded_here(t) and not t.passed] == []
-    assert score.exercise_score(result) + score.pending_points(result) == course.exercise(variant.parent.name).points
+    assert score.exercise_score(result) + score.pending_points(result) == course.exercise(variant.exercise).points
     assert [t.diagnoses for t in result.tests if t.diagnoses] == []
 
 
@@ -120,13 +132,13 @@ def test_two_mistakes_are_each_named_on_their_own_tests_within_the_line_budget(c
 
 
 def _declared_misconceptions(variant) -> tuple[str, str]:
-    match = re.search(r"^Misconceptions: (\w+), (\w+)$", variant.read_text(), re.M)
+    match = re.search(r"^Misconceptions: (\w+), (\w+)$", variant.text(), re.M)
     assert match, f"{variant.name} has no 'Misconceptions: <a>, <b>' line"
     return match.group(1), match.group(2)
 
 
 def _declared_misconception(variant) -> str | None:
-    match = re.search(r"^Misconception: (\w+)$", variant.read_text(), re.M)
+    match = re.search(r"^Misconception: (\w+)$", variant.text(), re.M)
     return match.group(1) if match else None
 
 
@@ -135,21 +147,55 @@ def test_every_catalogue_entry_is_exhibited_by_a_corpus_variant(course):
         if not exercise.misconceptions:
             continue
         names = [entry.name for entry in load_catalogue(course.root / exercise.misconceptions)]
-        declared = {_declared_misconception(v) for v in (CORPUS / exercise.id).glob("buggy_*.py")}
+        declared = {_declared_misconception(v) for v in variants(exercise.id) if v.name.startswith("buggy_")}
         assert len(names) == len(set(names)), f"duplicate names in the {exercise.id} catalogue"
         assert set(names) <= declared, f"{exercise.id}: no corpus variant shows {set(names) - declared}"
 
 
 def test_every_exercise_has_a_corpus(course):
-    missing = [e.id for e in course.exercises
-               if len(list((CORPUS / e.id).glob("buggy_*.py"))) < 5 or not list((CORPUS / e.id).glob("correct_*.py"))
-               or not list((CORPUS / e.id).glob("two_*.py"))]
+    missing = [e.id for e in course.exercises if _count(e.id, "buggy_") < 5 or not _count(e.id, "correct_")
+               or not _count(e.id, "two_")]
     assert missing == [], "each exercise needs five buggy, one correct and one two-mistake variant"
 
 
+def _count(exercise_id: str, prefix: str) -> int:
+    return sum(v.name.startswith(prefix) for v in variants(exercise_id))
+
+
 def test_every_two_mistake_variant_declares_two_catalogued_mistakes(course):
-    for variant in sorted(CORPUS.glob("*/two_*.py")):
-        exercise = course.exercise(variant.parent.name)
+    for variant in (v for v in VARIANTS if v.name.startswith("two_")):
+        exercise = course.exercise(variant.exercise)
         names = {entry.name for entry in load_catalogue(course.root / exercise.misconceptions)}
         first, second = _declared_misconceptions(variant)
         assert first != second and {first, second} <= names, variant.name
+
+
+def test_every_patch_applies_to_its_base_and_changes_it():
+    """A base edited under a patch fails here at once (the grading tests would say it only under `-m slow`)."""
+    failures = []
+    for variant in (v for v in VARIANTS if v.file is None):
+        try:
+            variant.text()
+        except PatchError as error:
+            failures.append(str(error))
+            continue
+        if not variant.changes or any(c.old == c.new for c in variant.changes):
+            failures.append(f"{variant.id}: a patch changes each of its lines, or it is its base")
+    assert failures == []
+
+
+def test_variant_names_are_unique_and_each_patch_is_named_for_a_test():
+    """A patch named for no test above (`bugy_...`) would be graded by none; nor may it shadow a whole file."""
+    names = [v.id for v in VARIANTS]
+    assert len(names) == len(set(names)), "a variants.toml entry has the name of a file beside it"
+    assert [v.id for v in VARIANTS if v.file is None and not v.name.startswith(("buggy_", "correct_", "two_"))] == []
+
+
+@pytest.mark.parametrize("old, says", [("    return y\n", "is not in"), ("    y = x\n", "stands 2 times in"),
+                                       ("eturn x\n", "is not in")])
+def test_a_change_whose_old_lines_are_not_once_at_a_line_start_does_not_apply(old, says):
+    """A patch applies only where it was written: not where its text is gone, twice, or the tail of a line."""
+    base = '"""CORRECT: base."""\n\ndef f(x):\n    y = x\n    y = x\n    return x\n'
+    variant = Variant("conv", "buggy_example", summary="BUG: example.", changes=(Change(old, "    pass\n"),))
+    with pytest.raises(PatchError, match=f"buggy_example: change 1 no longer applies: its old text {says} the base"):
+        apply_changes(base, variant.changes, variant.id)
