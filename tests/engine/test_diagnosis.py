@@ -7,6 +7,9 @@ that picks the entries that explain one failing test, on small made-up catalogue
 from __future__ import annotations
 
 import importlib.util
+import re
+import string
+import textwrap
 import types
 from pathlib import Path
 
@@ -236,3 +239,16 @@ def test_a_pooling_window_mistake_in_max_pool2d_alone_is_not_named_on_average_po
     x = np.random.default_rng(3).standard_normal((2, 3, 6, 6))
     assert "in max_pool2d when" in _pooling_diagnoses(student, "max_pool2d", x, 2)["default_stride_one"]
     assert list(_pooling_diagnoses(student, "avg_pool2d", x, 2)) == ["avg_takes_max"]
+
+
+def test_the_scaffolded_catalogue_teaches_explains_with_examples_that_load(tmp_path):
+    """`grader new exercise` writes the catalogue from this template: an instructor learns there that a
+    detector declares `explains`, and both of its example entries, written out, are valid entries."""
+    template = (ROOT / "grader/templates/scaffold/misconceptions.py.tmpl").read_text(encoding="utf-8")
+    text = string.Template(template).substitute(name="leaky", section="ResNet (2015)")
+    examples = re.findall(r"\n((?:    @misconception.*\n)(?:    .*\n)+)", text)
+    assert len(examples) == 2 and "explains=" in text
+    catalogue = tmp_path / "leaky.py"
+    catalogue.write_text(text + "\n\n" + "\n".join(textwrap.dedent(e) for e in examples), encoding="utf-8")
+    imitation, detector = load_catalogue(catalogue)
+    assert imitation.imitates == "leaky" and detector.explains == ("leaky",)
