@@ -11,9 +11,10 @@ cannot influence it beyond what its code returns.
 
 A finding is attached only to the tests it accounts for. An imitation explains the one
 failing call it reproduces (two imitations may together reproduce a call that makes both
-mistakes); a detector declares, with `explains`, the failing calls that can show its mistake:
-the student functions, the models (by factory) or a predicate over the call. So two mistakes
-in one exercise are each named on their own tests.
+mistakes); a detector must declare, with `explains`, the failing calls that can show its mistake
+(the student functions, the models by factory, or a predicate over the call), and may narrow
+that, with `Found`, to the functions where it found the mistake. So two mistakes in one
+exercise are each named on their own tests.
 """
 
 from __future__ import annotations
@@ -41,16 +42,14 @@ class Misconception:
     #: (student, reference) -> whether the mistake is present: falsy, True, or the text to put for
     #: "{found}" in the summary (the module that shows it: "features.2, a MaxPool2d")
     detect: Callable[[Any, Any], bool | str] | None = None
-    #: for a detector, the failing calls it accounts for: student function names ("round_filters",
-    #: also matching a probe "layers.round_filters"), model factories ("LeNet5": a probe that builds
-    #: that model), or a predicate over the test's last `Call`; None: every failing test
+    #: for a detector (required), the failing calls it accounts for: student function names
+    #: ("round_filters", also matching a probe "layers.round_filters"), model factories ("LeNet5": a
+    #: probe that builds that model), or a predicate over the test's last `Call`
     explains: tuple[str, ...] | Callable[[Call], bool] | None = None
 
     def accounts_for(self, call: Call | None) -> bool:
         """Whether a test whose failing call is `call` can show this detector's mistake."""
-        if self.explains is None:
-            return True
-        if call is None:
+        if call is None or self.explains is None:
             return False
         if callable(self.explains):
             try:
@@ -65,6 +64,20 @@ class Misconception:
         return f"{opening} {self.summary}:", f"  {self.explanation} (tutorial: {self.section})"
 
 
+@dataclasses.dataclass(frozen=True)
+class Found:
+    """What a detector may return instead of a string: the text for "{found}" and the names (student
+    functions or model factories, as in `explains`) of the calls where it found the mistake. The finding
+    then accounts only for failing calls to those: "max_pool2d" when avg_pool2d is right."""
+
+    text: str
+    explains: tuple[str, ...]
+
+
+class CatalogueError(ValueError):
+    """A catalogue entry that cannot be used as written (the message names it and says what to add)."""
+
+
 _REGISTERING: list[Misconception] = []
 
 
@@ -77,11 +90,17 @@ def misconception(name: str, *, summary: str, explanation: str, section: str,
     module and the call's arguments and returns the mistaken result; the message opens "Your
     output matches <summary>". Without, it is a detector taking (student, reference) and
     returning True when the mistake is present, or a string that names where (the module
-    path), put for "{found}" in the summary; the message opens "Your code <summary>". A detector
-    declares with `explains` which failing tests its mistake accounts for (see `Misconception`).
+    path, or a `Found`), put for "{found}" in the summary; the message opens "Your code <summary>". A
+    detector must declare with `explains` which failing tests its mistake accounts for (see
+    `Misconception`): only those whose own failing call or model can show it, so that two mistakes
+    are each named on their own tests.
     """
     if isinstance(explains, str):
         explains = (explains,)
+    if imitates is None and explains is None:
+        raise CatalogueError(f"misconception {name!r} detects its mistake without saying which failing tests it "
+                             "explains: add explains=(the student functions or model factories those tests call) "
+                             "or explains=a predicate over the failing call (grader.diagnosis.builds(...))")
 
     def register(function: Callable) -> Callable:
         entry = Misconception(name, summary, explanation, section, imitates,
@@ -118,6 +137,10 @@ def diagnose(catalogue: list[Misconception], call: Call | None, reference: Any,
         found = list(_matching_pair(imitations, call, reference))
     for entry in catalogue:
         if entry.detect is not None and entry.accounts_for(call) and (where := _detected(entry, student, reference)):
+            if isinstance(where, Found):
+                if not set(where.explains) & call_names(call):
+                    continue   # found, but in functions this call does not reach
+                where = where.text
             found.append(entry if where is True else dataclasses.replace(entry, summary=entry.summary.format(found=where)))
     return tuple(found)
 
@@ -179,17 +202,19 @@ def _imitation_matches(entry: Misconception, call: Call | None, reference: Any, 
 
 #: What each detector found in each submission. A detector looks at the submission, not at the
 #: failing call, so it runs once per judge however many tests fail.
-_DETECTED: dict[tuple[Misconception, int], tuple[Any, bool | str]] = {}
+_DETECTED: dict[tuple[Misconception, int], tuple[Any, bool | str | Found]] = {}
 
 
-def _detected(entry: Misconception, student: Any, reference: Any) -> bool | str:
+def _detected(entry: Misconception, student: Any, reference: Any) -> bool | str | Found:
     key = (entry, id(student))
     if key not in _DETECTED or _DETECTED[key][0] is not student:   # an id is only reused once freed
         try:
             found = entry.detect(student, reference)
         except BaseException:  # noqa: BLE001 - a detector that cannot run on this submission says nothing
             found = False
-        _DETECTED[key] = (student, found if isinstance(found, str) and found else bool(found))
+        if isinstance(found, Found):
+            found = found if found.text and found.explains else False
+        _DETECTED[key] = (student, found if isinstance(found, (str, Found)) and found else bool(found))
     return _DETECTED[key][1]
 
 

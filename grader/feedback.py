@@ -66,6 +66,18 @@ def explain(error: BaseException, call: Call | None, *, forbidden_help: str = ""
         f"the grader itself failed on this test ({type(error).__name__}: {error}); tell your instructor"]))
 
 
+def marker_hint_fits(on: str | tuple[str, ...] | list[str] | None, error: BaseException) -> bool:
+    """Whether a test's hint marker fits this failure: a hint written for one kind of failure
+    (`@pytest.mark.hint("allocate the output with the input's dtype", on="dtype")`) is shown only on
+    a `Mismatch` of that kind, never on wrong values; a hint without `on` fits any failure."""
+    if on is None:
+        return True
+    kinds = (on,) if isinstance(on, str) else tuple(on)
+    while isinstance(error, BaseExceptionGroup) and error.exceptions:
+        error = error.exceptions[0]
+    return isinstance(error, Mismatch) and error.kind in kinds
+
+
 _STUDENT_FAILURES = (ImportFailed, NotImplementedYet, StudentRaised, StudentTimeout, StudentCrashed, ForbiddenUsed,
                      MissingFunction)
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 from grader.checks import Mismatch, expect_array, expect_equal, expect_raises, leave_to_instructor
 from grader.describe import describe_value, type_name
 from grader.diagnosis import (
+    Found,
     arrays_close,
     builds,
     clipped_scores,
@@ -64,5 +65,5 @@ __all__ = [
     "array_difference", "behaviour_difference", "first_difference", "layout_difference", "module_difference",
     "state_difference",
     # misconception catalogues
-    "misconception", "arrays_close", "builds", "clipped_scores", "described_modules", "remembered", "same_result",
+    "misconception", "Found", "arrays_close", "builds", "clipped_scores", "described_modules", "remembered", "same_result",
 ]

@@ -21,7 +21,7 @@ from typing import Any, Callable
 import pytest
 
 from grader.diagnosis import Misconception, diagnose, load_catalogue
-from grader.feedback import cut_lines, explain
+from grader.feedback import cut_lines, explain, marker_hint_fits
 from grader.course.manifest import Course, ExerciseSpec
 from grader.course.sources import imported_modules
 from grader.results import Finding, TestResult, to_json
@@ -61,7 +61,8 @@ class GradingPlugin:
     # -- configuration -----------------------------------------------------
     def pytest_configure(self, config: pytest.Config) -> None:
         config.addinivalue_line("markers", "points(n): points the test is worth (required)")
-        config.addinivalue_line("markers", "hint(text): one line shown to the student when the test fails")
+        config.addinivalue_line("markers", "hint(text, on=kinds): one line shown to the student when the test fails "
+                                           "(with on=, only on a Mismatch of those kinds: 'dtype', 'values', ...)")
         config.addinivalue_line("markers", "section(name): the tutorial section the test is about")
         config.addinivalue_line("markers", "manual: graded by the instructor; pending whatever the test does")
         _load_hypothesis_profile(self.session.course)
@@ -243,9 +244,11 @@ def display_name(item: pytest.Item) -> str:
 
 
 def _hint(item: pytest.Item, error: BaseException, default_section: str) -> str:
-    """The test's (or the check's) hint, always naming the tutorial section to reread."""
+    """The check's hint, else the test's where it fits the failure, always naming the tutorial section to reread."""
     section = _marker_text(item, "section") or default_section
-    hint = getattr(error, "hint", None) or _marker_text(item, "hint")
+    marker = item.get_closest_marker("hint")
+    fits = marker is not None and marker_hint_fits(marker.kwargs.get("on"), error)
+    hint = getattr(error, "hint", None) or (_marker_text(item, "hint") if fits else None)
     return f"{hint} (tutorial: {section})" if hint else f"reread '{section}' in the tutorial"
 
 

@@ -32,6 +32,7 @@ from typing import Any
 
 from grader.quiz import forms
 from grader.quiz.variants import LETTERS, Variant
+from grader.reports.text_report import paragraphs
 
 HEADER = """\
 Your quiz answers. `grader quiz` writes this file after every question; you may
@@ -177,7 +178,7 @@ def question_comment(number: int, variant: Variant) -> list[str]:
     question = variant.question
     lines = [f"{number}. {question.title} ({question.points} point{'s' if question.points > 1 else ''}; "
              f"{question.section})"]
-    for paragraph in variant.prompt().splitlines():
+    for paragraph in paragraphs(variant.prompt()):
         lines += textwrap.wrap(paragraph, 88) or [""]
     lines += [f"  {LETTERS[i]}) {text}" for i, text in enumerate(variant.choices)]
     lines.append(f"answer: {forms.describe_form(question)}")

@@ -25,7 +25,7 @@ from rich.text import Text
 from grader.course.manifest import Course, QuizSpec
 from grader.quiz import forms
 from grader.quiz.answers import read_answers, write_answers
-from grader.reports.text_report import Line, Wrapped
+from grader.reports.text_report import Line, Wrapped, paragraphs
 from grader.quiz.bank import Bank, load_bank
 from grader.quiz.keys import AnswerKey, Verdict, answer_key
 from grader.quiz.variants import LETTERS, Variant, variant_for
@@ -39,7 +39,7 @@ def question_lines(variant: Variant) -> list[Line]:
     question = variant.question
     title = f"{question.title} ({question.points} point{'s' if question.points > 1 else ''}; {question.section})"
     lines = [Line(title, hang=0, style="bold")]
-    lines += [Line(paragraph, hang=0) for paragraph in variant.prompt().splitlines()]
+    lines += [Line(paragraph, hang=0) for paragraph in paragraphs(variant.prompt())]
     return lines + [Line(f"{LETTERS[i]}) {text}", indent=2, hang=3) for i, text in enumerate(variant.choices)]
 
 

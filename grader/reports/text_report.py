@@ -61,6 +61,25 @@ def wrap(line: Line, width: int) -> list[str]:
                          break_on_hyphens=False, replace_whitespace=False) or [""]
 
 
+def paragraphs(text: str) -> list[str]:
+    """`text` (a quiz prompt) as the lines to wrap: the lines of a paragraph joined into one, so a hard
+    line break written in the source reflows; an indented line (a matrix, a formula) and a blank line
+    kept as they are."""
+    found: list[str] = []
+    joining = False
+    for line in text.splitlines():
+        if line.strip() and not line[0].isspace():
+            if joining:
+                found[-1] += " " + line.strip()
+            else:
+                found.append(line.rstrip())
+            joining = True
+        else:
+            found.append(line.rstrip())
+            joining = False
+    return found
+
+
 def build(report: GradeReport) -> RenderableType:
     parts: list[RenderableType] = [Text(report.course, style="bold", no_wrap=True, overflow="ellipsis"),
                                    _score_table(report)]

@@ -6,13 +6,19 @@ that picks the entries that explain one failing test, on small made-up catalogue
 
 from __future__ import annotations
 
+import importlib.util
+import re
+import string
+import textwrap
 import types
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from grader.diagnosis import Misconception, builds, diagnose
+from grader.diagnosis import CatalogueError, Found, Misconception, builds, diagnose, load_catalogue, misconception
 from grader.engine.student import Call
+from support import ROOT
 
 REFERENCE = types.SimpleNamespace(double=lambda x: 2 * x)
 
@@ -22,7 +28,7 @@ def _imitation(name: str, mistaken) -> Misconception:
                          imitation=lambda reference, x: mistaken(x))
 
 
-def _detector(name: str, found, explains=None) -> Misconception:
+def _detector(name: str, found, explains=("double",)) -> Misconception:
     return Misconception(name, "pools with {found}", "why", "Pooling", detect=lambda student, reference: found,
                          explains=explains)
 
@@ -63,20 +69,21 @@ def test_an_imitation_that_cannot_handle_the_call_explains_nothing():
 
 
 def test_a_detector_names_where_it_found_the_mistake():
-    (found,) = diagnose([_detector("max_pool", "features.2, a MaxPool2d")], None, REFERENCE, None)
+    (found,) = diagnose([_detector("max_pool", "features.2, a MaxPool2d")], _call(1.0, 3.0), REFERENCE, None)
     assert found.lines() == ("Your code pools with features.2, a MaxPool2d:", "  why (tutorial: Pooling)")
 
 
 def test_a_detector_that_finds_nothing_or_fails_says_nothing():
     def broken(student, reference):
         raise RuntimeError("the submission does not build")
-    failing = Misconception("broken", "s", "e", "S", detect=broken)
-    assert diagnose([_detector("absent", None), _detector("empty", ""), failing], None, REFERENCE, None) == ()
+    failing = Misconception("broken", "s", "e", "S", detect=broken, explains=("double",))
+    catalogue = [_detector("absent", None), _detector("empty", ""), _detector("no_where", Found("", ())), failing]
+    assert diagnose(catalogue, _call(1.0, 3.0), REFERENCE, None) == ()
 
 
 def test_every_entry_that_explains_the_failure_is_named_in_the_catalogues_order():
     catalogue = [_detector("first", True), _detector("absent", False), _detector("second", "somewhere")]
-    assert _names(diagnose(catalogue, None, REFERENCE, None)) == ["first", "second"]
+    assert _names(diagnose(catalogue, _call(1.0, 3.0), REFERENCE, None)) == ["first", "second"]
 
 
 def test_a_detector_explains_only_the_failing_calls_it_declares():
@@ -89,6 +96,23 @@ def test_a_detector_explains_only_the_failing_calls_it_declares():
     assert _names(diagnose(catalogue, _call_of("layers.round_filters"), REFERENCE, None)) == ["rounds_down"]
     assert _names(diagnose(catalogue, _call_of("round_repeats"), REFERENCE, None)) == []
     assert _names(diagnose(catalogue, None, REFERENCE, None)) == []   # a test that names no call
+
+
+def test_a_detector_must_declare_the_tests_it_explains():
+    """Without `explains` a detector would be named on every failing test, also on those its mistake
+    cannot touch (the other mistake's): the catalogue is refused, naming the entry and what to add."""
+    with pytest.raises(CatalogueError, match=r"'pools_with_max' .*explains="):
+        misconception("pools_with_max", summary="s", explanation="e", section="S")(lambda student, reference: True)
+    misconception("rounded", summary="s", explanation="e", section="S", imitates="double")(lambda reference, x: x)
+
+
+def test_a_detector_that_found_its_mistake_in_one_function_explains_only_calls_to_that_one():
+    """A window mistake found in max_pool2d alone is not named on avg_pool2d's failures."""
+    window = _detector("default_stride_one", Found("max_pool2d", ("max_pool2d",)),
+                       explains=("max_pool2d", "avg_pool2d"))
+    (found,) = diagnose([window], _call_of("max_pool2d"), REFERENCE, None)
+    assert found.lines()[0] == "Your code pools with max_pool2d:"
+    assert diagnose([window], _call_of("avg_pool2d"), REFERENCE, None) == ()
 
 
 def _call_of(function: str) -> Call:
@@ -125,10 +149,11 @@ def test_two_imitations_together_name_both_mistakes_on_a_call_that_makes_both():
 
 def test_a_detector_runs_once_per_submission_however_many_tests_fail():
     runs = []
-    counting = Misconception("counted", "s", "e", "S", detect=lambda student, reference: runs.append(1) or True)
+    counting = Misconception("counted", "s", "e", "S", detect=lambda student, reference: runs.append(1) or True,
+                             explains=("double",))
     submission = object()
-    for _ in range(3):
-        assert _names(diagnose([counting], None, REFERENCE, submission)) == ["counted"]
+    for x in range(3):
+        assert _names(diagnose([counting], _call(x, 3 * x), REFERENCE, submission)) == ["counted"]
     assert len(runs) == 1
 
 
@@ -168,3 +193,62 @@ def test_scores_clipped_at_zero_name_the_last_layer_only_when_a_score_was_negati
     assert clipped_scores("fc3", {"records": {"fc3": scores}, "outputs": [scores]}) is None
     assert clipped_scores("fc3", {"records": {"fc3": np.abs(scores)}, "outputs": [np.abs(scores)]}) is None
     assert clipped_scores(None, {"records": {}, "outputs": [scores]}) is None
+
+
+# -- the course's catalogues, on submissions made up here ------------------------------------------
+
+def _module(path: Path, name: str):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _pooling_submission(reference, *, max_stride_one: bool, avg_stride_one: bool, avg_takes_max: bool):
+    """max_pool2d and avg_pool2d with the default stride mistaken for 1, and average pooling taking the maximum."""
+    def pooling(stride_one, reduce):
+        return lambda x, kernel, stride=None, padding=0: reduce(x, kernel, 1 if stride is None and stride_one else stride,
+                                                                padding)
+    return types.SimpleNamespace(max_pool2d=pooling(max_stride_one, reference.max_pool2d),
+                                 avg_pool2d=pooling(avg_stride_one, reference.max_pool2d if avg_takes_max
+                                                    else reference.avg_pool2d))
+
+
+def _pooling_diagnoses(student, function: str, x, kernel, **kwargs) -> dict[str, str]:
+    catalogue = load_catalogue(ROOT / "tests/hidden/misconceptions/pooling.py")
+    reference = _module(ROOT / "reference/pooling.py", "reference_pooling")
+    call = Call(function, (x, kernel), kwargs, function, returned=True, result=getattr(student, function)(x, kernel, **kwargs))
+    return {entry.name: entry.summary for entry in diagnose(catalogue, call, reference, student)}
+
+
+def test_a_pooling_window_mistake_is_named_in_both_functions_also_where_average_pooling_takes_the_maximum():
+    """Average pooling that takes the maximum of windows one pixel apart shows the default-stride mistake
+    too: it is named for both functions, on the calls without a stride only."""
+    reference = _module(ROOT / "reference/pooling.py", "reference_pooling")
+    student = _pooling_submission(reference, max_stride_one=True, avg_stride_one=True, avg_takes_max=True)
+    x = np.random.default_rng(3).standard_normal((2, 3, 6, 6))
+    no_stride = _pooling_diagnoses(student, "avg_pool2d", x, 2)
+    assert list(no_stride) == ["default_stride_one"]
+    assert "in max_pool2d and avg_pool2d when no stride" in no_stride["default_stride_one"]
+    assert list(_pooling_diagnoses(student, "avg_pool2d", x, 2, stride=1)) == ["avg_takes_max"]
+
+
+def test_a_pooling_window_mistake_in_max_pool2d_alone_is_not_named_on_average_pooling():
+    reference = _module(ROOT / "reference/pooling.py", "reference_pooling")
+    student = _pooling_submission(reference, max_stride_one=True, avg_stride_one=False, avg_takes_max=True)
+    x = np.random.default_rng(3).standard_normal((2, 3, 6, 6))
+    assert "in max_pool2d when" in _pooling_diagnoses(student, "max_pool2d", x, 2)["default_stride_one"]
+    assert list(_pooling_diagnoses(student, "avg_pool2d", x, 2)) == ["avg_takes_max"]
+
+
+def test_the_scaffolded_catalogue_teaches_explains_with_examples_that_load(tmp_path):
+    """`grader new exercise` writes the catalogue from this template: an instructor learns there that a
+    detector declares `explains`, and both of its example entries, written out, are valid entries."""
+    template = (ROOT / "grader/templates/scaffold/misconceptions.py.tmpl").read_text(encoding="utf-8")
+    text = string.Template(template).substitute(name="leaky", section="ResNet (2015)")
+    examples = re.findall(r"\n((?:    @misconception.*\n)(?:    .*\n)+)", text)
+    assert len(examples) == 2 and "explains=" in text
+    catalogue = tmp_path / "leaky.py"
+    catalogue.write_text(text + "\n\n" + "\n".join(textwrap.dedent(e) for e in examples), encoding="utf-8")
+    imitation, detector = load_catalogue(catalogue)
+    assert imitation.imitates == "leaky" and detector.explains == ("leaky",)

@@ -11,8 +11,11 @@ import json
 import re
 import shutil
 
+import numpy as np
 import pytest
 
+from grader.checks import Mismatch, expect_array
+from grader.feedback import marker_hint_fits
 from grader.reports import json_report, text_report
 from grader.results import ExerciseResult, Finding, GradeReport, TestResult
 from support import CORPUS, ROOT, grade_source
@@ -124,3 +127,28 @@ def test_public_only_names_the_mistakes_it_sees(course, tmp_path):
     result = grade_source(course, "lenet", CORPUS / "lenet/two_max_pooling_and_relu.py", tmp_path, public_only=True)
     assert {t.kind for t in result.tests} == {"public"}
     assert {name for t in result.tests for name in t.diagnoses} == {"max_pooling", "relu_activation"}
+
+
+def test_a_hint_written_for_one_kind_of_failure_is_shown_only_on_that_kind(course, tmp_path):
+    """The float32 test's hint is about the dtype: on wrong values (a mistake no entry names) it would
+    send the student the wrong way, so that test falls back to the tutorial section."""
+    scaled = (ROOT / "reference/conv.py").read_text().replace("return out.astype(x.dtype, copy=False)",
+                                                               "return (1.5 * out).astype(x.dtype, copy=False)")
+    result = grade_source(course, "conv", scaled, tmp_path)
+    float32 = next(t for t in result.tests if t.name.startswith("float32 input gives a float32 output"))
+    assert not float32.passed and float32.findings == ()
+    assert "wrong values" in "\n".join(float32.message)
+    assert float32.hint == "reread 'The Convolution Operation' in the tutorial"
+
+
+def test_a_hint_marked_for_a_kind_fits_only_a_mismatch_of_that_kind():
+    def raised(got):
+        try:
+            expect_array(got, np.zeros(3, dtype=np.float32))
+        except Mismatch as error:
+            return error
+    wrong_dtype, wrong_values = raised(np.zeros(3)), raised(np.ones(3, dtype=np.float32))
+    assert (wrong_dtype.kind, wrong_values.kind) == ("dtype", "values")
+    assert marker_hint_fits("dtype", wrong_dtype) and not marker_hint_fits("dtype", wrong_values)
+    assert marker_hint_fits(("values", "shape"), wrong_values) and marker_hint_fits(None, wrong_values)
+    assert not marker_hint_fits("dtype", AssertionError("a plain assert says no kind"))

@@ -119,7 +119,7 @@ def test_avg_pool_agrees_with_pytorch(student, case):
 
 
 @pytest.mark.points(1)
-@pytest.mark.hint("allocate the output with the input's dtype (or cast it back before returning)")
+@pytest.mark.hint("allocate the output with the input's dtype (or cast it back before returning)", on="dtype")
 @given(pool_cases(dtype=st.just(np.float32)), st.sampled_from(["max_pool2d", "avg_pool2d"]))
 def test_float32_in_float32_out(student, reference, case, name):
     """float32 input gives a float32 output"""

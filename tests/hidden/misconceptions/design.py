@@ -16,7 +16,7 @@ forward); students copying torchvision's ImageNet ResNet (7x7 stem, widths 64 to
 block adds its own output (out + out) instead of its input.
 """
 
-from grader.suite import misconception, remembered
+from grader.suite import StudentRaised, misconception, remembered
 
 
 # Which failing tests a mistake accounts for, told apart by the design probe each runs (its arguments):
@@ -30,7 +30,31 @@ def _trains(call):
 def _traces(call):
     return len(call.args) == 1 and isinstance(call.args[0], int)
 
-from grader.suite import StudentRaised
+
+def _cases(call):
+    """The (num_classes, batch) pairs of an `outputs(cases)` call, which runs the model on each; () for others."""
+    if len(call.args) == 1 and isinstance(call.args[0], (list, tuple)):
+        return [tuple(case) for case in call.args[0]]
+    return []
+
+
+def _logits(call):
+    return bool(_cases(call))
+
+
+def _logits_of_one_image(call):
+    return any(batch == 1 for _, batch in _cases(call))
+
+
+def _runs_a_batch(call):
+    """The call runs the model on more than one image: `outputs` with a batch over 1, `learning` (a batch of
+    `call.args[1]`), `structure` (traced on a batch of 2; `summary(n)`, which only counts, takes the same argument)."""
+    if _trains(call):
+        return call.args[1] > 1
+    if _traces(call):
+        return "traced" in call.description
+    return any(batch > 1 for _, batch in _cases(call))
+
 
 RESNET = "ResNet (2015)"
 POOLING = "Pooling"
@@ -77,7 +101,7 @@ def _learning(student):
 # -- the logits --------------------------------------------------------------------------
 
 
-@misconception("class_count_hard_coded", section=PRACTICE,
+@misconception("class_count_hard_coded", explains=_logits, section=PRACTICE,
                summary="hard-codes the class count ({found})",
                explanation="end in nn.Linear(features, num_classes); nothing else depends on num_classes")
 def class_count_hard_coded(student, reference):
@@ -90,7 +114,7 @@ def class_count_hard_coded(student, reference):
     return f"{widths.pop()} logits for 10 and for 7 classes"
 
 
-@misconception("squeeze_drops_batch", section=EXAMPLE,
+@misconception("squeeze_drops_batch", explains=_logits_of_one_image, section=EXAMPLE,
                summary="squeezes away the batch dimension ({found})",
                explanation="squeeze() drops every size-1 dimension, the batch too: use x.flatten(1) or nn.Flatten()")
 def squeeze_drops_batch(student, reference):
@@ -99,7 +123,7 @@ def squeeze_drops_batch(student, reference):
     return False
 
 
-@misconception("flatten_whole_batch", section=EXAMPLE,
+@misconception("flatten_whole_batch", explains=_runs_a_batch, section=EXAMPLE,
                summary="flattens the batch into the features ({found})",
                explanation="torch.flatten(x) starts at dim 0, nn.Flatten() at 1: use x.flatten(1)")
 def flatten_whole_batch(student, reference):

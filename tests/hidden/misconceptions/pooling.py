@@ -11,12 +11,17 @@ Mistakes local to one function are imitations: they replay the failing call on t
 reference. Mistakes in the sliding-window arithmetic that max_pool2d and avg_pool2d
 share (students write one helper for both) are detectors: they call the student's two
 functions on a small fixed case and compare with what the mistaken code returns there,
-so the message says which function shows it.
+also on top of a one-function mistake (average pooling that takes the maximum, with its
+windows one pixel apart), so the message says which functions show it, and it is named
+on the failing calls to those functions whose arguments can show it (a default stride
+only where no stride was given).
 """
+
+import inspect
 
 import numpy as np
 
-from grader.suite import builds, misconception, same_result
+from grader.suite import Found, builds, misconception, same_result
 
 POOLING = "Pooling"
 
@@ -103,26 +108,75 @@ def _case(dtype=np.float64):
     return np.random.default_rng(7).standard_normal((1, 2, 7, 6)).astype(dtype)
 
 
+class _Replaced:
+    """The reference with one pooling function replaced by a one-function mistake's imitation."""
+
+    def __init__(self, reference, name, imitation):
+        self._reference, self._name, self._imitation = reference, name, imitation
+
+    def __getattr__(self, name):
+        if name == self._name:
+            return lambda *args, **kwargs: self._imitation(self._reference, *args, **kwargs)
+        return getattr(self._reference, name)
+
+
+def _bases(reference, name):
+    """The reference, then the reference with each one-function mistake of `name` made: a window mistake
+    shows in avg_pool2d also when that function takes the maximum of its (wrong) windows."""
+    return [reference] + [_Replaced(reference, name, imitation) for imitation in _ONE_FUNCTION.get(name, ())]
+
+
+def _shows(student, base, name, mistaken, calls):
+    """Whether `student.<name>` gives, on every call, what `mistaken` gives on `base`, where `base` itself does not."""
+    for args, kwargs in calls:
+        try:
+            wrong = mistaken(base, name, *args, **kwargs)
+            plain = getattr(base, name)(*args, **kwargs)
+        except Exception:  # noqa: BLE001 - an imitation that does not apply to this case: not this base
+            return False
+        try:
+            got = getattr(student, name)(*args, **kwargs)
+        except Exception:  # noqa: BLE001 - a function that raises here does not show this mistake
+            return False
+        if not same_result(got, wrong) or same_result(wrong, plain):
+            return False
+    return True
+
+
 def _showing(student, reference, mistaken, calls):
-    """The pooling functions whose output on `calls` is the mistaken one (and not the right one)."""
-    found = []
-    for name in ("max_pool2d", "avg_pool2d"):
-        shows = True
-        for args, kwargs in calls:
-            right = getattr(reference, name)(*args, **kwargs)
-            wrong = mistaken(reference, name, *args, **kwargs)
-            try:
-                got = getattr(student, name)(*args, **kwargs)
-            except Exception:  # noqa: BLE001 - a function that raises here does not show this mistake
-                shows = False
-                break
-            shows = shows and same_result(got, wrong) and not same_result(wrong, right)
-        if shows:
-            found.append(name)
-    return " and ".join(found)
+    """The pooling functions whose output on `calls` is the mistaken one (and not the right one), alone or
+    together with a one-function mistake: a `Found` naming them, or False."""
+    found = [name for name in ("max_pool2d", "avg_pool2d")
+             if any(_shows(student, base, name, mistaken, calls) for base in _bases(reference, name))]
+    return Found(" and ".join(found), tuple(found)) if found else False
 
 
-@misconception("default_stride_one", explains=("max_pool2d", "avg_pool2d"), section=POOLING,
+def _window(x, kernel, stride=None, padding=0):
+    """The parameters of max_pool2d and avg_pool2d (a signature to bind a failing call's arguments to)."""
+
+
+def _pooling_call(condition):
+    """An `explains` predicate: a call of max_pool2d or avg_pool2d whose arguments satisfy `condition`."""
+    def explains(call):
+        if call.function not in ("max_pool2d", "avg_pool2d"):
+            return False
+        arguments = inspect.signature(_window).bind(*call.args, **call.kwargs)
+        arguments.apply_defaults()
+        return bool(condition(**arguments.arguments))
+    return explains
+
+
+def _stride(kernel, stride):
+    return _pair(kernel if stride is None else stride)
+
+
+def _rounds_down(x, kernel, stride, padding):
+    """Some side where the windows do not tile the padded input exactly (a partial window is dropped)."""
+    return any((size + 2 * p - k) % s for size, k, s, p in
+               zip(x.shape[2:], _pair(kernel), _stride(kernel, stride), _pair(padding)))
+
+
+@misconception("default_stride_one", explains=_pooling_call(lambda x, kernel, stride, padding: stride is None), section=POOLING,
                summary="moves the window one pixel at a time in {found} when no stride is given",
                explanation="stride=None means the stride is the kernel, as in torch.nn.MaxPool2d: "
                            "windows side by side, so kernel 2 halves the size")
@@ -132,7 +186,8 @@ def default_stride_one(student, reference):
     return _showing(student, reference, mistaken, [((_case(), 2), {}), ((_case(), 3), {})])
 
 
-@misconception("stride_ignored", explains=("max_pool2d", "avg_pool2d"), section=POOLING,
+@misconception("stride_ignored",
+               explains=_pooling_call(lambda x, kernel, stride, padding: _stride(kernel, stride) != _pair(kernel)), section=POOLING,
                summary="moves the window by the kernel size in {found}, whatever the stride",
                explanation="the window moves by the stride you are given (windows overlap when it is "
                            "smaller than the kernel); only stride=None means the kernel")
@@ -142,7 +197,8 @@ def stride_ignored(student, reference):
     return _showing(student, reference, mistaken, [((_case(), 3, 1), {}), ((_case(), 2, 1), {})])
 
 
-@misconception("stride_pair_transposed", explains=("max_pool2d", "avg_pool2d"), section=POOLING,
+@misconception("stride_pair_transposed",
+               explains=_pooling_call(lambda x, kernel, stride, padding: len(set(_stride(kernel, stride))) == 2), section=POOLING,
                summary="reads a stride pair (sh, sw) as (sw, sh) in {found}",
                explanation="stride=(sh, sw) moves sh rows down and sw columns right")
 def stride_pair_transposed(student, reference):
@@ -151,7 +207,8 @@ def stride_pair_transposed(student, reference):
     return _showing(student, reference, mistaken, [((_case(), 2, (1, 2)), {}), ((_case(), 2, (2, 1)), {})])
 
 
-@misconception("kernel_pair_square", explains=("max_pool2d", "avg_pool2d"), section=POOLING,
+@misconception("kernel_pair_square",
+               explains=_pooling_call(lambda x, kernel, stride, padding: len(set(_pair(kernel))) == 2), section=POOLING,
                summary="pools with a square KH x KH window in {found} for a kernel pair (KH, KW)",
                explanation="kernel=(KH, KW) is KH rows by KW columns; read both sides (and the default "
                            "stride is the pair too)")
@@ -174,7 +231,7 @@ def _ceil_windows(reference, name, x, kernel, stride):
     return out
 
 
-@misconception("output_size_rounded_up", explains=("max_pool2d", "avg_pool2d"), section=POOLING,
+@misconception("output_size_rounded_up", explains=_pooling_call(_rounds_down), section=POOLING,
                summary="rounds the output size up in {found}, keeping a last window that hangs over the edge",
                explanation="H' = 1 + (H + 2P - K) // S rounds down: a window that does not fit is dropped, "
                            "as PyTorch does unless ceil_mode=True")
@@ -182,10 +239,15 @@ def output_size_rounded_up(student, reference):
     return _showing(student, reference, _ceil_windows, [((_case(), 2, 2), {}), ((_case(), 3, 2), {})])
 
 
-@misconception("float64_output", explains=("max_pool2d", "avg_pool2d"), section=POOLING,
+@misconception("float64_output",
+               explains=_pooling_call(lambda x, kernel, stride, padding: x.dtype == np.float32), section=POOLING,
                summary="returns float64 in {found} for a float32 input",
                explanation="np.zeros and np.empty default to float64: allocate the output with x.dtype")
 def float64_output(student, reference):
     def mistaken(reference, name, x, kernel):
         return getattr(reference, name)(x, kernel).astype(np.float64)
     return _showing(student, reference, mistaken, [((_case(np.float32), 2), {})])
+
+
+#: The one-function mistakes a window mistake may come with, by the function they are made in.
+_ONE_FUNCTION = {"max_pool2d": (max_pads_with_zeros,), "avg_pool2d": (avg_takes_max, avg_excludes_padding)}
