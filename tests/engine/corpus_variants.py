@@ -20,7 +20,7 @@ A folder `corpus/<exercise>/` holds:
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 CORPUS = Path(__file__).parent / "corpus"
@@ -49,7 +49,7 @@ class Variant:
     base: str = "base"
     summary: str = ""
     misconceptions: tuple[str, ...] = ()
-    changes: tuple[Change, ...] = field(default=())
+    changes: tuple[Change, ...] = ()
 
     @property
     def id(self) -> str:
