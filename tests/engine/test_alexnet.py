@@ -10,7 +10,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from support import CORPUS, ROOT, grade_source
+from support import corpus_text, grade_source, ROOT
 
 # torchvision.models.alexnet: (out_channels, kernel, stride, padding) of each conv, pools 3x3 stride 2.
 CONVS = [(64, 11, 4, 2), (192, 5, 1, 2), (384, 3, 1, 1), (256, 3, 1, 1), (256, 3, 1, 1)]
@@ -83,12 +83,12 @@ def test_dropout_is_active_in_train_mode_only(alexnet):
 
 
 def test_unpadded_first_conv_is_located_at_features_0(course, tmp_path):
-    result = grade_source(course, "alexnet", CORPUS / "alexnet/buggy_first_conv_unpadded.py", tmp_path)
+    result = grade_source(course, "alexnet", corpus_text("alexnet/buggy_first_conv_unpadded"), tmp_path)
     scores = next(t for t in result.tests if t.name.startswith("with the reference's weights"))
     assert "features.0's output has shape (2, 64, 54, 54), expected (2, 64, 55, 55)" in "\n".join(scores.message)
 
 
 def test_tanh_is_named_by_the_relu_check(course, tmp_path):
-    result = grade_source(course, "alexnet", CORPUS / "alexnet/buggy_tanh_activations.py", tmp_path)
+    result = grade_source(course, "alexnet", corpus_text("alexnet/buggy_tanh_activations"), tmp_path)
     relu = next(t for t in result.tests if t.name.startswith("each convolution and hidden"))
     assert not relu.passed and "is Tanh, expected ReLU" in "\n".join(relu.message)

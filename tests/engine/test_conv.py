@@ -14,17 +14,17 @@ from grader import score
 from grader.reports import json_report
 from grader.results import GradeReport
 from grader.engine.runner import GradeOptions, grade
-from support import CORPUS, ROOT, grade_source
+from support import corpus_text, grade_source, ROOT
 
 
 def test_calling_pytorch_is_reported_as_forbidden(course, tmp_path):
-    result = grade_source(course, "conv", CORPUS / "conv/buggy_calls_torch.py", tmp_path)
+    result = grade_source(course, "conv", corpus_text("conv/buggy_calls_torch"), tmp_path)
     forbidden = [t for t in result.tests if t.reason == "forbidden"]
     assert forbidden and "torch.nn.functional.conv2d" in forbidden[0].message[-1]
 
 
 def test_flipped_kernel_feedback_names_the_call_and_both_values(course, tmp_path):
-    result = grade_source(course, "conv", CORPUS / "conv/buggy_flipped_kernel.py", tmp_path)
+    result = grade_source(course, "conv", corpus_text("conv/buggy_flipped_kernel"), tmp_path)
     by_hand = next(t for t in result.tests if "worked out by hand" in t.name)
     assert by_hand.diagnosis == "flipped_kernel"
     assert by_hand.message[0].startswith("Your output matches a kernel flipped left-right and up-down")
@@ -38,7 +38,7 @@ def test_flipped_kernel_feedback_names_the_call_and_both_values(course, tmp_path
 def test_grading_twice_gives_identical_reports(course, tmp_path):
     submission = tmp_path / "sub"
     submission.mkdir()
-    (submission / "conv.py").write_text((CORPUS / "conv/buggy_flipped_kernel.py").read_text())
+    (submission / "conv.py").write_text(corpus_text("conv/buggy_flipped_kernel"))
     runs = [grade(course, submission, GradeOptions(exercises=("conv",))) for _ in range(2)]
     assert _without_timings(runs[0]) == _without_timings(runs[1])
     assert 0 < score.total_score(runs[0]) < score.total_max_score(runs[0])

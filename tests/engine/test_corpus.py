@@ -31,7 +31,7 @@ from grader.diagnosis import load_catalogue
 from grader.feedback import MAX_LINES
 from grader.reports import text_report
 from corpus_variants import Change, PatchError, Variant, apply_changes, variants
-from support import ROOT, grade_submissions
+from support import grade_submissions
 
 #: The most lines an exercise's part of the text report may take (80 columns) for two mistakes.
 TWO_MISTAKES_LINES = 30

@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 
 from grader import score
-from support import CORPUS, ROOT, grade_source
+from support import corpus_text, grade_source, ROOT
 
 # torchvision.models.efficientnet_b0 ... b7: parameters, MBConv blocks, head width.
 PUBLISHED = {
@@ -109,15 +109,15 @@ def test_each_named_variant_differs_from_the_reference(efficientnet):
 def test_a_scaling_mistake_costs_nothing_in_efficientnet(course, tmp_path, scaling):
     """A wrong rounding rule is graded once, in the scaling exercise: a right efficientnet on top of it scores full."""
     result = grade_source(course, "efficientnet", ROOT / "reference/efficientnet.py", tmp_path,
-                          extra={"scaling.py": CORPUS / f"scaling/{scaling}.py"})
+                          extra={"scaling.py": corpus_text(f"scaling/{scaling}")})
     assert [(t.name, t.message) for t in result.tests if score.is_graded_here(t) and not t.passed] == []
     assert score.exercise_score(result) == course.exercise("efficientnet").points
 
 
 def test_the_network_is_still_checked_against_the_students_scaling(course, tmp_path):
     """Rounding the repeats in efficientnet.py instead of through scale_stages is the network's own mistake."""
-    result = grade_source(course, "efficientnet", CORPUS / "efficientnet/buggy_repeats_rounded_here.py", tmp_path,
-                          extra={"scaling.py": CORPUS / "scaling/buggy_filters_rounded_down.py"})
+    result = grade_source(course, "efficientnet", corpus_text("efficientnet/buggy_repeats_rounded_here"), tmp_path,
+                          extra={"scaling.py": corpus_text("scaling/buggy_filters_rounded_down")})
     counts = next(t for t in result.tests if t.name.startswith("efficientnet('b0') ... ('b7')"))
     text = "\n".join(counts.message)
     assert not counts.passed and "MBConv blocks" in text

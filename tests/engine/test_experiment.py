@@ -22,7 +22,7 @@ from grader.cli.experiment import CountingLoader, Settings, register, run_experi
 from grader.judging.experiment import read_png
 from grader.reports import json_report
 from grader.engine.runner import GradeOptions, grade
-from support import CORPUS, ROOT
+from support import corpus_text, ROOT
 
 
 @pytest.fixture(scope="module")
@@ -215,7 +215,7 @@ def test_progress_counts_every_training_and_test_batch(experiment):
 def test_grading_a_numeric_bug_twice_gives_identical_reports(course, tmp_path):
     submission = tmp_path / "sub"
     submission.mkdir()
-    (submission / "experiment.py").write_text((CORPUS / "experiment/buggy_no_momentum.py").read_text())
+    (submission / "experiment.py").write_text(corpus_text("experiment/buggy_no_momentum"))
     runs = [json.loads(json_report.render(grade(course, submission, GradeOptions(exercises=("experiment",)))))
             for _ in range(2)]
     for run in runs:

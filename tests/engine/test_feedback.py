@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 
 import numpy as np
 import pytest
@@ -18,7 +17,7 @@ from grader.checks import Mismatch, expect_array
 from grader.feedback import marker_hint_fits
 from grader.reports import json_report, text_report
 from grader.results import ExerciseResult, Finding, GradeReport, TestResult
-from support import CORPUS, ROOT, grade_source
+from support import corpus_text, grade_source, ROOT
 
 FLIPPED = Finding("flipped_kernel", ("Your output matches a kernel flipped left-right and up-down:",
                                      "  that is true convolution; PyTorch and this course compute cross-correlation, "
@@ -117,14 +116,14 @@ def test_the_readmes_sample_feedback_is_what_the_grader_prints(course, tmp_path)
     readme = (ROOT / "README.md").read_text()
     sample = re.search(r"with a flipped kernel:\n\n```\n(.*?)```", readme, re.S)
     assert sample, "README.md has no sample report after 'with a flipped kernel'"
-    result = grade_source(course, "conv", CORPUS / "conv/buggy_flipped_kernel.py", tmp_path)
+    result = grade_source(course, "conv", corpus_text("conv/buggy_flipped_kernel"), tmp_path)
     printed = "\n".join(text_report.exercise_text(result, width=80).splitlines()[1:]) + "\n"
     assert sample.group(1) == printed
 
 
 def test_public_only_names_the_mistakes_it_sees(course, tmp_path):
     """The catalogues run in the judge, never in the student's process: a public run uses them too."""
-    result = grade_source(course, "lenet", CORPUS / "lenet/two_max_pooling_and_relu.py", tmp_path, public_only=True)
+    result = grade_source(course, "lenet", corpus_text("lenet/two_max_pooling_and_relu"), tmp_path, public_only=True)
     assert {t.kind for t in result.tests} == {"public"}
     assert {name for t in result.tests for name in t.diagnoses} == {"max_pooling", "relu_activation"}
 

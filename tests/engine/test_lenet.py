@@ -11,7 +11,7 @@ import torch.nn.functional as F
 
 from grader.judging import models as judged
 from grader.probes import models
-from support import CORPUS, ROOT, grade_source
+from support import corpus_text, grade_source, ROOT
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +89,7 @@ def test_differences_are_described_in_words():
 
 
 def test_max_pooling_is_blamed_on_pool1(course, tmp_path):
-    result = grade_source(course, "lenet", CORPUS / "lenet/buggy_max_pooling.py", tmp_path)
+    result = grade_source(course, "lenet", corpus_text("lenet/buggy_max_pooling"), tmp_path)
     failing = {t.name: t for t in result.tests if not t.passed}
     behaviour = failing["with the reference's weights, the same scores as the reference (eval mode)"]
     assert behaviour.diagnosis == "max_pooling" and behaviour.message[0].startswith("Your code max-pools at pool1")
@@ -100,7 +100,7 @@ def test_max_pooling_is_blamed_on_pool1(course, tmp_path):
 
 
 def test_softmax_after_fc3_is_blamed_on_the_return_value(course, tmp_path):
-    result = grade_source(course, "lenet", CORPUS / "lenet/buggy_softmax_output.py", tmp_path)
+    result = grade_source(course, "lenet", corpus_text("lenet/buggy_softmax_output"), tmp_path)
     behaviour = next(t for t in result.tests if t.name.startswith("with the reference's weights"))
     assert behaviour.diagnosis == "activation_on_scores"
     assert "the layers that ran as modules match (conv1, pool1, conv2, pool2, fc1, fc2, fc3)" in behaviour.message[4]

@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from support import CORPUS, ROOT, grade_source
+from support import corpus_text, grade_source, ROOT
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -91,7 +91,7 @@ def test_reference_refuses_exactly_what_pytorch_refuses(name):
 
 
 def test_calling_pytorch_pooling_is_reported_as_forbidden(course, tmp_path):
-    result = grade_source(course, "pooling", CORPUS / "pooling/buggy_calls_torch.py", tmp_path, public_only=True)
+    result = grade_source(course, "pooling", corpus_text("pooling/buggy_calls_torch"), tmp_path, public_only=True)
     computing = [t for t in result.tests if "refuse" not in t.name]   # its own checks refuse before calling torch
     assert computing and all(t.reason == "forbidden" and not t.passed for t in computing)
     max_pool = next(t for t in result.tests if "largest value of each 2x2 block" in t.name)
@@ -100,7 +100,7 @@ def test_calling_pytorch_pooling_is_reported_as_forbidden(course, tmp_path):
 
 
 def test_zero_padded_max_feedback_names_the_case(course, tmp_path):
-    result = grade_source(course, "pooling", CORPUS / "pooling/buggy_zero_padding_in_max.py", tmp_path,
+    result = grade_source(course, "pooling", corpus_text("pooling/buggy_zero_padding_in_max"), tmp_path,
                           public_only=True)
     test = next(t for t in result.tests if "padding is not a zero that wins" in t.name)
     assert test.message[0].startswith("Your output matches max pooling over a zero-padded input")  # named, public only

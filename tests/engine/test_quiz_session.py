@@ -15,7 +15,6 @@ import textwrap
 import time
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 from grader.cli.app import app

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from grader.probes import models
-from support import CORPUS, ROOT, grade_source
+from support import corpus_text, grade_source, ROOT
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +76,7 @@ def test_stage_order_follows_the_forward_pass(residual):
 
 
 def test_stage_that_does_not_downsample_is_named(course, tmp_path):
-    result = grade_source(course, "residual", CORPUS / "residual/buggy_layer2_does_not_downsample.py", tmp_path)
+    result = grade_source(course, "residual", corpus_text("residual/buggy_layer2_does_not_downsample"), tmp_path)
     stages = next(t for t in result.tests if t.name.startswith("MiniResNet's stages produce"))
     assert stages.diagnosis == "stage_does_not_downsample"
     assert stages.message[3] == ("layer2 output has shape (2, 128, 32, 32), expected (2, 128, 16, 16): "
@@ -84,7 +84,7 @@ def test_stage_that_does_not_downsample_is_named(course, tmp_path):
 
 
 def test_relu_before_the_addition_is_blamed_on_the_block(course, tmp_path):
-    result = grade_source(course, "residual", CORPUS / "residual/buggy_relu_before_addition.py", tmp_path)
+    result = grade_source(course, "residual", corpus_text("residual/buggy_relu_before_addition"), tmp_path)
     block = next(t for t in result.tests if t.name.startswith("ResidualBlock with the reference's weights")
                  and t.name.endswith("[16-16-1]"))
     assert block.diagnosis == "relu_before_addition"

@@ -10,7 +10,7 @@ import warnings
 import pytest
 
 from grader.probes.architectures import make_accuracy
-from support import CORPUS, ROOT, grade_source
+from support import corpus_text, grade_source, ROOT
 
 # The published variants (width, depth) and what they give: blocks, stem width, head width.
 PUBLISHED = {
@@ -96,12 +96,12 @@ def test_each_hidden_search_has_a_unique_answer_and_a_tempting_wrong_one(scaling
 
 
 def test_round_filters_feedback_explains_the_ten_percent_rule(course, tmp_path):
-    result = grade_source(course, "scaling", CORPUS / "scaling/buggy_filters_without_ten_percent_rule.py", tmp_path)
+    result = grade_source(course, "scaling", corpus_text("scaling/buggy_filters_without_ten_percent_rule"), tmp_path)
     test = next(t for t in result.tests if t.name.startswith("round_filters agrees"))
     assert "more than 10% below" in "\n".join(test.message)
 
 
 def test_grid_search_feedback_says_which_triple_was_never_tried(course, tmp_path):
-    result = grade_source(course, "scaling", CORPUS / "scaling/buggy_grid_search_sorted_triples.py", tmp_path)
+    result = grade_source(course, "scaling", corpus_text("scaling/buggy_grid_search_sorted_triples"), tmp_path)
     messages = ["\n".join(t.message) for t in result.tests if not t.passed]
     assert any("never called accuracy(1.3, 1.2, 1.05)" in m for m in messages)

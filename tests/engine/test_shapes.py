@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib.util
 import itertools
 import sys
+import types
 import warnings
 
 import numpy as np
@@ -27,7 +28,7 @@ from grader.checks import Mismatch
 from grader.judging.layers import describe
 from grader.probes.layers import build
 from grader.engine.student import Call
-from support import CORPUS, ROOT, grade_source
+from support import corpus_text, grade_source, ROOT
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -197,7 +198,9 @@ class FakeStudent:
 
 
 def _corpus_module(name):
-    return _load(f"corpus_shapes_{name}", CORPUS / f"shapes/{name}.py")
+    module = sys.modules[f"corpus_shapes_{name}"] = types.ModuleType(f"corpus_shapes_{name}")
+    exec(compile(corpus_text(f"shapes/{name}"), f"corpus/shapes/{name}.py", "exec"), module.__dict__)
+    return module
 
 
 def test_check_output_shape_names_the_first_wrong_layer():
@@ -230,7 +233,7 @@ def test_check_output_shape_refuses_a_submission_that_runs_the_layers():
 
 
 def test_running_the_layers_costs_the_output_shape_points(course, tmp_path):
-    result = grade_source(course, "shapes", CORPUS / "shapes/buggy_output_shape_runs_layers.py", tmp_path,
+    result = grade_source(course, "shapes", corpus_text("shapes/buggy_output_shape_runs_layers"), tmp_path,
                           public_only=True)
     failed = {t.name for t in result.tests if not t.passed}
     assert failed == {t.name for t in result.tests if t.name.startswith("output_shape")}

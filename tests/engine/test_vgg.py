@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from grader.probes import models
-from support import CORPUS, ROOT, grade_source
+from support import corpus_text, grade_source, ROOT
 
 PUBLISHED = {  # torchvision's vgg11 ... vgg19_bn
     ("vgg11", False): 132863336, ("vgg13", False): 133047848, ("vgg16", False): 138357544,
@@ -116,7 +116,7 @@ def test_filled_model_is_built_normally_when_it_holds_tensors_outside_its_state(
 
 
 def test_average_pooling_is_located_at_the_first_max_pool(course, tmp_path):
-    result = grade_source(course, "vgg", CORPUS / "vgg/buggy_avg_pooling.py", tmp_path)
+    result = grade_source(course, "vgg", corpus_text("vgg/buggy_avg_pooling"), tmp_path)
     behaviour = next(t for t in result.tests if t.name.endswith("[vgg11_32x32]"))
     assert behaviour.diagnosis == "avg_pooling"
     assert behaviour.message[3].startswith("features.2 (MaxPool2d) output has the right shape but different values")
@@ -125,7 +125,7 @@ def test_average_pooling_is_located_at_the_first_max_pool(course, tmp_path):
 
 
 def test_missing_avgpool_shows_the_students_own_line(course, tmp_path):
-    result = grade_source(course, "vgg", CORPUS / "vgg/buggy_no_avgpool_in_forward.py", tmp_path)
+    result = grade_source(course, "vgg", corpus_text("vgg/buggy_no_avgpool_in_forward"), tmp_path)
     shape = next(t for t in result.tests if "scores a batch of two 32x32 images" in t.name)
     assert shape.reason == "exception"
     assert any("return self.classifier(x)" in line for line in shape.message)
