@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from grader.checks import Mismatch
-from grader.probes.experiment import accuracy, ask, expect_losses, read_png, small_cnn
+from grader.probes.experiment import accuracy, ask, expect_losses, read_answers, read_png, small_cnn
 
 
 def colour_task(n, seed):
@@ -99,3 +99,12 @@ def test_plot_histories_writes_a_png(student):
                        got=f"{image['width']}x{image['height']}")
     if image["colours"] < 3:
         raise Mismatch("the image is blank", got=f"{image['colours']} colour(s) in the whole image")
+
+
+@pytest.mark.points(1)
+@pytest.mark.section("Practice Exercises")
+@pytest.mark.hint("paste the RUN = {...} that `grader experiment` prints; fill in every key of CONCLUSIONS")
+def test_run_and_conclusions_are_filled_in(student):
+    """RUN is the record of a run, and CONCLUSIONS states every conclusion in its kind (the hidden tests check
+    each against RUN's numbers)"""
+    read_answers(student)
