@@ -300,3 +300,21 @@ def test_grading_a_numeric_bug_twice_gives_identical_reports(course, tmp_path):
         run["exercises"][0].pop("duration")
     assert runs[0] == runs[1]
     assert 0 < runs[0]["score"] < runs[0]["max_score"]
+
+
+def test_conclusions_that_contradict_their_own_run_lose_those_points_and_no_others(course, tmp_path):
+    """The textbook's story told of a run that shows otherwise: each statement its RUN contradicts costs its
+    test (the gap's sign is named), the statement it gets right and the code's tests keep their points."""
+    submission = tmp_path / "sub"
+    submission.mkdir()
+    variant = CORPUS / "experiment" / "buggy_conclusions_contradict_own_run.py"
+    (submission / "experiment.py").write_text(variant.read_text())
+    result = grade(course, submission, GradeOptions(exercises=("experiment",))).exercises[0]
+    failing = {t.test_id.rpartition("::")[2]: "\n".join(t.message) for t in result.tests if not t.passed}
+    assert sorted(failing) == ["test_conclusions_say_from_when_the_residual_network_led",
+                               "test_conclusions_say_how_your_curves_fell",
+                               "test_conclusions_say_which_network_scored_higher",
+                               "test_conclusions_state_the_loss_gaps_of_your_run"]
+    assert "last_epoch_gap" in failing["test_conclusions_state_the_loss_gaps_of_your_run"]
+    assert "the sign is the other way" in failing["test_conclusions_state_the_loss_gaps_of_your_run"]
+    assert "'plain'" in failing["test_conclusions_say_which_network_scored_higher"]
