@@ -152,6 +152,10 @@ def _print_record(record: dict) -> None:
 
     from grader.cli import console
 
+    if any(len(history["loss"]) < 2 for name, history in record.items() if name != "settings"):
+        console.print("\nA run of one epoch has no curve to read: run at least 2 epochs for RUN.", highlight=False,
+                      markup=False)
+        return
     console.print("\nYour run, to paste into experiment.py as it is (then read CONCLUSIONS from it):",
                   highlight=False, markup=False)
     console.print("RUN = " + pprint.pformat(record, width=100, sort_dicts=False), highlight=False, markup=False,

@@ -289,9 +289,9 @@ def plot_histories(histories, path):
 # the numbers of that run, so an answer is right when your run shows it,
 # whichever network it favours.
 #
-# RUN is the record `grader experiment` prints at the end (paste it as it is):
-# {"settings": "...", "residual": {"loss": [one per epoch], "accuracy": ...},
-#  "plain": {"loss": [...], "accuracy": ...}}.
+# RUN is the record `grader experiment` prints at the end of a run of at least
+# 2 epochs (paste it as it is): {"settings": "...", "residual": {"loss": [one
+# per epoch], "accuracy": ...}, "plain": {"loss": [...], "accuracy": ...}}.
 #
 # CONCLUSIONS says, from RUN's numbers (epochs counted from 1; a gap is always
 # the plain network's value minus the residual network's):

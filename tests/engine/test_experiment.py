@@ -200,6 +200,13 @@ def test_grader_experiment_prints_a_run_record_that_pastes_as_run(tmp_path):
     assert "--image-size 8 --train-size 32 --test-size 16" in pasted["settings"]
 
 
+def test_a_one_epoch_run_prints_no_record_to_paste(tmp_path):
+    result = CliRunner().invoke(_app(), ["experiment", *TINY, "--train-size", "32", "--test-size", "16",
+                                         "--image-size", "8", "--output", str(tmp_path / "skip.png")])
+    assert result.exit_code == 0, result.output
+    assert "RUN = " not in result.output and "run at least 2 epochs" in result.output
+
+
 def test_a_run_record_keeps_four_decimals_and_the_options_that_repeat_it():
     histories = {"residual": {"loss": [2.302585093, 1.23456789], "accuracy": 0.8125},
                  "plain": {"loss": [2.31, 2.0], "accuracy": 1 / 3}}
