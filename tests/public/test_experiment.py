@@ -105,6 +105,8 @@ def test_plot_histories_writes_a_png(student):
 @pytest.mark.section("Practice Exercises")
 @pytest.mark.hint("paste the RUN = {...} that `grader experiment` prints; fill in every key of CONCLUSIONS")
 def test_run_and_conclusions_are_filled_in(student):
-    """RUN is the record of a run, and CONCLUSIONS states every conclusion in its kind (the hidden tests check
-    each against RUN's numbers)"""
+    """RUN is the record of a run, and CONCLUSIONS states every conclusion in its kind
+
+    The hidden tests read each conclusion against RUN's numbers.
+    """
     read_answers(student)
