@@ -9,7 +9,9 @@ small image set generated on the spot) and `load_cifar10` (the real CIFAR-10,
 when you have its python batches), `make_loader`, and the networks,
 `make_resnet(skip=True)` (ResNet-18's layout, narrower) and its plain twin
 `make_resnet(skip=False)`. Yours: `train`, `evaluate`, `compare_skip` and
-`plot_histories`. `grader experiment` runs the whole experiment with them.
+`plot_histories`. `grader experiment` runs the whole experiment with them; then
+yours again: `RUN` and `CONCLUSIONS` at the end of this file, what your own
+run's curves show.
 """
 
 import pickle
@@ -237,3 +239,35 @@ def plot_histories(histories, path):
     """
     # YOUR CODE HERE
     raise NotImplementedError
+
+
+# -- what your curves show (yours) ---------------------------------------------------------------
+#
+# Practice exercise 3 ends with a question: what do your curves show? Answer it
+# for your own run, in two constants; the grader reads each statement against
+# the numbers of that run, so an answer is right when your run shows it,
+# whichever network it favours.
+#
+# RUN is the record `grader experiment` prints at the end of a run of at least
+# 2 epochs (paste it as it is): {"settings": "...", "residual": {"loss": [one
+# per epoch], "accuracy": ...}, "plain": {"loss": [...], "accuracy": ...}}.
+#
+# CONCLUSIONS says, from RUN's numbers (epochs counted from 1; a gap is always
+# the plain network's value minus the residual network's):
+# - "first_epoch_gap": the plain network's loss minus the residual network's
+#   after the first epoch, to 2 decimals (within 0.01); negative when the plain
+#   network's loss is the lower
+# - "last_epoch_gap": the same after the last epoch
+# - "fell_further": "residual" or "plain", the network whose loss fell more
+#   from the first epoch to the last ("tie" if equal to 4 decimals)
+# - "ahead_from_epoch": the first epoch from which the residual network's loss
+#   is below the plain network's at every epoch up to the last; None if it is
+#   not below at the last epoch
+# - "rose_at": {"residual": [...], "plain": [...]}, the epochs at which each
+#   network's loss was higher than at the epoch before ([] if it never rose)
+# - "higher_accuracy": "residual" or "plain", the network with the higher test
+#   accuracy ("tie" if equal to 4 decimals)
+
+RUN = None  # paste the RUN = {...} that `grader experiment` prints
+
+CONCLUSIONS = None  # {"first_epoch_gap": ..., "last_epoch_gap": ..., ...}: see above

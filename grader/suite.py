@@ -31,7 +31,7 @@ from grader.diagnosis import (
 from grader.engine.student import Call, NotImplementedYet, StudentRaised
 from grader.judging import asker
 from grader.judging.architectures import layout_difference, run_by_position
-from grader.judging.experiment import expect_losses, read_png
+from grader.judging.experiment import expect_losses, read_answers, read_png
 from grader.judging.layers import call_on_layers, describe
 from grader.judging.models import (
     array_difference,
@@ -61,7 +61,7 @@ __all__ = [
     "describe", "describe_model", "describe_value", "type_name",
     # probes: describing what to build, asking, comparing
     "PROBES", "model", "build", "fill_values", "make_accuracy", "small_cnn", "loader", "accuracy",
-    "ask", "ask_design", "ask_experiment", "call_on_layers", "run_by_position", "read_png", "expect_losses",
+    "ask", "ask_design", "ask_experiment", "call_on_layers", "run_by_position", "read_png", "expect_losses", "read_answers",
     "array_difference", "behaviour_difference", "first_difference", "layout_difference", "module_difference",
     "state_difference",
     # misconception catalogues

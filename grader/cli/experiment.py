@@ -123,6 +123,41 @@ def experiment_command(
         errors.print(_problem(error, path), highlight=False, markup=False)
         raise typer.Exit(ExitCode.USAGE) from None
     _print_results(histories, output)
+    _print_record(run_record(histories, settings))
+
+
+def run_record(histories: dict, settings: Settings) -> dict:
+    """What experiment.py's RUN holds: the settings in words, then each network's losses and accuracy (4 decimals)."""
+    record: dict[str, Any] = {"settings": describe_settings(settings)}
+    for name, history in histories.items():
+        record[name] = {"loss": [round(float(loss), 4) for loss in history["loss"]],
+                        "accuracy": round(float(history["accuracy"]), 4)}
+    return record
+
+
+def describe_settings(settings: Settings) -> str:
+    """The run's settings as the options that repeat it: "--epochs 5 --lr 0.05 ... (synthetic 32x32)"."""
+    data = f"--cifar {settings.cifar}" if settings.cifar is not None else f"--image-size {settings.image_size}"
+    sizes = "".join(f" --{option} {value}" for option, value in (("train-size", settings.train_size),
+                                                                  ("test-size", settings.test_size)) if value)
+    return (f"grader experiment --epochs {settings.epochs} --lr {settings.lr} --width {settings.width} "
+            f"--blocks {','.join(map(str, settings.blocks))} --batch-size {settings.batch_size} "
+            f"--seed {settings.seed} {data}{sizes}")
+
+
+def _print_record(record: dict) -> None:
+    import pprint
+
+    from grader.cli import console
+
+    if any(len(history["loss"]) < 2 for name, history in record.items() if name != "settings"):
+        console.print("\nA run of one epoch has no curve to read: run at least 2 epochs for RUN.", highlight=False,
+                      markup=False)
+        return
+    console.print("\nYour run, to paste into experiment.py as it is (then read CONCLUSIONS from it):",
+                  highlight=False, markup=False)
+    console.print("RUN = " + pprint.pformat(record, width=100, sort_dicts=False), highlight=False, markup=False,
+                  soft_wrap=True)
 
 
 def _settings(cifar, epochs, lr, width, blocks, batch_size, seed, train_size, test_size, image_size) -> Settings:

@@ -26,6 +26,8 @@ from grader.probes import probe
 
 #: Largest plot file read back (bytes): a real PNG of a loss curve is far smaller.
 MAX_PLOT_BYTES = 8 * 1024 * 1024
+#: What `run_conclusions` reports for a name the student's module does not define.
+MISSING = "<missing>"
 
 
 # -- models and data, built the same way on both sides -----------------------------------
@@ -190,6 +192,12 @@ def run_plot(module: Any, histories: dict, filename: str) -> dict:
     if size is not None and size <= MAX_PLOT_BYTES:
         data = np.frombuffer(path.read_bytes(), dtype=np.uint8).copy()
     return {"figures": saved, "file": data, "file_size": size}
+
+
+@probe
+def run_conclusions(module: Any) -> dict:
+    """The module's `RUN` and `CONCLUSIONS` as plain data ("<missing>" for a name it does not define)."""
+    return {name: _plain_history(getattr(module, name, MISSING)) for name in ("RUN", "CONCLUSIONS")}
 
 
 def _figure_facts(figure: Any) -> dict:

@@ -6,6 +6,7 @@ format (a pickled dict of uint8 rows), since the real data is not shipped.
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import json
 import os
@@ -18,8 +19,9 @@ import torch.nn.functional as F
 import typer
 from typer.testing import CliRunner
 
-from grader.cli.experiment import CountingLoader, Settings, register, run_experiment
-from grader.judging.experiment import read_png
+from grader.checks import Mismatch
+from grader.cli.experiment import CountingLoader, Settings, register, run_experiment, run_record
+from grader.judging.experiment import CONCLUSION_KINDS, read_conclusions, read_png, read_run
 from grader.reports import json_report
 from grader.engine.runner import GradeOptions, grade
 from support import corpus_text, ROOT
@@ -185,6 +187,87 @@ def test_grader_experiment_trains_both_networks_and_writes_the_plot(tmp_path):
     assert "error" not in read_png(np.frombuffer(output.read_bytes(), dtype=np.uint8))
 
 
+def test_grader_experiment_prints_a_run_record_that_pastes_as_run(tmp_path):
+    """What follows "RUN = " is a Python literal that the grader reads as the run it printed."""
+    output = tmp_path / "skip.png"
+    result = CliRunner().invoke(_app(), ["experiment", *TINY, "--train-size", "32", "--test-size", "16",
+                                         "--image-size", "8", "--epochs", "2", "--output", str(output)])
+    assert result.exit_code == 0, result.output
+    pasted = ast.literal_eval(result.output.split("RUN = ", 1)[1])
+    histories = read_run(pasted)
+    assert sorted(histories) == ["plain", "residual"] and all(len(h[0]) == 2 for h in histories.values())
+    assert pasted["settings"].startswith("grader experiment --epochs 2 --lr 0.05 --width 2 --blocks 1 ")
+    assert "--image-size 8 --train-size 32 --test-size 16" in pasted["settings"]
+
+
+def test_a_one_epoch_run_prints_no_record_to_paste(tmp_path):
+    result = CliRunner().invoke(_app(), ["experiment", *TINY, "--train-size", "32", "--test-size", "16",
+                                         "--image-size", "8", "--output", str(tmp_path / "skip.png")])
+    assert result.exit_code == 0, result.output
+    assert "RUN = " not in result.output and "run at least 2 epochs" in result.output
+
+
+def test_a_run_record_keeps_four_decimals_and_the_options_that_repeat_it():
+    histories = {"residual": {"loss": [2.302585093, 1.23456789], "accuracy": 0.8125},
+                 "plain": {"loss": [2.31, 2.0], "accuracy": 1 / 3}}
+    record = run_record(histories, Settings(epochs=2, cifar=None, seed=7, blocks=(1, 2)))
+    assert record["residual"] == {"loss": [2.3026, 1.2346], "accuracy": 0.8125}
+    assert record["plain"]["accuracy"] == 0.3333
+    assert "--seed 7" in record["settings"] and "--blocks 1,2" in record["settings"]
+
+
+# -- RUN and CONCLUSIONS, as the suites read them -------------------------------------------------
+
+RUN = {"settings": "grader experiment --epochs 3",
+       "residual": {"loss": [2.3, 1.9, 1.2], "accuracy": 0.7}, "plain": {"loss": [2.3, 2.1, 2.2], "accuracy": 0.4}}
+CONCLUSIONS = {"first_epoch_gap": 0.0, "last_epoch_gap": 1.0, "fell_further": "residual", "ahead_from_epoch": 2,
+               "rose_at": {"residual": [], "plain": [3]}, "higher_accuracy": "residual"}
+
+
+def test_a_run_record_is_read_as_losses_and_accuracy_per_network():
+    assert read_run(RUN) == {"residual": ([2.3, 1.9, 1.2], 0.7), "plain": ([2.3, 2.1, 2.2], 0.4)}
+
+
+@pytest.mark.parametrize("run, complaint", [
+    (None, "RUN is None"),
+    ("<missing>", "RUN is not defined"),
+    ({"residual": RUN["residual"]}, "not the record"),
+    (RUN | {"plain": {"loss": [2.3], "accuracy": 0.4}}, "list of losses"),
+    (RUN | {"plain": {"loss": [2.3, float("nan")], "accuracy": 0.4}}, "list of losses"),
+    (RUN | {"plain": {"loss": [2.3, 2.1, 2.2], "accuracy": 40.0}}, "not a test accuracy"),
+    (RUN | {"plain": {"loss": [2.3, 2.1], "accuracy": 0.4}}, "same number of epochs"),
+])
+def test_a_run_that_is_not_a_record_is_refused_with_what_is_wrong(run, complaint):
+    with pytest.raises(Mismatch, match=complaint):
+        read_run(run)
+
+
+def test_conclusions_are_read_when_every_statement_has_its_kind():
+    assert read_conclusions(CONCLUSIONS) == CONCLUSIONS
+    assert read_conclusions(CONCLUSIONS | {"ahead_from_epoch": None, "fell_further": "tie"})
+
+
+@pytest.mark.parametrize("change, complaint", [
+    ({"fell_further": "the residual one"}, "fell_further"),
+    ({"ahead_from_epoch": 0}, "ahead_from_epoch"),
+    ({"ahead_from_epoch": 2.0}, "ahead_from_epoch"),
+    ({"rose_at": [3]}, "rose_at"),
+    ({"rose_at": {"plain": [3]}}, "rose_at"),
+    ({"last_epoch_gap": "1.0"}, "last_epoch_gap"),
+    ({"higher_accuracy": True}, "higher_accuracy"),
+])
+def test_a_statement_of_the_wrong_kind_is_named(change, complaint):
+    with pytest.raises(Mismatch, match=complaint):
+        read_conclusions(CONCLUSIONS | change)
+
+
+def test_missing_conclusions_are_each_named():
+    with pytest.raises(Mismatch, match="does not say rose_at, higher_accuracy"):
+        read_conclusions({key: CONCLUSIONS[key] for key in list(CONCLUSION_KINDS)[:4]})
+    with pytest.raises(Mismatch, match="CONCLUSIONS is None"):
+        read_conclusions(None)
+
+
 def test_grader_experiment_reads_cifar_batches(tmp_path):
     fake_cifar(tmp_path / "cifar", counts=(16,), test=8)
     output = tmp_path / "cifar.png"
@@ -224,3 +307,20 @@ def test_grading_a_numeric_bug_twice_gives_identical_reports(course, tmp_path):
         run["exercises"][0].pop("duration")
     assert runs[0] == runs[1]
     assert 0 < runs[0]["score"] < runs[0]["max_score"]
+
+
+def test_conclusions_that_contradict_their_own_run_lose_those_points_and_no_others(course, tmp_path):
+    """The textbook's story told of a run that shows otherwise: each statement its RUN contradicts costs its
+    test (the gap's sign is named), the statement it gets right and the code's tests keep their points."""
+    submission = tmp_path / "sub"
+    submission.mkdir()
+    (submission / "experiment.py").write_text(corpus_text("experiment/buggy_conclusions_contradict_own_run"))
+    result = grade(course, submission, GradeOptions(exercises=("experiment",))).exercises[0]
+    failing = {t.test_id.rpartition("::")[2]: "\n".join(t.message) for t in result.tests if not t.passed}
+    assert sorted(failing) == ["test_conclusions_say_from_when_the_residual_network_led",
+                               "test_conclusions_say_how_your_curves_fell",
+                               "test_conclusions_say_which_network_scored_higher",
+                               "test_conclusions_state_the_loss_gaps_of_your_run"]
+    assert "last_epoch_gap" in failing["test_conclusions_state_the_loss_gaps_of_your_run"]
+    assert "the sign is the other way" in failing["test_conclusions_state_the_loss_gaps_of_your_run"]
+    assert "'plain'" in failing["test_conclusions_say_which_network_scored_higher"]

@@ -10,8 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from grader.suite import Mismatch
-from grader.suite import accuracy, ask_experiment as ask, expect_losses, loader, small_cnn
+from grader.suite import Mismatch, accuracy, ask_experiment as ask, expect_losses, loader, read_answers, small_cnn
 
 torch.set_num_threads(1)  # the same arithmetic as the student's process, which runs on one thread
 
@@ -245,3 +244,119 @@ def test_plot_has_labelled_axes_and_a_legend(student):
         raise Mismatch("the legend does not name every history", expected=f"entries for {list(PLOT)}",
                        got=f"legend entries {entries}" if entries else "no legend")
 
+
+
+# -- what your curves show: CONCLUSIONS read against your own RUN ---------------------------------
+
+#: Gaps are asked to 2 decimals; "tie" means equal to 4 decimals (RUN's precision).
+GAP_TOLERANCE, TIE = 0.01, 5e-5
+
+
+def your_run(student):
+    """(histories, conclusions): the student's RUN as {name: (losses, accuracy)}, and CONCLUSIONS, both checked."""
+    return read_answers(student)
+
+
+def larger(residual, plain):
+    """The names a statement "which is larger" may give: one name, or when equal to 4 decimals "tie" (or the
+    name a float comparison of the two picks)."""
+    if abs(residual - plain) < TIE:
+        return {"tie"} | ({"residual"} if residual > plain else {"plain"} if plain > residual else set())
+    return {"residual"} if residual > plain else {"plain"}
+
+
+def ahead_from(residual, plain):
+    """The first epoch (from 1) from which residual < plain at every epoch to the last; None if not at the last."""
+    epoch = None
+    for index in range(len(residual) - 1, -1, -1):
+        if not residual[index] < plain[index]:
+            break
+        epoch = index + 1
+    return epoch
+
+
+def rises(losses):
+    """The epochs (from 1) whose loss is higher than the epoch before's."""
+    return [epoch for epoch in range(2, len(losses) + 1) if losses[epoch - 1] > losses[epoch - 2]]
+
+
+def _stated(conclusions, key):
+    return f"CONCLUSIONS[{key!r}] = {conclusions[key]!r}"
+
+
+@pytest.mark.points(1)
+@pytest.mark.section("Practice Exercises")
+@pytest.mark.hint("a gap is the plain network's loss minus the residual network's, after that epoch, from your RUN")
+def test_conclusions_state_the_loss_gaps_of_your_run(student):
+    """first_epoch_gap and last_epoch_gap are plain's loss minus residual's in your RUN, within 0.01"""
+    run, conclusions = your_run(student)
+    (residual, _), (plain, _) = run["residual"], run["plain"]
+    for key, index, which in (("first_epoch_gap", 0, "first"), ("last_epoch_gap", -1, "last")):
+        gap = plain[index] - residual[index]
+        stated = conclusions[key]
+        if abs(stated - gap) <= GAP_TOLERANCE:
+            continue
+        details = ()
+        if abs(stated + gap) <= GAP_TOLERANCE:
+            details = ("that is the residual network's loss minus the plain network's: the sign is the other way",)
+        elif abs(stated - 100 * gap) <= 100 * GAP_TOLERANCE or abs(stated) > 50:
+            details = ("a loss gap is a difference of losses, not a percentage",)
+        raise Mismatch(f"{_stated(conclusions, key)} is not what your run shows after the {which} epoch",
+                       expected=f"{plain[index]:.4f} - {residual[index]:.4f} = {gap:.4f} (within 0.01)",
+                       got=f"{stated!r}", details=details)
+
+
+@pytest.mark.points(1)
+@pytest.mark.section("Practice Exercises")
+@pytest.mark.hint("how much each loss fell is its first epoch's loss minus its last; a loss rose at epoch e when "
+                  "it is higher than at epoch e - 1")
+def test_conclusions_say_how_your_curves_fell(student):
+    """fell_further and rose_at read the drop from first to last epoch, and every rise, off your RUN"""
+    run, conclusions = your_run(student)
+    (residual, _), (plain, _) = run["residual"], run["plain"]
+    drops = {name: run[name][0][0] - run[name][0][-1] for name in ("residual", "plain")}
+    right = larger(drops["residual"], drops["plain"])
+    if conclusions["fell_further"] not in right:
+        lower = larger(-residual[-1], -plain[-1])
+        details = ("that is the network with the lower last loss, which need not have fallen more",) \
+            if conclusions["fell_further"] in lower else ()
+        raise Mismatch(f"{_stated(conclusions, 'fell_further')} is not what your run shows",
+                       expected=" or ".join(repr(name) for name in sorted(right)),
+                       got=f"the residual network's loss fell by {drops['residual']:.4f}, the plain network's by "
+                           f"{drops['plain']:.4f}", details=details)
+    stated = conclusions["rose_at"]
+    for name, losses in (("residual", residual), ("plain", plain)):
+        if sorted(stated[name]) != rises(losses):
+            raise Mismatch(f"CONCLUSIONS['rose_at'][{name!r}] = {stated[name]!r} is not what your run shows",
+                           expected=f"{rises(losses)}", got=f"the {name} losses {_floats(losses)}",
+                           hint="epochs are counted from 1: the second loss is epoch 2")
+
+
+@pytest.mark.points(1)
+@pytest.mark.section("Practice Exercises")
+@pytest.mark.hint("from the last epoch backwards: the first epoch of the run of epochs where the residual loss is "
+                  "below the plain one")
+def test_conclusions_say_from_when_the_residual_network_led(student):
+    """ahead_from_epoch is the epoch from which your residual network's loss stays below the plain one's"""
+    run, conclusions = your_run(student)
+    (residual, _), (plain, _) = run["residual"], run["plain"]
+    expected = ahead_from(residual, plain)
+    if conclusions["ahead_from_epoch"] != expected:
+        leading = ", ".join(f"{e}: {'residual' if r < p else 'plain'}"
+                            for e, (r, p) in enumerate(zip(residual, plain), start=1))
+        raise Mismatch(f"{_stated(conclusions, 'ahead_from_epoch')} is not what your run shows",
+                       expected=f"{expected!r}", got=f"the lower loss at each epoch: {leading}")
+
+
+@pytest.mark.points(1)
+@pytest.mark.section("Practice Exercises")
+@pytest.mark.hint("compare the two 'accuracy' values of your RUN")
+def test_conclusions_say_which_network_scored_higher(student):
+    """higher_accuracy names the network of your RUN with the higher test accuracy"""
+    run, conclusions = your_run(student)
+    accuracies = {name: run[name][1] for name in ("residual", "plain")}
+    right = larger(accuracies["residual"], accuracies["plain"])
+    if conclusions["higher_accuracy"] not in right:
+        raise Mismatch(f"{_stated(conclusions, 'higher_accuracy')} is not what your run shows",
+                       expected=" or ".join(repr(name) for name in sorted(right)),
+                       got=f"test accuracy {accuracies['residual']:.4f} (residual), {accuracies['plain']:.4f} (plain)")

@@ -9,8 +9,7 @@ calls your function, and reports back what it returned.
 import numpy as np
 import pytest
 
-from grader.suite import Mismatch
-from grader.suite import accuracy, ask_experiment as ask, expect_losses, read_png, small_cnn
+from grader.suite import Mismatch, accuracy, ask_experiment as ask, expect_losses, read_answers, read_png, small_cnn
 
 
 def colour_task(n, seed):
@@ -99,3 +98,14 @@ def test_plot_histories_writes_a_png(student):
                        got=f"{image['width']}x{image['height']}")
     if image["colours"] < 3:
         raise Mismatch("the image is blank", got=f"{image['colours']} colour(s) in the whole image")
+
+
+@pytest.mark.points(1)
+@pytest.mark.section("Practice Exercises")
+@pytest.mark.hint("paste the RUN = {...} that `grader experiment` prints; fill in every key of CONCLUSIONS")
+def test_run_and_conclusions_are_filled_in(student):
+    """RUN is the record of a run, and CONCLUSIONS states every conclusion in its kind
+
+    The hidden tests read each conclusion against RUN's numbers.
+    """
+    read_answers(student)
