@@ -133,6 +133,8 @@ def _load_libraries() -> None:
     import grader.probes.architectures  # noqa: F401
     import grader.probes.design  # noqa: F401
     import grader.probes.models  # noqa: F401
+    gc.collect()
+    gc.freeze()   # before pytest's run: its session ends in five full collections, seconds over torch's objects
     _warm_pytest()
     gc.collect()
     gc.freeze()   # what is loaded now is permanent: judges' collections skip it and leave its pages shared
