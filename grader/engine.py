@@ -321,6 +321,7 @@ def _be_judge(request: dict, events_fd: int, stderr_fd: int, scratch: str, engin
     """In the forked child: become a judge (a session of its own), run the exercise, exit. Never returns."""
     code = 1
     try:
+        gc.freeze()   # the parent's heap is permanent here: collections skip it, its pages stay shared
         os.setsid()
         for number in (signal.SIGINT, signal.SIGTERM, signal.SIGPIPE):
             signal.signal(number, signal.SIG_DFL if number != signal.SIGPIPE else signal.SIG_IGN)
@@ -501,6 +502,7 @@ def fork_judge(work: Callable[[], int], stderr_fd: int) -> ForkedJudge:
         return ForkedJudge(pid)
     code = 1
     try:
+        gc.freeze()
         os.setsid()
         devnull = os.open(os.devnull, os.O_RDWR)
         os.dup2(devnull, 0)

@@ -28,6 +28,7 @@ status socket, so concurrent requests never interleave.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import json
 import os
@@ -251,6 +252,8 @@ def serve(channel: socket.socket) -> None:
     refused = jail.probe()
     folders = jail.allowlist()
     _forget_modules_outside(folders)
+    gc.collect()
+    gc.freeze()   # every worker's collections skip what the zygote loaded, and leave those pages shared
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)   # keepers are reaped by the kernel
     channel.send(b"ready")
     while True:
