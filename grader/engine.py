@@ -199,15 +199,20 @@ class _RunningJudge:
         stderr_read, stderr_write = os.pipe()
         if threading.current_thread() is not threading.main_thread() and engine.server is not None:
             self.open = {events_read: self.events, stderr_read: self.stderr}
-            self._keeper = engine.server.start(job.request, self.scratch, events_write, stderr_write)
-            os.close(events_write)
-            os.close(stderr_write)
-            self.pid = _keeper_message(self._keeper, timeout=60).get("pid", 0)
+            self.pid = 0
+            try:
+                self._keeper = engine.server.start(job.request, self.scratch, events_write, stderr_write)
+                self.pid = _keeper_message(self._keeper, timeout=60).get("pid", 0)
+            finally:
+                os.close(events_write)
+                os.close(stderr_write)
+                if not self.pid:   # no judge: nothing of it is left open
+                    for fd in (events_read, stderr_read):
+                        os.close(fd)
+                    if self._keeper is not None:
+                        self._keeper.close()
+                    _remove(self.scratch)
             if not self.pid:
-                for fd in (events_read, stderr_read):
-                    os.close(fd)
-                self._keeper.close()
-                _remove(self.scratch)
                 raise OSError("the engine's judge server could not start a judge")
             return
         sys.stdout.flush()
