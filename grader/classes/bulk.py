@@ -85,7 +85,7 @@ def grade_all(course: Course, found: list[Submission], gradebook: Gradebook,
 
     Results are stored as each submission finishes, so an interrupted run keeps what it graded.
     """
-    engine.shared()   # the warm engine (and its zygote) before any submission is read and any thread starts
+    engine.shared()   # the warm engine (its zygote, its judge server) before any submission is read and any thread starts
     fingerprint = course_fingerprint(course, options)
     found = selected(found, gradebook, options)
     if options.students or options.only_failed:

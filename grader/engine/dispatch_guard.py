@@ -77,6 +77,8 @@ class DispatchGuard:
             raise error(name)
 
         class Operators(TorchDispatchMode):
+            _should_skip_dynamo = _no_dynamo
+
             def __torch_dispatch__(self, func, types, args=(), kwargs=None):
                 name = func._schema.name.split("::")[-1]
                 if any(p.fullmatch(name) for p in patterns):
@@ -181,6 +183,14 @@ class DispatchGuard:
 _ORIGINALS: dict[str, Callable] = {}
 
 
+@classmethod
+def _no_dynamo(cls) -> bool:
+    """A TorchDispatchMode subclass's `__torch_dispatch__` is wrapped to skip torch.compile's tracing unless
+    this says False; the wrapper imports torch._dynamo (and sympy) on first use: seconds in every worker
+    for a compiler the modes never run under. Their frames are plain eager Python here either way."""
+    return False
+
+
 def warm_up() -> None:
     """Run one operator under both kinds of mode: the first use imports much of torch (seconds).
 
@@ -195,6 +205,8 @@ def warm_up() -> None:
             return func(*args, **(kwargs or {}))
 
     class Operators(TorchDispatchMode):
+        _should_skip_dynamo = _no_dynamo
+
         def __torch_dispatch__(self, func, types, args=(), kwargs=None):
             return func(*args, **(kwargs or {}))
 

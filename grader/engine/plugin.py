@@ -222,12 +222,17 @@ def load_reference(course: Course, exercise: ExerciseSpec) -> Any:
 
 
 def _load_hypothesis_profile(course: Course) -> None:
-    """Same submission, same cases: a fixed seed (passed on the command line), no database, no deadline."""
-    from hypothesis import HealthCheck, settings
+    """Same submission, same cases: a fixed seed (passed on the command line), no database, no deadline.
+
+    No `explain` phase: after shrinking, it reruns a failing test dozens of times under a line tracer, to add
+    notes to the exception that no feedback shows (messages come from the exception itself): most of a
+    failing property test's time, for the same verdict and the same message."""
+    from hypothesis import HealthCheck, Phase, settings
 
     settings.register_profile(
         "grading", max_examples=course.grading.hypothesis_examples, database=None, deadline=None,
         print_blob=False, suppress_health_check=list(HealthCheck), report_multiple_bugs=False,
+        phases=tuple(phase for phase in Phase if phase is not Phase.explain),
     )
     settings.load_profile("grading")
 

@@ -30,6 +30,7 @@ import os
 import select
 import shutil
 import signal
+import socket
 import sys
 import tempfile
 import threading
@@ -67,6 +68,7 @@ class Engine:
         _load_libraries()
         self.zygote = _start_zygote() if zygote else None
         self._lock = threading.Lock()
+        self.server = _JudgeServer(self)   # forked now, while this process has no thread of its own running
 
     def judge(self, job: JudgeJob) -> JudgeOutcome:
         return self.run([job], parallel=1)[0]
@@ -74,7 +76,9 @@ class Engine:
     def run(self, jobs: Iterable[JudgeJob], parallel: int = 1) -> list[JudgeOutcome]:
         """Judge every job, `parallel` at a time; outcomes in the jobs' order.
 
-        Forks happen in this thread; everything else is a `select` over the judges' pipes.
+        Forks happen in this thread when it is the main thread; called from another thread (grade-all's pool),
+        the judges are forked by the engine's judge server instead (`_JudgeServer`). Everything else is a
+        `select` over the judges' pipes.
         """
         jobs = list(jobs)
         outcomes: list[JudgeOutcome | None] = [None] * len(jobs)
@@ -97,6 +101,9 @@ class Engine:
         return outcomes  # type: ignore[return-value]
 
     def close(self) -> None:
+        if self.server is not None:
+            self.server.close()
+            self.server = None
         if self.zygote is not None:
             self.zygote.close()
             self.zygote = None
@@ -133,6 +140,8 @@ def _load_libraries() -> None:
     import grader.probes.architectures  # noqa: F401
     import grader.probes.design  # noqa: F401
     import grader.probes.models  # noqa: F401
+    gc.collect()
+    gc.freeze()   # before pytest's run: its session ends in five full collections, seconds over torch's objects
     _warm_pytest()
     gc.collect()
     gc.freeze()   # what is loaded now is permanent: judges' collections skip it and leave its pages shared
@@ -184,8 +193,28 @@ class _RunningJudge:
         self.stderr = bytearray()
         self.killed = False
         self.status: int | None = None
+        self.code: int | None = None
+        self._keeper: socket.socket | None = None   # the judge server's keeper of this judge, if it forked it
         events_read, events_write = os.pipe()
         stderr_read, stderr_write = os.pipe()
+        if threading.current_thread() is not threading.main_thread() and engine.server is not None:
+            self.open = {events_read: self.events, stderr_read: self.stderr}
+            self.pid = 0
+            try:
+                self._keeper = engine.server.start(job.request, self.scratch, events_write, stderr_write)
+                self.pid = _keeper_message(self._keeper, timeout=60).get("pid", 0)
+            finally:
+                os.close(events_write)
+                os.close(stderr_write)
+                if not self.pid:   # no judge: nothing of it is left open
+                    for fd in (events_read, stderr_read):
+                        os.close(fd)
+                    if self._keeper is not None:
+                        self._keeper.close()
+                    _remove(self.scratch)
+            if not self.pid:
+                raise OSError("the engine's judge server could not start a judge")
+            return
         sys.stdout.flush()
         sys.stderr.flush()
         pid = os.fork()
@@ -230,8 +259,14 @@ class _RunningJudge:
         self._reap()
 
     def _reap(self) -> None:
-        _, status = os.waitpid(self.pid, 0)
-        self.status = status
+        if self._keeper is not None:   # its keeper waits for it and says how it ended
+            self.code = _keeper_message(self._keeper, timeout=None).get("exit", -signal.SIGKILL)
+            self._keeper.close()
+            self.status = 0
+        else:
+            _, status = os.waitpid(self.pid, 0)
+            self.status = status
+            self.code = os.waitstatus_to_exitcode(status)
         try:   # whatever of the group is still alive (a judge's children it did not end)
             os.killpg(self.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
@@ -244,7 +279,7 @@ class _RunningJudge:
         if self.killed:
             return JudgeOutcome(events, f"grading stopped at the exercise's time limit ({self.job.time_limit:.0f} s)",
                                 seconds)
-        code = os.waitstatus_to_exitcode(self.status)
+        code = self.code
         if code != 0:
             tail = self.stderr.decode("utf-8", errors="replace").strip().splitlines()[-5:]
             return JudgeOutcome(events, "the grader failed: " + (" | ".join(tail) or f"exit code {code}"), seconds)
@@ -291,6 +326,7 @@ def _be_judge(request: dict, events_fd: int, stderr_fd: int, scratch: str, engin
     """In the forked child: become a judge (a session of its own), run the exercise, exit. Never returns."""
     code = 1
     try:
+        gc.freeze()   # the parent's heap is permanent here: collections skip it, its pages stay shared
         os.setsid()
         for number in (signal.SIGINT, signal.SIGTERM, signal.SIGPIPE):
             signal.signal(number, signal.SIG_DFL if number != signal.SIGPIPE else signal.SIG_IGN)
@@ -323,6 +359,134 @@ def _be_judge(request: dict, events_fd: int, stderr_fd: int, scratch: str, engin
             os._exit(code)
 
 
+class _JudgeServer:
+    """A process forked from the engine at its start, while it runs no other thread, that forks judges on request.
+
+    A fork in a process where other threads run copies whatever lock one of them holds at that moment (the
+    allocator's, the import lock, a logging handler's), and the child waits for it forever. grade-all grades
+    several submissions at once in threads; their judges are forked here instead, in a process that never
+    starts a thread and holds nothing but what the engine had loaded. As in the zygote, each judge has a
+    *keeper*, which reports its pid and its exit code on a status socket of the caller's, and kills the judge's
+    group if the caller goes away; the caller kills the group itself at the time limit, as for its own judges.
+    """
+
+    def __init__(self, engine: Engine):
+        self._channel, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                self._channel.close()
+                _serve_judges(theirs, engine)
+            finally:
+                os._exit(0)
+        theirs.close()
+        self.pid = pid
+        self._owner = os.getpid()
+
+    def start(self, request: dict, scratch: str, events_fd: int, stderr_fd: int) -> socket.socket:
+        """A judge for `request`, writing to the two pipe ends given (the caller closes them); its keeper's socket."""
+        status, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            socket.send_fds(self._channel, [json.dumps({"request": request, "scratch": scratch}).encode()],
+                            [events_fd, stderr_fd, theirs.fileno()])
+        except OSError as error:
+            status.close()
+            raise OSError(f"the engine's judge server is gone ({error})") from None
+        finally:
+            theirs.close()
+        return status
+
+    def close(self) -> None:
+        self._channel.close()   # the server ends once no process holds the channel
+        if os.getpid() != self._owner:
+            return
+        deadline = time.monotonic() + 5
+        try:
+            while os.waitpid(self.pid, os.WNOHANG)[0] == 0:
+                if time.monotonic() > deadline:   # a judge forked here still holds the channel: end it anyway
+                    os.kill(self.pid, signal.SIGKILL)
+                    os.waitpid(self.pid, 0)
+                    return
+                time.sleep(0.01)
+        except ChildProcessError:
+            pass
+
+
+def _serve_judges(channel: socket.socket, engine: Engine) -> None:
+    """The judge server's loop: a keeper per request, until the engine closes the channel."""
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)   # keepers are reaped by the kernel
+    for number in (signal.SIGINT, signal.SIGTERM):   # Ctrl-C is the engine's to handle: it closes the channel
+        signal.signal(number, signal.SIG_IGN)
+    while True:
+        try:
+            message, fds, _, _ = socket.recv_fds(channel, 1 << 20, 3)
+        except InterruptedError:
+            continue
+        if not message:
+            return
+        try:
+            pid = os.fork()
+        except OSError:
+            pid = -1   # the caller sees its status socket close: no judge
+        if pid == 0:
+            channel.close()
+            _keep_judge(json.loads(message), fds, engine)
+        for fd in fds:
+            os.close(fd)
+
+
+def _keep_judge(job: dict, fds: list[int], engine: Engine) -> None:
+    """A judge's keeper: fork it, report its pid, wait for it (or for its caller to go), report its exit code."""
+    code = 0
+    try:
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        events_fd, stderr_fd, status_fd = fds
+        status = socket.socket(fileno=status_fd)
+        pid = os.fork()
+        if pid == 0:
+            status.close()
+            _be_judge(job["request"], events_fd, stderr_fd, job["scratch"], engine)
+        os.close(events_fd)
+        os.close(stderr_fd)
+        status.send(json.dumps({"pid": pid}).encode())
+        pidfd = os.pidfd_open(pid)
+        poller = select.poll()
+        poller.register(pidfd, select.POLLIN)
+        poller.register(status, select.POLLIN)
+        while True:
+            events = dict(poller.poll())
+            if status.fileno() in events and pidfd not in events:   # the caller is gone: so is its judge
+                try:
+                    os.killpg(pid, signal.SIGKILL)
+                except OSError:
+                    signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+            if events:
+                _, waited = os.waitpid(pid, 0)
+                break
+        try:
+            status.send(json.dumps({"exit": os.waitstatus_to_exitcode(waited)}).encode())
+        except OSError:
+            pass
+    except BaseException:  # noqa: BLE001 - the caller sees its status socket close
+        code = 1
+    finally:
+        os._exit(code)
+
+
+def _keeper_message(status: socket.socket, *, timeout: float | None) -> dict:
+    """The keeper's next message; {} when it is gone (or said nothing within `timeout`)."""
+    ready, _, _ = select.select([status], [], [], timeout)
+    if not ready:
+        return {}
+    try:
+        data = status.recv(4096)
+    except OSError:
+        data = b""
+    return json.loads(data) if data else {}
+
+
 @dataclasses.dataclass
 class ForkedJudge:
     """A judge forked by `fork_judge`: what a caller that supervises it itself needs (pid, exit code)."""
@@ -343,6 +507,7 @@ def fork_judge(work: Callable[[], int], stderr_fd: int) -> ForkedJudge:
         return ForkedJudge(pid)
     code = 1
     try:
+        gc.freeze()
         os.setsid()
         devnull = os.open(os.devnull, os.O_RDWR)
         os.dup2(devnull, 0)

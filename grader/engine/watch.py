@@ -25,15 +25,15 @@ from grader.engine.runner import GradeOptions
 
 def watch(course: Course, submission: Path, options: GradeOptions, show: Callable[[GradeReport, str], None],
           say: Callable[[str], None]) -> None:
-    """Grade `options.exercises` now, then each exercise again when its file is saved, until Ctrl-C."""
+    """Grade `options.exercises` (none named: all of them) now, then each exercise again when its file is
+    saved, until Ctrl-C."""
     submission = Path(submission).resolve()
     modules = {e.module: e.id for e in course.exercises if not options.exercises or e.id in options.exercises}
     watcher = None
     try:
         engine_module.shared()
         watcher = _Watcher(submission)
-        if options.exercises:
-            _grade(course, submission, options, options.exercises, show)
+        _grade(course, submission, options, options.exercises, show)   # none named: every exercise and quiz
         say(f"watching {submission} for changes to {', '.join(sorted(modules))} (Ctrl-C to stop)")
         for saved in watcher.changes():
             exercises = tuple(sorted({modules[name] for name in saved if name in modules}))
@@ -51,7 +51,7 @@ def _grade(course: Course, submission: Path, options: GradeOptions, exercises: t
     started = time.monotonic()
     report = grade_release(course, submission, GradeOptions(exercises=exercises, public_only=options.public_only,
                                                             jobs=options.jobs))   # a release's seal, as `grade`
-    show(report, f"{', '.join(exercises)}: graded in {time.monotonic() - started:.1f} s")
+    show(report, f"{', '.join(exercises) or 'everything'}: graded in {time.monotonic() - started:.1f} s")
 
 
 class _Watcher:

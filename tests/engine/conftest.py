@@ -9,12 +9,16 @@ from support import ROOT
 
 
 #: Tests that start an external tool (nbgrader, actionlint, a PostgreSQL server, a browser), or grade the
-#: whole corpus (about 200 judges): `-m "not slow"` leaves them out of the inner loop; CI runs them all.
+#: whole corpus (about 200 judges) or a whole course: `-m "not slow"` leaves them out of the inner loop; CI runs them all.
 SLOW_MODULES = {"test_bulk_nbgrader", "test_publish_nbgrader"}
 SLOW_TESTS = {"test_workflow_passes_actionlint", "test_import_then_export_to_nbgrader",
               "test_a_server_gradebook_is_chosen_by_url_and_a_bad_one_is_a_usage_error",
               "test_correct_alternatives_score_full_marks", "test_each_known_bug_loses_points_with_short_feedback",
-              "test_two_mistakes_are_each_named_on_their_own_tests_within_the_line_budget"}
+              "test_two_mistakes_are_each_named_on_their_own_tests_within_the_line_budget",
+              "test_with_no_exercise_named_everything_is_graded_at_once_then_each_saved_exercise",
+              # every exercise's reference, VGG-16 and EfficientNet-B7 included: a whole course's grading
+              # (`grader check` also passes every reference, before the tests in CI)
+              "test_reference_scores_full_marks"}
 SLOW_FIXTURES = {"postgres", "page", "browser"}
 
 
@@ -25,6 +29,14 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         from grader.engine import warm as engine
 
         engine.shared()
+
+
+def pytest_ignore_collect(collection_path, config: pytest.Config) -> bool | None:
+    """With `-m "not slow"`, a slow module is not even imported: nbgrader's import alone (its module-level
+    importorskip) was a quarter of the fast tier's collection."""
+    if config.getoption("markexpr", "").strip() == "not slow" and collection_path.stem in SLOW_MODULES:
+        return True
+    return None
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import threading
 from pathlib import Path
 
 import pytest
@@ -78,6 +79,44 @@ def test_results_travel_over_a_pipe_not_a_file(course, tmp_path, monkeypatch):
     grade_source(course, "conv", source, tmp_path / "work")
     seen = listing.read_text().splitlines() if listing.exists() else []
     assert [path for path in seen if path.endswith(".jsonl") or "events" in path] == []
+
+
+
+def test_a_judge_asked_for_from_another_thread_is_not_forked_by_the_threaded_process(course, tmp_path, monkeypatch):
+    """grade-all grades in a pool of threads; a fork while other threads run can copy a lock one of them
+    holds. Judges asked for from a thread come from the engine's judge server, and grade the same."""
+    forked_in = []
+    fork = os.fork
+
+    def noting_fork():
+        forked_in.append(threading.current_thread().name)
+        return fork()
+
+    monkeypatch.setattr(os, "fork", noting_fork)
+    results = {}
+    worker = threading.Thread(target=lambda: results.update(thread=grade_source(course, "conv", STUB, tmp_path / "a")),
+                              name="grade-all_0")
+    worker.start()
+    worker.join()
+    assert forked_in == []
+    results["main"] = grade_source(course, "conv", STUB, tmp_path / "b")
+    assert forked_in == ["MainThread"]
+    thread, main = ([(t.name, t.outcome, t.message) for t in results[k].tests] for k in ("thread", "main"))
+    assert thread == main and thread and {outcome for _, outcome, _ in thread} == {"failed"}
+
+
+def test_a_judge_forked_for_a_thread_is_still_killed_at_the_time_limit(course, tmp_path, monkeypatch):
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
+    hanging = REFERENCE.replace('def zero_pad(x, padding):', 'def zero_pad(x, padding):\n    while True:\n        pass', 1)
+    strict = course.with_grading(test_timeout=60.0, exercise_timeout=4.0)
+    results = []
+    worker = threading.Thread(target=lambda: results.append(grade_source(strict, "conv", hanging, tmp_path / "work")))
+    worker.start()
+    worker.join()
+    assert "time limit (4 s)" in (results[0].problem or "")
+    assert sorted(os.listdir(temporary)) == []
 
 
 # -- fail fast --------------------------------------------------------------------------------------

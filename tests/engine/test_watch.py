@@ -86,3 +86,25 @@ def test_saving_a_file_regrades_its_exercise_and_ctrl_c_exits_cleanly(tmp_path):
         assert "Traceback" not in rest and "KeyboardInterrupt" not in rest
     finally:
         terminal.close()
+
+
+def test_with_no_exercise_named_everything_is_graded_at_once_then_each_saved_exercise(tmp_path):
+    """A student who starts `grader grade --watch` sees their whole grade before saving anything."""
+    submission = tmp_path / "submission"
+    submission.mkdir()
+    shutil.copy(ROOT / "exercises/conv.py", submission / "conv.py")
+    terminal = Terminal([sys.executable, "-m", "grader", "grade", "--watch", "--submission", str(submission),
+                         "--course", str(ROOT)], cwd=tmp_path)
+    try:
+        terminal.expect("everything: graded in")
+        whole = terminal.expect("watching")
+        assert all(name in whole for name in ("conv", "pooling", "vgg", "quiz1")) and "0/20" in whole
+        terminal.expect("stop)")   # "(Ctrl-C to stop)", wrapped with the long folder name on a narrow terminal
+        shutil.copy(ROOT / "reference/conv.py", submission / "conv.py")
+        terminal.expect("conv: graded in")
+        assert "20/20" in terminal.expect("%")
+        terminal.ctrl_c()
+        terminal.expect("stopped watching")
+        assert terminal.process.wait(timeout=60) == 0
+    finally:
+        terminal.close()
