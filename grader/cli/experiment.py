@@ -148,8 +148,6 @@ def describe_settings(settings: Settings) -> str:
 def _print_record(record: dict) -> None:
     import pprint
 
-    from grader.cli import console
-
     if any(len(history["loss"]) < 2 for name, history in record.items() if name != "settings"):
         console.print("\nA run of one epoch has no curve to read: run at least 2 epochs for RUN.", highlight=False,
                       markup=False)
