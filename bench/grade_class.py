@@ -32,8 +32,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "engine"))
 
-from class_corpus import REFERENCE_CONV, quick_course, student
-from grader.classes.gradebook import Gradebook
+from class_corpus import REFERENCE_CONV, quick_course, student  # noqa: E402 - beside the engine's tests
+
+from grader.classes.gradebook import Gradebook  # noqa: E402
 
 CORPUS = ROOT / "tests/engine/corpus/conv"
 BUSY_HANG = "\n\nwhile True:  # an endless loop at import\n    pass\n"
@@ -51,14 +52,29 @@ def make_class(folder: Path, copies: int) -> dict[str, str]:
 
 
 def grade_all(course_root: Path, class_dir: Path, out: Path, jobs: int) -> float:
-    command = [sys.executable, "-m", "grader", "grade-all", str(class_dir), "-e", "conv", "-j", str(jobs),
-               "-o", str(out), "--course", str(course_root)]
+    command = [
+        sys.executable,
+        "-m",
+        "grader",
+        "grade-all",
+        str(class_dir),
+        "-e",
+        "conv",
+        "-j",
+        str(jobs),
+        "-o",
+        str(out),
+        "--course",
+        str(course_root),
+    ]
     return _timed(command)
 
 
 def shell_loop(course_root: Path, class_dir: Path) -> float:
-    script = (f'for d in "{class_dir}"/*/; do "{sys.executable}" -m grader grade conv --submission "$d" '
-              f'--course "{course_root}" --format json > /dev/null || exit 1; done')
+    script = (
+        f'for d in "{class_dir}"/*/; do "{sys.executable}" -m grader grade conv --submission "$d" '
+        f'--course "{course_root}" --format json > /dev/null || exit 1; done'
+    )
     return _timed(["bash", "-c", script])
 
 
@@ -83,37 +99,44 @@ def main() -> None:
     options = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="grade-class-bench-") as scratch:
         scratch = Path(scratch)
-        course = quick_course(scratch / "course", test_timeout=options.test_timeout,
-                              exercise_timeout=options.exercise_timeout)
+        course = quick_course(
+            scratch / "course", test_timeout=options.test_timeout, exercise_timeout=options.exercise_timeout
+        )
         kinds = make_class(scratch / "class", options.copies)
         count = len(kinds)
-        ways = {"-j 1": lambda out: grade_all(course.root, scratch / "class", out, 1),
-                "-j 2": lambda out: grade_all(course.root, scratch / "class", out, 2),
-                "grader grade loop": lambda out: shell_loop(course.root, scratch / "class")}
+        ways = {
+            "-j 1": lambda out: grade_all(course.root, scratch / "class", out, 1),
+            "-j 2": lambda out: grade_all(course.root, scratch / "class", out, 2),
+            "grader grade loop": lambda out: shell_loop(course.root, scratch / "class"),
+        }
         if options.skip_loop:
             del ways["grader grade loop"]
         load_before = os.getloadavg()[0]
         runs: dict[str, list[float]] = {way: [] for way in ways}
-        for round_ in range(options.repeats):   # interleaved, so every way sees the same machine load
+        for round_ in range(options.repeats):  # interleaved, so every way sees the same machine load
             for index, (way, run) in enumerate(ways.items()):
                 runs[way].append(run(scratch / f"out-{round_}-{index}"))
         seconds = {way: min(times) for way, times in runs.items()}
-        hangs = hang_costs(scratch / "out-0-1")   # the -j 2 run
+        hangs = hang_costs(scratch / "out-0-1")  # the -j 2 run
         load_after = os.getloadavg()[0]
         shutil.rmtree(scratch / "class")
     rate = {way: count / s * 60 for way, s in seconds.items()}
-    print(f"{count} submissions of conv ({options.copies} copies of: correct, 2 buggy, 1 hanging); "
-          f"limits: {options.test_timeout:g} s per test, {options.exercise_timeout:g} s per exercise; "
-          f"fastest of {options.repeats} round(s); {os.cpu_count()} cores, load average {load_before:.1f} "
-          f"before, {load_after:.1f} after")
+    print(
+        f"{count} submissions of conv ({options.copies} copies of: correct, 2 buggy, 1 hanging); "
+        f"limits: {options.test_timeout:g} s per test, {options.exercise_timeout:g} s per exercise; "
+        f"fastest of {options.repeats} round(s); {os.cpu_count()} cores, load average {load_before:.1f} "
+        f"before, {load_after:.1f} after"
+    )
     for way, s in seconds.items():
         print(f"  {way:<18} {s:7.1f} s  {rate[way]:6.2f} submissions/min")
     print(f"  -j 2 / -j 1:             {rate['-j 2'] / rate['-j 1']:.2f}x  (target >= 1.8x)")
     if "grader grade loop" in rate:
         print(f"  -j 1 / grader grade loop: {rate['-j 1'] / rate['grader grade loop']:.2f}x")
         print(f"  -j 2 / grader grade loop: {rate['-j 2'] / rate['grader grade loop']:.2f}x")
-    print(f"  hanging submissions took {', '.join(f'{h:.1f}' for h in hangs)} s each at -j 2 "
-          f"(their time limit: {options.exercise_timeout:g} s per exercise)")
+    print(
+        f"  hanging submissions took {', '.join(f'{h:.1f}' for h in hangs)} s each at -j 2 "
+        f"(their time limit: {options.exercise_timeout:g} s per exercise)"
+    )
 
 
 if __name__ == "__main__":

@@ -37,7 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 FOUR_LOOPS = ROOT / "tests/engine/corpus/conv/correct_four_loops.py"
 GRADER = [sys.executable, "-m", "grader", "grade", "--course", str(ROOT)]
-ENV = dict(os.environ)   # as a student runs it: `grader` re-executes itself once for the hash seed
+ENV = dict(os.environ)  # as a student runs it: `grader` re-executes itself once for the hash seed
 
 
 def timed(command: list[str]) -> tuple[float, str]:
@@ -61,8 +61,10 @@ def full_submission(folder: Path) -> Path:
     lines = ['student = "ada"']
     for quiz in course.quizzes:
         lines.append(f"\n[{quiz.id}]")
-        lines += [f"{key} = {json.dumps(value) if not isinstance(value, bool) else str(value).lower()}"
-                  for key, value in answer_key_values(course, quiz, "ada").items()]
+        lines += [
+            f"{key} = {json.dumps(value) if not isinstance(value, bool) else str(value).lower()}"
+            for key, value in answer_key_values(course, quiz, "ada").items()
+        ]
     (folder / "answers.toml").write_text("\n".join(lines) + "\n")
     return folder
 
@@ -72,6 +74,7 @@ def grade_conv(submission: Path) -> list[str]:
 
 
 # -- memory of a process tree ------------------------------------------------------------------------
+
 
 def _tree(root: int) -> list[int]:
     children: dict[int, list[int]] = {}
@@ -145,15 +148,22 @@ def timed_with_memory(command: list[str]) -> tuple[float, float, float, float, s
 
 # -- watch mode ------------------------------------------------------------------------------------
 
+
 def watch_regrades(repeats: int) -> list[float]:
     """Seconds from saving conv.py to the end of its new report, in `grader grade conv --watch`."""
     with tempfile.TemporaryDirectory() as folder:
         submission = Path(folder) / "submission"
         shutil.copytree(ROOT / "exercises", submission)
         master, slave = pty.openpty()
-        process = subprocess.Popen([*GRADER, "conv", "--watch", "--submission", str(submission)], cwd=ROOT,
-                                   stdin=slave, stdout=slave, stderr=slave, env=ENV | {"COLUMNS": "120"},
-                                   start_new_session=True)
+        process = subprocess.Popen(
+            [*GRADER, "conv", "--watch", "--submission", str(submission)],
+            cwd=ROOT,
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            env=ENV | {"COLUMNS": "120"},
+            start_new_session=True,
+        )
         os.close(slave)
         seen = bytearray()
 
@@ -184,6 +194,7 @@ def watch_regrades(repeats: int) -> list[float]:
 
 # -- the report --------------------------------------------------------------------------------------
 
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
@@ -198,7 +209,8 @@ def main() -> None:
         stub.append(timed(grade_conv(ROOT / "exercises"))[0])
         if not options.skip_full:
             seconds, peak_pss, peak_rss, peak_one, out = timed_with_memory(
-                [*GRADER, "--submission", str(everything), "--format", "json"])
+                [*GRADER, "--submission", str(everything), "--format", "json"]
+            )
             report = json.loads(out)
             assert report["score"] == report["max_score"], "the reference did not score full marks"
             full.append(seconds)
@@ -218,18 +230,24 @@ def main() -> None:
         value = statistics.median(values)
         print(f"{label:<44} {value:7.2f} s  ratio {value / b:5.2f}x  (target {target})")
 
-    print(f"{'baseline: import torch, numpy, hypothesis, pytest':<44} {b:7.2f} s  (median of {len(base)}: "
-          f"{', '.join(f'{x:.2f}' for x in base)})")
+    print(
+        f"{'baseline: import torch, numpy, hypothesis, pytest':<44} {b:7.2f} s  (median of {len(base)}: "
+        f"{', '.join(f'{x:.2f}' for x in base)})"
+    )
     if full:
         line("grader grade, reference, every exercise+quiz", full, "<= 5x")
-        print(f"{'  peak memory of its process tree':<44} {statistics.median(pss):7.0f} MiB PSS (target <= 600), "
-              f"{statistics.median(rss):.0f} MiB summed RSS")
+        print(
+            f"{'  peak memory of its process tree':<44} {statistics.median(pss):7.0f} MiB PSS (target <= 600), "
+            f"{statistics.median(rss):.0f} MiB summed RSS"
+        )
         print(f"{'  the largest single process in it':<44} {statistics.median(largest):7.0f} MiB PSS")
     line("grader grade conv, reference", reference, "<= 2x")
     line("grader grade conv, stub", stub, "<= 1.5x")
     line("--watch: regrade of conv after a save", regrades, "<= 1x")
-    print(f"{'grader grade conv, pure-Python four loops':<44} {loops_seconds:7.2f} s  ratio {loops_seconds / b:5.2f}x"
-          f"  score {loops['score']:g}/{loops['max_score']:g}  (target: completes within 60 s)")
+    print(
+        f"{'grader grade conv, pure-Python four loops':<44} {loops_seconds:7.2f} s  ratio {loops_seconds / b:5.2f}x"
+        f"  score {loops['score']:g}/{loops['max_score']:g}  (target: completes within 60 s)"
+    )
 
 
 if __name__ == "__main__":

@@ -43,8 +43,14 @@ def jailed(zygote: Zygote, submission: Path) -> tuple[float, bool]:
     reply_read, reply_write = os.pipe()
     output_read, output_write = os.pipe()
     started = time.perf_counter()
-    worker = zygote.spawn(submission=submission, forbidden=(), memory_mb=3072,
-                          requests=request_read, replies=reply_write, output=output_write)
+    worker = zygote.spawn(
+        submission=submission,
+        forbidden=(),
+        memory_mb=3072,
+        requests=request_read,
+        replies=reply_write,
+        output=output_write,
+    )
     for fd in (request_read, reply_write, output_write):
         os.close(fd)
     with os.fdopen(reply_read, "rb") as replies:
@@ -79,8 +85,10 @@ def main() -> None:
             zygote.close()
     medians = {name: statistics.median(values) for name, values in times.items()}
     jail = medians["jailed, from the zygote"]
-    print(f"starting one student process, medians of {options.repeats}"
-          + ("" if confined else " (NOT jailed: the kernel refused namespaces here)"))
+    print(
+        f"starting one student process, medians of {options.repeats}"
+        + ("" if confined else " (NOT jailed: the kernel refused namespaces here)")
+    )
     for name, value in medians.items():
         print(f"  {name:26s} {value * 1000:8.1f} ms   {value / jail:6.1f}x the jailed start")
     print(f"  (the zygote itself, once per judge without a warm engine: {zygote_seconds * 1000:.0f} ms)")

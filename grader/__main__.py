@@ -14,7 +14,7 @@ import sys
 def main() -> None:
     if os.environ.get("PYTHONHASHSEED") != "0":
         os.environ["PYTHONHASHSEED"] = "0"
-        os.execv(sys.executable, sys.orig_argv)   # the same command line (and -X options), seeded
+        os.execv(sys.executable, sys.orig_argv)  # the same command line (and -X options), seeded
     from grader.cli.app import main as cli_main
 
     cli_main()

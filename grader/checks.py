@@ -20,8 +20,16 @@ from grader.engine.student import StudentRaised
 class Mismatch(AssertionError):
     """A result that differs from the expected one, described for the student."""
 
-    def __init__(self, summary: str, *, expected: str | None = None, got: str | None = None,
-                 details: tuple[str, ...] = (), hint: str | None = None, kind: str | None = None):
+    def __init__(
+        self,
+        summary: str,
+        *,
+        expected: str | None = None,
+        got: str | None = None,
+        details: tuple[str, ...] = (),
+        hint: str | None = None,
+        kind: str | None = None,
+    ):
         super().__init__(summary)
         self.summary = summary
         self.expected = expected
@@ -54,20 +62,38 @@ def leave_to_instructor(summary: str, *details: str) -> None:
     raise ForInstructor(summary, details)
 
 
-def expect_array(got: Any, expected: np.ndarray, *, rtol: float = 1e-6, atol: float = 1e-8,
-                 what: str = "the result", hint: str | None = None) -> None:
+def expect_array(
+    got: Any,
+    expected: np.ndarray,
+    *,
+    rtol: float = 1e-6,
+    atol: float = 1e-8,
+    what: str = "the result",
+    hint: str | None = None,
+) -> None:
     """`got` must be an ndarray of `expected`'s shape and dtype, close to it."""
     if got is None:
         raise Mismatch(f"{what} is None: is a `return` missing?", hint=hint, kind="none")
     if not isinstance(got, np.ndarray):
-        raise Mismatch(f"{what} has the wrong type", expected="numpy.ndarray", got=type_name(got), hint=hint,
-                       kind="type")
+        raise Mismatch(
+            f"{what} has the wrong type", expected="numpy.ndarray", got=type_name(got), hint=hint, kind="type"
+        )
     if got.shape != expected.shape:
-        raise Mismatch(f"{what} has the wrong shape", expected=str(tuple(expected.shape)),
-                       got=str(tuple(got.shape)), hint=hint, kind="shape")
+        raise Mismatch(
+            f"{what} has the wrong shape",
+            expected=str(tuple(expected.shape)),
+            got=str(tuple(got.shape)),
+            hint=hint,
+            kind="shape",
+        )
     if got.dtype != expected.dtype:
-        raise Mismatch(f"{what} has the wrong dtype (keep the input's dtype)", expected=str(expected.dtype),
-                       got=str(got.dtype), hint=hint, kind="dtype")
+        raise Mismatch(
+            f"{what} has the wrong dtype (keep the input's dtype)",
+            expected=str(expected.dtype),
+            got=str(got.dtype),
+            hint=hint,
+            kind="dtype",
+        )
     _expect_finite_where_expected(got, expected, what, hint)
     close = np.isclose(got, expected, rtol=rtol, atol=atol, equal_nan=True)
     if close.all():
@@ -80,7 +106,8 @@ def expect_array(got: Any, expected: np.ndarray, *, rtol: float = 1e-6, atol: fl
         expected=f"{describe_value(expected[first])} at index {first}",
         got=f"{describe_value(got[first])}",
         details=(f"max abs error {np.nanmax(error):.3g} (rtol={rtol:g}, atol={atol:g})",),
-        hint=hint, kind="values",
+        hint=hint,
+        kind="values",
     )
 
 
@@ -90,33 +117,58 @@ def _expect_finite_where_expected(got: np.ndarray, expected: np.ndarray, what: s
     bad = ~np.isfinite(got) & np.isfinite(expected)
     if bad.any():
         first = tuple(int(i) for i in np.argwhere(bad)[0])
-        raise Mismatch(f"{what} contains {describe_value(got[first])} at index {first}",
-                       expected=describe_value(expected[first]), hint=hint, kind="non-finite")
+        raise Mismatch(
+            f"{what} contains {describe_value(got[first])} at index {first}",
+            expected=describe_value(expected[first]),
+            hint=hint,
+            kind="non-finite",
+        )
 
 
 def expect_equal(got: Any, expected: Any, *, what: str = "the result", hint: str | None = None) -> None:
     """Exact equality of plain values (ints, tuples, strings), with the exact type."""
     if type(got) is not type(expected) and not (_is_int(got) and _is_int(expected)):
-        raise Mismatch(f"{what} has the wrong type", expected=f"{type_name(expected)} {describe_value(expected)}",
-                       got=f"{type_name(got)} {describe_value(got)}", hint=hint, kind="type")
+        raise Mismatch(
+            f"{what} has the wrong type",
+            expected=f"{type_name(expected)} {describe_value(expected)}",
+            got=f"{type_name(got)} {describe_value(got)}",
+            hint=hint,
+            kind="type",
+        )
     if got != expected:
-        raise Mismatch(f"{what} is wrong", expected=describe_value(expected), got=describe_value(got), hint=hint,
-                       kind="values")
+        raise Mismatch(
+            f"{what} is wrong", expected=describe_value(expected), got=describe_value(got), hint=hint, kind="values"
+        )
 
 
 def _is_int(value: Any) -> bool:
     return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 
 
-def expect_raises(exception_type: type[BaseException], function: Callable[..., Any], *args: Any,
-                  hint: str | None = None, **kwargs: Any) -> StudentRaised:
+def expect_raises(
+    exception_type: type[BaseException],
+    function: Callable[..., Any],
+    *args: Any,
+    hint: str | None = None,
+    **kwargs: Any,
+) -> StudentRaised:
     """Calling `function` must raise `exception_type` (a subclass counts)."""
     try:
         result = function(*args, **kwargs)
     except StudentRaised as raised:
         if raised.is_a(exception_type):
             return raised
-        raise Mismatch(f"raised the wrong exception", expected=exception_type.__name__,
-                       got=f"{raised.type_name}: {raised.text}", hint=hint, kind="refusal") from None
-    raise Mismatch(f"should refuse these arguments", expected=f"{exception_type.__name__} with a message",
-                   got=f"returned {describe_value(result)}", hint=hint, kind="refusal")
+        raise Mismatch(
+            "raised the wrong exception",
+            expected=exception_type.__name__,
+            got=f"{raised.type_name}: {raised.text}",
+            hint=hint,
+            kind="refusal",
+        ) from None
+    raise Mismatch(
+        "should refuse these arguments",
+        expected=f"{exception_type.__name__} with a message",
+        got=f"returned {describe_value(result)}",
+        hint=hint,
+        kind="refusal",
+    )

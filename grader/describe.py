@@ -42,10 +42,7 @@ def describe_value(value: Any) -> str:
 
 def describe_call(function: str, args: tuple, kwargs: dict, *, names: tuple[str, ...] = ()) -> str:
     """`f(x=float64 (1, 1, 3, 3), stride=2)`; positional arguments named when `names` are known."""
-    parts = [
-        f"{names[i]}={describe_value(a)}" if i < len(names) else describe_value(a)
-        for i, a in enumerate(args)
-    ]
+    parts = [f"{names[i]}={describe_value(a)}" if i < len(names) else describe_value(a) for i, a in enumerate(args)]
     parts += [f"{key}={describe_value(value)}" for key, value in kwargs.items()]
     return f"{function}({', '.join(parts)})"
 

@@ -33,12 +33,12 @@ from grader.engine.student import Call
 
 @dataclasses.dataclass(frozen=True)
 class Misconception:
-    name: str                    #: short id, counted across a class ("flipped_kernel")
-    summary: str                 #: completes "Your output matches ...": "a kernel flipped left-right and up-down"
-    explanation: str             #: one or two sentences: why it is wrong, what the course computes
-    section: str                 #: the tutorial section to reread
+    name: str  #: short id, counted across a class ("flipped_kernel")
+    summary: str  #: completes "Your output matches ...": "a kernel flipped left-right and up-down"
+    explanation: str  #: one or two sentences: why it is wrong, what the course computes
+    section: str  #: the tutorial section to reread
     imitates: str | None = None  #: the student function whose output `imitation` reproduces
-    imitation: Callable[..., Any] | None = None   #: (reference, *args, **kwargs) -> the mistaken output
+    imitation: Callable[..., Any] | None = None  #: (reference, *args, **kwargs) -> the mistaken output
     #: (student, reference) -> whether the mistake is present: falsy, True, or the text to put for
     #: "{found}" in the summary (the module that shows it: "features.2, a MaxPool2d")
     detect: Callable[[Any, Any], bool | str] | None = None
@@ -81,9 +81,15 @@ class CatalogueError(ValueError):
 _REGISTERING: list[Misconception] = []
 
 
-def misconception(name: str, *, summary: str, explanation: str, section: str,
-                  imitates: str | None = None,
-                  explains: tuple[str, ...] | Callable[[Call], bool] | None = None) -> Callable:
+def misconception(
+    name: str,
+    *,
+    summary: str,
+    explanation: str,
+    section: str,
+    imitates: str | None = None,
+    explains: tuple[str, ...] | Callable[[Call], bool] | None = None,
+) -> Callable:
     """Register the decorated function as a catalogue entry.
 
     With `imitates`, the function imitates that student function: it takes the reference
@@ -98,14 +104,23 @@ def misconception(name: str, *, summary: str, explanation: str, section: str,
     if isinstance(explains, str):
         explains = (explains,)
     if imitates is None and explains is None:
-        raise CatalogueError(f"misconception {name!r} detects its mistake without saying which failing tests it "
-                             "explains: add explains=(the student functions or model factories those tests call) "
-                             "or explains=a predicate over the failing call (grader.diagnosis.builds(...))")
+        raise CatalogueError(
+            f"misconception {name!r} detects its mistake without saying which failing tests it "
+            "explains: add explains=(the student functions or model factories those tests call) "
+            "or explains=a predicate over the failing call (grader.diagnosis.builds(...))"
+        )
 
     def register(function: Callable) -> Callable:
-        entry = Misconception(name, summary, explanation, section, imitates,
-                              imitation=function if imitates else None,
-                              detect=None if imitates else function, explains=explains)
+        entry = Misconception(
+            name,
+            summary,
+            explanation,
+            section,
+            imitates,
+            imitation=function if imitates else None,
+            detect=None if imitates else function,
+            explains=explains,
+        )
         _REGISTERING.append(entry)
         return function
 
@@ -123,8 +138,9 @@ def load_catalogue(path: Path) -> list[Misconception]:
     return entries
 
 
-def diagnose(catalogue: list[Misconception], call: Call | None, reference: Any,
-             student: Any) -> tuple[Misconception, ...]:
+def diagnose(
+    catalogue: list[Misconception], call: Call | None, reference: Any, student: Any
+) -> tuple[Misconception, ...]:
     """Every entry that explains this failing call, in the catalogue's order.
 
     The imitations that reproduce the call's result on their own; else a pair of them that
@@ -139,9 +155,11 @@ def diagnose(catalogue: list[Misconception], call: Call | None, reference: Any,
         if entry.detect is not None and entry.accounts_for(call) and (where := _detected(entry, student, reference)):
             if isinstance(where, Found):
                 if not set(where.explains) & call_names(call):
-                    continue   # found, but in functions this call does not reach
+                    continue  # found, but in functions this call does not reach
                 where = where.text
-            found.append(entry if where is True else dataclasses.replace(entry, summary=entry.summary.format(found=where)))
+            found.append(
+                entry if where is True else dataclasses.replace(entry, summary=entry.summary.format(found=where))
+            )
     return tuple(found)
 
 
@@ -156,12 +174,11 @@ def call_names(call: Call) -> set[str]:
             names.add(str(value["factory"]))
             pending.extend([*value["args"], *value["kwargs"].values()])
     if call.args and isinstance(call.args[0], dict) and len(call.args) > 1 and isinstance(call.args[1], str):
-        names.add(call.args[1])   # models.call_with_model(spec, "count_parameters", ...): the function called
+        names.add(call.args[1])  # models.call_with_model(spec, "count_parameters", ...): the function called
     return names
 
 
-def _matching_pair(imitations: list[Misconception], call: Call | None,
-                   reference: Any) -> tuple[Misconception, ...]:
+def _matching_pair(imitations: list[Misconception], call: Call | None, reference: Any) -> tuple[Misconception, ...]:
     """Two imitations of the called function that, one on top of the other, reproduce its result."""
     if call is None or not call.returned:
         return ()
@@ -207,7 +224,7 @@ _DETECTED: dict[tuple[Misconception, int], tuple[Any, bool | str | Found]] = {}
 
 def _detected(entry: Misconception, student: Any, reference: Any) -> bool | str | Found:
     key = (entry, id(student))
-    if key not in _DETECTED or _DETECTED[key][0] is not student:   # an id is only reused once freed
+    if key not in _DETECTED or _DETECTED[key][0] is not student:  # an id is only reused once freed
         try:
             found = entry.detect(student, reference)
         except BaseException:  # noqa: BLE001 - a detector that cannot run on this submission says nothing
@@ -226,12 +243,19 @@ def same_result(a: Any, b: Any) -> bool:
     values, containers of the same type, numbers close when one is a float, anything else equal
     and of one type."""
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
-        return (isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.shape == b.shape
-                and a.dtype == b.dtype and bool(np.allclose(a, b, rtol=1e-5, atol=1e-7, equal_nan=True)))
+        return (
+            isinstance(a, np.ndarray)
+            and isinstance(b, np.ndarray)
+            and a.shape == b.shape
+            and a.dtype == b.dtype
+            and bool(np.allclose(a, b, rtol=1e-5, atol=1e-7, equal_nan=True))
+        )
     if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)):
         return type(a) is type(b) and len(a) == len(b) and all(same_result(x, y) for x, y in zip(a, b))
     if _number(a) and _number(b) and (isinstance(a, float) or isinstance(b, float)):
-        return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)   # the same mistake, written otherwise: 2 ** phi, 2.0 ** phi
+        return math.isclose(
+            a, b, rel_tol=1e-9, abs_tol=1e-12
+        )  # the same mistake, written otherwise: 2 ** phi, 2.0 ** phi
     return type(a) is type(b) and a == b
 
 
@@ -241,19 +265,21 @@ def _number(value: Any) -> bool:
 
 # -- for catalogues ---------------------------------------------------------------------------------
 
-def builds(*factories: str, runs: bool | None = None,
-           where: Callable[[dict], bool] | None = None) -> Callable[[Call], bool]:
+
+def builds(
+    *factories: str, runs: bool | None = None, where: Callable[[dict], bool] | None = None
+) -> Callable[[Call], bool]:
     """An `explains` predicate: the failing call builds one of `factories` (any model when none is
     given) and `where(spec)` holds for that model's description (`probes.models.model`: factory,
     args, kwargs). With `runs=True` only calls that run the model on an input (a behaviour the
     structure does not show); with `runs=False` only those that read its structure."""
+
     def explains(call: Call) -> bool:
         specs = [a for a in call.args if isinstance(a, dict) and {"factory", "args", "kwargs"} <= set(a)]
         ran = any(isinstance(a, np.ndarray) for a in call.args)
         if runs is not None and ran != runs:
             return False
-        return any((not factories or spec["factory"] in factories) and (where is None or where(spec))
-                   for spec in specs)
+        return any((not factories or spec["factory"] in factories) and (where is None or where(spec)) for spec in specs)
 
     return explains
 
@@ -269,7 +295,7 @@ def remembered(target: Any, key: Any, compute: Callable[[], Any]) -> Any:
     submission whose run raises is asked once, and every detector that asks sees the error.
     """
     full = (id(target), key)
-    if full not in _REMEMBERED or _REMEMBERED[full][0] is not target:   # an id is only reused once freed
+    if full not in _REMEMBERED or _REMEMBERED[full][0] is not target:  # an id is only reused once freed
         try:
             answer = compute()
         except Exception as error:  # noqa: BLE001 - the student's code raised: kept like an answer
@@ -290,7 +316,8 @@ def arrays_close(a: Any, b: Any) -> bool:
 
 def described_modules(target: Any, spec: dict) -> list:
     """`models.describe`'s module list (name, kind, hyper-parameters, parameters) of `spec`, once per target."""
-    from grader.judging.models import ask   # catalogues of models only
+    from grader.judging.models import ask  # catalogues of models only
+
     return remembered(target, ("describe", repr(spec)), lambda: ask(target, "describe", spec)["modules"])
 
 

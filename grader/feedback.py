@@ -10,10 +10,9 @@ from __future__ import annotations
 import dataclasses
 
 from grader.checks import ForInstructor, Mismatch
-from grader.results import Outcome, Reason
 from grader.engine.sandbox import StudentCrashed, StudentTimeout
-from grader.engine.student import (Call, ForbiddenUsed, ImportFailed, MissingFunction, NotImplementedYet,
-                            StudentRaised)
+from grader.engine.student import Call, ForbiddenUsed, ImportFailed, MissingFunction, NotImplementedYet, StudentRaised
+from grader.results import Outcome, Reason
 
 #: A failing test's message is cut to this many lines (hint included).
 MAX_LINES = 15
@@ -24,7 +23,7 @@ class Feedback:
     outcome: Outcome
     reason: Reason
     lines: tuple[str, ...]
-    hint_wanted: bool = True   #: whether the test's hint helps here (not for a stub or an import error)
+    hint_wanted: bool = True  #: whether the test's hint helps here (not for a stub or an import error)
 
 
 def explain(error: BaseException, call: Call | None, *, forbidden_help: str = "") -> Feedback:
@@ -46,24 +45,45 @@ def explain(error: BaseException, call: Call | None, *, forbidden_help: str = ""
     if isinstance(error, StudentRaised):
         return Feedback("failed", "exception", cut_lines(called + _raised_lines(error)))
     if isinstance(error, StudentTimeout):
-        return Feedback("failed", "timeout", cut_lines(called + [
-            f"no answer within the test's time limit ({error.seconds:.0f} s): an endless loop, or far too slow"]))
+        return Feedback(
+            "failed",
+            "timeout",
+            cut_lines(
+                called
+                + [f"no answer within the test's time limit ({error.seconds:.0f} s): an endless loop, or far too slow"]
+            ),
+        )
     if isinstance(error, StudentCrashed):
         return Feedback("failed", "crash", cut_lines(called + [f"the process running your code {error.how}"]))
     if isinstance(error, ImportFailed):
         return Feedback("failed", "import", cut_lines(str(error).splitlines()), hint_wanted=False)
     if isinstance(error, ForbiddenUsed):
         names = ", ".join(error.names)
-        return Feedback("failed", "forbidden", cut_lines(called + [
-            f"your code called {names}, which this exercise asks you to write yourself"
-            + (f" ({forbidden_help})" if forbidden_help else "")]), hint_wanted=False)
+        return Feedback(
+            "failed",
+            "forbidden",
+            cut_lines(
+                called
+                + [
+                    f"your code called {names}, which this exercise asks you to write yourself"
+                    + (f" ({forbidden_help})" if forbidden_help else "")
+                ]
+            ),
+            hint_wanted=False,
+        )
     if isinstance(error, MissingFunction):
-        return Feedback("failed", "missing", (f"your module has no function or class named {error.name!r}",),
-                        hint_wanted=False)
+        return Feedback(
+            "failed", "missing", (f"your module has no function or class named {error.name!r}",), hint_wanted=False
+        )
     if isinstance(error, AssertionError):
         return Feedback("failed", "mismatch", cut_lines(called + (str(error) or "assertion failed").splitlines()))
-    return Feedback("error", "grader", cut_lines(called + [
-        f"the grader itself failed on this test ({type(error).__name__}: {error}); tell your instructor"]))
+    return Feedback(
+        "error",
+        "grader",
+        cut_lines(
+            called + [f"the grader itself failed on this test ({type(error).__name__}: {error}); tell your instructor"]
+        ),
+    )
 
 
 def marker_hint_fits(on: str | tuple[str, ...] | list[str] | None, error: BaseException) -> bool:
@@ -78,13 +98,21 @@ def marker_hint_fits(on: str | tuple[str, ...] | list[str] | None, error: BaseEx
     return isinstance(error, Mismatch) and error.kind in kinds
 
 
-_STUDENT_FAILURES = (ImportFailed, NotImplementedYet, StudentRaised, StudentTimeout, StudentCrashed, ForbiddenUsed,
-                     MissingFunction)
+_STUDENT_FAILURES = (
+    ImportFailed,
+    NotImplementedYet,
+    StudentRaised,
+    StudentTimeout,
+    StudentCrashed,
+    ForbiddenUsed,
+    MissingFunction,
+)
 
 
 def _while_handling_a_student_failure(error: BaseException) -> bool:
-    return (not isinstance(error, (*_STUDENT_FAILURES, AssertionError, ForInstructor))
-            and isinstance(error.__context__, _STUDENT_FAILURES))
+    return not isinstance(error, (*_STUDENT_FAILURES, AssertionError, ForInstructor)) and isinstance(
+        error.__context__, _STUDENT_FAILURES
+    )
 
 
 def _raised_lines(error: StudentRaised) -> list[str]:

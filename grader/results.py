@@ -16,8 +16,17 @@ Kind = Literal["public", "hidden"]
 
 #: Why a test failed; the reports and the gradebook count these.
 Reason = Literal[
-    "mismatch", "exception", "not_implemented", "timeout", "crash", "import",
-    "forbidden", "missing", "not_run", "grader", "manual",
+    "mismatch",
+    "exception",
+    "not_implemented",
+    "timeout",
+    "crash",
+    "import",
+    "forbidden",
+    "missing",
+    "not_run",
+    "grader",
+    "manual",
 ]
 
 
@@ -25,24 +34,24 @@ Reason = Literal[
 class Finding:
     """A named mistake that accounts for a test's failure, as the student reads it."""
 
-    name: str                        #: the catalogue entry ("flipped_kernel"), counted across a class
-    lines: tuple[str, ...]           #: the mistake named, then why it is one and what to reread
+    name: str  #: the catalogue entry ("flipped_kernel"), counted across a class
+    lines: tuple[str, ...]  #: the mistake named, then why it is one and what to reread
 
 
 @dataclasses.dataclass(frozen=True)
 class TestResult:
     exercise: str
-    test_id: str                     #: pytest node id, stable across runs
-    name: str                        #: what the student reads
+    test_id: str  #: pytest node id, stable across runs
+    name: str  #: what the student reads
     kind: Kind
     points: float
     outcome: Outcome
     reason: Reason | None = None
-    message: tuple[str, ...] = ()    #: feedback lines, already within the line budget
+    message: tuple[str, ...] = ()  #: feedback lines, already within the line budget
     hint: str | None = None
-    diagnosis: str | None = None     #: the named misconception, when one matched (the first of `findings`)
-    duration: float = 0.0            #: seconds; the only field that varies between runs
-    awarded: float | None = None     #: points an instructor gave a manual item (`grader review`); None: by outcome
+    diagnosis: str | None = None  #: the named misconception, when one matched (the first of `findings`)
+    duration: float = 0.0  #: seconds; the only field that varies between runs
+    awarded: float | None = None  #: points an instructor gave a manual item (`grader review`); None: by outcome
     #: every named mistake that accounts for this failure; their lines open `message`
     findings: tuple[Finding, ...] = ()
 
@@ -60,7 +69,7 @@ class TestResult:
     @property
     def difference(self) -> tuple[str, ...]:
         """`message` without the findings' lines that open it: what was called and how it differs."""
-        return self.message[sum(len(f.lines) for f in self.findings):]
+        return self.message[sum(len(f.lines) for f in self.findings) :]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,11 +77,11 @@ class ExerciseResult:
     id: str
     title: str
     section: str
-    points: float                    #: the exercise's points in course.toml
+    points: float  #: the exercise's points in course.toml
     tests: tuple[TestResult, ...]
     hidden_points_not_run: float = 0  #: points of hidden tests not run (public-only grading)
-    problem: str | None = None       #: exercise-wide failure: import error, time limit, grader error
-    output: str = ""                 #: what the student's code printed, cut to a bounded size
+    problem: str | None = None  #: exercise-wide failure: import error, time limit, grader error
+    output: str = ""  #: what the student's code printed, cut to a bounded size
     duration: float = 0.0
 
 
@@ -81,10 +90,10 @@ class Lateness:
     """When an assignment was due and when the submission came; `score` turns this into a penalty."""
 
     assignment: str
-    due: str                         #: ISO 8601 with offset
-    submitted_at: str                #: ISO 8601 with offset
-    policy: str                      #: "none", "penalty" or "refuse"
-    penalty_per_day: float = 0.0     #: percent per started day late
+    due: str  #: ISO 8601 with offset
+    submitted_at: str  #: ISO 8601 with offset
+    policy: str  #: "none", "penalty" or "refuse"
+    penalty_per_day: float = 0.0  #: percent per started day late
 
 
 @dataclasses.dataclass(frozen=True)
@@ -94,9 +103,11 @@ class GradeReport:
     exercises: tuple[ExerciseResult, ...]
     public_only: bool = False
     notes: tuple[str, ...] = ()
-    hidden_visibility: str = "after_due_date"   #: Gradescope visibility of hidden tests
-    lateness: Lateness | None = None   #: set when grading an assignment
-    tampered: tuple[str, ...] = ()   #: release files changed, added or deleted since publishing (grader/publish/tamper.py)
+    hidden_visibility: str = "after_due_date"  #: Gradescope visibility of hidden tests
+    lateness: Lateness | None = None  #: set when grading an assignment
+    tampered: tuple[
+        str, ...
+    ] = ()  #: release files changed, added or deleted since publishing (grader/publish/tamper.py)
 
 
 _TYPES = {cls.__name__: cls for cls in (Finding, TestResult, ExerciseResult, Lateness, GradeReport)}

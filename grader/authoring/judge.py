@@ -30,12 +30,12 @@ from pathlib import Path
 import pytest
 from _pytest.runner import runtestprotocol
 
+from grader.course.manifest import load_course
 from grader.engine.jail import make_undumpable
 from grader.engine.judge import no_plugin_autoload, pytest_arguments
-from grader.course.manifest import load_course
 from grader.engine.plugin import GradingPlugin, GradingSession, display_name, jsonl_emitter, preload
-from grader.results import from_json
 from grader.engine.zygote import Zygote
+from grader.results import from_json
 
 
 class CheckPlugin(GradingPlugin):
@@ -55,22 +55,38 @@ class CheckPlugin(GradingPlugin):
         from hypothesis import Phase, settings
 
         examples = self.examples or self.session.course.grading.hypothesis_examples
-        settings.register_profile("check", settings.get_profile("grading"), max_examples=examples,
-                                  phases=(Phase.explicit, Phase.reuse, Phase.generate))
+        settings.register_profile(
+            "check",
+            settings.get_profile("grading"),
+            max_examples=examples,
+            phases=(Phase.explicit, Phase.reuse, Phase.generate),
+        )
         settings.load_profile("check")
 
     def pytest_collection_modifyitems(self, session, config, items) -> None:
         super().pytest_collection_modifyitems(session, config, items)
-        self.events({"event": "collected", "tests": [
-            {"test_id": item.nodeid, "name": display_name(item), "kind": self._kind(item),
-             "points": self._points[item.nodeid],
-             "section": _marker_text(item, "section")} for item in items]})
+        self.events(
+            {
+                "event": "collected",
+                "tests": [
+                    {
+                        "test_id": item.nodeid,
+                        "name": display_name(item),
+                        "kind": self._kind(item),
+                        "points": self._points[item.nodeid],
+                        "section": _marker_text(item, "section"),
+                    }
+                    for item in items
+                ],
+            }
+        )
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtestloop(self, session: pytest.Session) -> bool:
         if session.testsfailed and not session.config.option.continue_on_collection_errors:
-            return True   # a suite that does not load: the collected event already says so
-        # One zygote forks every run's workers: a new interpreter, so nothing of this judge (suites, reference) is in it.
+            return True  # a suite that does not load: the collected event already says so
+        # One zygote forks every run's workers: a new interpreter, so nothing of this judge
+        # (suites, reference) is in it.
         self.session.zygote = Zygote.start_fresh(preload(self.session.course, self.session.exercise))
         try:
             for run in self.runs:
@@ -91,27 +107,39 @@ class CheckPlugin(GradingPlugin):
             if run.get("stop") and outcome in ("failed", "error"):
                 self.kills[item.nodeid] = self.kills.get(item.nodeid, 0) + 1
                 break
-        session._setupstate.teardown_exact(None)   # session fixtures too: the next run gets a new student
+        session._setupstate.teardown_exact(None)  # session fixtures too: the next run gets a new student
         if self.process is not None:
             self.process.kill()
         self.process = self.module = None
-        self.events({"event": "run_finished", "name": run["name"], "results": self.results,
-                     "seconds": round(time.monotonic() - started, 3)})
+        self.events(
+            {
+                "event": "run_finished",
+                "name": run["name"],
+                "results": self.results,
+                "seconds": round(time.monotonic() - started, 3),
+            }
+        )
 
     def _order(self, items: list[pytest.Item]) -> list[pytest.Item]:
         """Hidden tests first; those that killed most mutants first; then the public tests."""
         position = {item.nodeid: n for n, item in enumerate(items)}
-        return sorted(items, key=lambda item: (self._kind(item) != "hidden", -self.kills.get(item.nodeid, 0),
-                                               position[item.nodeid]))
+        return sorted(
+            items,
+            key=lambda item: (self._kind(item) != "hidden", -self.kills.get(item.nodeid, 0), position[item.nodeid]),
+        )
 
     def _diagnose(self, last_call):
-        return None   # naming the misconception only words the message; it never changes a verdict
+        return None  # naming the misconception only words the message; it never changes a verdict
 
     def _record(self, event: dict) -> None:
         if event["event"] == "result":
             result = from_json(event["result"])
-            self.results[result.test_id] = {"outcome": result.outcome, "reason": result.reason,
-                                            "duration": result.duration, "message": list(result.message[:3])}
+            self.results[result.test_id] = {
+                "outcome": result.outcome,
+                "reason": result.reason,
+                "duration": result.duration,
+                "message": list(result.message[:3]),
+            }
         elif event["event"] in ("collect_error", "unconfined"):
             self.events(event)
 
@@ -125,10 +153,11 @@ def run_check_judge(request: dict) -> int:
     course = load_course(request["course"]).with_grading(**request["grading"])
     exercise = course.exercise(request["exercise"])
     events = Path(request["events"])
-    session = GradingSession(course, exercise, Path(request["runs"][0]["folder"]), jsonl_emitter(events),
-                             private_dirs=(events.parent,))
+    session = GradingSession(
+        course, exercise, Path(request["runs"][0]["folder"]), jsonl_emitter(events), private_dirs=(events.parent,)
+    )
     plugin = CheckPlugin(session, request["runs"], request.get("examples"))
-    with no_plugin_autoload():   # the same pytest as a grading judge's
+    with no_plugin_autoload():  # the same pytest as a grading judge's
         code = pytest.main(pytest_arguments(course, exercise, hidden=True), plugins=[plugin])
     plugin.events({"event": "finished", "exit_code": int(code)})
     return 0

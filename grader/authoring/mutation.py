@@ -31,39 +31,87 @@ from grader.course.stubs import BEGIN, END
 MUTATOR_VERSION = "1"
 
 _ARITHMETIC = {
-    ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.Div, ast.Div: ast.Mult, ast.FloorDiv: ast.Div,
-    ast.Mod: ast.FloorDiv, ast.Pow: ast.Mult, ast.MatMult: ast.Mult, ast.LShift: ast.RShift,
-    ast.RShift: ast.LShift, ast.BitAnd: ast.BitOr, ast.BitOr: ast.BitAnd, ast.BitXor: ast.BitAnd,
+    ast.Add: ast.Sub,
+    ast.Sub: ast.Add,
+    ast.Mult: ast.Div,
+    ast.Div: ast.Mult,
+    ast.FloorDiv: ast.Div,
+    ast.Mod: ast.FloorDiv,
+    ast.Pow: ast.Mult,
+    ast.MatMult: ast.Mult,
+    ast.LShift: ast.RShift,
+    ast.RShift: ast.LShift,
+    ast.BitAnd: ast.BitOr,
+    ast.BitOr: ast.BitAnd,
+    ast.BitXor: ast.BitAnd,
 }
 _SYMBOLS = {
-    ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//", ast.Mod: "%",
-    ast.Pow: "**", ast.MatMult: "@", ast.LShift: "<<", ast.RShift: ">>", ast.BitAnd: "&",
-    ast.BitOr: "|", ast.BitXor: "^",
-    ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!=",
-    ast.Is: "is", ast.IsNot: "is not", ast.In: "in", ast.NotIn: "not in",
-    ast.And: "and", ast.Or: "or",
+    ast.Add: "+",
+    ast.Sub: "-",
+    ast.Mult: "*",
+    ast.Div: "/",
+    ast.FloorDiv: "//",
+    ast.Mod: "%",
+    ast.Pow: "**",
+    ast.MatMult: "@",
+    ast.LShift: "<<",
+    ast.RShift: ">>",
+    ast.BitAnd: "&",
+    ast.BitOr: "|",
+    ast.BitXor: "^",
+    ast.Lt: "<",
+    ast.LtE: "<=",
+    ast.Gt: ">",
+    ast.GtE: ">=",
+    ast.Eq: "==",
+    ast.NotEq: "!=",
+    ast.Is: "is",
+    ast.IsNot: "is not",
+    ast.In: "in",
+    ast.NotIn: "not in",
+    ast.And: "and",
+    ast.Or: "or",
 }
 _COMPARISON = {
-    ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt, ast.Eq: ast.NotEq,
-    ast.NotEq: ast.Eq, ast.Is: ast.IsNot, ast.IsNot: ast.Is, ast.In: ast.NotIn, ast.NotIn: ast.In,
+    ast.Lt: ast.LtE,
+    ast.LtE: ast.Lt,
+    ast.Gt: ast.GtE,
+    ast.GtE: ast.Gt,
+    ast.Eq: ast.NotEq,
+    ast.NotEq: ast.Eq,
+    ast.Is: ast.IsNot,
+    ast.IsNot: ast.Is,
+    ast.In: ast.NotIn,
+    ast.NotIn: ast.In,
 }
 #: Statements whose removal leaves a running but different program.
-_DROPPABLE = (ast.Expr, ast.AugAssign, ast.Raise, ast.Assert, ast.If, ast.For, ast.While, ast.With,
-              ast.Delete, ast.Continue, ast.Break)
+_DROPPABLE = (
+    ast.Expr,
+    ast.AugAssign,
+    ast.Raise,
+    ast.Assert,
+    ast.If,
+    ast.For,
+    ast.While,
+    ast.With,
+    ast.Delete,
+    ast.Continue,
+    ast.Break,
+)
 
 
 @dataclasses.dataclass(frozen=True)
 class Mutant:
-    id: str            #: "<function>: <line as written> -> <line mutated>", stable across unrelated edits
-    operator: str      #: arithmetic, comparison, constant, boolean, statement, arguments
-    line: int          #: first line changed, in the reference
-    source: str        #: the whole mutated module
-    diff: str          #: unified diff against the reference, a few lines
+    id: str  #: "<function>: <line as written> -> <line mutated>", stable across unrelated edits
+    operator: str  #: arithmetic, comparison, constant, boolean, statement, arguments
+    line: int  #: first line changed, in the reference
+    source: str  #: the whole mutated module
+    diff: str  #: unified diff against the reference, a few lines
 
 
 @dataclasses.dataclass(frozen=True)
 class _Edit:
-    start: int         #: character offsets in the source
+    start: int  #: character offsets in the source
     end: int
     text: str
     operator: str
@@ -93,7 +141,7 @@ def mutants(source: str, filename: str = "<reference>") -> list[Mutant]:
     seen_sources = {source}
     seen_ids: dict[str, int] = {}
     for edit, qualname in sorted(finder.edits, key=lambda pair: (pair[0].start, pair[0].end)):
-        mutated = source[:edit.start] + edit.text + source[edit.end:]
+        mutated = source[: edit.start] + edit.text + source[edit.end :]
         if mutated in seen_sources or not _parses(mutated):
             continue
         seen_sources.add(mutated)
@@ -101,8 +149,7 @@ def mutants(source: str, filename: str = "<reference>") -> list[Mutant]:
         base = f"{qualname}: {before} -> {after}"
         seen_ids[base] = seen_ids.get(base, 0) + 1
         mutant_id = base if seen_ids[base] == 1 else f"{base} ({seen_ids[base]})"
-        result.append(Mutant(mutant_id, edit.operator, edit.node.lineno, mutated,
-                             _diff(source, mutated, filename)))
+        result.append(Mutant(mutant_id, edit.operator, edit.node.lineno, mutated, _diff(source, mutated, filename)))
     return result
 
 
@@ -131,7 +178,7 @@ class _EditFinder(ast.NodeVisitor):
         self.edits: list[tuple[_Edit, str]] = []
         self.scope: list[str] = []
         self.bound: list[set[str]] = [set()]
-        self.sole: set[int] = set()   #: statements alone in a block whose dropping drops the block
+        self.sole: set[int] = set()  #: statements alone in a block whose dropping drops the block
 
     # -- scopes --------------------------------------------------------------
     def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
@@ -143,7 +190,7 @@ class _EditFinder(ast.NodeVisitor):
         arguments = node.args.posonlyargs + node.args.args + node.args.kwonlyargs
         self.scope.append(node.name)
         self.bound.append({a.arg for a in arguments} | {a.arg for a in (node.args.vararg, node.args.kwarg) if a})
-        for statement in node.body[_docstring_count(node):]:
+        for statement in node.body[_docstring_count(node) :]:
             self.visit(statement)
         self.bound.pop()
         self.scope.pop()
@@ -153,17 +200,17 @@ class _EditFinder(ast.NodeVisitor):
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
         self._statement_edits(node)
         self.scope.append(node.name)
-        for statement in node.body[_docstring_count(node):]:
+        for statement in node.body[_docstring_count(node) :]:
             self.visit(statement)
         self.scope.pop()
 
     def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
         self._statement_edits(node)
         if node.value is not None:
-            self.visit(node.value)   # never the annotation
+            self.visit(node.value)  # never the annotation
 
     def visit_JoinedStr(self, node: ast.JoinedStr) -> None:
-        pass                          # f-strings are messages: mutating them changes nothing graded
+        pass  # f-strings are messages: mutating them changes nothing graded
 
     # -- statements ------------------------------------------------------------
     def generic_visit(self, node: ast.AST) -> None:
@@ -172,9 +219,12 @@ class _EditFinder(ast.NodeVisitor):
         super().generic_visit(node)
 
     def _statement_edits(self, node: ast.stmt) -> None:
-        if isinstance(node, (ast.If, ast.For, ast.While, ast.With)) and len(node.body) == 1 \
-                and not getattr(node, "orelse", None):
-            self.sole.add(id(node.body[0]))   # dropping `if c: raise E` already drops the raise
+        if (
+            isinstance(node, (ast.If, ast.For, ast.While, ast.With))
+            and len(node.body) == 1
+            and not getattr(node, "orelse", None)
+        ):
+            self.sole.add(id(node.body[0]))  # dropping `if c: raise E` already drops the raise
         if not self._inside(node) or id(node) in self.sole:
             return
         if isinstance(node, ast.Assign):
@@ -192,6 +242,7 @@ class _EditFinder(ast.NodeVisitor):
 
         A first binding (`N, C, H, W = x.shape`) is kept: without it the code only fails on a NameError.
         """
+
         def bound(target: ast.AST) -> bool:
             if isinstance(target, ast.Name):
                 return target.id in self.bound[-1]
@@ -275,8 +326,9 @@ class _EditFinder(ast.NodeVisitor):
         self.generic_visit(node)
 
     # -- helpers ---------------------------------------------------------------
-    def _replace_operator(self, left: ast.AST, right: ast.AST, old: ast.AST, new: ast.AST, operator: str,
-                          node: ast.AST, suffix: str = "") -> None:
+    def _replace_operator(
+        self, left: ast.AST, right: ast.AST, old: ast.AST, new: ast.AST, operator: str, node: ast.AST, suffix: str = ""
+    ) -> None:
         _, gap_start = self.offsets.span(left)
         gap_end, _ = self.offsets.span(right)
         found = _find_operator(self.source[gap_start:gap_end], _SYMBOLS[type(old)] + suffix)
@@ -297,7 +349,7 @@ def _find_operator(gap: str, symbol: str) -> tuple[int, int] | None:
         pattern = r"\b" + r"\s+".join(map(re.escape, symbol.split())) + r"\b"
     else:
         pattern = r"(?<![-+*/%@<>=!&|^~])" + re.escape(symbol) + r"(?![-+*/%@<>=&|^~])"
-    gap_code = re.sub(r"#[^\n]*", lambda m: " " * len(m.group()), gap)   # a comment between lines
+    gap_code = re.sub(r"#[^\n]*", lambda m: " " * len(m.group()), gap)  # a comment between lines
     match = re.search(pattern, gap_code)
     return match.span() if match else None
 
@@ -312,8 +364,7 @@ def _kind(node: ast.AST) -> str:
 
 
 def _needs_parentheses(node: ast.AST) -> bool:
-    return not isinstance(node, (ast.Name, ast.Constant, ast.Attribute, ast.Call, ast.Subscript,
-                                 ast.Tuple, ast.List))
+    return not isinstance(node, (ast.Name, ast.Constant, ast.Attribute, ast.Call, ast.Subscript, ast.Tuple, ast.List))
 
 
 def _is_string(node: ast.AST) -> bool:
@@ -343,8 +394,8 @@ def _changed_lines(before: str, after: str) -> tuple[str, str]:
     tail = 0
     while tail < min(len(old), len(new)) - first and old[-1 - tail] == new[-1 - tail]:
         tail += 1
-    old_text = " ".join(line.strip() for line in old[first:len(old) - tail])
-    new_text = " ".join(line.strip() for line in new[first:len(new) - tail])
+    old_text = " ".join(line.strip() for line in old[first : len(old) - tail])
+    new_text = " ".join(line.strip() for line in new[first : len(new) - tail])
     return _window(old_text, new_text)
 
 
@@ -355,13 +406,18 @@ def _window(old: str, new: str, width: int = 72) -> tuple[str, str]:
     left = max(0, start - width // 3)
 
     def cut(text: str) -> str:
-        piece = text[left:left + width]
+        piece = text[left : left + width]
         return ("…" if left else "") + piece + ("…" if left + width < len(text) else "")
 
     return cut(old), cut(new)
 
 
 def _diff(before: str, after: str, filename: str) -> str:
-    lines = difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True),
-                                 fromfile=f"a/{filename}", tofile=f"b/{filename}", n=1)
+    lines = difflib.unified_diff(
+        before.splitlines(keepends=True),
+        after.splitlines(keepends=True),
+        fromfile=f"a/{filename}",
+        tofile=f"b/{filename}",
+        n=1,
+    )
     return "".join(lines)

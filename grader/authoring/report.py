@@ -12,8 +12,14 @@ from grader.authoring.check import CheckReport, ExerciseCheck
 
 def table(report: CheckReport) -> Table:
     """One row per exercise; narrow enough for an 80-column CI log."""
-    grid = Table(title="course check", title_justify="left", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False,
-                 collapse_padding=True)
+    grid = Table(
+        title="course check",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+        collapse_padding=True,
+    )
     for name in ("exercise", "ref.", "stub", "points", "equiv.", "killed", "score", "", "time"):
         grid.add_column(name, justify="left" if name in ("exercise", "") else "right", no_wrap=True)
     for check in report.exercises:
@@ -26,11 +32,17 @@ def row(check: ExerciseCheck) -> list[str]:
     points, equivalent mutants, mutants killed of those counted, the score, the verdict, the time."""
     measured = check.mutation and check.mutants
     counted = len(check.mutants) - check.equivalent
-    return [check.id, f"{check.reference_passed}/{check.tests}", f"{check.stub_failed_hidden}/{check.hidden_tests}",
-            f"{check.points:g}", str(check.equivalent) if measured else "-",
-            f"{check.killed}/{counted}" if measured else "-",
-            f"{check.score:.1f}%" if check.score is not None else "-", "ok" if check.ok else "FAIL",
-            "cached" if check.cached else f"{check.seconds:.0f} s"]
+    return [
+        check.id,
+        f"{check.reference_passed}/{check.tests}",
+        f"{check.stub_failed_hidden}/{check.hidden_tests}",
+        f"{check.points:g}",
+        str(check.equivalent) if measured else "-",
+        f"{check.killed}/{counted}" if measured else "-",
+        f"{check.score:.1f}%" if check.score is not None else "-",
+        "ok" if check.ok else "FAIL",
+        "cached" if check.cached else f"{check.seconds:.0f} s",
+    ]
 
 
 def details(report: CheckReport, *, survivors: bool = True) -> Group:
@@ -42,9 +54,13 @@ def details(report: CheckReport, *, survivors: bool = True) -> Group:
         for warning in check.warnings:
             parts.append(Text(f"{check.id}: warning: {warning}", style="yellow"))
         if survivors and check.survivors:
-            parts.append(Text(f"\n{check.id}: {len(check.survivors)} mutant(s) survive the hidden suite "
-                              "(add a test that tells them apart, or declare them equivalent with a reason)",
-                              style="bold"))
+            parts.append(
+                Text(
+                    f"\n{check.id}: {len(check.survivors)} mutant(s) survive the hidden suite "
+                    "(add a test that tells them apart, or declare them equivalent with a reason)",
+                    style="bold",
+                )
+            )
             for mutant in check.survivors:
                 note = " (a public test catches it)" if mutant.public_catches else ""
                 parts.append(Text(f"  mutant: {mutant.id}{note}", style="bold"))
@@ -56,6 +72,8 @@ def details(report: CheckReport, *, survivors: bool = True) -> Group:
 def summary(report: CheckReport) -> str:
     failing = [c.id for c in report.exercises if not c.ok]
     if report.ok:
-        return (f"course check passed: {len(report.exercises)} exercise(s), every mutation score at or above "
-                f"{report.min_mutation_score:g}% ({report.seconds:.0f} s)")
+        return (
+            f"course check passed: {len(report.exercises)} exercise(s), every mutation score at or above "
+            f"{report.min_mutation_score:g}% ({report.seconds:.0f} s)"
+        )
     return f"course check failed: {', '.join(failing) or 'the course'} ({report.seconds:.0f} s)"

@@ -1,9 +1,10 @@
 """The course check's computing side: grade an exercise's reference, stub and mutants in one judge.
 
 `compute` writes each submission to a folder (with the sibling modules it imports), runs
-`grader.authoring.judge` on all of them (in a judge forked from the warm engine, `grader.engine.warm`), restarts it on the rest when one outlasts the
-exercise's time limit, and turns what each mutant's tests did into a verdict: killed by
-the first hidden test that failed on it (or by the time limit), else survived. Its
+`grader.authoring.judge` on all of them (in a judge forked from the warm engine, `grader.engine.warm`),
+restarts it on the rest when one outlasts the exercise's time limit, and turns what each mutant's
+tests did into a verdict: killed by the first hidden test that failed on it (or by the time limit),
+else survived. Its
 results are what `grader.authoring.check` caches, so this module is part of the cache key.
 """
 
@@ -18,32 +19,45 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from grader.engine.warm import ForkedJudge, fork_judge
-from grader.course.manifest import Course, ExerciseSpec
 from grader.authoring.mutation import Mutant
+from grader.course.manifest import Course, ExerciseSpec
 from grader.course.sources import imported_modules
+from grader.engine.warm import ForkedJudge, fork_judge
 
-Progress = Callable[[str, int, int], None]   #: (exercise id, submissions graded, submissions in all)
+Progress = Callable[[str, int, int], None]  #: (exercise id, submissions graded, submissions in all)
 
 
-def compute(course: Course, exercise: ExerciseSpec, generated: list[Mutant], examples: int | None,
-            progress: Progress | None = None) -> dict:
+def compute(
+    course: Course,
+    exercise: ExerciseSpec,
+    generated: list[Mutant],
+    examples: int | None,
+    progress: Progress | None = None,
+) -> dict:
     """Grade the reference, the stub and every mutant; return the raw results (the cache entry)."""
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix=f"grader-check-{exercise.id}-") as scratch:
         runs = _prepare_runs(course, exercise, generated, Path(scratch))
         collected, results, problems, cpu = _supervise(course, exercise, runs, Path(scratch), examples, progress)
     mutant_results = {m.id: _mutant_verdict(results.get(m.id), collected) for m in generated}
-    return {"seconds": round(time.monotonic() - started, 1), "cpu_seconds": cpu, "tests": collected, "problems": problems,
-            "reference": results.get("reference", {}), "stub": results.get("stub", {}),
-            "mutants": mutant_results}
+    return {
+        "seconds": round(time.monotonic() - started, 1),
+        "cpu_seconds": cpu,
+        "tests": collected,
+        "problems": problems,
+        "reference": results.get("reference", {}),
+        "stub": results.get("stub", {}),
+        "mutants": mutant_results,
+    }
 
 
 def _prepare_runs(course: Course, exercise: ExerciseSpec, generated: list[Mutant], scratch: Path) -> list[dict]:
     reference = course.reference_file(exercise)
     stub = course.exercises_dir / exercise.module
-    sources = [("reference", reference.read_text(encoding="utf-8") if reference.is_file() else None, False),
-               ("stub", stub.read_text(encoding="utf-8") if stub.is_file() else None, False)]
+    sources = [
+        ("reference", reference.read_text(encoding="utf-8") if reference.is_file() else None, False),
+        ("stub", stub.read_text(encoding="utf-8") if stub.is_file() else None, False),
+    ]
     sources += [(m.id, m.source, True) for m in generated]
     others = siblings(course, exercise)
     runs = []
@@ -59,8 +73,14 @@ def _prepare_runs(course: Course, exercise: ExerciseSpec, generated: list[Mutant
     return runs
 
 
-def _supervise(course: Course, exercise: ExerciseSpec, runs: list[dict], scratch: Path, examples: int | None,
-               progress: Progress | None) -> tuple[list[dict], dict[str, dict], list[str], float]:
+def _supervise(
+    course: Course,
+    exercise: ExerciseSpec,
+    runs: list[dict],
+    scratch: Path,
+    examples: int | None,
+    progress: Progress | None,
+) -> tuple[list[dict], dict[str, dict], list[str], float]:
     """Run the judge until every submission is graded; one that outlasts the exercise's time limit is
     stopped (as `grader grade` would stop it) and the judge restarted on the rest."""
     collected: list[dict] = []
@@ -71,8 +91,15 @@ def _supervise(course: Course, exercise: ExerciseSpec, runs: list[dict], scratch
         pending = [run for run in runs if run["name"] not in results]
         if not pending:
             break
-        outcome = _one_judge(course, exercise, pending, scratch / f"attempt-{attempt}", examples,
-                             lambda: progress and progress(exercise.id, len(results), len(runs)), results)
+        outcome = _one_judge(
+            course,
+            exercise,
+            pending,
+            scratch / f"attempt-{attempt}",
+            examples,
+            lambda: progress and progress(exercise.id, len(results), len(runs)),
+            results,
+        )
         collected = outcome["collected"] or collected
         cpu += outcome["cpu"]
         if outcome["collect_errors"]:
@@ -88,15 +115,31 @@ def _supervise(course: Course, exercise: ExerciseSpec, runs: list[dict], scratch
     return collected, results, problems, round(cpu, 1)
 
 
-def _one_judge(course: Course, exercise: ExerciseSpec, runs: list[dict], folder: Path, examples: int | None,
-               tick: Callable[[], None], results: dict[str, dict]) -> dict:
+def _one_judge(
+    course: Course,
+    exercise: ExerciseSpec,
+    runs: list[dict],
+    folder: Path,
+    examples: int | None,
+    tick: Callable[[], None],
+    results: dict[str, dict],
+) -> dict:
     folder.mkdir()
     events = folder / "events.jsonl"
     request = folder / "request.json"
-    request.write_text(json.dumps({"course": str(course.root), "exercise": exercise.id, "runs": runs,
-                                   "grading": course.grading.model_dump(), "events": str(events),
-                                   "examples": examples}))
-    with open(folder / "stderr.txt", "wb") as stderr:   # a file, not a pipe: a full pipe would block the judge
+    request.write_text(
+        json.dumps(
+            {
+                "course": str(course.root),
+                "exercise": exercise.id,
+                "runs": runs,
+                "grading": course.grading.model_dump(),
+                "events": str(events),
+                "examples": examples,
+            }
+        )
+    )
+    with open(folder / "stderr.txt", "wb") as stderr:  # a file, not a pipe: a full pipe would block the judge
         process = fork_judge(lambda: _check_judge(request), stderr.fileno())
     reader = _EventReader(events)
     state = {"collected": [], "collect_errors": [], "stopped": None, "why": None, "stderr": "", "cpu": 0.0}
@@ -165,7 +208,7 @@ class _EventReader:
         with open(self.path, "rb") as stream:
             stream.seek(self.offset)
             data = stream.read()
-        whole = data[:data.rfind(b"\n") + 1]
+        whole = data[: data.rfind(b"\n") + 1]
         self.offset += len(whole)
         return [json.loads(line) for line in whole.decode("utf-8").splitlines() if line.strip()]
 
@@ -177,13 +220,15 @@ def _mutant_verdict(results: dict | None, collected: list[dict]) -> dict:
     if "$stopped" in results:
         return {"status": "killed", "by": "time limit", "public": False}
     kinds = {t["test_id"]: t["kind"] for t in collected}
-    broken = [f"{test}: {' '.join(r.get('message', [])[-1:])}" for test, r in results.items() if r["outcome"] == "error"]
+    broken = [
+        f"{test}: {' '.join(r.get('message', [])[-1:])}" for test, r in results.items() if r["outcome"] == "error"
+    ]
     failing = [test for test, r in results.items() if r["outcome"] == "failed"]
     hidden = [test for test in failing if kinds.get(test) == "hidden"]
     if hidden:
         return {"status": "killed", "by": hidden[0], "reason": results[hidden[0]]["reason"], "public": False}
     verdict = {"status": "survived", "by": None, "public": bool(failing)}
-    return verdict | {"grader_error": broken[0]} if broken else verdict   # the grader failing kills nothing
+    return verdict | {"grader_error": broken[0]} if broken else verdict  # the grader failing kills nothing
 
 
 def siblings(course: Course, exercise: ExerciseSpec) -> dict[str, Path]:

@@ -16,9 +16,9 @@ import re
 from pathlib import Path
 from string import Template
 
-from grader.course.text import section_names
 from grader.course.manifest import COURSE_FILE, Course, CourseError, load_course
 from grader.course.stubs import strip_solutions
+from grader.course.text import section_names
 
 TEMPLATES = Path(__file__).parents[1] / "templates" / "scaffold"
 #: Points the template's tests take besides the two shared ones: the public test and "input unchanged".
@@ -29,8 +29,7 @@ class ScaffoldError(Exception):
     """The exercise cannot be created as asked (the message says why)."""
 
 
-def new_exercise(course: Course, name: str, *, section: str, title: str | None = None,
-                 points: int = 10) -> list[Path]:
+def new_exercise(course: Course, name: str, *, section: str, title: str | None = None, points: int = 10) -> list[Path]:
     """Write the new exercise's files and course.toml table; return what was written, relative to the course."""
     _validate(course, name, section, points)
     public_dir, hidden_dir = _suite_folders(course)
@@ -46,8 +45,12 @@ def new_exercise(course: Course, name: str, *, section: str, title: str | None =
         raise ScaffoldError(f"these files exist already: {', '.join(existing)}")
     oracle = (points - _FIXED_POINTS) // 2
     values = {
-        "name": name, "title": title or name.replace("_", " ").capitalize(), "section": section,
-        "points": str(points), "points_oracle": str(oracle), "points_reference": str(points - _FIXED_POINTS - oracle),
+        "name": name,
+        "title": title or name.replace("_", " ").capitalize(),
+        "section": section,
+        "points": str(points),
+        "points_oracle": str(oracle),
+        "points_reference": str(points - _FIXED_POINTS - oracle),
     }
     values |= {key: str(path.relative_to(course.root)) for key, path in paths.items()}
     values |= {"title_toml": json.dumps(values["title"]), "section_toml": json.dumps(section)}
@@ -63,7 +66,7 @@ def new_exercise(course: Course, name: str, *, section: str, title: str | None =
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     course_file = course.root / COURSE_FILE
-    with open(course_file, "a", encoding="utf-8") as stream:   # appended, never rewritten
+    with open(course_file, "a", encoding="utf-8") as stream:  # appended, never rewritten
         stream.write(_render("exercise.toml.tmpl", values))
     try:
         load_course(course_file)
@@ -74,9 +77,13 @@ def new_exercise(course: Course, name: str, *, section: str, title: str | None =
 
 def _validate(course: Course, name: str, section: str, points: int) -> None:
     if not re.fullmatch(r"[a-z][a-z0-9_]*", name) or name.startswith("test"):
-        raise ScaffoldError(f"the name must be lower case letters, digits and underscores, starting with a "
-                            f"letter, and not 'test...' (not {name!r})")
-    taken = {e.id for e in course.exercises} | {q.id for q in course.quizzes} | {e.module_name for e in course.exercises}
+        raise ScaffoldError(
+            f"the name must be lower case letters, digits and underscores, starting with a "
+            f"letter, and not 'test...' (not {name!r})"
+        )
+    taken = (
+        {e.id for e in course.exercises} | {q.id for q in course.quizzes} | {e.module_name for e in course.exercises}
+    )
     if name in taken:
         raise ScaffoldError(f"the course has an exercise or quiz named {name!r} already")
     if points < _FIXED_POINTS + 2:
@@ -92,8 +99,10 @@ def _suite_folders(course: Course) -> tuple[Path, Path]:
     """Where the course keeps its suites: beside the first exercise's, else tests/public and tests/hidden."""
     public = next((course.root / e.public[0] for e in course.exercises if e.public), None)
     hidden = next((course.root / e.hidden[0] for e in course.exercises if e.hidden), None)
-    return (public.parent if public else course.root / "tests" / "public",
-            hidden.parent if hidden else course.root / "tests" / "hidden")
+    return (
+        public.parent if public else course.root / "tests" / "public",
+        hidden.parent if hidden else course.root / "tests" / "hidden",
+    )
 
 
 def _render(template: str, values: dict[str, str]) -> str:

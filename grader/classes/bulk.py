@@ -35,35 +35,39 @@ from pathlib import Path
 from typing import Literal
 
 from rich.console import Console
-from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
-                           TimeRemainingColumn)
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from grader import score
-from grader.engine import warm as engine
 from grader.classes.gradebook import Gradebook, Record, Seen
-from grader.course.manifest import COURSE_FILE, Course
-from grader.engine.runner import GradeOptions, grade
 from grader.classes.submissions import Submission, SubmissionError, handed_in, prepare
+from grader.course.manifest import COURSE_FILE, Course
+from grader.engine import warm as engine
+from grader.engine.runner import GradeOptions, grade
 
 Status = Literal["graded", "unchanged", "broken"]
 
 
 @dataclasses.dataclass(frozen=True)
 class BulkOptions:
-    exercises: tuple[str, ...] = ()   #: ids to grade; empty means all
+    exercises: tuple[str, ...] = ()  #: ids to grade; empty means all
     public_only: bool = False
-    jobs: int = 0                     #: submissions graded at once; 0 means the number of cores
-    force: bool = False               #: grade unchanged submissions again
-    assignment: str | None = None     #: grade this assignment's items, with its late policy
-    submitted_at: dt.datetime | None = None   #: hand-in time of submissions whose layout records none
-    students: tuple[str, ...] = ()    #: grade only these students (again, even if unchanged); empty: all
-    only_failed: bool = False         #: grade (again) only students whose last grading failed (`failed`)
+    jobs: int = 0  #: submissions graded at once; 0 means the number of cores
+    force: bool = False  #: grade unchanged submissions again
+    assignment: str | None = None  #: grade this assignment's items, with its late policy
+    submitted_at: dt.datetime | None = None  #: hand-in time of submissions whose layout records none
+    students: tuple[str, ...] = ()  #: grade only these students (again, even if unchanged); empty: all
+    only_failed: bool = False  #: grade (again) only students whose last grading failed (`failed`)
 
     def grade_options(self, submission: Submission) -> GradeOptions:
         """The engine's options for one submission: one judge at a time, and its own hand-in time."""
         when = (handed_in(submission) or self.submitted_at) if self.assignment else None
-        return GradeOptions(exercises=self.exercises, public_only=self.public_only, jobs=1,
-                            assignment=self.assignment, submitted_at=when)
+        return GradeOptions(
+            exercises=self.exercises,
+            public_only=self.public_only,
+            jobs=1,
+            assignment=self.assignment,
+            submitted_at=when,
+        )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,20 +76,27 @@ class Outcome:
 
     submission: Submission
     status: Status
-    duration: float                   #: seconds spent on it in this run
-    record: Record | None = None      #: what was stored; None when unchanged
+    duration: float  #: seconds spent on it in this run
+    record: Record | None = None  #: what was stored; None when unchanged
 
 
 Listener = Callable[[Outcome], None]
 
 
-def grade_all(course: Course, found: list[Submission], gradebook: Gradebook,
-              options: BulkOptions = BulkOptions(), *, listener: Listener | None = None) -> list[Outcome]:
+def grade_all(
+    course: Course,
+    found: list[Submission],
+    gradebook: Gradebook,
+    options: BulkOptions = BulkOptions(),
+    *,
+    listener: Listener | None = None,
+) -> list[Outcome]:
     """Grade `found` into `gradebook`, `options.jobs` submissions at once; return what happened to each.
 
     Results are stored as each submission finishes, so an interrupted run keeps what it graded.
     """
-    engine.shared()   # the warm engine (its zygote, its judge server) before any submission is read and any thread starts
+    # the warm engine (its zygote, its judge server) before any submission is read and any thread starts
+    engine.shared()
     fingerprint = course_fingerprint(course, options)
     found = selected(found, gradebook, options)
     if options.students or options.only_failed:
@@ -97,7 +108,8 @@ def grade_all(course: Course, found: list[Submission], gradebook: Gradebook,
     try:
         futures: list[Future[Outcome]] = [
             pool.submit(grade_submission, course, s, options, fingerprint=fingerprint, seen=seen.get(s.student.id))
-            for s in _longest_first(found, seen)]
+            for s in _longest_first(found, seen)
+        ]
         for future in as_completed(futures):
             outcome = future.result()
             if outcome.record is not None:
@@ -112,7 +124,7 @@ def grade_all(course: Course, found: list[Submission], gradebook: Gradebook,
 
 
 def selected(found: list[Submission], gradebook: Gradebook, options: BulkOptions) -> list[Submission]:
-    """The submissions this run grades: those of `options.students`, and of them, with `only_failed`, those that failed."""
+    """The submissions this run grades: those of `options.students`, and of them, with `only_failed`, the failed."""
     if options.students:
         wanted = set(options.students)
         found = [s for s in found if s.student.id in wanted]
@@ -127,16 +139,21 @@ FAILED_REASONS = frozenset({"timeout", "crash", "grader"})
 
 
 def failed(record: Record, exercises: tuple[str, ...] = ()) -> bool:
-    """Whether grading this record went wrong (broken, grader error, a time limit or crash) in `exercises` (all if empty)."""
+    """Whether grading this record went wrong (broken, grader error, time limit, crash) in `exercises` (or any)."""
     if record.report is None:
         return record.status == "broken"
     chosen = [e for e in record.report.exercises if not exercises or e.id in exercises]
-    return any(score.exercise_status(e) == "error" or (e.problem and not e.problem.startswith("note:"))
-               or any(t.reason in FAILED_REASONS for t in e.tests) for e in chosen)
+    return any(
+        score.exercise_status(e) == "error"
+        or (e.problem and not e.problem.startswith("note:"))
+        or any(t.reason in FAILED_REASONS for t in e.tests)
+        for e in chosen
+    )
 
 
-def grade_submission(course: Course, submission: Submission, options: BulkOptions, *,
-                     fingerprint: str, seen: Seen | None = None) -> Outcome:
+def grade_submission(
+    course: Course, submission: Submission, options: BulkOptions, *, fingerprint: str, seen: Seen | None = None
+) -> Outcome:
     """Prepare, skip if unchanged, grade: never raises for anything the submission does."""
     started = time.monotonic()
     content_hash = ""
@@ -145,9 +162,17 @@ def grade_submission(course: Course, submission: Submission, options: BulkOption
         duration = round(time.monotonic() - started, 3)
         if status == "unchanged":
             return Outcome(submission, status, duration)
-        record = Record(student=submission.student, status=status, origin="grade-all",
-                        source=str(submission.source), content_hash=content_hash, fingerprint=fingerprint,
-                        duration=duration, assignment=options.assignment or "", **fields)
+        record = Record(
+            student=submission.student,
+            status=status,
+            origin="grade-all",
+            source=str(submission.source),
+            content_hash=content_hash,
+            fingerprint=fingerprint,
+            duration=duration,
+            assignment=options.assignment or "",
+            **fields,
+        )
         return Outcome(submission, status, duration, record)
 
     with tempfile.TemporaryDirectory(prefix="grader-class-") as scratch:
@@ -166,7 +191,11 @@ def grade_submission(course: Course, submission: Submission, options: BulkOption
 
 def _unchanged(seen: Seen | None, content_hash: str, fingerprint: str) -> bool:
     """Graded before, from the same files, by the same tests."""
-    return seen is not None and (seen.content_hash, seen.fingerprint, seen.status) == (content_hash, fingerprint, "graded")
+    return seen is not None and (seen.content_hash, seen.fingerprint, seen.status) == (
+        content_hash,
+        fingerprint,
+        "graded",
+    )
 
 
 def describe_crash(error: BaseException) -> str:
@@ -187,9 +216,13 @@ def course_fingerprint(course: Course, options: BulkOptions) -> str:
     for path in sorted(files):
         if path.is_file():
             digest.update(path.relative_to(course.root).as_posix().encode() + b"\0" + path.read_bytes())
-    selection = {"exercises": sorted(options.exercises), "public_only": options.public_only,
-                 "assignment": options.assignment, "grading": course.grading.model_dump(),
-                 "submitted_at": options.submitted_at.isoformat() if options.submitted_at else None}
+    selection = {
+        "exercises": sorted(options.exercises),
+        "public_only": options.public_only,
+        "assignment": options.assignment,
+        "grading": course.grading.model_dump(),
+        "submitted_at": options.submitted_at.isoformat() if options.submitted_at else None,
+    }
     digest.update(json.dumps(selection, sort_keys=True).encode())
     return digest.hexdigest()
 
@@ -199,17 +232,26 @@ def _longest_first(found: list[Submission], seen: dict[str, Seen]) -> list[Submi
 
     Starting the slow ones early keeps a hanging submission from being the last one left.
     """
+
     def key(submission: Submission) -> tuple[bool, float]:
         known = seen.get(submission.student.id)
         return (known is not None, -(known.duration if known else 0.0))
+
     return sorted(found, key=key)
 
 
 @contextlib.contextmanager
 def progress_bar(total: int, console: Console) -> Iterator[Listener]:
     """A rich progress bar with counts and an ETA; yields the listener to pass to `grade_all`."""
-    columns = (TextColumn("[bold]grading"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[tally]}"),
-               TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn())
+    columns = (
+        TextColumn("[bold]grading"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[tally]}"),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+    )
     tally: collections.Counter[str] = collections.Counter()
     with Progress(*columns, console=console) as progress:
         task = progress.add_task("grading", total=total, tally="")
@@ -217,4 +259,5 @@ def progress_bar(total: int, console: Console) -> Iterator[Listener]:
         def advance(outcome: Outcome) -> None:
             tally[outcome.status] += 1
             progress.update(task, advance=1, tally=", ".join(f"{n} {s}" for s, n in sorted(tally.items())))
+
         yield advance

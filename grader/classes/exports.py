@@ -1,4 +1,4 @@
-"""What an instructor takes away from the gradebook: a CSV, a JSON file and a feedback page per student, a class summary.
+"""What an instructor takes away from the gradebook: a CSV, a JSON file and a feedback page per student, a summary.
 
 `scores_csv` has one row per student and one column per exercise and quiz (the course's,
 then any other id a report carries), then the total; `student_json` is the Gradescope-style
@@ -23,16 +23,22 @@ from pathlib import Path
 from grader import score
 from grader.classes import report as class_report
 from grader.classes.gradebook import Record
+from grader.classes.roster import Roster, RosterEntry
+from grader.classes.submissions import Student
 from grader.course.manifest import Course, CourseError
 from grader.quiz.bank import load_bank
 from grader.reports import feedback_page, json_report
 from grader.results import GradeReport
-from grader.classes.roster import Roster, RosterEntry
-from grader.classes.submissions import Student
 
 CSV_FILE, SUMMARY_HTML, SUMMARY_MD, STUDENTS_DIR, PLOTS_DIR, CANVAS_FILE = (
-    "scores.csv", "summary.html", "summary.md", "students", "plots", "canvas.csv")
-MISSING = "missing"   #: the status of a roster student with no submission
+    "scores.csv",
+    "summary.html",
+    "summary.md",
+    "students",
+    "plots",
+    "canvas.csv",
+)
+MISSING = "missing"  #: the status of a roster student with no submission
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,9 +46,9 @@ class Written:
     csv: Path
     summary_html: Path
     summary_markdown: Path
-    students: Path                 #: the folder of per-student JSON, Markdown and HTML files
+    students: Path  #: the folder of per-student JSON, Markdown and HTML files
     plots: dict[str, Path]
-    canvas: Path                   #: scores in Canvas's gradebook import format
+    canvas: Path  #: scores in Canvas's gradebook import format
 
 
 def columns(course: Course, records: list[Record]) -> list[str]:
@@ -59,8 +65,10 @@ def scores_csv(course: Course, records: list[Record]) -> str:
     late = any(r.report is not None and r.report.lateness is not None for r in records)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["student", "name", "email", *ids, "total", "max_score", "percent", "status", "graded_at"]
-                    + ["days_late", "penalty_percent"] * late)
+    writer.writerow(
+        ["student", "name", "email", *ids, "total", "max_score", "percent", "status", "graded_at"]
+        + ["days_late", "penalty_percent"] * late
+    )
     for record in records:
         writer.writerow(_row(record, ids) + _lateness_cells(record) * late)
     return out.getvalue()
@@ -81,8 +89,11 @@ def _row(record: Record, ids: list[str]) -> list[object]:
     by_id = {e.id: e for e in record.report.exercises}
     cells = [_number(score.exercise_score(by_id[i])) if i in by_id else "" for i in ids]
     report = record.report
-    totals = [_number(score.total_score(report)), _number(score.total_max_score(report)),
-              f"{score.percentage(report):.1f}"]
+    totals = [
+        _number(score.total_score(report)),
+        _number(score.total_max_score(report)),
+        f"{score.percentage(report):.1f}",
+    ]
     return head + cells + totals + tail
 
 
@@ -99,12 +110,27 @@ def with_roster(records: list[Record], roster: Roster | None) -> list[Record]:
     """
     if roster is None:
         return records
-    named = [dataclasses.replace(r, student=_named(r.student, roster),
-                                 report=_extended(r.report, roster.entry(r.student.id))) for r in records]
+    named = [
+        dataclasses.replace(
+            r, student=_named(r.student, roster), report=_extended(r.report, roster.entry(r.student.id))
+        )
+        for r in records
+    ]
     have = {r.student.id for r in records}
-    missing = [Record(student=Student(e.id, e.name, e.email), status=MISSING, origin="roster", source="",
-                      content_hash="", fingerprint="", duration=0.0, error="no submission")
-               for e in roster if e.id not in have]
+    missing = [
+        Record(
+            student=Student(e.id, e.name, e.email),
+            status=MISSING,
+            origin="roster",
+            source="",
+            content_hash="",
+            fingerprint="",
+            duration=0.0,
+            error="no submission",
+        )
+        for e in roster
+        if e.id not in have
+    ]
     return sorted(named + missing, key=lambda r: r.student.id)
 
 
@@ -154,7 +180,7 @@ def _points_possible(course: Course, records: list[Record], ids: list[str]) -> f
             try:
                 points[quiz.id] = float(load_bank(course, quiz).points)
             except CourseError:
-                pass   # `grader check` reports a broken bank; a report's points stand in for it
+                pass  # `grader check` reports a broken bank; a report's points stand in for it
     for record in records:
         for exercise in record.report.exercises if record.report else ():
             points.setdefault(exercise.id, float(exercise.points))
@@ -170,12 +196,26 @@ def _canvas_name(student: Student) -> str:
 def student_json(record: Record) -> str:
     data = {
         "student": dataclasses.asdict(record.student),
-        "submission": {"status": record.status, "origin": record.origin, "source": record.source,
-                       "content_hash": record.content_hash, "duration": record.duration, "error": record.error,
-                       "graded_at": record.graded_at.isoformat() if record.graded_at else None},
-        "manual": [{"exercise": g.exercise, "test_id": g.test_id, "points": g.points, "comment": g.comment,
-                    "grader": g.grader, "graded_at": g.graded_at.isoformat() if g.graded_at else None}
-                   for g in record.manual],
+        "submission": {
+            "status": record.status,
+            "origin": record.origin,
+            "source": record.source,
+            "content_hash": record.content_hash,
+            "duration": record.duration,
+            "error": record.error,
+            "graded_at": record.graded_at.isoformat() if record.graded_at else None,
+        },
+        "manual": [
+            {
+                "exercise": g.exercise,
+                "test_id": g.test_id,
+                "points": g.points,
+                "comment": g.comment,
+                "grader": g.grader,
+                "graded_at": g.graded_at.isoformat() if g.graded_at else None,
+            }
+            for g in record.manual
+        ],
     }
     if record.report is not None:
         data |= json_report.as_dict(record.report)
@@ -184,10 +224,10 @@ def student_json(record: Record) -> str:
 
 def feedback(record: Record, *, course: str, show_hidden: bool = False) -> feedback_page.Page:
     if record.report is None:
-        return feedback_page.broken_page(student=record.student.id, course=course,
-                                         error=record.error or "unknown error")
-    return feedback_page.page(record.report, student=record.student.name or record.student.id,
-                              show_hidden=show_hidden)
+        return feedback_page.broken_page(
+            student=record.student.id, course=course, error=record.error or "unknown error"
+        )
+    return feedback_page.page(record.report, student=record.student.name or record.student.id, show_hidden=show_hidden)
 
 
 def file_name(student_id: str) -> str:
@@ -198,8 +238,9 @@ def file_name(student_id: str) -> str:
     return safe
 
 
-def write_all(course: Course, records: list[Record], folder: Path, *, show_hidden: bool = False,
-              assignment: str = "") -> Written:
+def write_all(
+    course: Course, records: list[Record], folder: Path, *, show_hidden: bool = False, assignment: str = ""
+) -> Written:
     """The CSV, Canvas's CSV, per-student JSON/Markdown/HTML and the class summary with its plots, under `folder`."""
     students = folder / STUDENTS_DIR
     students.mkdir(parents=True, exist_ok=True)
@@ -218,9 +259,17 @@ def write_all(course: Course, records: list[Record], folder: Path, *, show_hidde
     summary = class_report.summarize(records, course=course.info.name)
     plots = class_report.plot(summary, folder / PLOTS_DIR)
     links = {name: f"{PLOTS_DIR}/{name}" for name in plots}
-    (folder / SUMMARY_MD).write_text(class_report.render_markdown(
-        summary, plots=links, student_pages={k: v + ".md" for k, v in pages.items()}), encoding="utf-8")
-    (folder / SUMMARY_HTML).write_text(class_report.render_html(
-        summary, plots=links, student_pages={k: v + ".html" for k, v in pages.items()},
-        downloads={"scores.csv": CSV_FILE, "canvas.csv": CANVAS_FILE, "summary.md": SUMMARY_MD}), encoding="utf-8")
+    (folder / SUMMARY_MD).write_text(
+        class_report.render_markdown(summary, plots=links, student_pages={k: v + ".md" for k, v in pages.items()}),
+        encoding="utf-8",
+    )
+    (folder / SUMMARY_HTML).write_text(
+        class_report.render_html(
+            summary,
+            plots=links,
+            student_pages={k: v + ".html" for k, v in pages.items()},
+            downloads={"scores.csv": CSV_FILE, "canvas.csv": CANVAS_FILE, "summary.md": SUMMARY_MD},
+        ),
+        encoding="utf-8",
+    )
     return Written(folder / CSV_FILE, folder / SUMMARY_HTML, folder / SUMMARY_MD, students, plots, folder / CANVAS_FILE)

@@ -18,9 +18,9 @@ import json
 from pathlib import Path
 
 from grader.classes.gradebook import Gradebook, Record
+from grader.classes.submissions import Student, SubmissionError, discover
 from grader.course.manifest import Course, ExerciseSpec
 from grader.results import ExerciseResult, GradeReport, Lateness, TestResult
-from grader.classes.submissions import Student, SubmissionError, discover
 
 RESULTS_FILE = "results.json"
 
@@ -42,7 +42,7 @@ class Found:
 @dataclasses.dataclass(frozen=True)
 class Imported:
     found: Found
-    status: str                    #: "imported", "unchanged", or why the file was not imported
+    status: str  #: "imported", "unchanged", or why the file was not imported
     assignment: str | None = None  #: the assignment it was filed under ("" for none); None if not imported
 
 
@@ -78,8 +78,9 @@ def _in_folder(folder: Path) -> list[Found]:
     return found
 
 
-def import_results(course: Course, found: list[Found], gradebook: Gradebook, *, origin: str = "import",
-                   force: bool = False) -> list[Imported]:
+def import_results(
+    course: Course, found: list[Found], gradebook: Gradebook, *, origin: str = "import", force: bool = False
+) -> list[Imported]:
     """Store each results file as its student's latest submission (of the assignment it graded, if any).
 
     Returns, for each file, whether it was imported, and under which assignment.
@@ -98,9 +99,19 @@ def import_results(course: Course, found: list[Found], gradebook: Gradebook, *, 
         if not force and known is not None and known.content_hash == content_hash:
             done.append(Imported(item, "unchanged", assignment))
             continue
-        gradebook.record(Record(student=item.student, status="graded", origin=origin, source=str(item.path),
-                                content_hash=content_hash, fingerprint=origin, duration=_duration(report),
-                                report=report, assignment=assignment))
+        gradebook.record(
+            Record(
+                student=item.student,
+                status="graded",
+                origin=origin,
+                source=str(item.path),
+                content_hash=content_hash,
+                fingerprint=origin,
+                duration=_duration(report),
+                report=report,
+                assignment=assignment,
+            )
+        )
         done.append(Imported(item, "imported", assignment))
     return done
 
@@ -127,12 +138,14 @@ def read_reports(course: Course, paths: list[Path]) -> GradeReport:
         raise ResultsError(f"{', '.join(twice)} graded in more than one of the reports: give each exercise once")
     first = reports[0]
     return dataclasses.replace(
-        first, submission=", ".join(r.submission for r in reports),
+        first,
+        submission=", ".join(r.submission for r in reports),
         exercises=tuple(e for r in reports for e in r.exercises),
         public_only=any(r.public_only for r in reports),
         notes=tuple(dict.fromkeys(n for r in reports for n in r.notes)),
         lateness=next((r.lateness for r in reports if r.lateness is not None), None),
-        tampered=tuple(dict.fromkeys(t for r in reports for t in r.tampered)))
+        tampered=tuple(dict.fromkeys(t for r in reports for t in r.tampered)),
+    )
 
 
 def report_from_results(course: Course, data: dict, *, source: str) -> GradeReport:
@@ -150,10 +163,16 @@ def report_from_results(course: Course, data: dict, *, source: str) -> GradeRepo
     listed = {e["id"]: e for e in ours.get("exercises", [])}
     order = list(listed) + [i for i in tests if i not in listed]
     exercises = tuple(_exercise(i, listed.get(i, {}), tuple(tests.get(i, ())), known.get(i)) for i in order)
-    return GradeReport(course=course.info.name, submission=source, exercises=exercises,
-                       public_only=bool(ours.get("public_only", False)), notes=tuple(ours.get("notes", ())),
-                       hidden_visibility=course.grading.hidden_visibility, lateness=_lateness(ours.get("assignment")),
-                       tampered=tuple(ours.get("tampered") or ()))
+    return GradeReport(
+        course=course.info.name,
+        submission=source,
+        exercises=exercises,
+        public_only=bool(ours.get("public_only", False)),
+        notes=tuple(ours.get("notes", ())),
+        hidden_visibility=course.grading.hidden_visibility,
+        lateness=_lateness(ours.get("assignment")),
+        tampered=tuple(ours.get("tampered") or ()),
+    )
 
 
 def _lateness(assignment: dict | None) -> Lateness | None:
@@ -161,9 +180,13 @@ def _lateness(assignment: dict | None) -> Lateness | None:
     if not assignment:
         return None
     days, penalty = int(assignment.get("days_late") or 0), float(assignment.get("penalty_percent") or 0)
-    return Lateness(assignment=str(assignment["id"]), due=str(assignment["due"]),
-                    submitted_at=str(assignment["submitted_at"]), policy=str(assignment.get("late_policy", "none")),
-                    penalty_per_day=penalty / days if days else 0.0)
+    return Lateness(
+        assignment=str(assignment["id"]),
+        due=str(assignment["due"]),
+        submitted_at=str(assignment["submitted_at"]),
+        policy=str(assignment.get("late_policy", "none")),
+        penalty_per_day=penalty / days if days else 0.0,
+    )
 
 
 def _test(entry: dict, known: dict[str, ExerciseSpec]) -> TestResult:
@@ -172,16 +195,23 @@ def _test(entry: dict, known: dict[str, ExerciseSpec]) -> TestResult:
     exercise = extra.get("exercise") or _exercise_of(name, known)
     name = name.removeprefix(f"{exercise}: ")
     lines = str(entry.get("output") or "").splitlines()
-    hint = lines.pop()[len("hint: "):] if lines and lines[-1].startswith("hint: ") else None
+    hint = lines.pop()[len("hint: ") :] if lines and lines[-1].startswith("hint: ") else None
     points = float(entry.get("max_score") or 0)
     passed = entry.get("status", "passed" if float(entry.get("score") or 0) >= points else "failed") == "passed"
     reason = extra.get("reason")
-    return TestResult(exercise=exercise, test_id=str(extra.get("test_id") or name), name=name,
-                      kind=extra.get("kind") or ("public" if entry.get("visibility", "visible") == "visible" else "hidden"),
-                      points=points, outcome="passed" if passed else
-                      ("error" if reason == "grader" else "failed"),
-                      reason=None if passed else (reason or "mismatch"), message=tuple(lines), hint=hint,
-                      diagnosis=extra.get("diagnosis"), duration=float(extra.get("duration") or 0))
+    return TestResult(
+        exercise=exercise,
+        test_id=str(extra.get("test_id") or name),
+        name=name,
+        kind=extra.get("kind") or ("public" if entry.get("visibility", "visible") == "visible" else "hidden"),
+        points=points,
+        outcome="passed" if passed else ("error" if reason == "grader" else "failed"),
+        reason=None if passed else (reason or "mismatch"),
+        message=tuple(lines),
+        hint=hint,
+        diagnosis=extra.get("diagnosis"),
+        duration=float(extra.get("duration") or 0),
+    )
 
 
 def _exercise_of(name: str, known: dict[str, ExerciseSpec]) -> str:
@@ -192,18 +222,33 @@ def _exercise_of(name: str, known: dict[str, ExerciseSpec]) -> str:
 def _pending(entry: dict) -> TestResult:
     name = str(entry["name"])
     exercise = str(entry.get("exercise") or name.split(":", 1)[0])
-    return TestResult(exercise=exercise, test_id=name, name=name.removeprefix(f"{exercise}: "), kind="public",
-                      points=float(entry.get("points") or 0), outcome="pending", reason="manual",
-                      message=tuple(str(entry.get("output") or "").splitlines()))
+    return TestResult(
+        exercise=exercise,
+        test_id=name,
+        name=name.removeprefix(f"{exercise}: "),
+        kind="public",
+        points=float(entry.get("points") or 0),
+        outcome="pending",
+        reason="manual",
+        message=tuple(str(entry.get("output") or "").splitlines()),
+    )
 
 
-def _exercise(exercise_id: str, listed: dict, tests: tuple[TestResult, ...], spec: ExerciseSpec | None) -> ExerciseResult:
+def _exercise(
+    exercise_id: str, listed: dict, tests: tuple[TestResult, ...], spec: ExerciseSpec | None
+) -> ExerciseResult:
     points = spec.points if spec else float(listed.get("max_score") or sum(t.points for t in tests))
-    return ExerciseResult(id=exercise_id, title=spec.title if spec else listed.get("title", exercise_id),
-                          section=spec.section if spec else "", points=points, tests=tests,
-                          hidden_points_not_run=float(listed.get("hidden_points_not_run") or 0),
-                          problem=listed.get("problem"), output=str(listed.get("output") or ""),
-                          duration=float(listed.get("duration") or 0))
+    return ExerciseResult(
+        id=exercise_id,
+        title=spec.title if spec else listed.get("title", exercise_id),
+        section=spec.section if spec else "",
+        points=points,
+        tests=tests,
+        hidden_points_not_run=float(listed.get("hidden_points_not_run") or 0),
+        problem=listed.get("problem"),
+        output=str(listed.get("output") or ""),
+        duration=float(listed.get("duration") or 0),
+    )
 
 
 def _duration(report: GradeReport) -> float:

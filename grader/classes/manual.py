@@ -16,18 +16,24 @@ from pathlib import Path
 
 from grader import score
 from grader.classes.gradebook import Record
+from grader.classes.submissions import Student, Submission, SubmissionError, prepare
 from grader.course.manifest import Course, ExerciseSpec
 from grader.results import TestResult
-from grader.classes.submissions import Student, Submission, SubmissionError, prepare
 
 
-def items(records: list[Record], exercises: set[str], *, students: tuple[str, ...] | list[str] = ()
-          ) -> list[tuple[Record, TestResult]]:
+def items(
+    records: list[Record], exercises: set[str], *, students: tuple[str, ...] | list[str] = ()
+) -> list[tuple[Record, TestResult]]:
     """Each graded student's manual items (graded by hand yet or not) in `exercises`, student by student."""
-    return [(record, test) for record in records
-            if record.report is not None and (not students or record.student.id in students)
-            for exercise in record.report.exercises if exercise.id in exercises
-            for test in exercise.tests if score.is_manual(test)]
+    return [
+        (record, test)
+        for record in records
+        if record.report is not None and (not students or record.student.id in students)
+        for exercise in record.report.exercises
+        if exercise.id in exercises
+        for test in exercise.tests
+        if score.is_manual(test)
+    ]
 
 
 def read_names(course: Course, test_id: str) -> list[str]:
@@ -37,12 +43,17 @@ def read_names(course: Course, test_id: str) -> list[str]:
     if not suite.is_file():
         return []
     tree = ast.parse(suite.read_text(encoding="utf-8"))
-    found = next((node for node in ast.walk(tree)
-                  if isinstance(node, ast.FunctionDef) and node.name == function.split("[")[0]), None)
+    found = next(
+        (node for node in ast.walk(tree) if isinstance(node, ast.FunctionDef) and node.name == function.split("[")[0]),
+        None,
+    )
     if found is None:
         return []
-    names = [node.value for node in ast.walk(found)
-             if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.isidentifier()]
+    names = [
+        node.value
+        for node in ast.walk(found)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.isidentifier()
+    ]
     return list(dict.fromkeys(names))
 
 
@@ -54,7 +65,9 @@ def module_values(source: str, names: list[str]) -> dict[str, str]:
         return {}
     values: dict[str, str] = {}
     for node in tree.body:
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+        targets = (
+            node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+        )
         value = getattr(node, "value", None)
         for target in targets:
             if isinstance(target, ast.Name) and target.id in names and value is not None:

@@ -27,11 +27,12 @@ class NbgraderMissing(Exception):
 class Written:
     students: int
     cells: int
-    skipped: tuple[str, ...]       #: students without a report (broken submissions)
+    skipped: tuple[str, ...]  #: students without a report (broken submissions)
 
 
-def write_scores(course: Course, records: list[Record], url: str, *, assignment: str,
-                 course_id: str = "default_course") -> Written:
+def write_scores(
+    course: Course, records: list[Record], url: str, *, assignment: str, course_id: str = "default_course"
+) -> Written:
     """Create or update `assignment` in the nbgrader gradebook at `url` with every graded student's scores."""
     try:
         from nbgrader.api import Gradebook, MissingEntry
@@ -57,22 +58,24 @@ def _cells(course: Course, graded: list[Record]) -> dict[str, float]:
     return {i: points[i] for i in columns(course, graded) if i in points}
 
 
-def _write_student(gradebook, missing_entry: type[Exception], record: Record, assignment: str,
-                   cells: dict[str, float]) -> None:
+def _write_student(
+    gradebook, missing_entry: type[Exception], record: Record, assignment: str, cells: dict[str, float]
+) -> None:
     first, _, last = (record.student.name or "").rpartition(" ")
-    gradebook.update_or_create_student(record.student.id, first_name=first or last, last_name=last if first else "",
-                                       email=record.student.email or None)
+    gradebook.update_or_create_student(
+        record.student.id, first_name=first or last, last_name=last if first else "", email=record.student.email or None
+    )
     try:
         gradebook.find_submission(assignment, record.student.id)
     except missing_entry:
-        gradebook.add_submission(assignment, record.student.id)   # mirrors every notebook and cell
+        gradebook.add_submission(assignment, record.student.id)  # mirrors every notebook and cell
     by_id = {e.id: e for e in record.report.exercises}
     for name in cells:
         if name not in by_id:
             continue
         try:
             grade = gradebook.find_grade(name, name, assignment, record.student.id)
-        except missing_entry:   # a notebook added to the assignment after this submission was made
+        except missing_entry:  # a notebook added to the assignment after this submission was made
             _mirror_notebook(gradebook, name, assignment, record.student.id)
             grade = gradebook.find_grade(name, name, assignment, record.student.id)
         grade.auto_score = score.exercise_score(by_id[name])

@@ -35,7 +35,7 @@ class ExerciseStats:
     section: str
     mean_score: float
     max_score: float
-    statuses: tuple[tuple[str, int], ...]    #: (status, students), most frequent first
+    statuses: tuple[tuple[str, int], ...]  #: (status, students), most frequent first
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,26 +44,26 @@ class FailedTest:
     name: str
     kind: str
     students: int
-    label: str                                #: the most common way it failed
+    label: str  #: the most common way it failed
 
 
 @dataclasses.dataclass(frozen=True)
 class MisconceptionCount:
     exercise: str
-    name: str                                 #: the catalogue entry's name ("flipped_kernel")
-    students: int                             #: graded students whose work showed it
-    share: float                              #: of the graded students, in percent
+    name: str  #: the catalogue entry's name ("flipped_kernel")
+    students: int  #: graded students whose work showed it
+    share: float  #: of the graded students, in percent
 
 
 @dataclasses.dataclass(frozen=True)
 class StudentRow:
     student: str
     name: str
-    status: str                               #: graded or broken
+    status: str  #: graded or broken
     score: float | None
     max_score: float | None
     percentage: float | None
-    note: str = ""                            #: broken: why; graded with a grader error: which exercise
+    note: str = ""  #: broken: why; graded with a grader error: which exercise
 
 
 @dataclasses.dataclass(frozen=True)
@@ -85,9 +85,13 @@ class ClassSummary:
 
 def summarize(records: list[Record], *, course: str, top: int = 10) -> ClassSummary:
     graded = [r for r in records if r.report is not None]
-    return ClassSummary(course=course, students=tuple(_student_row(r) for r in records),
-                        exercises=_exercise_stats(graded), most_failed=_most_failed(graded, top),
-                        misconceptions=_misconceptions(graded))
+    return ClassSummary(
+        course=course,
+        students=tuple(_student_row(r) for r in records),
+        exercises=_exercise_stats(graded),
+        most_failed=_most_failed(graded, top),
+        misconceptions=_misconceptions(graded),
+    )
 
 
 def _student_row(record: Record) -> StudentRow:
@@ -102,8 +106,15 @@ def _student_row(record: Record) -> StudentRow:
         days = score.days_late(report.lateness)
         notes.append(f"{days} day{'s' * (days > 1)} late, -{score.late_penalty_percent(report):g}%")
     note = "; ".join(notes)
-    return StudentRow(record.student.id, record.student.name, record.status, score.total_score(report),
-                      score.total_max_score(report), score.percentage(report), note)
+    return StudentRow(
+        record.student.id,
+        record.student.name,
+        record.status,
+        score.total_score(report),
+        score.total_max_score(report),
+        score.percentage(report),
+        note,
+    )
 
 
 def _exercise_stats(graded: list[Record]) -> tuple[ExerciseStats, ...]:
@@ -115,9 +126,16 @@ def _exercise_stats(graded: list[Record]) -> tuple[ExerciseStats, ...]:
     for exercise_id, results in by_id.items():
         first = results[0]
         statuses = collections.Counter(score.exercise_status(e) for e in results)
-        stats.append(ExerciseStats(exercise_id, first.title, first.section,
-                                   statistics.fmean(score.exercise_score(e) for e in results),
-                                   max(score.exercise_max_score(e) for e in results), tuple(statuses.most_common())))
+        stats.append(
+            ExerciseStats(
+                exercise_id,
+                first.title,
+                first.section,
+                statistics.fmean(score.exercise_score(e) for e in results),
+                max(score.exercise_max_score(e) for e in results),
+                tuple(statuses.most_common()),
+            )
+        )
     return tuple(stats)
 
 
@@ -129,19 +147,30 @@ def _most_failed(graded: list[Record], top: int) -> tuple[FailedTest, ...]:
                 if score.is_graded_here(test) and not test.passed and test.reason in RETEACH_REASONS:
                     failures.setdefault((exercise.id, test.test_id), []).append(test)
     ranked = sorted(failures.values(), key=lambda tests: (-len(tests), tests[0].exercise, tests[0].name))
-    return tuple(FailedTest(tests[0].exercise, tests[0].name, tests[0].kind, len(tests),
-                            collections.Counter(score.classify(t)[1] for t in tests).most_common(1)[0][0])
-                 for tests in ranked[:top])
+    return tuple(
+        FailedTest(
+            tests[0].exercise,
+            tests[0].name,
+            tests[0].kind,
+            len(tests),
+            collections.Counter(score.classify(t)[1] for t in tests).most_common(1)[0][0],
+        )
+        for tests in ranked[:top]
+    )
 
 
 def _misconceptions(graded: list[Record]) -> tuple[MisconceptionCount, ...]:
     """Which known mistakes the class makes: each student counted once per mistake, however many tests it failed."""
     shown = collections.Counter(
-        (exercise.id, name) for record in graded for exercise in record.report.exercises
-        for name in {name for t in exercise.tests for name in t.diagnoses})   # every mistake named on a test
+        (exercise.id, name)
+        for record in graded
+        for exercise in record.report.exercises
+        for name in {name for t in exercise.tests for name in t.diagnoses}
+    )  # every mistake named on a test
     ranked = sorted(shown.items(), key=lambda item: (-item[1], item[0]))
-    return tuple(MisconceptionCount(exercise, name, count, 100.0 * count / len(graded))
-                 for (exercise, name), count in ranked)
+    return tuple(
+        MisconceptionCount(exercise, name, count, 100.0 * count / len(graded)) for (exercise, name), count in ranked
+    )
 
 
 def _misconception_line(m: MisconceptionCount) -> str:
@@ -149,6 +178,7 @@ def _misconception_line(m: MisconceptionCount) -> str:
 
 
 # -- plots -------------------------------------------------------------------------------------------------
+
 
 def plot(summary: ClassSummary, folder: Path) -> dict[str, Path]:
     """Draw the summary's PNG plots into `folder`; return them by name."""
@@ -177,7 +207,7 @@ def _histogram(summary: ClassSummary) -> Figure:
 
 
 def _most_failed_bars(summary: ClassSummary) -> Figure:
-    tests = list(reversed(summary.most_failed))   # barh draws bottom-up: put the most failed on top
+    tests = list(reversed(summary.most_failed))  # barh draws bottom-up: put the most failed on top
     figure = Figure(figsize=(9, 0.45 * len(tests) + 1.4), layout="constrained")
     axes = figure.add_subplot()
     labels = [textwrap.shorten(f"{t.exercise}: {t.name}", 70, placeholder="…") for t in tests]
@@ -207,6 +237,7 @@ def _exercise_bars(summary: ClassSummary) -> Figure:
 
 # -- Markdown and HTML -------------------------------------------------------------------------------------
 
+
 def _students(count: int) -> str:
     return f"{count} student" + "s" * (count != 1)
 
@@ -223,12 +254,22 @@ def render_markdown(summary: ClassSummary, *, plots: dict[str, str], student_pag
     """`plots` and `student_pages` map names to links relative to the summary's folder."""
     lines = [f"# Class summary: {summary.course}", "", _headline(summary), ""]
     lines += [f"![{name}]({link})" for name, link in plots.items()] + [""]
-    lines += ["## Exercises", "", "| exercise | title | mean score | statuses | reread |", "| --- | --- | ---: | --- | --- |"]
-    lines += [f"| {e.id} | {e.title} | {e.mean_score:.1f} / {e.max_score:g} | "
-              f"{', '.join(f'{n} {s}' for s, n in e.statuses)} | {e.section} |" for e in summary.exercises]
+    lines += [
+        "## Exercises",
+        "",
+        "| exercise | title | mean score | statuses | reread |",
+        "| --- | --- | ---: | --- | --- |",
+    ]
+    lines += [
+        f"| {e.id} | {e.title} | {e.mean_score:.1f} / {e.max_score:g} | "
+        f"{', '.join(f'{n} {s}' for s, n in e.statuses)} | {e.section} |"
+        for e in summary.exercises
+    ]
     lines += ["", "## Tests failed most", ""]
-    lines += [f"{i}. **{t.exercise}: {t.name}** ({t.kind}): {_students(t.students)}, mostly {t.label}"
-              for i, t in enumerate(summary.most_failed, 1)] or ["No test failed with a wrong result."]
+    lines += [
+        f"{i}. **{t.exercise}: {t.name}** ({t.kind}): {_students(t.students)}, mostly {t.label}"
+        for i, t in enumerate(summary.most_failed, 1)
+    ] or ["No test failed with a wrong result."]
     lines += ["", "## Misconceptions named by the grader", ""]
     lines += [f"- {_misconception_line(m)}" for m in summary.misconceptions] or ["None named."]
     lines += ["", "## Students", "", "| student | name | score | % | note |", "| --- | --- | ---: | ---: | --- |"]
@@ -240,35 +281,66 @@ def render_markdown(summary: ClassSummary, *, plots: dict[str, str], student_pag
     return "\n".join(lines) + "\n"
 
 
-def render_html(summary: ClassSummary, *, plots: dict[str, str], student_pages: dict[str, str],
-                downloads: dict[str, str] | None = None) -> str:
+def render_html(
+    summary: ClassSummary,
+    *,
+    plots: dict[str, str],
+    student_pages: dict[str, str],
+    downloads: dict[str, str] | None = None,
+) -> str:
     e = html.escape
     body = [f"<h1>Class summary: {e(summary.course)}</h1>", f"<p class='score'>{e(_headline(summary))}</p>"]
     if downloads:
         links = " · ".join(f"<a href='{e(link)}'>{e(name)}</a>" for name, link in downloads.items())
         body.append(f"<p>{links}</p>")
     body += [f"<img src='{e(link)}' alt='{e(name)}'>" for name, link in plots.items()]
-    rows = "".join(f"<tr><td>{e(x.id)}</td><td>{e(x.title)}</td><td class='num'>{x.mean_score:.1f} / {x.max_score:g}</td>"
-                   f"<td>{', '.join(f'{n} {status_span(s)}' for s, n in x.statuses)}</td><td>{e(x.section)}</td></tr>"
-                   for x in summary.exercises)
-    body.append("<h2>Exercises</h2><table><tr><th>exercise</th><th>title</th><th>mean score</th>"
-                f"<th>statuses</th><th>tutorial section</th></tr>{rows}</table>")
-    items = "".join(f"<li><strong>{e(t.exercise)}: {e(t.name)}</strong> ({e(t.kind)}): "
-                    f"{_students(t.students)}, mostly {e(t.label)}</li>" for t in summary.most_failed)
-    body.append(f"<h2>Tests failed most</h2><ol>{items}</ol>" if items
-                else "<h2>Tests failed most</h2><p>No test failed with a wrong result.</p>")
+    rows = "".join(
+        f"<tr><td>{e(x.id)}</td><td>{e(x.title)}</td><td class='num'>{x.mean_score:.1f} / {x.max_score:g}</td>"
+        f"<td>{', '.join(f'{n} {status_span(s)}' for s, n in x.statuses)}</td><td>{e(x.section)}</td></tr>"
+        for x in summary.exercises
+    )
+    body.append(
+        "<h2>Exercises</h2><table><tr><th>exercise</th><th>title</th><th>mean score</th>"
+        f"<th>statuses</th><th>tutorial section</th></tr>{rows}</table>"
+    )
+    items = "".join(
+        f"<li><strong>{e(t.exercise)}: {e(t.name)}</strong> ({e(t.kind)}): "
+        f"{_students(t.students)}, mostly {e(t.label)}</li>"
+        for t in summary.most_failed
+    )
+    body.append(
+        f"<h2>Tests failed most</h2><ol>{items}</ol>"
+        if items
+        else "<h2>Tests failed most</h2><p>No test failed with a wrong result.</p>"
+    )
     named = "".join(f"<li>{e(_misconception_line(m))}</li>" for m in summary.misconceptions)
-    body.append(f"<h2>Misconceptions named by the grader</h2><ul>{named}</ul>" if named
-                else "<h2>Misconceptions named by the grader</h2><p>None named.</p>")
-    body.append("<h2>Students</h2><table><tr><th>student</th><th>name</th><th>score</th><th>%</th><th>note</th></tr>"
-                + "".join(_student_html(row, student_pages) for row in summary.students) + "</table>")
-    return document(f"Class summary: {summary.course}", "\n".join(body), style="img { max-width: 100%; display: block; margin: 1rem 0; }")
+    body.append(
+        f"<h2>Misconceptions named by the grader</h2><ul>{named}</ul>"
+        if named
+        else "<h2>Misconceptions named by the grader</h2><p>None named.</p>"
+    )
+    body.append(
+        "<h2>Students</h2><table><tr><th>student</th><th>name</th><th>score</th><th>%</th><th>note</th></tr>"
+        + "".join(_student_html(row, student_pages) for row in summary.students)
+        + "</table>"
+    )
+    return document(
+        f"Class summary: {summary.course}",
+        "\n".join(body),
+        style="img { max-width: 100%; display: block; margin: 1rem 0; }",
+    )
 
 
 def _student_html(row: StudentRow, student_pages: dict[str, str]) -> str:
     e = html.escape
-    name = f"<a href='{e(student_pages[row.student])}'>{e(row.student)}</a>" if row.student in student_pages else e(row.student)
+    name = (
+        f"<a href='{e(student_pages[row.student])}'>{e(row.student)}</a>"
+        if row.student in student_pages
+        else e(row.student)
+    )
     scored = f"{row.score:g} / {row.max_score:g}" if row.score is not None else status_span(row.status)
     percent = f"{row.percentage:.0f}" if row.percentage is not None else ""
-    return (f"<tr><td>{name}</td><td>{e(row.name)}</td><td class='num'>{scored}</td>"
-            f"<td class='num'>{percent}</td><td>{e(row.note)}</td></tr>")
+    return (
+        f"<tr><td>{name}</td><td>{e(row.name)}</td><td class='num'>{scored}</td>"
+        f"<td class='num'>{percent}</td><td>{e(row.note)}</td></tr>"
+    )

@@ -126,8 +126,12 @@ def _entry(path: Path, line: int, row: dict[str, str | None]) -> RosterEntry:
     if not values["id"]:
         raise RosterError(f"{path}:{line}: the id is empty")
     return RosterEntry(
-        id=values["id"], name=values["name"], email=values["email"], github=values["github"].lstrip("@"),
-        repository=values["repository"], extension_days=_days(path, line, values["extension_days"]),
+        id=values["id"],
+        name=values["name"],
+        email=values["email"],
+        github=values["github"].lstrip("@"),
+        repository=values["repository"],
+        extension_days=_days(path, line, values["extension_days"]),
     )
 
 

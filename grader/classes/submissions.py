@@ -30,15 +30,15 @@ from typing import Literal
 import yaml
 
 from grader.course.assignments import submission_time
-from grader.engine.copying import SKIPPED, RefusedSubmission, copy_submission, link_refusal
 from grader.course.manifest import Course
+from grader.engine.copying import SKIPPED, RefusedSubmission, copy_submission, link_refusal
 
 Layout = Literal["folder", "repository", "zip", "gradescope"]
 
-_SKIPPED = SKIPPED   #: never part of a submission's content: version control, caches, editor and OS debris
-_MAX_BYTES = 50 * 1024 * 1024     #: a submission larger than this is refused (zip bombs, stray data sets)
+_SKIPPED = SKIPPED  #: never part of a submission's content: version control, caches, editor and OS debris
+_MAX_BYTES = 50 * 1024 * 1024  #: a submission larger than this is refused (zip bombs, stray data sets)
 _MAX_FILES = 5000
-_MAX_DEPTH = 4                    #: how deep to look for the course's modules inside a submission
+_MAX_DEPTH = 4  #: how deep to look for the course's modules inside a submission
 
 
 class SubmissionError(Exception):
@@ -47,7 +47,7 @@ class SubmissionError(Exception):
 
 @dataclasses.dataclass(frozen=True)
 class Student:
-    id: str                        #: the key in the gradebook: login, student id or folder name
+    id: str  #: the key in the gradebook: login, student id or folder name
     name: str = ""
     email: str = ""
 
@@ -55,17 +55,17 @@ class Student:
 @dataclasses.dataclass(frozen=True)
 class Submission:
     student: Student
-    source: Path                   #: the folder or zip as found in the class folder
+    source: Path  #: the folder or zip as found in the class folder
     layout: Layout
-    created_at: dt.datetime | None = None   #: when the platform received it, where it says (Gradescope)
+    created_at: dt.datetime | None = None  #: when the platform received it, where it says (Gradescope)
 
 
 @dataclasses.dataclass(frozen=True)
 class Prepared:
     """A submission copied into scratch space, ready to grade."""
 
-    folder: Path                   #: the folder holding the student's modules (inside scratch)
-    content_hash: str              #: sha256 over the relative paths and bytes of every file copied
+    folder: Path  #: the folder holding the student's modules (inside scratch)
+    content_hash: str  #: sha256 over the relative paths and bytes of every file copied
 
 
 def discover(root: Path) -> list[Submission]:
@@ -82,8 +82,10 @@ def discover(root: Path) -> list[Submission]:
     twice = {student: paths for student, paths in sources.items() if len(paths) > 1}
     if twice:
         student, paths = sorted(twice.items())[0]
-        raise SubmissionError(f"{len(twice)} students have two submissions, e.g. {student}: "
-                              f"{', '.join(sorted(p.name for p in paths))}; keep one of each")
+        raise SubmissionError(
+            f"{len(twice)} students have two submissions, e.g. {student}: "
+            f"{', '.join(sorted(p.name for p in paths))}; keep one of each"
+        )
     return sorted(found, key=lambda s: (s.student.id, str(s.source)))
 
 
@@ -134,7 +136,7 @@ def _timestamp(value: object) -> dt.datetime | None:
 
 
 def handed_in(submission: Submission) -> dt.datetime | None:
-    """When the student handed the work in, where the layout records it: Gradescope's time, a repository's last commit."""
+    """When the student handed the work in, where the layout says: Gradescope's time, a repository's last commit."""
     if submission.created_at is not None:
         return submission.created_at
     if submission.layout == "repository":
@@ -179,8 +181,12 @@ def locate_modules(tree: Path, course: Course) -> Path:
 def _folders_at(tree: Path, depth: int) -> list[Path]:
     level = [tree]
     for _ in range(depth):
-        level = [d for parent in level for d in parent.iterdir()
-                 if d.is_dir() and not d.is_symlink() and d.name not in _SKIPPED and not d.name.startswith(".")]
+        level = [
+            d
+            for parent in level
+            for d in parent.iterdir()
+            if d.is_dir() and not d.is_symlink() and d.name not in _SKIPPED and not d.name.startswith(".")
+        ]
     return level
 
 
@@ -239,5 +245,6 @@ class _Budget:
         self.files += 1
         self.bytes += size
         if self.bytes > _MAX_BYTES or self.files > _MAX_FILES:
-            raise SubmissionError(f"{self.source.name} is larger than a submission may be "
-                                  f"({_MAX_FILES} files, {_MAX_BYTES // 2**20} MB)")
+            raise SubmissionError(
+                f"{self.source.name} is larger than a submission may be ({_MAX_FILES} files, {_MAX_BYTES // 2**20} MB)"
+            )

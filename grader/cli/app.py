@@ -20,8 +20,12 @@ STUDENT_GROUPS = ("grade",)
 
 def build_app(groups: tuple[str, ...] = COMMAND_GROUPS) -> typer.Typer:
     """A `grader` app holding the commands of `groups` (module names under grader/cli/)."""
-    app = typer.Typer(help="Grade CNN Deep Dive exercises.", no_args_is_help=True,
-                      pretty_exceptions_show_locals=False, add_completion=False)
+    app = typer.Typer(
+        help="Grade CNN Deep Dive exercises.",
+        no_args_is_help=True,
+        pretty_exceptions_show_locals=False,
+        add_completion=False,
+    )
     for group in groups:
         importlib.import_module(f"grader.cli.{group}").register(app)
     return app

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from grader.cli.common import console, CourseOption, errors, ExitCode, load
+from grader.cli.common import CourseOption, ExitCode, console, errors, load
 
 
 def register(app: typer.Typer) -> None:
@@ -19,17 +19,25 @@ def register(app: typer.Typer) -> None:
 
 def check_command(
     exercises: Annotated[list[str] | None, typer.Argument(help="Exercise ids; default: all.")] = None,
-    min_mutation_score: Annotated[float, typer.Option(
-        help="Fail when the hidden suite kills fewer than this percentage of non-equivalent mutants.")] = 90.0,
+    min_mutation_score: Annotated[
+        float,
+        typer.Option(help="Fail when the hidden suite kills fewer than this percentage of non-equivalent mutants."),
+    ] = 90.0,
     mutation: Annotated[bool, typer.Option(help="Measure the mutation score (the slow part).")] = True,
     survivors: Annotated[bool, typer.Option(help="List every surviving mutant as a diff.")] = True,
     fresh: Annotated[bool, typer.Option("--fresh", help="Recompute everything, ignoring the cache.")] = False,
-    examples: Annotated[int | None, typer.Option(
-        min=1, help="Hypothesis examples per property test in this check; default: course.toml's.")] = None,
+    examples: Annotated[
+        int | None,
+        typer.Option(min=1, help="Hypothesis examples per property test in this check; default: course.toml's."),
+    ] = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Exercises checked at once; 0: one per core.")] = 0,
-    cache: Annotated[Path | None, typer.Option(help="The results cache; default: tests/hidden/mutation-cache.json.")] = None,
-    equivalents: Annotated[Path | None, typer.Option(
-        help="Equivalent mutants, with reasons; default: tests/hidden/equivalent_mutants.toml.")] = None,
+    cache: Annotated[
+        Path | None, typer.Option(help="The results cache; default: tests/hidden/mutation-cache.json.")
+    ] = None,
+    equivalents: Annotated[
+        Path | None,
+        typer.Option(help="Equivalent mutants, with reasons; default: tests/hidden/equivalent_mutants.toml."),
+    ] = None,
     course_path: CourseOption = Path("course.toml"),
 ) -> None:
     """Check the course: suites pass the reference and fail the stub, points add up, and mutants are killed."""
@@ -41,11 +49,19 @@ def check_command(
     if unknown:
         errors.print(f"unknown exercise {', '.join(unknown)}; known: {', '.join(e.id for e in course.exercises)}")
         raise typer.Exit(ExitCode.USAGE)
-    options = CheckOptions(exercises=tuple(exercises or ()), mutation=mutation, min_mutation_score=min_mutation_score,
-                           jobs=jobs, fresh=fresh, examples=examples, cache=cache, equivalents=equivalents)
+    options = CheckOptions(
+        exercises=tuple(exercises or ()),
+        mutation=mutation,
+        min_mutation_score=min_mutation_score,
+        jobs=jobs,
+        fresh=fresh,
+        examples=examples,
+        cache=cache,
+        equivalents=equivalents,
+    )
     with _progress_bar(errors) as progress:
         report = check_course(course, options, progress)
-    console.print(table(report), width=None if console.is_terminal else max(console.width, 100))   # CI logs: whole
+    console.print(table(report), width=None if console.is_terminal else max(console.width, 100))  # CI logs: whole
     console.print(details(report, survivors=survivors), highlight=False, soft_wrap=True)
     if not report.ok:
         raise typer.Exit(ExitCode.BELOW_THRESHOLD)
@@ -83,8 +99,14 @@ class _progress_bar:
             TimeElapsedColumn,
         )
 
-        self.bars = Progress(TextColumn("{task.description:<14}"), BarColumn(), MofNCompleteColumn(),
-                             TimeElapsedColumn(), console=console, transient=True)
+        self.bars = Progress(
+            TextColumn("{task.description:<14}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        )
         self.tasks: dict[str, int] = {}
 
     def __enter__(self):

@@ -10,31 +10,46 @@ from typing import Annotated, Optional
 import typer
 
 from grader import score
-from grader.engine import warm as engine
 from grader.cli.common import CourseOption, ExitCode, Format, console, errors, load
 from grader.course.manifest import Course, CourseError
-from grader.reports.output_files import UnsafeOutput, course_protected, write_report
+from grader.course.stubs import stale_stubs, write_stubs
+from grader.engine import warm as engine
+from grader.engine.runner import GradeOptions
+from grader.publish.runtime import grade_release
 from grader.reports import EXPORTERS, text_report
 from grader.reports import classroom as classroom_report
-from grader.publish.runtime import grade_release
-from grader.engine.runner import GradeOptions
-from grader.course.stubs import stale_stubs, write_stubs
+from grader.reports.output_files import UnsafeOutput, course_protected, write_report
+
 
 def grade_command(
     exercises: Annotated[Optional[list[str]], typer.Argument(help="Exercise ids; default: all.")] = None,
-    submission: Annotated[Optional[Path], typer.Option(help="Folder of your modules; default: the course's exercises/.")] = None,
+    submission: Annotated[
+        Optional[Path], typer.Option(help="Folder of your modules; default: the course's exercises/.")
+    ] = None,
     public_only: Annotated[bool, typer.Option("--public-only", help="Run only the public tests.")] = False,
     output_format: Annotated[Format, typer.Option("--format", help="Report format.")] = Format.text,
     output: Annotated[Optional[Path], typer.Option(help="Write the report here instead of the terminal.")] = None,
     fail_under: Annotated[Optional[float], typer.Option(help="Exit 1 when the score is below this percentage.")] = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Exercises graded in parallel; 0: one per core.")] = 0,
-    assignment: Annotated[Optional[str], typer.Option(help="Grade this assignment's items, with its late policy.")] = None,
-    submitted_at: Annotated[Optional[datetime], typer.Option(
-        help="When the work was handed in (default: when this clone of a repository got its commit, else now).",
-        formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"])] = None,
-    extension_days: Annotated[float, typer.Option(
-        min=0, help="Days added to the assignment's due date for this student (the roster's extension_days).")] = 0.0,
-    watch: Annotated[bool, typer.Option("--watch", help="Stay running: grade an exercise again each time its file is saved.")] = False,
+    assignment: Annotated[
+        Optional[str], typer.Option(help="Grade this assignment's items, with its late policy.")
+    ] = None,
+    submitted_at: Annotated[
+        Optional[datetime],
+        typer.Option(
+            help="When the work was handed in (default: when this clone of a repository got its commit, else now).",
+            formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"],
+        ),
+    ] = None,
+    extension_days: Annotated[
+        float,
+        typer.Option(
+            min=0, help="Days added to the assignment's due date for this student (the roster's extension_days)."
+        ),
+    ] = 0.0,
+    watch: Annotated[
+        bool, typer.Option("--watch", help="Stay running: grade an exercise again each time its file is saved.")
+    ] = False,
     course_path: CourseOption = Path("course.toml"),
 ) -> None:
     """Grade a submission and print the score with feedback on every failing test."""
@@ -46,16 +61,26 @@ def grade_command(
     if unknown:
         errors.print(unknown)
         raise typer.Exit(ExitCode.USAGE)
-    options = GradeOptions(exercises=tuple(exercises or ()), public_only=public_only, jobs=jobs,
-                           assignment=assignment, submitted_at=submitted_at,
-                           extension_days=extension_days)
+    options = GradeOptions(
+        exercises=tuple(exercises or ()),
+        public_only=public_only,
+        jobs=jobs,
+        assignment=assignment,
+        submitted_at=submitted_at,
+        extension_days=extension_days,
+    )
     if watch:
         from grader.engine.watch import watch as watch_submission
 
-        watch_submission(course, submission or course.exercises_dir, options, _show_regraded,
-                         lambda text: console.print(text, style="dim", highlight=False))
+        watch_submission(
+            course,
+            submission or course.exercises_dir,
+            options,
+            _show_regraded,
+            lambda text: console.print(text, style="dim", highlight=False),
+        )
         return
-    engine.shared()   # warm, and its zygote forked, before any hidden suite is unsealed in this process
+    engine.shared()  # warm, and its zygote forked, before any hidden suite is unsealed in this process
     try:  # in a release: the tamper check, public tests only, the score called provisional
         report = grade_release(course, submission or course.exercises_dir, options)
     except CourseError as error:
@@ -75,8 +100,10 @@ def unknown_items(course: Course, names: list[str]) -> str | None:
         return None
     guesses = [match for name in unknown for match in difflib.get_close_matches(name, known, n=1, cutoff=0.6)]
     guess = f"; did you mean {' or '.join(dict.fromkeys(guesses))}?" if guesses else ""
-    return (f"unknown exercise {', '.join(unknown)}{guess}\n"
-            f"known exercises and quizzes, in the course's order: {', '.join(known)}")
+    return (
+        f"unknown exercise {', '.join(unknown)}{guess}\n"
+        f"known exercises and quizzes, in the course's order: {', '.join(known)}"
+    )
 
 
 def _show_regraded(report, heading: str) -> None:
@@ -107,12 +134,20 @@ def render_command(
     reports: Annotated[list[Path], typer.Argument(help="Reports saved by `grader grade --format json`.")],
     output_format: Annotated[Format, typer.Option("--format", help="Report format.")] = Format.text,
     output: Annotated[Optional[Path], typer.Option(help="Write the report here instead of the terminal.")] = None,
-    for_students: Annotated[bool, typer.Option(
-        "--for-students", help="Hidden tests' feedback only as course.toml's hidden_visibility allows (CI artifacts).")] = False,
+    for_students: Annotated[
+        bool,
+        typer.Option(
+            "--for-students",
+            help="Hidden tests' feedback only as course.toml's hidden_visibility allows (CI artifacts).",
+        ),
+    ] = False,
     course_path: CourseOption = Path("course.toml"),
 ) -> None:
     """Show saved reports in another format; several (one per exercise) become one report."""
-    from grader.classes.imports import ResultsError, read_reports   # SQLAlchemy: instructors only, never on `grade`'s path
+    from grader.classes.imports import (  # SQLAlchemy: instructors only, never on `grade`'s path
+        ResultsError,
+        read_reports,
+    )
 
     course = load(course_path)
     try:

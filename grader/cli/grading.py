@@ -14,15 +14,21 @@ from typing import Annotated, Optional
 
 import typer
 
-from grader.course.assignments import deadline_for, hand_in, pushes_from_api
-from grader.cli.common import CourseOption, errors, ExitCode, load
 from grader.classes.exports import file_name
-from grader.publish import grading_repo
 from grader.classes.roster import Roster, RosterError, load_roster
+from grader.cli.common import CourseOption, ExitCode, errors, load
+from grader.course.assignments import deadline_for, hand_in, pushes_from_api
+from grader.publish import grading_repo
 
-app = typer.Typer(help="The grading repository's workflow steps (see docs/publishing.md).", no_args_is_help=True,
-                  pretty_exceptions_show_locals=False, add_completion=False)
-RosterArgument = Annotated[Path, typer.Argument(help="The roster CSV (id, name, email, github, repository, extension_days).")]
+app = typer.Typer(
+    help="The grading repository's workflow steps (see docs/publishing.md).",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+    add_completion=False,
+)
+RosterArgument = Annotated[
+    Path, typer.Argument(help="The roster CSV (id, name, email, github, repository, extension_days).")
+]
 
 
 def register(root: typer.Typer) -> None:
@@ -38,9 +44,10 @@ def _roster(path: Path) -> Roster:
 
 
 @app.command("chunks")
-def chunks_command(roster: RosterArgument,
-                   chunk_size: Annotated[int, typer.Option(help="Students per job.")] = grading_repo.DEFAULT_CHUNK_SIZE,
-                   ) -> None:
+def chunks_command(
+    roster: RosterArgument,
+    chunk_size: Annotated[int, typer.Option(help="Students per job.")] = grading_repo.DEFAULT_CHUNK_SIZE,
+) -> None:
     """Print the job matrix, {"chunk": [0, 1, ...]}, for the roster cut into chunks."""
     try:
         typer.echo(grading_repo.matrix_json(grading_repo.chunks(_roster(roster), chunk_size)))
@@ -82,8 +89,11 @@ def hand_in_command(
         raise typer.Exit(ExitCode.USAGE)
     deadline = deadline_for(course.assignment(assignment), extension_days)
     push = hand_in(pushes_from_api(activity.read_text("utf-8"), branch), deadline)
-    found = grading_repo.HandIn("HEAD", "") if push is None else grading_repo.HandIn(
-        push.sha, push.at.astimezone(dt.timezone.utc).isoformat(timespec="seconds"))
+    found = (
+        grading_repo.HandIn("HEAD", "")
+        if push is None
+        else grading_repo.HandIn(push.sha, push.at.astimezone(dt.timezone.utc).isoformat(timespec="seconds"))
+    )
     typer.echo(found.line())
 
 

@@ -7,8 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from grader.cli.common import console, CourseOption, errors, ExitCode, load
 from grader.classes.imports import ResultsError, read_reports
+from grader.cli.common import CourseOption, ExitCode, console, errors, load
 from grader.course.manifest import CourseError
 from grader.publish.classroom import summary
 from grader.publish.grading_repo import GradingRepoError
@@ -19,21 +19,31 @@ from grader.publish.tamper import MANIFEST_PATH
 def register(app: typer.Typer) -> None:
     app.command("publish")(publish_command)
     app.command("classroom-summary")(classroom_summary_command)
-    from grader.cli.grading import register as grading   # the grading repository's workflow steps
+    from grader.cli.grading import register as grading  # the grading repository's workflow steps
 
     grading(app)
 
 
 def publish_command(
     out: Annotated[Path, typer.Argument(help="The release folder to write (new, or emptied with --force).")],
-    exercises: Annotated[Optional[list[str]], typer.Option(
-        "--exercises", help="Exercise and quiz ids to release (repeat, or comma-separated); default: all.")] = None,
+    exercises: Annotated[
+        Optional[list[str]],
+        typer.Option(
+            "--exercises", help="Exercise and quiz ids to release (repeat, or comma-separated); default: all."
+        ),
+    ] = None,
     gradescope: Annotated[bool, typer.Option("--gradescope", help="Also write the Gradescope autograder zip.")] = False,
-    grading_repo: Annotated[Optional[Path], typer.Option(
-        "--grading-repo", help="Also write the instructor's grading repository (hidden tests, roster, workflow).")] = None,
+    grading_repo: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--grading-repo", help="Also write the instructor's grading repository (hidden tests, roster, workflow)."
+        ),
+    ] = None,
     nbgrader: Annotated[bool, typer.Option("--nbgrader", help="Also write nbgrader source notebooks.")] = False,
-    instructor: Annotated[Optional[Path], typer.Option(
-        help="Where the key, the zip and the notebooks go; default: OUT-instructor beside OUT.")] = None,
+    instructor: Annotated[
+        Optional[Path],
+        typer.Option(help="Where the key, the zip and the notebooks go; default: OUT-instructor beside OUT."),
+    ] = None,
     check: Annotated[bool, typer.Option(help="Refuse unless reference/ scores full marks on every suite.")] = True,
     force: Annotated[bool, typer.Option("--force", help="Replace what a non-empty OUT holds (keeps .git).")] = False,
     assignment: Annotated[Optional[str], typer.Option(help="Release this assignment's exercises and quizzes.")] = None,
@@ -44,11 +54,20 @@ def publish_command(
     ids = tuple(i.strip() for item in exercises or () for i in item.split(",") if i.strip())
     if assignment is not None:
         if assignment not in {a.id for a in course.assignments}:
-            errors.print(f"unknown assignment {assignment}; known: {', '.join(a.id for a in course.assignments) or 'none'}")
+            errors.print(
+                f"unknown assignment {assignment}; known: {', '.join(a.id for a in course.assignments) or 'none'}"
+            )
             raise typer.Exit(ExitCode.USAGE)
         ids += course.assignment(assignment).items
-    options = PublishOptions(exercises=ids, check=check, force=force, gradescope=gradescope, nbgrader=nbgrader,
-                             instructor=instructor, grading_repo=grading_repo)
+    options = PublishOptions(
+        exercises=ids,
+        check=check,
+        force=force,
+        gradescope=gradescope,
+        nbgrader=nbgrader,
+        instructor=instructor,
+        grading_repo=grading_repo,
+    )
     try:
         published = publish(course, out, options)
     except (PublishError, GradingRepoError, CourseError, FileNotFoundError) as error:
@@ -71,11 +90,17 @@ def classroom_summary_command(
 
 
 def _describe(published: Published) -> None:
-    console.print(f"released {', '.join(published.released)} to {published.release} "
-                  f"({len(published.files)} files; checksums in {MANIFEST_PATH}); it holds no hidden test, "
-                  "no solution and no key: its workflow's score is provisional", highlight=False)
-    extras = (("Gradescope autograder", published.gradescope_zip), ("nbgrader course", published.nbgrader_dir),
-              ("grading repository (keep it private)", published.grading_repo))
+    console.print(
+        f"released {', '.join(published.released)} to {published.release} "
+        f"({len(published.files)} files; checksums in {MANIFEST_PATH}); it holds no hidden test, "
+        "no solution and no key: its workflow's score is provisional",
+        highlight=False,
+    )
+    extras = (
+        ("Gradescope autograder", published.gradescope_zip),
+        ("nbgrader course", published.nbgrader_dir),
+        ("grading repository (keep it private)", published.grading_repo),
+    )
     for label, path in extras:
         if path is not None:
             console.print(f"{label}: {path}", highlight=False)

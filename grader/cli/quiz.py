@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from grader.cli.common import console, CourseOption, errors, ExitCode, load
+from grader.cli.common import CourseOption, ExitCode, console, errors, load
 from grader.quiz.bank import BankError
 from grader.quiz.session import QuizUsageError, pick_quiz, run_quiz
 
@@ -19,9 +19,13 @@ def register(app: typer.Typer) -> None:
 def quiz_command(
     quiz_id: Annotated[str | None, typer.Argument(help="The quiz's id; default: the first one not finished.")] = None,
     student: Annotated[str | None, typer.Option(help="Your student id; asked once when not given.")] = None,
-    submission: Annotated[Path | None, typer.Option(
-        help="Folder of your work, where the answers file is kept; default: the course's exercises/.")] = None,
-    review: Annotated[bool, typer.Option("--review", help="Ask answered questions again, to change an answer.")] = False,
+    submission: Annotated[
+        Path | None,
+        typer.Option(help="Folder of your work, where the answers file is kept; default: the course's exercises/."),
+    ] = None,
+    review: Annotated[
+        bool, typer.Option("--review", help="Ask answered questions again, to change an answer.")
+    ] = False,
     course_path: CourseOption = Path("course.toml"),
 ) -> None:
     """Take a quiz in the terminal: answers are checked for form as you type and saved after each question."""

@@ -30,9 +30,9 @@ from grader.results import Lateness
 class Push:
     """One update of a branch on GitHub, as its API records it."""
 
-    sha: str                #: the commit the branch pointed to after the push
-    at: dt.datetime         #: when GitHub received it (GitHub's clock, not the committer's)
-    ref: str                #: "refs/heads/main"
+    sha: str  #: the commit the branch pointed to after the push
+    at: dt.datetime  #: when GitHub received it (GitHub's clock, not the committer's)
+    ref: str  #: "refs/heads/main"
 
 
 def submission_time(submission: Path) -> dt.datetime:
@@ -44,11 +44,14 @@ def submission_time(submission: Path) -> dt.datetime:
     grading time stands in. Pass `--submitted-at` where the platform knows better.
     """
     if (submission / ".git").exists():
-        completed = subprocess.run(["git", "-C", str(submission), "log", "-g", "-1", "--date=iso-strict",
-                                    "--format=%gd"], capture_output=True, text=True)
-        selector = completed.stdout.strip()      # HEAD@{2026-12-11T23:59:00+00:00}
+        completed = subprocess.run(
+            ["git", "-C", str(submission), "log", "-g", "-1", "--date=iso-strict", "--format=%gd"],
+            capture_output=True,
+            text=True,
+        )
+        selector = completed.stdout.strip()  # HEAD@{2026-12-11T23:59:00+00:00}
         if completed.returncode == 0 and selector.endswith("}") and "@{" in selector:
-            return dt.datetime.fromisoformat(selector[selector.index("@{") + 2:-1])
+            return dt.datetime.fromisoformat(selector[selector.index("@{") + 2 : -1])
     return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
 
 
@@ -83,15 +86,21 @@ def hand_in(pushes: list[Push], deadline: dt.datetime) -> Push | None:
     return ordered[0] if ordered else None
 
 
-def lateness_of(assignment: AssignmentSpec, submission: Path, submitted_at: dt.datetime | None,
-                extension_days: float = 0.0) -> Lateness:
+def lateness_of(
+    assignment: AssignmentSpec, submission: Path, submitted_at: dt.datetime | None, extension_days: float = 0.0
+) -> Lateness:
     """The facts of lateness: the student's own due date (with their extension) and the hand-in time."""
     when = submitted_at or submission_time(submission)
     if when.tzinfo is None:
         when = when.replace(tzinfo=dt.timezone.utc)
     due = deadline_for(assignment, extension_days)
-    return Lateness(assignment=assignment.id, due=due.isoformat(), submitted_at=when.isoformat(),
-                    policy=assignment.late_policy, penalty_per_day=assignment.penalty_per_day)
+    return Lateness(
+        assignment=assignment.id,
+        due=due.isoformat(),
+        submitted_at=when.isoformat(),
+        policy=assignment.late_policy,
+        penalty_per_day=assignment.penalty_per_day,
+    )
 
 
 def _json_items(text: str) -> list[dict]:

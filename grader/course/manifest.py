@@ -56,7 +56,7 @@ class ExerciseSpec(_Strict):
     public: tuple[str, ...] = ()
     hidden: tuple[str, ...] = ()
     forbidden: tuple[str, ...] = ()
-    misconceptions: str | None = None   #: catalogue of known mistakes (hidden, like the hidden suites)
+    misconceptions: str | None = None  #: catalogue of known mistakes (hidden, like the hidden suites)
 
     @field_validator("forbidden")
     @classmethod
@@ -76,10 +76,10 @@ class QuizSpec(_Strict):
 
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     title: str
-    bank: str                                   #: the question bank, a TOML file in the course
-    answers: str = "answers.toml"               #: where the student's answers live, in the submission
+    bank: str  #: the question bank, a TOML file in the course
+    answers: str = "answers.toml"  #: where the student's answers live, in the submission
     mode: Literal["formative", "summative"] = "summative"
-    attempts: int = Field(3, ge=1)              #: formative checks allowed per question
+    attempts: int = Field(3, ge=1)  #: formative checks allowed per question
 
 
 class AssignmentSpec(_Strict):
@@ -87,10 +87,10 @@ class AssignmentSpec(_Strict):
 
     id: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")
     title: str
-    items: tuple[str, ...] = Field(min_length=1)   #: exercise and quiz ids
-    due: dt.datetime                                #: a TOML date-time; without an offset it is UTC
+    items: tuple[str, ...] = Field(min_length=1)  #: exercise and quiz ids
+    due: dt.datetime  #: a TOML date-time; without an offset it is UTC
     late_policy: Literal["none", "penalty", "refuse"] = "none"
-    penalty_per_day: float = Field(0.0, ge=0, le=100)   #: percent of the score lost per started day late
+    penalty_per_day: float = Field(0.0, ge=0, le=100)  #: percent of the score lost per started day late
 
     @field_validator("due")
     @classmethod
@@ -172,8 +172,7 @@ class Course:
 def find_course_file(start: Path | str) -> Path | None:
     """The course.toml in `start` or the nearest folder above it, as git finds .git; None if there is none."""
     start = Path(start).resolve()
-    return next((folder / COURSE_FILE for folder in (start, *start.parents) if (folder / COURSE_FILE).is_file()),
-                None)
+    return next((folder / COURSE_FILE for folder in (start, *start.parents) if (folder / COURSE_FILE).is_file()), None)
 
 
 def load_course(path: Path | str = COURSE_FILE) -> Course:
@@ -199,8 +198,9 @@ def load_course(path: Path | str = COURSE_FILE) -> Course:
         parsed = _CourseFile.model_validate(raw)
     except ValidationError as error:
         raise CourseError(_describe_validation_error(path, text, raw, error)) from None
-    course = Course(path.parent.resolve(), parsed.course, parsed.grading, parsed.exercise, parsed.quiz,
-                    parsed.assignment)
+    course = Course(
+        path.parent.resolve(), parsed.course, parsed.grading, parsed.exercise, parsed.quiz, parsed.assignment
+    )
     problems = _consistency_problems(course, text)
     if problems:
         raise CourseError(f"{path}: " + "\n".join(problems))
@@ -243,8 +243,7 @@ def _line_of(text: str, location: tuple) -> int | None:
     start, end = 0, len(lines)
     if table is not None:
         headers = [
-            n for n, line in enumerate(lines)
-            if re.match(rf"\s*\[\[?\s*{re.escape(table)}\s*\]\]?\s*(#.*)?$", line)
+            n for n, line in enumerate(lines) if re.match(rf"\s*\[\[?\s*{re.escape(table)}\s*\]\]?\s*(#.*)?$", line)
         ]
         if index is not None and index < len(headers):
             headers = headers[index:]
@@ -283,22 +282,33 @@ def _consistency_problems(course: Course, text: str) -> list[str]:
     item_ids = {e.id for e in course.exercises} | {q.id for q in course.quizzes}
     for index, assignment in enumerate(course.assignments):
         line = _line_of(text, ("assignment", index, "items"))
-        problems += [f"line {line}: key 'assignment[{assignment.id}].items': no exercise or quiz {item!r}"
-                     for item in assignment.items if item not in item_ids]
+        problems += [
+            f"line {line}: key 'assignment[{assignment.id}].items': no exercise or quiz {item!r}"
+            for item in assignment.items
+            if item not in item_ids
+        ]
         if assignment.late_policy == "penalty" and not assignment.penalty_per_day:
             line = _line_of(text, ("assignment", index, "late_policy"))
-            problems.append(f"line {line}: key 'assignment[{assignment.id}].penalty_per_day' is needed "
-                            "with late_policy = \"penalty\"")
+            problems.append(
+                f"line {line}: key 'assignment[{assignment.id}].penalty_per_day' is needed "
+                'with late_policy = "penalty"'
+            )
     seen: set[str] = set()
     for index, exercise in enumerate(course.exercises):
+
         def where(key: str) -> str:
             return f"line {_line_of(text, ('exercise', index, key))}: key 'exercise[{exercise.id}].{key}'"
 
         if exercise.id in seen:
             problems.append(f"{where('id')}: duplicate exercise id {exercise.id!r}")
         seen.add(exercise.id)
-        if not course.reference_file(exercise).is_file() and not course.exercises_dir.joinpath(exercise.module).is_file():
-            problems.append(f"{where('module')}: no {exercise.module} in {course.info.reference}/ or {course.info.exercises}/")
+        if (
+            not course.reference_file(exercise).is_file()
+            and not course.exercises_dir.joinpath(exercise.module).is_file()
+        ):
+            problems.append(
+                f"{where('module')}: no {exercise.module} in {course.info.reference}/ or {course.info.exercises}/"
+            )
         if headings is not None and exercise.section not in headings:
             problems.append(f"{where('section')}: {exercise.section!r} is not a section of {course.info.tutorial}")
         if not exercise.public and not exercise.hidden:

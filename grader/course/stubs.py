@@ -61,14 +61,17 @@ def expected_stubs(course: Course) -> dict[Path, str]:
         source_path = course.reference_file(exercise)
         if source_path.is_file():
             relative = source_path.relative_to(course.root)
-            stubs[course.exercises_dir / exercise.module] = strip_solutions(source_path.read_text("utf-8"), str(relative))
+            stubs[course.exercises_dir / exercise.module] = strip_solutions(
+                source_path.read_text("utf-8"), str(relative)
+            )
     return stubs
 
 
 def stale_stubs(course: Course) -> list[Path]:
     """Stubs in exercises/ that differ from what reference/ generates."""
-    return [path for path, text in expected_stubs(course).items()
-            if not path.is_file() or path.read_text("utf-8") != text]
+    return [
+        path for path, text in expected_stubs(course).items() if not path.is_file() or path.read_text("utf-8") != text
+    ]
 
 
 def write_stubs(course: Course) -> list[Path]:

@@ -23,10 +23,10 @@ _FENCE = re.compile(r"^\s*(```|~~~)")
 class Section:
     """One heading of the course text and what it covers."""
 
-    name: str       #: the heading's text, as exercises and hints name it
-    level: int      #: 1 for '#', 2 for '##', ...
-    line: int       #: the heading's line number (1-based)
-    body: str       #: the lines after the heading up to the next heading of the same or a higher level
+    name: str  #: the heading's text, as exercises and hints name it
+    level: int  #: 1 for '#', 2 for '##', ...
+    line: int  #: the heading's line number (1-based)
+    body: str  #: the lines after the heading up to the next heading of the same or a higher level
 
 
 def sections(text: str) -> list[Section]:
@@ -35,8 +35,8 @@ def sections(text: str) -> list[Section]:
     headings = _headings(lines)
     found = []
     for index, (start, level, name) in enumerate(headings):
-        end = next((other for other, other_level, _ in headings[index + 1:] if other_level <= level), len(lines))
-        found.append(Section(name, level, start + 1, "\n".join(lines[start + 1:end]).strip("\n")))
+        end = next((other for other, other_level, _ in headings[index + 1 :] if other_level <= level), len(lines))
+        found.append(Section(name, level, start + 1, "\n".join(lines[start + 1 : end]).strip("\n")))
     return found
 
 
@@ -56,8 +56,11 @@ def _headings(lines: list[str]) -> list[tuple[int, int, str]]:
 def plain_sections(text: str) -> list[Section]:
     """Every non-blank line of a plain text as a section (the rule for a course text that is not Markdown)."""
     lines = text.splitlines()
-    return [Section(line.strip(), 1, index + 1, "\n".join(lines[index + 1:]).strip("\n"))
-            for index, line in enumerate(lines) if line.strip()]
+    return [
+        Section(line.strip(), 1, index + 1, "\n".join(lines[index + 1 :]).strip("\n"))
+        for index, line in enumerate(lines)
+        if line.strip()
+    ]
 
 
 def read_sections(path: Path) -> dict[str, Section]:

@@ -16,8 +16,22 @@ from collections.abc import Callable
 from pathlib import Path
 
 #: Never part of a submission's content: version control, caches, editor and OS debris.
-SKIPPED = frozenset({".git", ".hg", ".svn", "__pycache__", ".ipynb_checkpoints", ".pytest_cache", ".hypothesis",
-                     "__MACOSX", ".DS_Store", ".venv", "venv", "node_modules"})
+SKIPPED = frozenset(
+    {
+        ".git",
+        ".hg",
+        ".svn",
+        "__pycache__",
+        ".ipynb_checkpoints",
+        ".pytest_cache",
+        ".hypothesis",
+        "__MACOSX",
+        ".DS_Store",
+        ".venv",
+        "venv",
+        "node_modules",
+    }
+)
 
 
 class RefusedSubmission(ValueError):
@@ -26,12 +40,19 @@ class RefusedSubmission(ValueError):
 
 def link_refusal(name: str) -> str:
     """What a student reads when a submission holds a symbolic link."""
-    return (f"{name} is a symbolic link: a submission must be made of regular files only "
-            f"(a link could point at any file of the grading machine); replace it by the file itself")
+    return (
+        f"{name} is a symbolic link: a submission must be made of regular files only "
+        f"(a link could point at any file of the grading machine); replace it by the file itself"
+    )
 
 
-def copy_submission(source: Path | str | int, target: Path, *, skipped: frozenset[str] = SKIPPED,
-                    take: Callable[[str, int], None] | None = None) -> None:
+def copy_submission(
+    source: Path | str | int,
+    target: Path,
+    *,
+    skipped: frozenset[str] = SKIPPED,
+    take: Callable[[str, int], None] | None = None,
+) -> None:
     """Copy the regular files below `source` (a folder, or an open folder descriptor) into `target`.
 
     Names in `skipped` are left out wherever they are; `take(name, size)` is told of each file
@@ -73,15 +94,17 @@ def _copy_folder(folder: int, target: Path, prefix: str, skipped: frozenset[str]
         elif entry.is_file(follow_symlinks=False):
             _copy_file(folder, entry.name, target / entry.name, name, take)
         else:
-            raise RefusedSubmission(f"{name} is not a regular file (a device, socket or pipe): "
-                                    f"a submission must be made of regular files only")
+            raise RefusedSubmission(
+                f"{name} is not a regular file (a device, socket or pipe): "
+                f"a submission must be made of regular files only"
+            )
 
 
 def _copy_file(folder: int, name: str, target: Path, shown: str, take) -> None:
     try:
         fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=folder)
     except OSError as error:
-        if error.errno == 40:   # ELOOP: it became a link after the listing
+        if error.errno == 40:  # ELOOP: it became a link after the listing
             raise RefusedSubmission(link_refusal(shown)) from None
         raise
     with os.fdopen(fd, "rb") as stream:

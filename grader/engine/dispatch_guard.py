@@ -36,10 +36,18 @@ FAMILIES = {
 }
 #: Names whose use switches the modes off; refused while a guard is active.
 _SWITCHES = {
-    "torch._C": ("_DisableTorchDispatch", "DisableTorchFunction", "_DisablePythonDispatcher",
-                 "_pop_torch_dispatch_stack", "_pop_torch_function_stack", "_set_dispatch_mode",
-                 "_unset_dispatch_mode", "_ExcludeDispatchKeyGuard", "ExcludeDispatchKeyGuard",
-                 "_SetExcludeDispatchKeyGuard"),
+    "torch._C": (
+        "_DisableTorchDispatch",
+        "DisableTorchFunction",
+        "_DisablePythonDispatcher",
+        "_pop_torch_dispatch_stack",
+        "_pop_torch_function_stack",
+        "_set_dispatch_mode",
+        "_unset_dispatch_mode",
+        "_ExcludeDispatchKeyGuard",
+        "ExcludeDispatchKeyGuard",
+        "_SetExcludeDispatchKeyGuard",
+    ),
     "torch.utils._python_dispatch": ("_pop_mode", "_pop_mode_temporarily", "_disable_current_modes"),
     "torch.overrides": ("_pop_mode", "_pop_mode_temporarily"),
 }
@@ -68,7 +76,7 @@ class DispatchGuard:
         families = families_of(forbidden)
         patterns = [FAMILIES[f] for f in sorted(families)]
         by_function: dict[str, str] = {}
-        for dotted in forbidden:   # the first name of course.toml's list names a function in the message
+        for dotted in forbidden:  # the first name of course.toml's list names a function in the message
             if dotted.split(".")[0] == "torch":
                 by_function.setdefault(dotted.rpartition(".")[2].lower(), dotted)
 
@@ -124,8 +132,12 @@ class DispatchGuard:
         torch = self.torch
         self.depth -= 1
         dispatch, function = _get_current_dispatch_mode_stack(), _get_current_function_mode_stack()
-        intact = (len(dispatch) == before[1] + 1 and dispatch[-1] is self.operators
-                  and len(function) == before[0] + 1 and function[-1] is self.functions)
+        intact = (
+            len(dispatch) == before[1] + 1
+            and dispatch[-1] is self.operators
+            and len(function) == before[0] + 1
+            and function[-1] is self.functions
+        )
         self._local.trusted = True
         try:
             if intact:

@@ -59,6 +59,7 @@ class JailError(OSError):
 
 # -- what the jail shows ------------------------------------------------------------
 
+
 def allowlist() -> list[str]:
     """Folders student code may read: the Python installation, its packages, the shared libraries.
 
@@ -71,15 +72,23 @@ def allowlist() -> list[str]:
 
     import grader
 
-    folders = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
-               *site.getsitepackages(), sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["platstdlib"],
-               str(Path(grader.__file__).resolve().parent)}
+    folders = {
+        sys.prefix,
+        sys.base_prefix,
+        sys.exec_prefix,
+        sys.base_exec_prefix,
+        *site.getsitepackages(),
+        sysconfig.get_paths()["stdlib"],
+        sysconfig.get_paths()["platstdlib"],
+        str(Path(grader.__file__).resolve().parent),
+    }
     user_site = site.getusersitepackages()
     if site.ENABLE_USER_SITE and user_site:
         folders.add(user_site)
     folders.update(_library_folders())
-    folders.update(p for p in ("/lib", "/lib64", "/usr/lib", "/usr/lib64", "/usr/lib32", "/usr/local/lib")
-                   if os.path.isdir(p))
+    folders.update(
+        p for p in ("/lib", "/lib64", "/usr/lib", "/usr/lib64", "/usr/lib32", "/usr/local/lib") if os.path.isdir(p)
+    )
     real = {os.path.realpath(p) for p in folders if p and os.path.isdir(p)}
     return _outermost(real)
 
@@ -106,6 +115,7 @@ def _outermost(folders: set[str]) -> list[str]:
 
 
 # -- whether the kernel lets us ----------------------------------------------------
+
 
 def probe() -> str | None:
     """None when this machine can build the jail; otherwise why not (said in the report).
@@ -137,11 +147,14 @@ def probe() -> str | None:
 
 # -- entering the namespaces (in the zygote's child) -------------------------------
 
+
 def enter_namespaces() -> None:
     """New user, mount, PID and network namespaces for this process's next child; our ids mapped."""
     uid, gid = os.geteuid(), os.getegid()
-    _check(_libc.unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET),
-           "unshare(user, mount, PID and network namespaces)")
+    _check(
+        _libc.unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET),
+        "unshare(user, mount, PID and network namespaces)",
+    )
     Path("/proc/self/setgroups").write_text("deny")
     Path("/proc/self/uid_map").write_text(f"0 {uid} 1")
     Path("/proc/self/gid_map").write_text(f"0 {gid} 1")
@@ -149,12 +162,13 @@ def enter_namespaces() -> None:
 
 # -- building the root (in PID 1 of the new namespace) -----------------------------
 
+
 def build(submission: str, folders: list[str]) -> None:
     """Make a root of `folders` (read-only) and a copy of `submission`; pivot into it; drop privileges.
 
     Raises `JailError` (or `copying.RefusedSubmission`) before any student code runs.
     """
-    _mount(None, "/", None, MS_REC | MS_PRIVATE, None)   # our mounts stay ours
+    _mount(None, "/", None, MS_REC | MS_PRIVATE, None)  # our mounts stay ours
     # Opened first: the new root is mounted over /tmp, which may hold the submission or a folder.
     sources = {folder: os.open(folder, os.O_PATH | os.O_DIRECTORY) for folder in folders}
     submission_fd = os.open(submission, os.O_RDONLY | os.O_DIRECTORY)
@@ -173,7 +187,7 @@ def build(submission: str, folders: list[str]) -> None:
             _mount(f"/proc/self/fd/{fd}", target, None, MS_BIND | MS_REC, None)
             _mount(None, target, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, None)
         copy_submission(submission_fd, Path(new_root + SUBMISSION))
-        for link in ("/lib", "/lib64", "/lib32"):   # merged-/usr systems: the ELF interpreter's path
+        for link in ("/lib", "/lib64", "/lib32"):  # merged-/usr systems: the ELF interpreter's path
             if os.path.islink(link) and os.path.realpath(link) in sources:
                 os.symlink(os.readlink(link), new_root + link)
         os.makedirs(new_root + "/dev", exist_ok=True)
@@ -189,10 +203,10 @@ def build(submission: str, folders: list[str]) -> None:
     os.chdir(new_root)
     _pivot_root(".", ".old")
     os.chdir("/")
-    try:   # before the old root goes: the kernel mounts a new /proc only while one is fully visible
+    try:  # before the old root goes: the kernel mounts a new /proc only while one is fully visible
         _mount(b"proc", "/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
     except JailError:
-        pass   # no /proc then: stricter still
+        pass  # no /proc then: stricter still
     _check(_libc.umount2(b"/.old", MNT_DETACH), "umount the old root")
     os.rmdir("/.old")
     _mount(b"tmpfs", "/", b"tmpfs", MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, f"size={_ROOT_SIZE}".encode())
@@ -219,6 +233,7 @@ def drop_privileges() -> None:
 
 # -- small process controls ---------------------------------------------------------
 
+
 def die_with_parent() -> None:
     """Ask Linux to kill this process when its parent dies, whatever killed the parent."""
     import signal
@@ -243,7 +258,9 @@ def _pivot_root(new_root: str, put_old: str) -> None:
 
 
 def _mount(source, target, fstype, flags, options) -> None:
-    encode = (lambda s: s if s is None or isinstance(s, bytes) else os.fsencode(s))
+    def encode(s):
+        return s if s is None or isinstance(s, bytes) else os.fsencode(s)
+
     result = _libc.mount(encode(source), encode(target), encode(fstype), ctypes.c_ulong(flags), encode(options))
     _check(result, f"mount {target}")
 

@@ -32,11 +32,18 @@ def run_judge(request: dict, emit: Callable[[dict], None], *, zygote: Zygote | N
     if request.get("grading"):
         course = course.with_grading(**request["grading"])
     exercise = course.exercise(request["exercise"])
-    session = GradingSession(course, exercise, Path(request["submission"]), emit,
-                             public_only=request.get("public_only", False), zygote=zygote)
+    session = GradingSession(
+        course,
+        exercise,
+        Path(request["submission"]),
+        emit,
+        public_only=request.get("public_only", False),
+        zygote=zygote,
+    )
     with no_plugin_autoload():
-        code = pytest.main(pytest_arguments(course, exercise, hidden=not session.public_only),
-                           plugins=[GradingPlugin(session)])
+        code = pytest.main(
+            pytest_arguments(course, exercise, hidden=not session.public_only), plugins=[GradingPlugin(session)]
+        )
     session.emit({"event": "finished", "exit_code": int(code)})
     return 0
 
@@ -53,8 +60,17 @@ def pytest_arguments(course, exercise, *, hidden: bool) -> list[str]:
     """
     suites = [str(p) for p in course.suite_paths(exercise, hidden=hidden) if p.exists()]
     return [
-        *suites, "-c", str(JUDGE_INI), "--rootdir", str(course.root), "-q", "-s", *PLUGINS,
-        "-p", "no:cacheprovider", "--import-mode=importlib",
+        *suites,
+        "-c",
+        str(JUDGE_INI),
+        "--rootdir",
+        str(course.root),
+        "-q",
+        "-s",
+        *PLUGINS,
+        "-p",
+        "no:cacheprovider",
+        "--import-mode=importlib",
         f"--hypothesis-seed={course.grading.hypothesis_seed}",
     ]
 

@@ -14,21 +14,19 @@ import dataclasses
 import importlib.util
 import json
 import sys
-import time
 from pathlib import Path
 from typing import Any, Callable
 
 import pytest
 
-from grader.diagnosis import Misconception, diagnose, load_catalogue
-from grader.feedback import cut_lines, explain, marker_hint_fits
 from grader.course.manifest import Course, ExerciseSpec
 from grader.course.sources import imported_modules
-from grader.results import Finding, TestResult, to_json
+from grader.diagnosis import Misconception, diagnose, load_catalogue
 from grader.engine.sandbox import StudentProcess
 from grader.engine.student import StudentModule
 from grader.engine.zygote import Zygote
-
+from grader.feedback import cut_lines, explain, marker_hint_fits
+from grader.results import Finding, TestResult, to_json
 
 #: Seconds of student time the diagnosis of one failure may use. Detectors rerun student code,
 #: once per submission (the first failure pays for all); generous, so that a loaded machine does
@@ -45,8 +43,8 @@ class GradingSession:
     submission: Path
     emit: Callable[[dict], None]
     public_only: bool = False
-    private_dirs: tuple[Path, ...] = ()   #: the judge's own files (results); student code sees none of them anyway
-    zygote: Zygote | None = None          #: forks the student's processes; None: each starts its own
+    private_dirs: tuple[Path, ...] = ()  #: the judge's own files (results); student code sees none of them anyway
+    zygote: Zygote | None = None  #: forks the student's processes; None: each starts its own
 
 
 class GradingPlugin:
@@ -61,22 +59,37 @@ class GradingPlugin:
     # -- configuration -----------------------------------------------------
     def pytest_configure(self, config: pytest.Config) -> None:
         config.addinivalue_line("markers", "points(n): points the test is worth (required)")
-        config.addinivalue_line("markers", "hint(text, on=kinds): one line shown to the student when the test fails "
-                                           "(with on=, only on a Mismatch of those kinds: 'dtype', 'values', ...)")
+        config.addinivalue_line(
+            "markers",
+            "hint(text, on=kinds): one line shown to the student when the test fails "
+            "(with on=, only on a Mismatch of those kinds: 'dtype', 'values', ...)",
+        )
         config.addinivalue_line("markers", "section(name): the tutorial section the test is about")
         config.addinivalue_line("markers", "manual: graded by the instructor; pending whatever the test does")
         _load_hypothesis_profile(self.session.course)
 
-    def pytest_collection_modifyitems(self, session: pytest.Session, config: pytest.Config,
-                                      items: list[pytest.Item]) -> None:
+    def pytest_collection_modifyitems(
+        self, session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+    ) -> None:
         for item in items:
             marker = item.get_closest_marker("points")
             if marker is None or not marker.args or not isinstance(marker.args[0], (int, float)):
                 raise pytest.UsageError(f"{item.nodeid} has no @pytest.mark.points(n)")
             self._points[item.nodeid] = float(marker.args[0])
-        self.session.emit({"event": "collected", "tests": [
-            {"test_id": item.nodeid, "name": display_name(item), "kind": self._kind(item),
-             "points": self._points[item.nodeid]} for item in items]})
+        self.session.emit(
+            {
+                "event": "collected",
+                "tests": [
+                    {
+                        "test_id": item.nodeid,
+                        "name": display_name(item),
+                        "kind": self._kind(item),
+                        "points": self._points[item.nodeid],
+                    }
+                    for item in items
+                ],
+            }
+        )
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
@@ -89,13 +102,17 @@ class GradingPlugin:
         if self.module is None:
             grading = self.session.course.grading
             self.process = StudentProcess(
-                self.session.submission, forbidden=self.session.exercise.forbidden,
-                memory_mb=grading.memory_mb, output_limit=grading.max_output_kb * 1024,
-                zygote=self.session.zygote, preload=preload(self.session.course, self.session.exercise),
+                self.session.submission,
+                forbidden=self.session.exercise.forbidden,
+                memory_mb=grading.memory_mb,
+                output_limit=grading.max_output_kb * 1024,
+                zygote=self.session.zygote,
+                preload=preload(self.session.course, self.session.exercise),
             )
-            self.process.zygote()   # started here, in the fixture: no test's time limit pays for the imports
-            self.module = StudentModule(self.process, self.session.submission / self.session.exercise.module,
-                                        self.session.exercise.module_name)
+            self.process.zygote()  # started here, in the fixture: no test's time limit pays for the imports
+            self.module = StudentModule(
+                self.process, self.session.submission / self.session.exercise.module, self.session.exercise.module_name
+            )
         return self.module
 
     @pytest.fixture(scope="session")
@@ -135,8 +152,14 @@ class GradingPlugin:
         return report
 
     def _result(self, item: pytest.Item, call: pytest.CallInfo) -> TestResult:
-        common = dict(exercise=self.session.exercise.id, test_id=item.nodeid, name=display_name(item),
-                      kind=self._kind(item), points=self._points[item.nodeid], duration=round(call.duration, 3))
+        common = dict(
+            exercise=self.session.exercise.id,
+            test_id=item.nodeid,
+            name=display_name(item),
+            kind=self._kind(item),
+            points=self._points[item.nodeid],
+            duration=round(call.duration, 3),
+        )
         manual = item.get_closest_marker("manual") is not None
         if call.excinfo is None:
             if manual:
@@ -153,8 +176,15 @@ class GradingPlugin:
         wanted = feedback.hint_wanted and not findings
         hint = _hint(item, call.excinfo.value, self.session.exercise.section) if wanted else None
         message = cut_lines([*(line for f in findings for line in f.lines), *feedback.lines])
-        return TestResult(outcome=feedback.outcome, reason=feedback.reason, message=message, hint=hint,
-                          diagnosis=findings[0].name if findings else None, findings=findings, **common)
+        return TestResult(
+            outcome=feedback.outcome,
+            reason=feedback.reason,
+            message=message,
+            hint=hint,
+            diagnosis=findings[0].name if findings else None,
+            findings=findings,
+            **common,
+        )
 
     def _diagnose(self, last_call) -> tuple[Misconception, ...]:
         """Every known mistake that explains this failure, checked in the judge on the same inputs."""
@@ -174,7 +204,11 @@ class GradingPlugin:
         if self._misconceptions is None:
             path = self.session.exercise.misconceptions
             full = self.session.course.root / path if path else None
-            usable = full is not None and full.is_file() and self.session.course.reference_file(self.session.exercise).is_file()
+            usable = (
+                full is not None
+                and full.is_file()
+                and self.session.course.reference_file(self.session.exercise).is_file()
+            )
             self._misconceptions = load_catalogue(full) if usable else []
         return self._misconceptions
 
@@ -230,8 +264,13 @@ def _load_hypothesis_profile(course: Course) -> None:
     from hypothesis import HealthCheck, Phase, settings
 
     settings.register_profile(
-        "grading", max_examples=course.grading.hypothesis_examples, database=None, deadline=None,
-        print_blob=False, suppress_health_check=list(HealthCheck), report_multiple_bugs=False,
+        "grading",
+        max_examples=course.grading.hypothesis_examples,
+        database=None,
+        deadline=None,
+        print_blob=False,
+        suppress_health_check=list(HealthCheck),
+        report_multiple_bugs=False,
         phases=tuple(phase for phase in Phase if phase is not Phase.explain),
     )
     settings.load_profile("grading")

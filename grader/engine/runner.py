@@ -14,22 +14,22 @@ import datetime as dt
 import os
 from pathlib import Path
 
-from grader.engine import warm as engine_module
 from grader.course.assignments import lateness_of
-from grader.engine.warm import Engine, JudgeJob
 from grader.course.manifest import Course, ExerciseSpec
+from grader.engine import warm as engine_module
+from grader.engine.warm import Engine, JudgeJob
 from grader.quiz.grading import grade_quiz, selected_quizzes
 from grader.results import ExerciseResult, GradeReport, TestResult, from_json
 
 
 @dataclasses.dataclass(frozen=True)
 class GradeOptions:
-    exercises: tuple[str, ...] = ()      #: ids to grade; empty means all
+    exercises: tuple[str, ...] = ()  #: ids to grade; empty means all
     public_only: bool = False
-    jobs: int = 0                        #: parallel judges; 0 means the number of cores
-    assignment: str | None = None        #: grade this assignment's items, with its late policy
-    submitted_at: dt.datetime | None = None   #: when the submission came (default: see assignments)
-    extension_days: float = 0.0          #: added to the assignment's due date for this student (the roster's)
+    jobs: int = 0  #: parallel judges; 0 means the number of cores
+    assignment: str | None = None  #: grade this assignment's items, with its late policy
+    submitted_at: dt.datetime | None = None  #: when the submission came (default: see assignments)
+    extension_days: float = 0.0  #: added to the assignment's due date for this student (the roster's)
 
 
 def grade(course: Course, submission: Path, options: GradeOptions = GradeOptions()) -> GradeReport:
@@ -44,46 +44,103 @@ def grade(course: Course, submission: Path, options: GradeOptions = GradeOptions
     selected = [course.exercise(i) for i in exercise_ids] if options.exercises else list(course.exercises)
     jobs = options.jobs or os.cpu_count() or 1
     results = grade_exercises(course, selected, submission, public_only=options.public_only, jobs=jobs)
-    results += [grade_quiz(course, quiz, Path(submission)) for quiz in quizzes]   # answers are data: no judge
+    results += [grade_quiz(course, quiz, Path(submission)) for quiz in quizzes]  # answers are data: no judge
     notes = _notes(course, selected, options)
-    return GradeReport(course=course.info.name, submission=str(submission), exercises=tuple(results),
-                       public_only=options.public_only, notes=notes,
-                       hidden_visibility=course.grading.hidden_visibility, lateness=lateness)
+    return GradeReport(
+        course=course.info.name,
+        submission=str(submission),
+        exercises=tuple(results),
+        public_only=options.public_only,
+        notes=notes,
+        hidden_visibility=course.grading.hidden_visibility,
+        lateness=lateness,
+    )
 
 
-def grade_exercise(course: Course, exercise: ExerciseSpec, submission: Path, *, public_only: bool,
-                   engine: Engine | None = None) -> ExerciseResult:
+def grade_exercise(
+    course: Course, exercise: ExerciseSpec, submission: Path, *, public_only: bool, engine: Engine | None = None
+) -> ExerciseResult:
     """Grade one exercise in a judge forked by the (warm) engine."""
     return grade_exercises(course, [exercise], submission, public_only=public_only, jobs=1, engine=engine)[0]
 
 
-def grade_exercises(course: Course, exercises: list[ExerciseSpec], submission: Path, *, public_only: bool,
-                    jobs: int, engine: Engine | None = None) -> list[ExerciseResult]:
+def grade_exercises(
+    course: Course,
+    exercises: list[ExerciseSpec],
+    submission: Path,
+    *,
+    public_only: bool,
+    jobs: int,
+    engine: Engine | None = None,
+) -> list[ExerciseResult]:
     """Grade `exercises`, `jobs` judges at a time, each under the exercise's time limit."""
-    work = [JudgeJob(_request(course, exercise, submission, public_only), course.grading.exercise_timeout,
-                      label=exercise.id) for exercise in exercises]
+    work = [
+        JudgeJob(
+            _request(course, exercise, submission, public_only), course.grading.exercise_timeout, label=exercise.id
+        )
+        for exercise in exercises
+    ]
     outcomes = (engine or engine_module.shared()).run(work, parallel=jobs)
-    return [_assemble(course, exercise, outcome.events, outcome.problem, public_only=public_only,
-                      duration=round(outcome.seconds, 3)) for exercise, outcome in zip(exercises, outcomes)]
+    return [
+        _assemble(
+            course,
+            exercise,
+            outcome.events,
+            outcome.problem,
+            public_only=public_only,
+            duration=round(outcome.seconds, 3),
+        )
+        for exercise, outcome in zip(exercises, outcomes)
+    ]
 
 
-def grade_exercises_of(course: Course, exercise: ExerciseSpec, submissions: list[Path], *, jobs: int,
-                       public_only: bool = False, engine: Engine | None = None) -> list[ExerciseResult]:
+def grade_exercises_of(
+    course: Course,
+    exercise: ExerciseSpec,
+    submissions: list[Path],
+    *,
+    jobs: int,
+    public_only: bool = False,
+    engine: Engine | None = None,
+) -> list[ExerciseResult]:
     """Grade one exercise of several submissions, `jobs` judges at a time (the engine's tests: a corpus)."""
-    work = [JudgeJob(_request(course, exercise, folder, public_only), course.grading.exercise_timeout,
-                     label=exercise.id) for folder in submissions]
+    work = [
+        JudgeJob(_request(course, exercise, folder, public_only), course.grading.exercise_timeout, label=exercise.id)
+        for folder in submissions
+    ]
     outcomes = (engine or engine_module.shared()).run(work, parallel=jobs)
-    return [_assemble(course, exercise, outcome.events, outcome.problem, public_only=public_only,
-                      duration=round(outcome.seconds, 3)) for outcome in outcomes]
+    return [
+        _assemble(
+            course,
+            exercise,
+            outcome.events,
+            outcome.problem,
+            public_only=public_only,
+            duration=round(outcome.seconds, 3),
+        )
+        for outcome in outcomes
+    ]
 
 
 def _request(course: Course, exercise: ExerciseSpec, submission: Path, public_only: bool) -> dict:
-    return {"course": str(course.root), "exercise": exercise.id, "submission": str(Path(submission).resolve()),
-            "public_only": public_only, "grading": course.grading.model_dump()}
+    return {
+        "course": str(course.root),
+        "exercise": exercise.id,
+        "submission": str(Path(submission).resolve()),
+        "public_only": public_only,
+        "grading": course.grading.model_dump(),
+    }
 
 
-def _assemble(course: Course, exercise: ExerciseSpec, events: list[dict], problem: str | None, *,
-              public_only: bool, duration: float) -> ExerciseResult:
+def _assemble(
+    course: Course,
+    exercise: ExerciseSpec,
+    events: list[dict],
+    problem: str | None,
+    *,
+    public_only: bool,
+    duration: float,
+) -> ExerciseResult:
     collected = next((e["tests"] for e in events if e["event"] == "collected"), [])
     finished = {r.test_id: r for r in (from_json(e["result"]) for e in events if e["event"] == "result")}
     output = next((e["text"] for e in events if e["event"] == "output"), "")
@@ -99,15 +156,30 @@ def _assemble(course: Course, exercise: ExerciseSpec, events: list[dict], proble
     tests = tuple(finished.get(t["test_id"]) or _not_run(exercise, t, problem) for t in collected)
     run_points = sum(t.points for t in tests)
     hidden_not_run = max(exercise.points - run_points, 0) if public_only and tests else 0
-    return ExerciseResult(id=exercise.id, title=exercise.title, section=exercise.section, points=exercise.points,
-                          tests=tests, hidden_points_not_run=hidden_not_run, problem=problem, output=output,
-                          duration=duration)
+    return ExerciseResult(
+        id=exercise.id,
+        title=exercise.title,
+        section=exercise.section,
+        points=exercise.points,
+        tests=tests,
+        hidden_points_not_run=hidden_not_run,
+        problem=problem,
+        output=output,
+        duration=duration,
+    )
 
 
 def _not_run(exercise: ExerciseSpec, test: dict, problem: str | None) -> TestResult:
-    return TestResult(exercise=exercise.id, test_id=test["test_id"], name=test["name"], kind=test["kind"],
-                      points=test["points"], outcome="failed", reason="not_run",
-                      message=(f"not run: {problem or 'the grader stopped before this test'}",))
+    return TestResult(
+        exercise=exercise.id,
+        test_id=test["test_id"],
+        name=test["name"],
+        kind=test["kind"],
+        points=test["points"],
+        outcome="failed",
+        reason="not_run",
+        message=(f"not run: {problem or 'the grader stopped before this test'}",),
+    )
 
 
 def _notes(course: Course, selected: list[ExerciseSpec], options: GradeOptions) -> tuple[str, ...]:

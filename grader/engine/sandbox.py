@@ -51,7 +51,7 @@ class OutputCapture:
             while chunk := stream.read(65536):
                 with self._lock:
                     room = self.limit - len(self.kept)
-                    self.kept += chunk[:max(room, 0)]
+                    self.kept += chunk[: max(room, 0)]
                     self.dropped += max(len(chunk) - max(room, 0), 0)
 
     def text(self) -> str:
@@ -73,13 +73,20 @@ class StudentProcess:
     and ended by `close`.
     """
 
-    def __init__(self, submission: Path, *, forbidden: tuple[str, ...] = (), memory_mb: int = 3072,
-                 output_limit: int = 16384, zygote: Zygote | None = None,
-                 preload: tuple[str, ...] = DEFAULT_PRELOAD):
+    def __init__(
+        self,
+        submission: Path,
+        *,
+        forbidden: tuple[str, ...] = (),
+        memory_mb: int = 3072,
+        output_limit: int = 16384,
+        zygote: Zygote | None = None,
+        preload: tuple[str, ...] = DEFAULT_PRELOAD,
+    ):
         self.submission = Path(submission).resolve()
         self.forbidden = forbidden
         self.memory_mb = memory_mb
-        self.confinement: str | None = None   #: why the worker runs unconfined, if it does
+        self.confinement: str | None = None  #: why the worker runs unconfined, if it does
         self.output = OutputCapture(output_limit)
         self._zygote = zygote
         self._own_zygote: Zygote | None = None
@@ -99,8 +106,13 @@ class StudentProcess:
         output_read, output_write = os.pipe()
         try:
             self._process = self.zygote().spawn(
-                submission=self.submission, forbidden=self.forbidden, memory_mb=self.memory_mb,
-                requests=request_read, replies=reply_write, output=output_write)
+                submission=self.submission,
+                forbidden=self.forbidden,
+                memory_mb=self.memory_mb,
+                requests=request_read,
+                replies=reply_write,
+                output=output_write,
+            )
         finally:
             for fd in (request_read, reply_write, output_write):
                 os.close(fd)

@@ -15,8 +15,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from grader.engine import wire
 from grader.describe import describe_call
+from grader.engine import wire
 from grader.engine.sandbox import StudentCrashed, StudentProcess, StudentTimeout, SubmissionRefused
 
 
@@ -67,8 +67,8 @@ class Call:
     kwargs: dict
     description: str
     mutated: list[str] = dataclasses.field(default_factory=list)
-    returned: bool = False   #: whether the call returned (rather than raised)
-    result: Any = None       #: what it returned, decoded in the judge
+    returned: bool = False  #: whether the call returned (rather than raised)
+    result: Any = None  #: what it returned, decoded in the judge
 
 
 class StudentModule:
@@ -82,11 +82,11 @@ class StudentModule:
         self._imported_in: StudentProcess | None = None
         self._signatures: dict[str, tuple[str, ...]] = {}
         self._top_level_names: set[str] = set()
-        self._stubs: set[str] = set()                    #: functions whose whole body raises NotImplementedError
-        self._not_implemented: dict[str, str] = {}       #: stubs that did raise it: their message
+        self._stubs: set[str] = set()  #: functions whose whole body raises NotImplementedError
+        self._not_implemented: dict[str, str] = {}  #: stubs that did raise it: their message
         self._parsed = False
         self.last_call: Call | None = None
-        self.budget = float("inf")   #: seconds of student time left for the current test
+        self.budget = float("inf")  #: seconds of student time left for the current test
         self.budget_total = float("inf")
 
     def start_budget(self, seconds: float) -> None:
@@ -102,12 +102,17 @@ class StudentModule:
         self._ensure_imported()
         description = describe_call(function, args, kwargs, names=self._signatures.get(function, ()))
         self.last_call = Call(function, args, kwargs, description)
-        if function in self._not_implemented:   # a stub raises whatever it is given: no need to ask again
+        if function in self._not_implemented:  # a stub raises whatever it is given: no need to ask again
             raise NotImplementedYet(self._not_implemented[function])
         try:
-            reply = self._request({"op": "call", "function": function,
-                                   "args": [wire.encode(a) for a in args],
-                                   "kwargs": {k: wire.encode(v) for k, v in kwargs.items()}})
+            reply = self._request(
+                {
+                    "op": "call",
+                    "function": function,
+                    "args": [wire.encode(a) for a in args],
+                    "kwargs": {k: wire.encode(v) for k, v in kwargs.items()},
+                }
+            )
         except NotImplementedYet as error:
             if function in self._stubs:
                 self._not_implemented[function] = str(error)
@@ -176,8 +181,10 @@ class StudentModule:
         except StudentCrashed as error:
             self._import_error = ImportFailed(f"importing {self._file.name} ended its process: it {error.how}")
         except StudentTimeout as error:
-            self._import_error = ImportFailed(f"importing {self._file.name} did not finish within "
-                                              f"{error.seconds:.0f} s: is there a loop at module level?")
+            self._import_error = ImportFailed(
+                f"importing {self._file.name} did not finish within "
+                f"{error.seconds:.0f} s: is there a loop at module level?"
+            )
         except SubmissionRefused as error:
             self._import_error = ImportFailed(f"your submission was refused: {error}")
         except (NotImplementedYet, ForbiddenUsed) as error:
@@ -193,7 +200,7 @@ class StudentModule:
         if not self._file.is_file():
             self._import_error = ImportFailed(f"no file {self._file.name} in the submission")
             raise self._import_error
-        source = self._file.read_text(encoding="utf-8-sig", errors="replace")   # a BOM is fine: Python takes it
+        source = self._file.read_text(encoding="utf-8-sig", errors="replace")  # a BOM is fine: Python takes it
         try:
             tree = ast.parse(source, filename=self._file.name)
         except SyntaxError as error:
@@ -205,17 +212,21 @@ class StudentModule:
             try:
                 ast.parse(sibling.read_text(encoding="utf-8", errors="replace"), filename=sibling.name)
             except SyntaxError as error:
-                self._import_error = ImportFailed(_syntax_message(
-                    sibling.name, error, why=f" ({self._file.name} imports {sibling.name})"))
+                self._import_error = ImportFailed(
+                    _syntax_message(sibling.name, error, why=f" ({self._file.name} imports {sibling.name})")
+                )
                 raise self._import_error from None
         self._top_level_names = {
-            target.id for node in tree.body if isinstance(node, (ast.Assign, ast.AnnAssign))
+            target.id
+            for node in tree.body
+            if isinstance(node, (ast.Assign, ast.AnnAssign))
             for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
             if isinstance(target, ast.Name)
         }
         self._signatures = {
             node.name: tuple(a.arg for a in node.args.posonlyargs + node.args.args)
-            for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.FunctionDef)
         }
         self._stubs = _stub_functions(tree) - self._top_level_names
         self._parsed = True
@@ -232,10 +243,18 @@ def _stub_functions(tree: ast.Module) -> set[str]:
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             defined[node.name] = defined.get(node.name, 0) + 1
-            body = [s for s in getattr(node, "body", []) if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))
-                    and not isinstance(s, ast.Pass)]
-            if (isinstance(node, ast.FunctionDef) and not node.decorator_list and len(body) == 1
-                    and isinstance(body[0], ast.Raise) and _names_not_implemented(body[0].exc)):
+            body = [
+                s
+                for s in getattr(node, "body", [])
+                if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant)) and not isinstance(s, ast.Pass)
+            ]
+            if (
+                isinstance(node, ast.FunctionDef)
+                and not node.decorator_list
+                and len(body) == 1
+                and isinstance(body[0], ast.Raise)
+                and _names_not_implemented(body[0].exc)
+            ):
                 stubs.add(node.name)
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
             for alias in node.names:
@@ -250,11 +269,13 @@ def _names_not_implemented(exc: ast.expr | None) -> bool:
 
 
 def _syntax_message(filename: str, error: SyntaxError, why: str = "") -> str:
-    """"scaling.py, line 97: invalid syntax", then the line and a caret under the error."""
+    """ "scaling.py, line 97: invalid syntax", then the line and a caret under the error."""
     caret = " " * max((error.offset or 1) - 1, 0) + "^"
     text = (error.text or "").rstrip()
-    return (f"{filename}, line {error.lineno}: {error.msg}{why}\n    {text.strip()}\n"
-            f"    {caret[len(text) - len(text.lstrip()):]}")
+    return (
+        f"{filename}, line {error.lineno}: {error.msg}{why}\n    {text.strip()}\n"
+        f"    {caret[len(text) - len(text.lstrip()) :]}"
+    )
 
 
 def _submission_imports(tree: ast.Module, folder: Path) -> list[Path]:

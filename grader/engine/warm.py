@@ -37,7 +37,6 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable
-from pathlib import Path
 
 #: Judges run one per core already; library threads on top would only fight over the cores.
 ONE_THREAD = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
@@ -57,7 +56,7 @@ class JudgeJob:
 @dataclasses.dataclass(frozen=True)
 class JudgeOutcome:
     events: list[dict]
-    problem: str | None   #: what went wrong at the exercise level, if anything
+    problem: str | None  #: what went wrong at the exercise level, if anything
     seconds: float
 
 
@@ -68,7 +67,7 @@ class Engine:
         _load_libraries()
         self.zygote = _start_zygote() if zygote else None
         self._lock = threading.Lock()
-        self.server = _JudgeServer(self)   # forked now, while this process has no thread of its own running
+        self.server = _JudgeServer(self)  # forked now, while this process has no thread of its own running
 
     def judge(self, job: JudgeJob) -> JudgeOutcome:
         return self.run([job], parallel=1)[0]
@@ -93,7 +92,7 @@ class Engine:
                 for judge in [j for j in running if j.done]:
                     running.remove(judge)
                     outcomes[judge.index] = judge.finish()
-        finally:   # interrupted (Ctrl-C, SIGTERM): no judge outlives us, no scratch folder is left
+        finally:  # interrupted (Ctrl-C, SIGTERM): no judge outlives us, no scratch folder is left
             for judge in running:
                 if not judge.done:
                     judge.kill()
@@ -126,25 +125,27 @@ def shared() -> Engine:
 def _load_libraries() -> None:
     """Import what every judge needs, once, single-threaded, so that forking is safe and cheap."""
     os.environ.update(ONE_THREAD)
-    import numpy  # noqa: F401
     import hypothesis  # noqa: F401
+    import numpy  # noqa: F401
     import pytest  # noqa: F401
     import torch
 
     torch.set_num_threads(1)
     import hypothesis.strategies  # noqa: F401 - what the suites import, besides the grader's own modules
     import torch.nn.functional  # noqa: F401
+
     import grader.checks  # noqa: F401
     import grader.diagnosis  # noqa: F401
     import grader.engine.judge  # noqa: F401 - the grader's own code (no course data): plugin, sandbox, student
     import grader.probes.architectures  # noqa: F401
     import grader.probes.design  # noqa: F401
     import grader.probes.models  # noqa: F401
+
     gc.collect()
-    gc.freeze()   # before pytest's run: its session ends in five full collections, seconds over torch's objects
+    gc.freeze()  # before pytest's run: its session ends in five full collections, seconds over torch's objects
     _warm_pytest()
     gc.collect()
-    gc.freeze()   # what is loaded now is permanent: judges' collections skip it and leave its pages shared
+    gc.freeze()  # what is loaded now is permanent: judges' collections skip it and leave its pages shared
 
 
 def _warm_pytest() -> None:
@@ -157,10 +158,27 @@ def _warm_pytest() -> None:
 
     from grader.engine.judge import JUDGE_INI, PLUGINS, no_plugin_autoload
 
-    with tempfile.TemporaryDirectory(prefix="grader-warm-") as folder, no_plugin_autoload(), \
-            contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-        pytest.main([folder, "-c", str(JUDGE_INI), "--rootdir", folder, "-q", "-s", *PLUGINS, "-p", "no:cacheprovider",
-                     "--import-mode=importlib"])
+    with (
+        tempfile.TemporaryDirectory(prefix="grader-warm-") as folder,
+        no_plugin_autoload(),
+        contextlib.redirect_stdout(io.StringIO()),
+        contextlib.redirect_stderr(io.StringIO()),
+    ):
+        pytest.main(
+            [
+                folder,
+                "-c",
+                str(JUDGE_INI),
+                "--rootdir",
+                folder,
+                "-q",
+                "-s",
+                *PLUGINS,
+                "-p",
+                "no:cacheprovider",
+                "--import-mode=importlib",
+            ]
+        )
 
 
 def _start_zygote():
@@ -180,6 +198,7 @@ def _start_zygote():
 
 # -- one judge ---------------------------------------------------------------------------------------
 
+
 class _RunningJudge:
     """A forked judge: its pid, its two pipes (events, stderr), its deadline and its scratch folder."""
 
@@ -194,7 +213,7 @@ class _RunningJudge:
         self.killed = False
         self.status: int | None = None
         self.code: int | None = None
-        self._keeper: socket.socket | None = None   # the judge server's keeper of this judge, if it forked it
+        self._keeper: socket.socket | None = None  # the judge server's keeper of this judge, if it forked it
         events_read, events_write = os.pipe()
         stderr_read, stderr_write = os.pipe()
         if threading.current_thread() is not threading.main_thread() and engine.server is not None:
@@ -206,7 +225,7 @@ class _RunningJudge:
             finally:
                 os.close(events_write)
                 os.close(stderr_write)
-                if not self.pid:   # no judge: nothing of it is left open
+                if not self.pid:  # no judge: nothing of it is left open
                     for fd in (events_read, stderr_read):
                         os.close(fd)
                     if self._keeper is not None:
@@ -218,7 +237,7 @@ class _RunningJudge:
         sys.stdout.flush()
         sys.stderr.flush()
         pid = os.fork()
-        if pid == 0:   # the judge
+        if pid == 0:  # the judge
             os.close(events_read)
             os.close(stderr_read)
             _be_judge(job.request, events_write, stderr_write, self.scratch, engine)
@@ -259,7 +278,7 @@ class _RunningJudge:
         self._reap()
 
     def _reap(self) -> None:
-        if self._keeper is not None:   # its keeper waits for it and says how it ended
+        if self._keeper is not None:  # its keeper waits for it and says how it ended
             self.code = _keeper_message(self._keeper, timeout=None).get("exit", -signal.SIGKILL)
             self._keeper.close()
             self.status = 0
@@ -267,7 +286,7 @@ class _RunningJudge:
             _, status = os.waitpid(self.pid, 0)
             self.status = status
             self.code = os.waitstatus_to_exitcode(status)
-        try:   # whatever of the group is still alive (a judge's children it did not end)
+        try:  # whatever of the group is still alive (a judge's children it did not end)
             os.killpg(self.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
@@ -277,8 +296,9 @@ class _RunningJudge:
         seconds = time.monotonic() - self.started
         events = _parse_events(bytes(self.events))
         if self.killed:
-            return JudgeOutcome(events, f"grading stopped at the exercise's time limit ({self.job.time_limit:.0f} s)",
-                                seconds)
+            return JudgeOutcome(
+                events, f"grading stopped at the exercise's time limit ({self.job.time_limit:.0f} s)", seconds
+            )
         code = self.code
         if code != 0:
             tail = self.stderr.decode("utf-8", errors="replace").strip().splitlines()[-5:]
@@ -309,7 +329,7 @@ def _parse_events(data: bytes) -> list[dict]:
         try:
             events.append(json.loads(line))
         except json.JSONDecodeError:
-            break   # killed mid-line: keep what is whole
+            break  # killed mid-line: keep what is whole
     return events
 
 
@@ -326,26 +346,26 @@ def _be_judge(request: dict, events_fd: int, stderr_fd: int, scratch: str, engin
     """In the forked child: become a judge (a session of its own), run the exercise, exit. Never returns."""
     code = 1
     try:
-        gc.freeze()   # the parent's heap is permanent here: collections skip it, its pages stay shared
+        gc.freeze()  # the parent's heap is permanent here: collections skip it, its pages stay shared
         os.setsid()
         for number in (signal.SIGINT, signal.SIGTERM, signal.SIGPIPE):
             signal.signal(number, signal.SIG_DFL if number != signal.SIGPIPE else signal.SIG_IGN)
         devnull = os.open(os.devnull, os.O_RDWR)
         os.dup2(devnull, 0)
-        os.dup2(devnull, 1)   # pytest's own chatter is not feedback: the pipe carries the results
+        os.dup2(devnull, 1)  # pytest's own chatter is not feedback: the pipe carries the results
         os.dup2(stderr_fd, 2)
         os.close(stderr_fd)
-        sys.stdin = open(os.devnull, encoding="utf-8")   # not the parent's objects (a test run captures them)
+        sys.stdin = open(os.devnull, encoding="utf-8")  # not the parent's objects (a test run captures them)
         sys.stdout = open(os.devnull, "w", encoding="utf-8")
         sys.stderr = open(2, "w", encoding="utf-8", errors="replace", closefd=False)
-        sys.dont_write_bytecode = True   # as the judges' PYTHONDONTWRITEBYTECODE: no caches in the course
-        tempfile.tempdir = scratch   # every temporary folder of this judge: removed with `scratch`
+        sys.dont_write_bytecode = True  # as the judges' PYTHONDONTWRITEBYTECODE: no caches in the course
+        tempfile.tempdir = scratch  # every temporary folder of this judge: removed with `scratch`
         os.environ["TMPDIR"] = scratch
         _reseed_torch()
         from grader.engine.jail import make_undumpable
         from grader.engine.judge import run_judge
 
-        make_undumpable()     # student code runs as our user: keep it out of our memory and /proc entries
+        make_undumpable()  # student code runs as our user: keep it out of our memory and /proc entries
         code = run_judge(request, pipe_emitter(events_fd), zygote=engine.zygote)
     except SystemExit as end:
         code = end.code if isinstance(end.code, int) else 1
@@ -389,8 +409,11 @@ class _JudgeServer:
         """A judge for `request`, writing to the two pipe ends given (the caller closes them); its keeper's socket."""
         status, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
-            socket.send_fds(self._channel, [json.dumps({"request": request, "scratch": scratch}).encode()],
-                            [events_fd, stderr_fd, theirs.fileno()])
+            socket.send_fds(
+                self._channel,
+                [json.dumps({"request": request, "scratch": scratch}).encode()],
+                [events_fd, stderr_fd, theirs.fileno()],
+            )
         except OSError as error:
             status.close()
             raise OSError(f"the engine's judge server is gone ({error})") from None
@@ -399,13 +422,13 @@ class _JudgeServer:
         return status
 
     def close(self) -> None:
-        self._channel.close()   # the server ends once no process holds the channel
+        self._channel.close()  # the server ends once no process holds the channel
         if os.getpid() != self._owner:
             return
         deadline = time.monotonic() + 5
         try:
             while os.waitpid(self.pid, os.WNOHANG)[0] == 0:
-                if time.monotonic() > deadline:   # a judge forked here still holds the channel: end it anyway
+                if time.monotonic() > deadline:  # a judge forked here still holds the channel: end it anyway
                     os.kill(self.pid, signal.SIGKILL)
                     os.waitpid(self.pid, 0)
                     return
@@ -416,8 +439,8 @@ class _JudgeServer:
 
 def _serve_judges(channel: socket.socket, engine: Engine) -> None:
     """The judge server's loop: a keeper per request, until the engine closes the channel."""
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)   # keepers are reaped by the kernel
-    for number in (signal.SIGINT, signal.SIGTERM):   # Ctrl-C is the engine's to handle: it closes the channel
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # keepers are reaped by the kernel
+    for number in (signal.SIGINT, signal.SIGTERM):  # Ctrl-C is the engine's to handle: it closes the channel
         signal.signal(number, signal.SIG_IGN)
     while True:
         try:
@@ -429,7 +452,7 @@ def _serve_judges(channel: socket.socket, engine: Engine) -> None:
         try:
             pid = os.fork()
         except OSError:
-            pid = -1   # the caller sees its status socket close: no judge
+            pid = -1  # the caller sees its status socket close: no judge
         if pid == 0:
             channel.close()
             _keep_judge(json.loads(message), fds, engine)
@@ -457,7 +480,7 @@ def _keep_judge(job: dict, fds: list[int], engine: Engine) -> None:
         poller.register(status, select.POLLIN)
         while True:
             events = dict(poller.poll())
-            if status.fileno() in events and pidfd not in events:   # the caller is gone: so is its judge
+            if status.fileno() in events and pidfd not in events:  # the caller is gone: so is its judge
                 try:
                     os.killpg(pid, signal.SIGKILL)
                 except OSError:

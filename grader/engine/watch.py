@@ -16,15 +16,20 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from grader.engine import warm as engine_module
 from grader.course.manifest import Course
-from grader.results import GradeReport
-from grader.publish.runtime import grade_release
+from grader.engine import warm as engine_module
 from grader.engine.runner import GradeOptions
+from grader.publish.runtime import grade_release
+from grader.results import GradeReport
 
 
-def watch(course: Course, submission: Path, options: GradeOptions, show: Callable[[GradeReport, str], None],
-          say: Callable[[str], None]) -> None:
+def watch(
+    course: Course,
+    submission: Path,
+    options: GradeOptions,
+    show: Callable[[GradeReport, str], None],
+    say: Callable[[str], None],
+) -> None:
     """Grade `options.exercises` (none named: all of them) now, then each exercise again when its file is
     saved, until Ctrl-C."""
     submission = Path(submission).resolve()
@@ -33,7 +38,7 @@ def watch(course: Course, submission: Path, options: GradeOptions, show: Callabl
     try:
         engine_module.shared()
         watcher = _Watcher(submission)
-        _grade(course, submission, options, options.exercises, show)   # none named: every exercise and quiz
+        _grade(course, submission, options, options.exercises, show)  # none named: every exercise and quiz
         say(f"watching {submission} for changes to {', '.join(sorted(modules))} (Ctrl-C to stop)")
         for saved in watcher.changes():
             exercises = tuple(sorted({modules[name] for name in saved if name in modules}))
@@ -46,11 +51,17 @@ def watch(course: Course, submission: Path, options: GradeOptions, show: Callabl
             watcher.close()
 
 
-def _grade(course: Course, submission: Path, options: GradeOptions, exercises: tuple[str, ...],
-           show: Callable[[GradeReport, str], None]) -> None:
+def _grade(
+    course: Course,
+    submission: Path,
+    options: GradeOptions,
+    exercises: tuple[str, ...],
+    show: Callable[[GradeReport, str], None],
+) -> None:
     started = time.monotonic()
-    report = grade_release(course, submission, GradeOptions(exercises=exercises, public_only=options.public_only,
-                                                            jobs=options.jobs))   # a release's seal, as `grade`
+    report = grade_release(
+        course, submission, GradeOptions(exercises=exercises, public_only=options.public_only, jobs=options.jobs)
+    )  # a release's seal, as `grade`
     show(report, f"{', '.join(exercises) or 'everything'}: graded in {time.monotonic() - started:.1f} s")
 
 
@@ -85,12 +96,13 @@ class _Watcher:
 def _watch_folder(folder: Path, fd: int) -> None:
     """In the forked child: watch until killed; never returns."""
     try:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C is the engine's to handle; it ends us
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the engine's to handle; it ends us
         import watchfiles
 
         with os.fdopen(fd, "w", encoding="utf-8") as out:
-            for batch in watchfiles.watch(folder, debounce=200, step=20, rust_timeout=0, yield_on_timeout=False,
-                                          watch_filter=_saved_python_file):
+            for batch in watchfiles.watch(
+                folder, debounce=200, step=20, rust_timeout=0, yield_on_timeout=False, watch_filter=_saved_python_file
+            ):
                 names = sorted({Path(path).name for change, path in batch if change != watchfiles.Change.deleted})
                 if names:
                     out.write("\0".join(names) + "\n")

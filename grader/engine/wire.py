@@ -54,13 +54,17 @@ def _encode_array_like(value: Any) -> Any:
         if array.dtype.kind not in PLAIN_DTYPE_KINDS:
             return {"$unsupported": f"numpy.ndarray of dtype {array.dtype}"}
         kind = "$ndarray" if type(value) is np.ndarray else "$npscalar"
-        return {kind: {
-            "dtype": array.dtype.str,
-            "shape": list(array.shape),
-            "data": base64.b64encode(np.ascontiguousarray(array).tobytes()).decode("ascii"),
-        }}
+        return {
+            kind: {
+                "dtype": array.dtype.str,
+                "shape": list(array.shape),
+                "data": base64.b64encode(np.ascontiguousarray(array).tobytes()).decode("ascii"),
+            }
+        }
     module = type(value).__module__.split(".")[0]
-    return {"$unsupported": f"{module}.{type(value).__qualname__}" if module != "builtins" else type(value).__qualname__}
+    return {
+        "$unsupported": f"{module}.{type(value).__qualname__}" if module != "builtins" else type(value).__qualname__
+    }
 
 
 def decode(data: Any) -> Any:
@@ -71,7 +75,7 @@ def decode(data: Any) -> Any:
         return [decode(item) for item in data]
     if not isinstance(data, dict) or len(data) != 1:
         raise ValueError("malformed value on the wire")
-    (tag, body), = data.items()
+    ((tag, body),) = data.items()
     if tag == "$tuple":
         return tuple(decode(item) for item in body)
     if tag == "$dict":

@@ -60,7 +60,10 @@ class Worker:
             return {"ok": False, "error": self.describe_error(error), "forbidden": self.take_forbidden()}
         if self.forbidden_used:
             return {"ok": False, "error": None, "forbidden": self.take_forbidden()}
-        return {"ok": False, "error": {"type": "ProtocolError", "mro": [], "message": f"unknown op {op!r}", "frames": []}}
+        return {
+            "ok": False,
+            "error": {"type": "ProtocolError", "mro": [], "message": f"unknown op {op!r}", "frames": []},
+        }
 
     def import_module(self, name: str) -> dict:
         with self.guarded():
@@ -144,7 +147,9 @@ class Worker:
             "frames": frames[-6:],
         }
         if isinstance(error, SyntaxError):
-            described.update(file=self._relative(error.filename or ""), line=error.lineno, text=(error.text or "").rstrip())
+            described.update(
+                file=self._relative(error.filename or ""), line=error.lineno, text=(error.text or "").rstrip()
+            )
         if isinstance(error, SystemExit):
             described["message"] = f"sys.exit({error.code!r})"
         return described
@@ -175,8 +180,9 @@ def _named_arguments(args: list, kwargs: dict) -> dict[str, Any]:
 def _snapshot_arrays(args: list, kwargs: dict) -> dict[str, Any]:
     import numpy as np
 
-    return {name: value.copy() for name, value in _named_arguments(args, kwargs).items()
-            if isinstance(value, np.ndarray)}
+    return {
+        name: value.copy() for name, value in _named_arguments(args, kwargs).items() if isinstance(value, np.ndarray)
+    }
 
 
 def _mutated_arguments(before: dict[str, Any], args: list, kwargs: dict) -> list[str]:
@@ -184,7 +190,8 @@ def _mutated_arguments(before: dict[str, Any], args: list, kwargs: dict) -> list
 
     named = _named_arguments(args, kwargs)
     return [
-        name for name, copy in before.items()
+        name
+        for name, copy in before.items()
         if not np.array_equal(copy, named[name], equal_nan=copy.dtype.kind in "fc")
     ]
 
@@ -198,7 +205,9 @@ def serve(requests_fd: int, replies_fd: int, submission: Path, forbidden: list[s
     requests = os.fdopen(requests_fd, "rb")
     replies = os.fdopen(replies_fd, "wb")
     wire.send_message(replies, greeting)
-    installation = tuple(p.rstrip("/") + "/" for p in {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix})
+    installation = tuple(
+        p.rstrip("/") + "/" for p in {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
+    )
     sys.path[:] = [str(submission)] + [p for p in sys.path if p and (p + "/").startswith(installation)]
     sys.dont_write_bytecode = True
     builtins.input = _no_input
@@ -216,8 +225,10 @@ def serve(requests_fd: int, replies_fd: int, submission: Path, forbidden: list[s
         try:
             wire.send_message(replies, reply)
         except (ValueError, TypeError) as error:
-            wire.send_message(replies, {"ok": False, "error": {
-                "type": "UnsendableResult", "mro": [], "message": str(error), "frames": []}})
+            wire.send_message(
+                replies,
+                {"ok": False, "error": {"type": "UnsendableResult", "mro": [], "message": str(error), "frames": []}},
+            )
 
 
 def _no_input(prompt: str = "") -> str:

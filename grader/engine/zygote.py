@@ -84,7 +84,10 @@ class Zygote:
         env = student_environment() | {k: v for k, v in os.environ.items() if k == SIMULATE_REFUSAL}
         process = subprocess.Popen(
             [sys.executable, "-I", "-m", "grader.engine.zygote", str(theirs.fileno()), *preload],
-            pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, env=env)
+            pass_fds=(theirs.fileno(),),
+            stdin=subprocess.DEVNULL,
+            env=env,
+        )
         theirs.close()
         return cls(mine, pid=process.pid, process=process)._ready()
 
@@ -96,13 +99,19 @@ class Zygote:
             raise OSError("the zygote did not start")
         return self
 
-    def spawn(self, *, submission: Path, forbidden: tuple[str, ...], memory_mb: int,
-              requests: int, replies: int, output: int) -> JailedWorker:
+    def spawn(
+        self, *, submission: Path, forbidden: tuple[str, ...], memory_mb: int, requests: int, replies: int, output: int
+    ) -> JailedWorker:
         """A new jailed worker for `submission`, talking on the three given pipe ends (which the caller closes)."""
         status, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        request = {"submission": str(submission), "forbidden": list(forbidden), "memory_mb": memory_mb,
-                   "env": student_environment(), "tmpdir": tempfile.gettempdir(),
-                   "simulate_refusal": bool(os.environ.get(SIMULATE_REFUSAL))}   # the judge's, for tests
+        request = {
+            "submission": str(submission),
+            "forbidden": list(forbidden),
+            "memory_mb": memory_mb,
+            "env": student_environment(),
+            "tmpdir": tempfile.gettempdir(),
+            "simulate_refusal": bool(os.environ.get(SIMULATE_REFUSAL)),
+        }  # the judge's, for tests
         try:
             socket.send_fds(self._channel, [json.dumps(request).encode()], [requests, replies, output, theirs.fileno()])
         except OSError as error:
@@ -123,7 +132,7 @@ class Zygote:
                 return
             time.sleep(0.01)
         try:
-            os.kill(self.pid, signal.SIGKILL)   # its keepers live on, each tied to its client
+            os.kill(self.pid, signal.SIGKILL)  # its keepers live on, each tied to its client
         except ProcessLookupError:
             pass
         while not self._reaped():
@@ -194,13 +203,17 @@ _QUIET_THREADS = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREAD
 
 def student_environment() -> dict[str, str]:
     """The environment of the zygote and of student code: the locale, PATH, one thread per library."""
-    keep = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT")   # HOME, TMPDIR: replaced in the jail
+    keep = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT")  # HOME, TMPDIR: replaced in the jail
     env = {key: os.environ[key] for key in keep if key in os.environ}
-    return env | _QUIET_THREADS | {"PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1",
-                                    "PYTHONUNBUFFERED": "1", "MPLBACKEND": "Agg"}
+    return (
+        env
+        | _QUIET_THREADS
+        | {"PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1", "MPLBACKEND": "Agg"}
+    )
 
 
 # -- the server -------------------------------------------------------------------
+
 
 def preload(modules: tuple[str, ...]) -> None:
     """Import `modules`, then what every worker runs: the worker, the jail, the probes (those torch allows)."""
@@ -211,8 +224,8 @@ def preload(modules: tuple[str, ...]) -> None:
             pass
     import grader.engine.copying
     import grader.engine.jail
-    import grader.probes
     import grader.engine.worker
+    import grader.probes
 
     if "torch" in sys.modules:
         import grader.engine.dispatch_guard
@@ -229,7 +242,7 @@ def _forget_modules_outside(folders: list[str]) -> None:
     a student's `import conv` can never be answered from a module the forking process had loaded.
     """
     roots = tuple(folder.rstrip("/") + "/" for folder in folders)
-    real_folders: dict[str, str] = {}   # realpath per folder, not per file: 1,500 modules in a few hundred folders
+    real_folders: dict[str, str] = {}  # realpath per folder, not per file: 1,500 modules in a few hundred folders
 
     def real(file: str) -> str:
         if os.path.islink(file):
@@ -253,8 +266,8 @@ def serve(channel: socket.socket) -> None:
     folders = jail.allowlist()
     _forget_modules_outside(folders)
     gc.collect()
-    gc.freeze()   # every worker's collections skip what the zygote loaded, and leave those pages shared
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)   # keepers are reaped by the kernel
+    gc.freeze()  # every worker's collections skip what the zygote loaded, and leave those pages shared
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # keepers are reaped by the kernel
     channel.send(b"ready")
     while True:
         try:
@@ -266,10 +279,12 @@ def serve(channel: socket.socket) -> None:
         try:
             pid = os.fork()
         except OSError:
-            pid = -1   # the client sees its status socket close: "could not start"
+            pid = -1  # the client sees its status socket close: "could not start"
         if pid == 0:
             request = json.loads(message)
-            simulated = f"user namespaces refused ({SIMULATE_REFUSAL} is set)" if request.get("simulate_refusal") else None
+            simulated = (
+                f"user namespaces refused ({SIMULATE_REFUSAL} is set)" if request.get("simulate_refusal") else None
+            )
             _keep(channel, request, fds, folders, refused or simulated)
         for fd in fds:
             os.close(fd)
@@ -357,18 +372,24 @@ def _children_of(parent: int) -> list[int]:
     return children
 
 
-def _work(request: dict, requests: int, replies: int, output: int, folders: list[str], refused: str | None,
-          scratch: str | None) -> None:
+def _work(
+    request: dict,
+    requests: int,
+    replies: int,
+    output: int,
+    folders: list[str],
+    refused: str | None,
+    scratch: str | None,
+) -> None:
     """The worker: the jail (or the fallback's private copy), the limits, then the requests."""
-    from grader.engine import jail
-    from grader.engine import worker
+    from grader.engine import jail, worker
     from grader.engine.copying import RefusedSubmission, copy_submission
 
     code = 1
     try:
         jail.die_with_parent()
         for number in (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2, signal.SIGALRM):
-            signal.signal(number, signal.SIG_DFL)   # whatever the process the zygote was forked from had set
+            signal.signal(number, signal.SIG_DFL)  # whatever the process the zygote was forked from had set
         signal.signal(signal.SIGINT, signal.default_int_handler)
         os.dup2(output, 1)
         os.dup2(output, 2)

@@ -12,19 +12,21 @@ from typing import Any, Callable
 
 
 def ask_probe(student: Any, name: str, description: str, *args: Any) -> Any:
-    """Run the probe `name` (`family.function`) on the student's proxy; the feedback's "call:" line reads `description`."""
+    """Run the probe `name` (`family.function`) on the student's proxy; the feedback's "call:" reads `description`."""
     try:
         return student.probe(name, *args)
     finally:
         if student.last_call is not None:
-            student.last_call = dataclasses.replace(student.last_call, function=description.partition("(")[0],
-                                                    description=description)
+            student.last_call = dataclasses.replace(
+                student.last_call, function=description.partition("(")[0], description=description
+            )
 
 
 def asker(family: str) -> Callable[..., Any]:
     """`ask(student, name, description, *args)` for the probes of one family (`asker("design")`)."""
+
     def ask(student: Any, name: str, description: str, *args: Any) -> Any:
         return ask_probe(student, f"{family}.{name}", description, *args)
 
-    ask.__doc__ = f"Run the probe `{family}.<name>`; the feedback's \"call:\" line then reads `description`."
+    ask.__doc__ = f'Run the probe `{family}.<name>`; the feedback\'s "call:" line then reads `description`.'
     return ask

@@ -13,12 +13,16 @@ def layout_difference(got: list, expected: list) -> str | None:
     """None when two `models.describe(...)["state"]` lists match by position (same sizes), else why not."""
     for index, ((key, shape), (ref_key, ref_shape)) in enumerate(zip(got, expected)):
         if math.prod(shape) != math.prod(ref_shape):
-            return (f"entry {index} of its state dict, {key} {tuple(shape)}, is where the reference has "
-                    f"{ref_key} {tuple(ref_shape)}")
+            return (
+                f"entry {index} of its state dict, {key} {tuple(shape)}, is where the reference has "
+                f"{ref_key} {tuple(ref_shape)}"
+            )
     if len(got) != len(expected):
         extra = got[len(expected)] if len(got) > len(expected) else expected[len(got)]
-        return (f"its state dict has {len(got)} entries, the reference's {len(expected)} "
-                f"(first unmatched: {extra[0]} {tuple(extra[1])})")
+        return (
+            f"its state dict has {len(got)} entries, the reference's {len(expected)} "
+            f"(first unmatched: {extra[0]} {tuple(extra[1])})"
+        )
     return None
 
 
@@ -35,5 +39,7 @@ def run_by_position(target: Any, spec: dict, layout: list, inputs: Any, options:
     finally:
         if target.last_call is not None:
             weights = "all weights 0" if (options or {}).get("constant") == 0 else "the reference's weights"
-            target.last_call.description = (f"{describe_model(spec)} with {weights}, eval mode, "
-                                            f"on an input of shape {tuple(getattr(inputs, 'shape', ()))}")
+            target.last_call.description = (
+                f"{describe_model(spec)} with {weights}, eval mode, "
+                f"on an input of shape {tuple(getattr(inputs, 'shape', ()))}"
+            )

@@ -28,12 +28,11 @@ def _describe_layer(name: str, options: Any) -> str:
     leading = []
     for key in _POSITIONAL.get(name, ()):
         if key not in options:
-            break                      # a later argument can only be positional if this one is
+            break  # a later argument can only be positional if this one is
         leading.append(key)
     positional = [repr(options[key]) for key in leading]
     named = [f"{key}={value!r}" for key, value in options.items() if key not in leading]
     return f"{name}({', '.join(positional + named)})"
-
 
 
 def call_on_layers(student: Any, function: str, layers: list, *args: Any) -> tuple[Any, list[str]]:

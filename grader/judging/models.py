@@ -32,8 +32,9 @@ def ask(target: Any, name: str, spec: dict, *args: Any) -> Any:
         return target.probe(f"models.{name}", spec, *args)
     finally:
         if target.last_call is not None:
-            target.last_call = dataclasses.replace(target.last_call, function=spec["factory"],
-                                                   description=_describe_request(name, spec, args))
+            target.last_call = dataclasses.replace(
+                target.last_call, function=spec["factory"], description=_describe_request(name, spec, args)
+            )
 
 
 def _describe_request(name: str, spec: dict, args: tuple) -> str:
@@ -66,12 +67,15 @@ def array_difference(got: Any, expected: np.ndarray, *, rtol: float = 1e-4, atol
     if close.all():
         return None
     worst = float(np.nanmax(np.abs(got.astype(np.float64) - expected)))
-    return f"has the right shape but different values at {int((~close).sum())} of {close.size} positions " \
-           f"(largest difference {worst:.3g})"
+    return (
+        f"has the right shape but different values at {int((~close).sum())} of {close.size} positions "
+        f"(largest difference {worst:.3g})"
+    )
 
 
-def first_difference(got: dict, expected: dict, order: list[str], *, rtol: float = 1e-4,
-                     atol: float = 1e-5) -> tuple[str, str] | None:
+def first_difference(
+    got: dict, expected: dict, order: list[str], *, rtol: float = 1e-4, atol: float = 1e-5
+) -> tuple[str, str] | None:
     """The first name in `order` whose recorded output differs: (name, `array_difference` text).
 
     Names that `got` lacks are skipped: a student may call `F.avg_pool2d` instead of
@@ -89,15 +93,23 @@ def first_difference(got: dict, expected: dict, order: list[str], *, rtol: float
 class Divergence:
     """Where a student's model first computes something else than the reference (see `behaviour_difference`)."""
 
-    name: str | None          #: the first submodule whose output differs; None: only the model's output does
-    text: str                 #: how that output differs, in words (`array_difference`)
-    matching: list[str]       #: the submodules before it that ran and agreed
+    name: str | None  #: the first submodule whose output differs; None: only the model's output does
+    text: str  #: how that output differs, in words (`array_difference`)
+    matching: list[str]  #: the submodules before it that ran and agreed
     input_differs: bool = False  #: the submodule was handed another input: forward wires it differently
 
 
-def behaviour_difference(student: Any, reference: Any, spec: dict, inputs: np.ndarray,
-                         order: list[str] | None = None, options: dict | None = None, *, rtol: float = 1e-4,
-                         atol: float = 1e-5) -> Divergence | None:
+def behaviour_difference(
+    student: Any,
+    reference: Any,
+    spec: dict,
+    inputs: np.ndarray,
+    order: list[str] | None = None,
+    options: dict | None = None,
+    *,
+    rtol: float = 1e-4,
+    atol: float = 1e-5,
+) -> Divergence | None:
     """Run `spec` on both sides with the same weights (`forward` with `options`); None when outputs agree.
 
     Otherwise the `Divergence`: the first submodule in `order` whose output differs,
@@ -122,7 +134,7 @@ def behaviour_difference(student: Any, reference: Any, spec: dict, inputs: np.nd
     if located is None:
         return Divergence(None, difference, [n for n in order if n in got_run["records"]])
     name, text = located
-    matching = [n for n in order[:order.index(name)] if n in got_run["records"]]
+    matching = [n for n in order[: order.index(name)] if n in got_run["records"]]
     expected_input, got_input = expected_run["inputs"].get(name), got_run["inputs"].get(name)
     if expected_input is not None and got_input is not None:
         input_text = array_difference(got_input, expected_input, rtol=rtol, atol=atol)
@@ -135,18 +147,26 @@ def state_difference(got: list, expected: list) -> str | None:
     """The first difference between two `describe(...)["state"]` lists, in words; None when equal."""
     got_shapes, expected_shapes = dict(got), dict(expected)
     problems = [f"has no entry {key!r} (shape {shape})" for key, shape in expected if key not in got_shapes]
-    problems += [f"{key!r} has shape {got_shapes[key]}, expected {shape}"
-                 for key, shape in expected if key in got_shapes and got_shapes[key] != shape]
-    problems += [f"has an unexpected entry {key!r} (shape {shape})" for key, shape in got
-                 if key not in expected_shapes]
+    problems += [
+        f"{key!r} has shape {got_shapes[key]}, expected {shape}"
+        for key, shape in expected
+        if key in got_shapes and got_shapes[key] != shape
+    ]
+    problems += [f"has an unexpected entry {key!r} (shape {shape})" for key, shape in got if key not in expected_shapes]
     if not problems:
         return None
     more = f" (and {len(problems) - 1} more differences)" if len(problems) > 1 else ""
     return problems[0] + more
 
 
-def module_difference(got: list, expected: list, *, names: list[str] | None = None, exact: bool = False,
-                      ignore: tuple[str, ...] = ("inplace",)) -> str | None:
+def module_difference(
+    got: list,
+    expected: list,
+    *,
+    names: list[str] | None = None,
+    exact: bool = False,
+    ignore: tuple[str, ...] = ("inplace",),
+) -> str | None:
     """The first difference between two `describe(...)["modules"]` lists, in words; None when equal.
 
     Compares the modules `names` (default: every module of `expected` but the root)

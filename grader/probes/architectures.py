@@ -92,8 +92,9 @@ def call_many(module: Any, function: str, calls: list) -> dict:
 # (S, C, 1, 1)).
 
 
-def fill_by_position(module: Any, layout: list, seed: int, *, constant: float | None = None,
-                     overrides: dict | None = None) -> None:
+def fill_by_position(
+    module: Any, layout: list, seed: int, *, constant: float | None = None, overrides: dict | None = None
+) -> None:
     """Fill `module`'s state entry i with the values of `layout[i] = (reference key, shape)`.
 
     With `constant`, every floating entry is that constant instead (running
@@ -135,13 +136,17 @@ def forward_by_position(namespace: Any, spec: dict, layout: list, inputs: Any, o
 
     options = options or {}
     built = build_filled(namespace, spec, None)
-    fill_by_position(built, layout, options.get("seed", 0), constant=options.get("constant"),
-                     overrides=options.get("set"))
+    fill_by_position(
+        built, layout, options.get("seed", 0), constant=options.get("constant"), overrides=options.get("set")
+    )
     built.eval()
     records: list = []
     wanted = set(options.get("record_types", ()))
-    handles = [m.register_forward_hook(lambda m, i, o: records.append((type(m).__name__, plain(o))))
-               for m in built.modules() if type(m).__name__ in wanted]
+    handles = [
+        m.register_forward_hook(lambda m, i, o: records.append((type(m).__name__, plain(o))))
+        for m in built.modules()
+        if type(m).__name__ in wanted
+    ]
     try:
         with torch.no_grad():
             output = built(torch.from_numpy(np.array(inputs, dtype=np.float32)))
@@ -164,7 +169,10 @@ def scaled_stages(namespace: Any, width: float, depth: float) -> dict:
 
     try:
         scaling = importlib.import_module("scaling")
-        return {"stages": scaling.scale_stages(scaling.B0_STAGES, width, depth),
-                "stem": _plain(scaling.round_filters(32, width)), "head": _plain(scaling.round_filters(1280, width))}
+        return {
+            "stages": scaling.scale_stages(scaling.B0_STAGES, width, depth),
+            "stem": _plain(scaling.round_filters(32, width)),
+            "head": _plain(scaling.round_filters(1280, width)),
+        }
     except Exception as error:  # noqa: BLE001 - reported as data: this probe only explains another failure
         return {"error": f"{type(error).__name__}: {error}"[:200]}

@@ -67,8 +67,12 @@ def summary(module: Any, num_classes: int) -> dict:
     if not isinstance(model, nn.Module):
         return {"type": _type_name(model), "is_module": False}
     parameters = list(model.parameters())
-    return {"type": type(model).__name__, "is_module": True, "parameters": sum(p.numel() for p in parameters),
-            "trainable": sum(p.numel() for p in parameters if p.requires_grad)}
+    return {
+        "type": type(model).__name__,
+        "is_module": True,
+        "parameters": sum(p.numel() for p in parameters),
+        "trainable": sum(p.numel() for p in parameters if p.requires_grad),
+    }
 
 
 @probe
@@ -97,8 +101,11 @@ def structure(module: Any, num_classes: int) -> dict:
     model.eval()
     x = _images(2)
     hooked: list[dict] = []
-    handles = [m.register_forward_hook(lambda m, i, o, name=name: hooked.append(_conv_module_facts(name, m)))
-               for name, m in model.named_modules() if isinstance(m, nn.modules.conv._ConvNd)]
+    handles = [
+        m.register_forward_hook(lambda m, i, o, name=name: hooked.append(_conv_module_facts(name, m)))
+        for name, m in model.named_modules()
+        if isinstance(m, nn.modules.conv._ConvNd)
+    ]
     try:
         with torch.no_grad():
             output = model(x)
@@ -114,8 +121,14 @@ def structure(module: Any, num_classes: int) -> dict:
 
 
 def _conv_module_facts(name: str, conv: nn.Module) -> dict:
-    return {"name": name, "kernel": tuple(conv.kernel_size), "in": conv.in_channels, "out": conv.out_channels,
-            "groups": conv.groups, "stride": tuple(conv.stride)}
+    return {
+        "name": name,
+        "kernel": tuple(conv.kernel_size),
+        "in": conv.in_channels,
+        "out": conv.out_channels,
+        "groups": conv.groups,
+        "stride": tuple(conv.stride),
+    }
 
 
 def _trace(model: nn.Module, x: torch.Tensor) -> tuple[torch.fx.Graph, list[str]]:
@@ -140,7 +153,7 @@ def _trace(model: nn.Module, x: torch.Tensor) -> tuple[torch.fx.Graph, list[str]
 
 
 def _op(node: torch.fx.Node) -> str:
-    """"convolution" for aten.convolution.default; "" for placeholders and the output."""
+    """ "convolution" for aten.convolution.default; "" for placeholders and the output."""
     if node.op != "call_function":
         return ""
     name = getattr(node.target, "__name__", str(node.target))
@@ -159,7 +172,7 @@ def analyse(graph: torch.fx.Graph, names: list[str]) -> dict:
     placeholders = [n for n in graph.nodes if n.op == "placeholder"]
     image = placeholders[-1]
     owner = {node: names[i] for i, node in enumerate(placeholders[:-1])}
-    depth: dict[torch.fx.Node, int] = {image: 0}   # only nodes that depend on the image
+    depth: dict[torch.fx.Node, int] = {image: 0}  # only nodes that depend on the image
     convs, joins, pools = [], [], []
     for node in graph.nodes:
         inputs = [n for n in node.all_input_nodes if n in depth]
@@ -175,13 +188,23 @@ def analyse(graph: torch.fx.Graph, names: list[str]) -> dict:
             if len(reached) >= 2:
                 joins.append({"op": op.rstrip("_"), "depths": [depth[n] for n in reached], "shape": _shape(node)})
         if _is_global_pool(node, op):
-            pools.append({"kind": "avg" if op in _AVERAGES else "max", "op": op,
-                          "input": _shape(node.args[0]), "output": _shape(node)})
+            pools.append(
+                {
+                    "kind": "avg" if op in _AVERAGES else "max",
+                    "op": op,
+                    "input": _shape(node.args[0]),
+                    "output": _shape(node),
+                }
+            )
     averages = {n for n in depth if _is_global_pool(n, _op(n)) and _op(n) in _AVERAGES}
-    return {"graph_convs": convs, "joins": joins, "global_pools": pools,
-            "output_reachable": _reaches_output(image, set()),
-            "output_reachable_without_gap": _reaches_output(image, averages),
-            "flattened_maps": _flattened_maps(image, averages)}
+    return {
+        "graph_convs": convs,
+        "joins": joins,
+        "global_pools": pools,
+        "output_reachable": _reaches_output(image, set()),
+        "output_reachable_without_gap": _reaches_output(image, averages),
+        "flattened_maps": _flattened_maps(image, averages),
+    }
 
 
 def _conv_node_facts(node: torch.fx.Node, owner: dict) -> dict:
@@ -189,8 +212,14 @@ def _conv_node_facts(node: torch.fx.Node, owner: dict) -> dict:
     shape = _shape(weight) or (0, 0, 0, 0)
     groups = int(node.args[8]) if len(node.args) > 8 else 1
     stride = node.args[3] if len(node.args) > 3 else (1, 1)
-    return {"name": _parameter_name(weight, owner), "kernel": tuple(shape[2:]), "in": shape[1] * groups,
-            "out": shape[0], "groups": groups, "stride": tuple(int(s) for s in stride)}
+    return {
+        "name": _parameter_name(weight, owner),
+        "kernel": tuple(shape[2:]),
+        "in": shape[1] * groups,
+        "out": shape[0],
+        "groups": groups,
+        "stride": tuple(int(s) for s in stride),
+    }
 
 
 def _parameter_name(weight: Any, owner: dict) -> str:
@@ -240,8 +269,14 @@ def _flattened_maps(image: torch.fx.Node, blocked: set) -> list:
     while frontier:
         node = frontier.pop()
         before, after = _shape(node.args[0]) if node.args else None, _shape(node)
-        if _op(node) in _VIEWS and before and after and len(before) == 4 and len(after) == 2 \
-                and before[2] * before[3] > 1:
+        if (
+            _op(node) in _VIEWS
+            and before
+            and after
+            and len(before) == 4
+            and len(after) == 2
+            and before[2] * before[3] > 1
+        ):
             found.append(before[1:])
         for user in node.users:
             if user not in seen and user not in blocked and user.op != "output":
@@ -277,20 +312,33 @@ def learning(module: Any, num_classes: int, batch: int, steps: int) -> dict:
     for step in range(steps):
         output = model(images)
         if not isinstance(output, torch.Tensor) or tuple(output.shape) != (batch, num_classes):
-            return {"losses": losses, "error": f"the forward pass returned {_output_facts(output)}", "cut": cut,
-                    "frozen": frozen}
+            return {
+                "losses": losses,
+                "error": f"the forward pass returned {_output_facts(output)}",
+                "cut": cut,
+                "frozen": frozen,
+            }
         loss = F.cross_entropy(output, labels)
         losses.append(float(loss.item()))
         if optimizer is None or not loss.requires_grad:
-            return {"losses": losses, "error": "the loss does not depend on any trainable parameter", "cut": cut,
-                    "frozen": frozen}
+            return {
+                "losses": losses,
+                "error": "the loss does not depend on any trainable parameter",
+                "cut": cut,
+                "frozen": frozen,
+            }
         optimizer.zero_grad()
         loss.backward()
         if step == 0:
             for handle in handles:
                 handle.remove()
-            cut = [f"{owner}.{name}".lstrip(".") for owner, m in model.named_modules() if m in ran
-                   for name, p in m.named_parameters(recurse=False) if p.requires_grad and p.grad is None]
+            cut = [
+                f"{owner}.{name}".lstrip(".")
+                for owner, m in model.named_modules()
+                if m in ran
+                for name, p in m.named_parameters(recurse=False)
+                if p.requires_grad and p.grad is None
+            ]
         optimizer.step()
     return {"losses": losses, "error": None, "cut": cut, "frozen": frozen}
 

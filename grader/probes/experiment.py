@@ -41,9 +41,17 @@ def small_cnn(num_classes: int = 10, width: int = 8, seed: int = 0, dropout: flo
     """
     torch.manual_seed(seed)
     model = nn.Sequential(
-        nn.Conv2d(3, width, 3, padding=1), nn.BatchNorm2d(width), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(width, 2 * width, 3, padding=1), nn.BatchNorm2d(2 * width), nn.ReLU(),
-        nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(dropout), nn.Linear(2 * width, num_classes),
+        nn.Conv2d(3, width, 3, padding=1),
+        nn.BatchNorm2d(width),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(width, 2 * width, 3, padding=1),
+        nn.BatchNorm2d(2 * width),
+        nn.ReLU(),
+        nn.AdaptiveAvgPool2d(1),
+        nn.Flatten(),
+        nn.Dropout(dropout),
+        nn.Linear(2 * width, num_classes),
     )
     with torch.no_grad():
         for module in model.modules():
@@ -55,8 +63,9 @@ def small_cnn(num_classes: int = 10, width: int = 8, seed: int = 0, dropout: flo
 
 def loader(images: np.ndarray, labels: np.ndarray, batch_size: int, *, shuffle: bool = False):
     """A DataLoader over the arrays (shuffled from torch's global generator when asked)."""
-    dataset = torch.utils.data.TensorDataset(torch.from_numpy(np.asarray(images, dtype=np.float32)),
-                                             torch.from_numpy(np.asarray(labels, dtype=np.int64)))
+    dataset = torch.utils.data.TensorDataset(
+        torch.from_numpy(np.asarray(images, dtype=np.float32)), torch.from_numpy(np.asarray(labels, dtype=np.int64))
+    )
     return torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=shuffle)
 
 
@@ -116,9 +125,11 @@ def run_train(module: Any, case: dict) -> dict:
     losses = module.train(model, data, case["epochs"], case["lr"], case["seed"])
     after = [b for name, b in model.named_buffers() if name.endswith("running_mean")]
     held_out = case.get("held_out")
-    return {"losses": _plain_history(losses),
-            "accuracy": None if held_out is None else accuracy(model, *held_out),
-            "statistics_updated": not all(torch.equal(a, b) for a, b in zip(statistics, after))}
+    return {
+        "losses": _plain_history(losses),
+        "accuracy": None if held_out is None else accuracy(model, *held_out),
+        "statistics_updated": not all(torch.equal(a, b) for a, b in zip(statistics, after)),
+    }
 
 
 @probe
@@ -205,11 +216,20 @@ def _figure_facts(figure: Any) -> dict:
     axes = []
     for ax in figure.get_axes():
         legend = ax.get_legend()
-        axes.append({
-            "xlabel": ax.get_xlabel(), "ylabel": ax.get_ylabel(), "title": ax.get_title(),
-            "legend": [text.get_text() for text in legend.get_texts()] if legend is not None else [],
-            "lines": [{"label": str(line.get_label()),
-                       "x": np.asarray(line.get_xdata(), dtype=np.float64),
-                       "y": np.asarray(line.get_ydata(), dtype=np.float64)} for line in ax.get_lines()],
-        })
+        axes.append(
+            {
+                "xlabel": ax.get_xlabel(),
+                "ylabel": ax.get_ylabel(),
+                "title": ax.get_title(),
+                "legend": [text.get_text() for text in legend.get_texts()] if legend is not None else [],
+                "lines": [
+                    {
+                        "label": str(line.get_label()),
+                        "x": np.asarray(line.get_xdata(), dtype=np.float64),
+                        "y": np.asarray(line.get_ydata(), dtype=np.float64),
+                    }
+                    for line in ax.get_lines()
+                ],
+            }
+        )
     return {"axes": axes, "figure_legend": legends}

@@ -26,10 +26,26 @@ from typing import Any, Iterator
 from grader.probes import probe
 
 #: The layer classes a description may name.
-LAYERS = frozenset({
-    "Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "BatchNorm2d", "Linear", "Flatten",
-    "ReLU", "LeakyReLU", "Tanh", "Sigmoid", "SiLU", "GELU", "Dropout", "Identity", "Sequential",
-})
+LAYERS = frozenset(
+    {
+        "Conv2d",
+        "MaxPool2d",
+        "AvgPool2d",
+        "AdaptiveAvgPool2d",
+        "BatchNorm2d",
+        "Linear",
+        "Flatten",
+        "ReLU",
+        "LeakyReLU",
+        "Tanh",
+        "Sigmoid",
+        "SiLU",
+        "GELU",
+        "Dropout",
+        "Identity",
+        "Sequential",
+    }
+)
 
 
 def build(layers: list) -> list:

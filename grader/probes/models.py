@@ -88,8 +88,10 @@ def describe_model(spec: dict) -> str:
 
 def build(namespace: Any, spec: dict) -> Any:
     """Call the factory `spec` names, in `namespace` (a module) or in `torch.nn`; nested specs first."""
-    return _resolve(namespace, spec["factory"])(*[_argument(namespace, a) for a in spec["args"]],
-                                                **{k: _argument(namespace, v) for k, v in spec["kwargs"].items()})
+    return _resolve(namespace, spec["factory"])(
+        *[_argument(namespace, a) for a in spec["args"]],
+        **{k: _argument(namespace, v) for k, v in spec["kwargs"].items()},
+    )
 
 
 def _argument(namespace: Any, value: Any) -> Any:
@@ -208,8 +210,8 @@ def _fill_into(tensor: torch.Tensor, key: str, seed: int) -> None:
     flat = tensor.view(-1)
     block = flat[:FILL_PERIOD].uniform_(low, high, generator=generator)
     for start in range(FILL_PERIOD, flat.numel(), FILL_PERIOD):
-        chunk = flat[start:start + FILL_PERIOD]
-        chunk.copy_(block[:chunk.numel()])
+        chunk = flat[start : start + FILL_PERIOD]
+        chunk.copy_(block[: chunk.numel()])
 
 
 # -- plain data out ---------------------------------------------------------------
@@ -247,8 +249,11 @@ def hyper_parameters(module: nn.Module) -> dict[str, Any]:
             value = tuple(value)
         if type(value) is int and name in _PAIRED and type(module).__name__.endswith("2d"):
             value = (value, value)
-        if value is None or isinstance(value, (bool, int, float, str)) or (
-                isinstance(value, tuple) and all(isinstance(v, (int, float, type(None))) for v in value)):
+        if (
+            value is None
+            or isinstance(value, (bool, int, float, str))
+            or (isinstance(value, tuple) and all(isinstance(v, (int, float, type(None))) for v in value))
+        ):
             found[name] = value
     if isinstance(getattr(module, "weight", None), nn.Parameter) and hasattr(module, "bias"):
         found["bias"] = isinstance(module.bias, torch.Tensor)
@@ -277,8 +282,10 @@ def describe(namespace: Any, spec: dict) -> dict:
         "parameters": sum(p.numel() for p in built.parameters()),
         "trainable": sum(p.numel() for p in built.parameters() if p.requires_grad),
         "state": [(key, tuple(int(n) for n in t.shape)) for key, t in built.state_dict().items()],
-        "modules": [(name, type(m).__name__, hyper_parameters(m), sum(p.numel() for p in m.parameters(recurse=False)))
-                    for name, m in built.named_modules()],
+        "modules": [
+            (name, type(m).__name__, hyper_parameters(m), sum(p.numel() for p in m.parameters(recurse=False)))
+            for name, m in built.named_modules()
+        ],
     }
 
 
@@ -317,16 +324,22 @@ def forward(namespace: Any, spec: dict, inputs: np.ndarray, options: dict | None
     finally:
         for handle in handles:
             handle.remove()
-    return {"outputs": outputs, "records": seen["records"], "inputs": seen["inputs"], "shapes": seen["shapes"],
-            "unknown": unknown}
+    return {
+        "outputs": outputs,
+        "records": seen["records"],
+        "inputs": seen["inputs"],
+        "shapes": seen["shapes"],
+        "unknown": unknown,
+    }
 
 
 def _hooks(built: nn.Module, options: dict, seen: dict) -> tuple[list, list[str]]:
     """Forward hooks that copy outputs, inputs and shapes of submodules into `seen` (first run only)."""
     modules = dict(built.named_modules())
     every = [name for name in modules if name]
-    record, record_inputs = (every if options.get(key) == "all" else list(options.get(key, ()))
-                             for key in ("record", "record_inputs"))
+    record, record_inputs = (
+        every if options.get(key) == "all" else list(options.get(key, ())) for key in ("record", "record_inputs")
+    )
     want_shapes = bool(options.get("shapes", False))
     unknown = [name for name in record + record_inputs if name not in modules]
     handles = []
@@ -379,8 +392,7 @@ def gradients(namespace: Any, spec: dict, inputs: np.ndarray, options: dict | No
     return {
         "output": plain(output),
         "input_grad": plain(x.grad),
-        "grad_norms": {name: None if p.grad is None else float(p.grad.norm())
-                       for name, p in built.named_parameters()},
+        "grad_norms": {name: None if p.grad is None else float(p.grad.norm()) for name, p in built.named_parameters()},
     }
 
 

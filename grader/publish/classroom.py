@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import math
 import re
-
 import tomllib
 
 from grader import score
@@ -24,9 +23,9 @@ from grader.results import GradeReport
 
 WORKFLOW_PATH = ".github/workflows/classroom.yml"
 RESULTS_DIR = ".grader-results"
-REPORT = "report.json"        #: under RESULTS_DIR: the whole report the runner result and summary come from
-RUNNER = "grader"             #: the one runner the reporter reads, from `GRADER_RESULTS`
-INSTALL_MINUTES = 20          #: generous: setting up Python and the CPU build of torch takes 2-5 minutes
+REPORT = "report.json"  #: under RESULTS_DIR: the whole report the runner result and summary come from
+RUNNER = "grader"  #: the one runner the reporter reads, from `GRADER_RESULTS`
+INSTALL_MINUTES = 20  #: generous: setting up Python and the CPU build of torch takes 2-5 minutes
 
 
 def graded_ids(course: Course) -> list[str]:
@@ -37,9 +36,17 @@ def graded_ids(course: Course) -> list[str]:
 def workflow(course: Course) -> str:
     """The workflow file of a release."""
     minutes = INSTALL_MINUTES + math.ceil(len(course.exercises) * course.grading.exercise_timeout / 60)
-    return template("classroom.yml", course=course.info.name, timeout=str(minutes), torch=torch_requirement(),
-                    ids=" ".join(graded_ids(course)), results=RESULTS_DIR, report=f"{RESULTS_DIR}/{REPORT}",
-                    runner=RUNNER, runner_variable=runner_variable(RUNNER))
+    return template(
+        "classroom.yml",
+        course=course.info.name,
+        timeout=str(minutes),
+        torch=torch_requirement(),
+        ids=" ".join(graded_ids(course)),
+        results=RESULTS_DIR,
+        report=f"{RESULTS_DIR}/{REPORT}",
+        runner=RUNNER,
+        runner_variable=runner_variable(RUNNER),
+    )
 
 
 def runner_variable(step_id: str) -> str:
@@ -57,11 +64,17 @@ def summary(report: GradeReport | None) -> str:
     """A Markdown table of a saved report, for the job summary (None: grading did not run)."""
     if report is None:
         return "## Autograding\n\nNo results: the grading step did not run (see the failed step above).\n"
-    lines = ["## Autograding (provisional)", "", "| exercise | points | hidden tests not run | status |",
-             "| --- | ---: | ---: | --- |"]
+    lines = [
+        "## Autograding (provisional)",
+        "",
+        "| exercise | points | hidden tests not run | status |",
+        "| --- | ---: | ---: | --- |",
+    ]
     for exercise in report.exercises:
-        lines.append(f"| {exercise.id} | {score.exercise_score(exercise):g} / {score.exercise_max_score(exercise):g} "
-                     f"| {exercise.hidden_points_not_run:g} | {score.exercise_status(exercise)} |")
+        lines.append(
+            f"| {exercise.id} | {score.exercise_score(exercise):g} / {score.exercise_max_score(exercise):g} "
+            f"| {exercise.hidden_points_not_run:g} | {score.exercise_status(exercise)} |"
+        )
     lines.append(f"| **total** | **{score.total_score(report):g} / {score.total_max_score(report):g}** | | |")
     lines += [""] + [f"> {note}" for note in report.notes]
     failing = [t for e in report.exercises for t in e.tests if score.is_graded_here(t) and not t.passed]

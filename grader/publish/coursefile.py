@@ -24,7 +24,8 @@ def course_toml(course: Course, *, hidden: bool) -> str:
     document["course"] = _plain(course.info.model_dump())
     document["grading"] = _plain(course.grading.model_dump())
     document["exercise"] = _tables(
-        {k: v for k, v in e.model_dump().items() if hidden or k not in _HIDDEN_KEYS} for e in course.exercises)
+        {k: v for k, v in e.model_dump().items() if hidden or k not in _HIDDEN_KEYS} for e in course.exercises
+    )
     if course.quizzes:
         document["quiz"] = _tables(q.model_dump() for q in course.quizzes)
     released = {e.id for e in course.exercises} | {q.id for q in course.quizzes}
@@ -45,5 +46,8 @@ def _tables(rows) -> tomlkit.items.AoT:
 
 def _plain(fields: dict) -> dict:
     """TOML has no null and reads lists back as lists: drop the unset, list the tuples."""
-    return {key: list(value) if isinstance(value, tuple) else value
-            for key, value in fields.items() if value is not None and value != ()}
+    return {
+        key: list(value) if isinstance(value, tuple) else value
+        for key, value in fields.items()
+        if value is not None and value != ()
+    }

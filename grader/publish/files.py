@@ -54,7 +54,8 @@ def engine_pyproject() -> Path:
     path = engine_package().parent / "pyproject.toml"
     if not path.is_file():
         raise FileNotFoundError(
-            f"no pyproject.toml beside {engine_package()}: publish from a source checkout of the grader")
+            f"no pyproject.toml beside {engine_package()}: publish from a source checkout of the grader"
+        )
     return path
 
 

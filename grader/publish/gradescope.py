@@ -6,7 +6,8 @@ included: Gradescope never shows the zip to students), with `setup.sh` (which
 checks the container has the memory the heaviest exercise needs) and
 `run_autograder` at its top. run_autograder has the results computed into a
 private folder (`GRADER_RESULTS_OUT`) and renames them into results/results.json
-itself once grading is over, so nothing a submission's process left there counts. For a submission, `python -m grader.publish.gradescope` finds the
+itself once grading is over, so nothing a submission's process left there counts. For a submission,
+`python -m grader.publish.gradescope` finds the
 student's modules as `grader grade-all` does (flat, in an `exercises/` folder,
 or deeper in an uploaded repository), grades them, and writes results.json with each hidden test's
 visibility from course.toml (`grading.hidden_visibility`, "after_due_date" by
@@ -23,20 +24,20 @@ import time
 import zipfile
 from pathlib import Path
 
-from grader.engine.copying import RefusedSubmission, link_refusal
+from grader.classes.submissions import locate_modules, module_names
 from grader.course.manifest import Course, load_course
+from grader.engine.copying import RefusedSubmission, link_refusal
+from grader.engine.runner import GradeOptions, grade
 from grader.publish import coursefile
 from grader.publish.classroom import torch_requirement
 from grader.publish.files import engine_files, template
 from grader.reports import json_report
 from grader.results import GradeReport
-from grader.engine.runner import GradeOptions, grade
-from grader.classes.submissions import locate_modules, module_names
 
 ZIP_NAME = "gradescope-autograder.zip"
-ROOT_ENV = "AUTOGRADER_ROOT"        #: /autograder on Gradescope; tests point it into a temporary folder
-OUT_ENV = "GRADER_RESULTS_OUT"      #: where run_autograder has the results computed (a private folder)
-GRADER_MEMORY_MB = 1024             #: the grader's own processes (judge, pytest, torch) beside the student's
+ROOT_ENV = "AUTOGRADER_ROOT"  #: /autograder on Gradescope; tests point it into a temporary folder
+OUT_ENV = "GRADER_RESULTS_OUT"  #: where run_autograder has the results computed (a private folder)
+GRADER_MEMORY_MB = 1024  #: the grader's own processes (judge, pytest, torch) beside the student's
 _SCRIPTS = ("setup.sh", "run_autograder")
 _TEST_KEYS = ("name", "score", "max_score", "status", "visibility", "output")
 
@@ -49,8 +50,13 @@ def write_zip(course: Course, path: Path) -> Path:
     files.update({name: (course.root / name).read_bytes() for name in sealed_course_files(course)})
     files["course.toml"] = coursefile.course_toml(course, hidden=True).encode()
     for script in _SCRIPTS:
-        files[script] = template(script, course=course.info.name, torch=torch_requirement(),
-                                 memory_mb=str(course.grading.memory_mb), container_mb=str(container_mb(course))).encode()
+        files[script] = template(
+            script,
+            course=course.info.name,
+            torch=torch_requirement(),
+            memory_mb=str(course.grading.memory_mb),
+            container_mb=str(container_mb(course)),
+        ).encode()
     path.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, data in sorted(files.items()):
@@ -77,7 +83,7 @@ def collect_submission(submitted: Path, course: Course, target: Path) -> list[st
     missing = []
     for name in sorted(module_names(course)):
         source = folder / name
-        if source.is_symlink():   # refused, as grade and grade-all refuse it (grader.engine.copying)
+        if source.is_symlink():  # refused, as grade and grade-all refuse it (grader.engine.copying)
             raise RefusedSubmission(link_refusal(name))
         if source.is_file():
             shutil.copyfile(source, target / name)
@@ -121,8 +127,12 @@ def run(root: Path, target: Path | None = None) -> dict:
     except RefusedSubmission as error:
         data = {"score": 0, "output": f"Your submission was refused: {error}", "visibility": "visible", "tests": []}
     except Exception as error:  # the one place that must always answer Gradescope, whatever broke
-        data = {"score": 0, "output": f"The autograder itself failed (tell your instructor): {error!r}",
-                "visibility": "visible", "tests": []}
+        data = {
+            "score": 0,
+            "output": f"The autograder itself failed (tell your instructor): {error!r}",
+            "visibility": "visible",
+            "tests": [],
+        }
     target.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     return data
 

@@ -32,17 +32,17 @@ import math
 import shutil
 from pathlib import Path
 
+from grader.classes.roster import COLUMNS, Roster, RosterEntry
 from grader.course.assignments import deadline_for
 from grader.course.manifest import Course
 from grader.publish import coursefile
 from grader.publish.classroom import torch_requirement
 from grader.publish.files import engine_files, template
-from grader.classes.roster import COLUMNS, Roster, RosterEntry
 
 WORKFLOW_PATH = ".github/workflows/grade-class.yml"
 SCRIPTS = {".github/scripts/grade-chunk.sh": "grade-chunk.sh", ".github/scripts/post-feedback.sh": "post-feedback.sh"}
 ROSTER = "roster.csv"
-DEFAULT_CHUNK_SIZE = 10       #: students per job: ten exercises' worth of grading each, well inside a job's 6 hours
+DEFAULT_CHUNK_SIZE = 10  #: students per job: ten exercises' worth of grading each, well inside a job's 6 hours
 
 
 class GradingRepoError(Exception):
@@ -56,7 +56,9 @@ def write_repo(course: Course, folder: Path, *, force: bool = False) -> Path:
     folder = Path(folder).resolve()
     present = [p for p in folder.iterdir() if p.name not in (".git", ROSTER)] if folder.is_dir() else []
     if present and not force:
-        raise GradingRepoError(f"{folder} is not empty: write the grading repository into a new folder, or pass --force")
+        raise GradingRepoError(
+            f"{folder} is not empty: write the grading repository into a new folder, or pass --force"
+        )
     for path in present:
         shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
     files: dict[str, bytes] = {name: source.read_bytes() for name, source in engine_files().items()}
@@ -71,7 +73,7 @@ def write_repo(course: Course, folder: Path, *, force: bool = False) -> Path:
         (folder / name).write_bytes(data)
     for target in SCRIPTS:
         (folder / target).chmod(0o755)
-    if not (folder / ROSTER).is_file():   # the instructor's filled-in roster survives a new publish
+    if not (folder / ROSTER).is_file():  # the instructor's filled-in roster survives a new publish
         (folder / ROSTER).write_text(",".join(COLUMNS) + "\n", encoding="utf-8")
     return folder
 
@@ -79,9 +81,15 @@ def write_repo(course: Course, folder: Path, *, force: bool = False) -> Path:
 def workflow(course: Course) -> str:
     minutes = 20 + math.ceil(len(course.exercises) * course.grading.exercise_timeout / 60)
     default = course.assignments[0].id if course.assignments else ""
-    return template("grade-class.yml", course=course.info.name, torch=torch_requirement(), roster=ROSTER,
-                    chunk_size=str(DEFAULT_CHUNK_SIZE), assignment=default,
-                    timeout=str(minutes * DEFAULT_CHUNK_SIZE))
+    return template(
+        "grade-class.yml",
+        course=course.info.name,
+        torch=torch_requirement(),
+        roster=ROSTER,
+        chunk_size=str(DEFAULT_CHUNK_SIZE),
+        assignment=default,
+        timeout=str(minutes * DEFAULT_CHUNK_SIZE),
+    )
 
 
 def chunks(roster: Roster, size: int) -> list[int]:
@@ -95,7 +103,7 @@ def chunks(roster: Roster, size: int) -> list[int]:
 
 def chunk(roster: Roster, number: int, size: int) -> list[RosterEntry]:
     """The students of chunk `number`, in roster order."""
-    return list(roster.entries[number * size:(number + 1) * size])
+    return list(roster.entries[number * size : (number + 1) * size])
 
 
 def repository_of(entry: RosterEntry) -> str:
@@ -116,13 +124,13 @@ def hidden_details_allowed(course: Course, assignment: str | None, now: dt.datet
         return True
     if visibility == "after_due_date" and assignment:
         return now > deadline_for(course.assignment(assignment))
-    return False   # "hidden"; "after_published" waits for the instructor, who can post again with details
+    return False  # "hidden"; "after_published" waits for the instructor, who can post again with details
 
 
 @dataclasses.dataclass(frozen=True)
 class HandIn:
-    sha: str          #: the commit to grade ("HEAD": no push found, grade what the repository holds)
-    at: str           #: ISO time it reached GitHub ("" when unknown: the clone's time is used)
+    sha: str  #: the commit to grade ("HEAD": no push found, grade what the repository holds)
+    at: str  #: ISO time it reached GitHub ("" when unknown: the clone's time is used)
 
     def line(self) -> str:
         return f"{self.sha}\t{self.at}"

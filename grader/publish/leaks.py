@@ -18,20 +18,20 @@ import re
 from pathlib import Path, PurePosixPath
 
 from grader.course.manifest import Course
-from grader.publish.files import engine_package, read_text, walk
 from grader.course.stubs import BEGIN, END, expected_stubs
+from grader.publish.files import engine_package, read_text, walk
 
-MIN_SOLUTION_LINE = 16   #: shorter solution lines are too common to prove anything
+MIN_SOLUTION_LINE = 16  #: shorter solution lines are too common to prove anything
 MIN_HIDDEN_LINE = 24
 _IMPORT = re.compile(r"(from \S+ )?import \S")
-_QUIZ_KEY = re.compile(r"(answer|compute) ?=")   #: a bank's key lines: never in a release, whatever their length
+_QUIZ_KEY = re.compile(r"(answer|compute) ?=")  #: a bank's key lines: never in a release, whatever their length
 
 
 @dataclasses.dataclass(frozen=True)
 class Leak:
-    path: str       #: the release file
+    path: str  #: the release file
     line: int
-    origin: str     #: where the secret comes from, e.g. "reference/conv.py:57 (solution)"
+    origin: str  #: where the secret comes from, e.g. "reference/conv.py:57 (solution)"
 
     def describe(self) -> str:
         if self.line == 0:
@@ -60,8 +60,13 @@ def solution_regions(source: str) -> list[tuple[int, str]]:
 def course_secrets(course: Course) -> dict[str, str]:
     """Normalized secret line -> its origin, for the whole course (every exercise, not only the released)."""
     public = _public_lines(course)
-    suites = {normalize(line) for e in course.exercises for name in e.public if (course.root / name).is_file()
-              for line in (course.root / name).read_text("utf-8").splitlines()}
+    suites = {
+        normalize(line)
+        for e in course.exercises
+        for name in e.public
+        if (course.root / name).is_file()
+        for line in (course.root / name).read_text("utf-8").splitlines()
+    }
 
     def secret(key: str, least: int, *, also_public: set[str] = frozenset()) -> bool:
         return len(key) >= least and key not in public and key not in also_public and not _IMPORT.match(key)
@@ -82,7 +87,7 @@ def course_secrets(course: Course) -> dict[str, str]:
         text = read_text(course.root / suite) if (course.root / suite).is_file() else None
         for number, line in enumerate((text or "").splitlines(), start=1):
             key = normalize(line)
-            if secret(key, MIN_HIDDEN_LINE, also_public=suites):   # a line both kinds of suite share is public
+            if secret(key, MIN_HIDDEN_LINE, also_public=suites):  # a line both kinds of suite share is public
                 secrets.setdefault(key, f"{suite}:{number} ({kind})")
     for quiz in course.quizzes:
         text = read_text(course.root / quiz.bank) if (course.root / quiz.bank).is_file() else None

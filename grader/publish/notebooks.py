@@ -21,19 +21,19 @@ import sys
 import warnings
 from pathlib import Path
 
-from grader.course.text import read_sections
 from grader.course.manifest import COURSE_FILE, Course, ExerciseSpec, load_course
+from grader.course.stubs import BEGIN, END
+from grader.course.text import read_sections
 from grader.publish import coursefile
 from grader.publish.files import copy, template
-from grader.course.stubs import BEGIN, END
 
-COURSE_ENV = "GRADER_COURSE"      #: overrides where a notebook's test cell finds course.toml
-TUTORIAL_LINES = 30               #: at most this much of the tutorial's section in a notebook
+COURSE_ENV = "GRADER_COURSE"  #: overrides where a notebook's test cell finds course.toml
+TUTORIAL_LINES = 30  #: at most this much of the tutorial's section in a notebook
 _STUB = re.compile(r"^\s*### STUB: ?(.*)$")
 
 
 def assignment_name(course: Course) -> str:
-    """"CNN Deep Dive: LeNet to ..." -> "cnn_deep_dive"."""
+    """ "CNN Deep Dive: LeNet to ..." -> "cnn_deep_dive"."""
     return re.sub(r"[^a-z0-9]+", "_", course.info.name.split(":")[0].lower()).strip("_") or "assignment"
 
 
@@ -46,7 +46,8 @@ def write_course(course: Course, folder: Path) -> Path:
         copy(course.root / name, folder / name)
     (folder / COURSE_FILE).write_text(coursefile.course_toml(course, hidden=True), encoding="utf-8")
     (folder / "nbgrader_config.py").write_text(
-        template("nbgrader_config.py", course=course.info.name, assignment=assignment), encoding="utf-8")
+        template("nbgrader_config.py", course=course.info.name, assignment=assignment), encoding="utf-8"
+    )
     for exercise in course.exercises:
         target = folder / "source" / assignment / f"{exercise.id}.ipynb"
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -60,13 +61,23 @@ def notebook(course: Course, exercise: ExerciseSpec) -> dict:
     cells = [
         _cell("markdown", f"{exercise.id}_tutorial", tutorial_markdown(course, exercise), locked=True),
         _cell("markdown", f"{exercise.id}_instructions", _instructions(exercise), locked=True),
-        _cell("code", f"{exercise.id}_solution", f"%%writefile {exercise.module}\n" + notebook_module(source),
-              solution=True),
+        _cell(
+            "code",
+            f"{exercise.id}_solution",
+            f"%%writefile {exercise.module}\n" + notebook_module(source),
+            solution=True,
+        ),
         _cell("code", f"{exercise.id}_tests", _test_source(exercise), locked=True, points=exercise.points),
     ]
-    return {"cells": cells, "nbformat": 4, "nbformat_minor": 5,
-            "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-                         "language_info": {"name": "python"}}}
+    return {
+        "cells": cells,
+        "nbformat": 4,
+        "nbformat_minor": 5,
+        "metadata": {
+            "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+            "language_info": {"name": "python"},
+        },
+    }
 
 
 def notebook_module(source: str) -> str:
@@ -94,46 +105,69 @@ def notebook_module(source: str) -> str:
 def _module_level(region: list[str]) -> list[str]:
     stub = [m.group(1) for line in region if (m := _STUB.match(line))]
     body = [f"    {line}" if line.strip() else "" for line in region if not _STUB.match(line)]
-    return [*stub, "try:", f"    {BEGIN}", *body, f"    {END}",
-            "except NotImplementedError:", "    pass  # not written yet: the value above stands"]
+    return [
+        *stub,
+        "try:",
+        f"    {BEGIN}",
+        *body,
+        f"    {END}",
+        "except NotImplementedError:",
+        "    pass  # not written yet: the value above stands",
+    ]
 
 
 def tutorial_markdown(course: Course, exercise: ExerciseSpec) -> str:
     """The exercise's title and its section of the course text (subsections included), quoted."""
     lines = read_sections(course.tutorial_path)[exercise.section].body.splitlines()
     excerpt = lines[:TUTORIAL_LINES]
-    if len(lines) > TUTORIAL_LINES and "" in excerpt:   # cut between paragraphs, never inside a formula
-        excerpt = excerpt[:len(excerpt) - excerpt[::-1].index("")]
+    if len(lines) > TUTORIAL_LINES and "" in excerpt:  # cut between paragraphs, never inside a formula
+        excerpt = excerpt[: len(excerpt) - excerpt[::-1].index("")]
     quoted = "\n".join(f"> {line}" if line.strip() else ">" for line in excerpt)
     more = f"\n>\n> (continued in `{course.info.tutorial}`)" if len(lines) > TUTORIAL_LINES else ""
     return f"# {exercise.title}\n\nFrom the course text, *{exercise.section}*:\n\n{quoted}{more}\n"
 
 
 def _instructions(exercise: ExerciseSpec) -> str:
-    return (f"Write your code in the cell below, where it says `# YOUR CODE HERE`, and run the cell: it saves "
-            f"`{exercise.module}`. Then run the test cell after it, which grades that file with the course's "
-            f"tests ({exercise.points} points) and prints what failed and why.")
+    return (
+        f"Write your code in the cell below, where it says `# YOUR CODE HERE`, and run the cell: it saves "
+        f"`{exercise.module}`. Then run the test cell after it, which grades that file with the course's "
+        f"tests ({exercise.points} points) and prints what failed and why."
+    )
 
 
 def _test_source(exercise: ExerciseSpec) -> str:
-    return (f"# Grades {exercise.module} (written by the cell above) with the course's tests; the value is your "
-            f"score.\nfrom grader.publish.notebooks import grade_here\n\ngrade_here({exercise.id!r})")
+    return (
+        f"# Grades {exercise.module} (written by the cell above) with the course's tests; the value is your "
+        f"score.\nfrom grader.publish.notebooks import grade_here\n\ngrade_here({exercise.id!r})"
+    )
 
 
-def _cell(kind: str, grade_id: str, source: str, *, solution: bool = False, locked: bool = False,
-          points: int | None = None) -> dict:
-    meta = {"grade": points is not None, "grade_id": grade_id, "locked": locked, "schema_version": 3,
-            "solution": solution, "task": False}
+def _cell(
+    kind: str, grade_id: str, source: str, *, solution: bool = False, locked: bool = False, points: int | None = None
+) -> dict:
+    meta = {
+        "grade": points is not None,
+        "grade_id": grade_id,
+        "locked": locked,
+        "schema_version": 3,
+        "solution": solution,
+        "task": False,
+    }
     if points is not None:
         meta["points"] = points
-    cell = {"cell_type": kind, "id": grade_id.replace("_", "-"), "metadata": {"nbgrader": meta},
-            "source": source.splitlines(keepends=True)}
+    cell = {
+        "cell_type": kind,
+        "id": grade_id.replace("_", "-"),
+        "metadata": {"nbgrader": meta},
+        "source": source.splitlines(keepends=True),
+    }
     if kind == "code":
         cell |= {"execution_count": None, "outputs": []}
     return cell
 
 
 # -- inside a notebook -------------------------------------------------------------------------------
+
 
 def grade_here(exercise_id: str) -> float:
     """Grade the module the notebook wrote (in the current folder); print the report, return the points.
@@ -142,9 +176,9 @@ def grade_here(exercise_id: str) -> float:
     Nothing goes to stderr: nbgrader gives a test cell that writes there no points.
     """
     from grader import score
+    from grader.engine.runner import GradeOptions
     from grader.publish.runtime import grade_release
     from grader.reports import text_report
-    from grader.engine.runner import GradeOptions
 
     here = Path.cwd()
     with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
@@ -161,5 +195,6 @@ def find_course(start: Path) -> Path:
     for folder in (start, *start.parents):
         if (folder / COURSE_FILE).is_file():
             return folder
-    raise FileNotFoundError(f"no {COURSE_FILE} in {start} or above: open the notebook inside the course "
-                            f"folder, or set {COURSE_ENV}")
+    raise FileNotFoundError(
+        f"no {COURSE_FILE} in {start} or above: open the notebook inside the course folder, or set {COURSE_ENV}"
+    )

@@ -23,10 +23,10 @@ from typing import Callable
 
 from grader import score
 from grader.course.manifest import Course, CourseError, load_course
+from grader.course.stubs import strip_solutions
+from grader.engine.runner import GradeOptions, grade
 from grader.publish import classroom, coursefile, leaks, readme, tamper
 from grader.publish.files import engine_files, walk
-from grader.engine.runner import GradeOptions, grade
-from grader.course.stubs import strip_solutions
 
 
 class PublishError(Exception):
@@ -35,21 +35,21 @@ class PublishError(Exception):
 
 @dataclasses.dataclass(frozen=True)
 class PublishOptions:
-    exercises: tuple[str, ...] = ()      #: exercise and quiz ids to release; empty means all
-    check: bool = True                   #: refuse unless reference/ scores full marks on every suite
-    force: bool = False                  #: replace what the release folder holds (its .git is kept)
-    gradescope: bool = False             #: also write the Gradescope autograder zip
-    nbgrader: bool = False               #: also write the nbgrader source notebooks
-    instructor: Path | None = None       #: instructor-only outputs; default: "<OUT>-instructor" beside OUT
-    grading_repo: Path | None = None     #: also write the instructor's grading repository there
+    exercises: tuple[str, ...] = ()  #: exercise and quiz ids to release; empty means all
+    check: bool = True  #: refuse unless reference/ scores full marks on every suite
+    force: bool = False  #: replace what the release folder holds (its .git is kept)
+    gradescope: bool = False  #: also write the Gradescope autograder zip
+    nbgrader: bool = False  #: also write the nbgrader source notebooks
+    instructor: Path | None = None  #: instructor-only outputs; default: "<OUT>-instructor" beside OUT
+    grading_repo: Path | None = None  #: also write the instructor's grading repository there
 
 
 @dataclasses.dataclass(frozen=True)
 class Published:
     release: Path
     instructor: Path
-    released: tuple[str, ...]            #: the exercise and quiz ids released
-    files: tuple[str, ...]               #: every file of the release, relative
+    released: tuple[str, ...]  #: the exercise and quiz ids released
+    files: tuple[str, ...]  #: every file of the release, relative
     gradescope_zip: Path | None = None
     nbgrader_dir: Path | None = None
     grading_repo: Path | None = None
@@ -59,8 +59,8 @@ class Published:
 class Build:
     """The release being written: transforms add files through `write` and `copy` only."""
 
-    course: Course                       #: the instructor's whole course
-    released: Course                     #: the same, narrowed to the exercises and quizzes released
+    course: Course  #: the instructor's whole course
+    released: Course  #: the same, narrowed to the exercises and quizzes released
     out: Path
     files: list[str] = dataclasses.field(default_factory=list)
     protected: list[str] = dataclasses.field(default_factory=list)
@@ -88,11 +88,12 @@ class Build:
 class Transform:
     name: str
     run: Callable[[Build], None]
-    protected: bool = False              #: writes files students must not change
-    seals: bool = False                  #: records the checksums of the protected files written before it
+    protected: bool = False  #: writes files students must not change
+    seals: bool = False  #: records the checksums of the protected files written before it
 
 
 # -- the transforms, in order ------------------------------------------------------------------------
+
 
 def copy_engine(build: Build) -> None:
     """The grader itself and its pyproject.toml, so the release installs and grades on its own."""
@@ -131,7 +132,7 @@ def copy_public_suites(build: Build) -> None:
 
 
 def write_quiz_banks(build: Build) -> None:
-    """Each quiz's student copy: questions without the key (grader/quiz/release.py); the keyed bank stays with the instructor."""
+    """Each quiz's student copy: questions without the key (grader/quiz/release.py); the keyed bank stays ours."""
     if build.released.quizzes:
         from grader.quiz.release import student_bank
 
@@ -200,7 +201,7 @@ def _check_order(transforms: tuple[Transform, ...]) -> None:
     """The ordering rules, enforced rather than left in a comment."""
     names = [t.name for t in transforms]
     manifest_at = names.index("manifest")
-    late = [t.name for t in transforms[manifest_at + 1:] if t.protected]
+    late = [t.name for t in transforms[manifest_at + 1 :] if t.protected]
     if late:
         raise RuntimeError(f"protected files written after the manifest recorded the checksums: {late}")
     if names[-1] != "leak check":
@@ -211,6 +212,7 @@ _check_order(TRANSFORMS)
 
 
 # -- the command's library function ------------------------------------------------------------------
+
 
 def publish(course: Course, out: Path, options: PublishOptions = PublishOptions()) -> Published:
     """Write the student release of `course` to `out`, and the instructor-only outputs beside it."""
@@ -228,7 +230,7 @@ def publish(course: Course, out: Path, options: PublishOptions = PublishOptions(
         for transform in TRANSFORMS:
             transform.run(build)
     except Exception:
-        _empty(out, force=True)   # never leave a half-written release, least of all one that failed the leak check
+        _empty(out, force=True)  # never leave a half-written release, least of all one that failed the leak check
         raise
     extras = _instructor_outputs(released, instructor, options)
     ids = tuple(e.id for e in released.exercises) + tuple(q.id for q in released.quizzes)
@@ -257,12 +259,16 @@ def sealed_course_files(course: Course) -> list[str]:
     there and every diagnosis would silently be null.
     """
     names = set(_suite_files(course, hidden=False)) | set(_suite_files(course, hidden=True))
-    names.update(e.misconceptions for e in course.exercises
-                 if e.misconceptions and (course.root / e.misconceptions).is_file())
+    names.update(
+        e.misconceptions for e in course.exercises if e.misconceptions and (course.root / e.misconceptions).is_file()
+    )
     names.add(course.info.tutorial)
     names.update(f"{course.info.reference}/{r.as_posix()}" for r in walk(course.reference_dir))
-    names.update(f"{course.info.exercises}/{e.module}" for e in course.exercises   # a module with no reference
-                 if not course.reference_file(e).is_file())
+    names.update(
+        f"{course.info.exercises}/{e.module}"
+        for e in course.exercises  # a module with no reference
+        if not course.reference_file(e).is_file()
+    )
     names.update(quiz.bank for quiz in course.quizzes)
     return sorted(names)
 
@@ -282,8 +288,9 @@ def _suite_files(course: Course, *, hidden: bool) -> list[str]:
 def _check_places(course: Course, out: Path, instructor: Path) -> None:
     for inner, outer in ((out, course.root), (course.root, out), (instructor, out), (out, instructor)):
         if inner == outer or outer in inner.parents:
-            raise PublishError(f"{inner} is inside {outer}: the release, the instructor folder and the course "
-                               "must be separate folders")
+            raise PublishError(
+                f"{inner} is inside {outer}: the release, the instructor folder and the course must be separate folders"
+            )
 
 
 def _check_reference(course: Course) -> None:
@@ -293,14 +300,19 @@ def _check_reference(course: Course) -> None:
     for result in report.exercises:
         if result.problem:
             problems.append(f"{result.id}: {result.problem}")
-        problems.extend(f"{result.id}: {t.name}: {' '.join(t.message[:2])}" for t in result.tests
-                        if score.is_graded_here(t) and not t.passed)
+        problems.extend(
+            f"{result.id}: {t.name}: {' '.join(t.message[:2])}"
+            for t in result.tests
+            if score.is_graded_here(t) and not t.passed
+        )
         graded = score.exercise_max_score(result) + score.pending_points(result)
         if not result.problem and graded != result.points:
             problems.append(f"{result.id}: the tests are worth {graded:g} points, course.toml says {result.points:g}")
     if problems:
-        raise PublishError(f"{course.info.reference}/ does not pass its own suites, so nothing was published:\n"
-                           + "\n".join(problems[:20]))
+        raise PublishError(
+            f"{course.info.reference}/ does not pass its own suites, so nothing was published:\n"
+            + "\n".join(problems[:20])
+        )
 
 
 def _empty(out: Path, *, force: bool) -> None:

@@ -20,12 +20,14 @@ from pathlib import Path
 from typing import Iterator
 
 from grader.course.manifest import Course
+from grader.engine.runner import GradeOptions, grade
 from grader.publish import tamper
 from grader.results import GradeReport
-from grader.engine.runner import GradeOptions, grade
 
-PROVISIONAL = ("provisional score: this release runs the public tests only; your grade is computed by your "
-               "instructor with the hidden tests, from what you handed in")
+PROVISIONAL = (
+    "provisional score: this release runs the public tests only; your grade is computed by your "
+    "instructor with the hidden tests, from what you handed in"
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -38,8 +40,9 @@ class ReleaseGrading:
     def finish(self, report: GradeReport) -> GradeReport:
         """The report with the tamper check's findings and the provisional note added."""
         tamper_notes = tuple(f"tamper check: {c.describe()}" for c in self.changes)
-        return dataclasses.replace(report, notes=report.notes + self.notes + tamper_notes,
-                                   tampered=tuple(c.path for c in self.changes))
+        return dataclasses.replace(
+            report, notes=report.notes + self.notes + tamper_notes, tampered=tuple(c.path for c in self.changes)
+        )
 
 
 @contextlib.contextmanager

@@ -22,7 +22,7 @@ _VERSION = 1
 
 @dataclasses.dataclass(frozen=True)
 class Change:
-    path: str                                        #: relative to the release, posix
+    path: str  #: relative to the release, posix
     kind: Literal["changed", "deleted", "added"]
 
     def describe(self) -> str:
@@ -72,8 +72,11 @@ def compare(root: Path, recorded: dict, *, skip: frozenset[str] = frozenset()) -
 
 def _unrecorded_candidates(root: Path, folders: list[str]) -> list[str]:
     """Files in the protected folders, and a conftest.py at the top (pytest loads it from the rootdir)."""
-    paths = [(PurePosixPath(folder) / relative.as_posix()).as_posix()
-             for folder in folders for relative in walk(root / folder)]
+    paths = [
+        (PurePosixPath(folder) / relative.as_posix()).as_posix()
+        for folder in folders
+        for relative in walk(root / folder)
+    ]
     if (root / "conftest.py").is_file():
         paths.append("conftest.py")
     return sorted(paths)

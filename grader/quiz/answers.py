@@ -49,10 +49,10 @@ class QuizAnswers:
     exists: bool = False
     valid_toml: bool = True
     student: str | None = None
-    values: Mapping[str, Any] = dataclasses.field(default_factory=dict)    #: question id -> TOML value
-    broken: Mapping[str, str] = dataclasses.field(default_factory=dict)    #: question id -> why unreadable
+    values: Mapping[str, Any] = dataclasses.field(default_factory=dict)  #: question id -> TOML value
+    broken: Mapping[str, str] = dataclasses.field(default_factory=dict)  #: question id -> why unreadable
     attempts: Mapping[str, int] = dataclasses.field(default_factory=dict)
-    notes: tuple[str, ...] = ()                                            #: file-wide problems
+    notes: tuple[str, ...] = ()  #: file-wide problems
 
 
 class AnswersFileError(Exception):
@@ -71,7 +71,7 @@ def read_answers(path: Path, quiz_id: str) -> QuizAnswers:
         valid = False
     student = data.get("student")
     if student is not None and (not isinstance(student, str) or not student.strip()):
-        notes.append(f"{path.name}: `student` must be a non-empty string, such as \"ada\"")
+        notes.append(f'{path.name}: `student` must be a non-empty string, such as "ada"')
         student = None
     table = data.get(quiz_id, {})
     if not isinstance(table, dict):
@@ -79,8 +79,7 @@ def read_answers(path: Path, quiz_id: str) -> QuizAnswers:
         table = {}
     attempts = data.get("attempts", {}).get(quiz_id, {}) if isinstance(data.get("attempts"), dict) else {}
     attempts = {k: v for k, v in attempts.items() if isinstance(v, int)} if isinstance(attempts, dict) else {}
-    return QuizAnswers(path, True, valid, student.strip() if student else None, table, broken, attempts,
-                       tuple(notes))
+    return QuizAnswers(path, True, valid, student.strip() if student else None, table, broken, attempts, tuple(notes))
 
 
 def _recover(text: str, quiz_id: str, name: str) -> tuple[dict, dict[str, str], list[str]]:
@@ -132,8 +131,14 @@ def _table(data: dict, path: tuple[str, ...]) -> dict:
     return data
 
 
-def write_answers(path: Path, quiz_id: str, student: str, variants: list[Variant], values: Mapping[str, Any],
-                  attempts: Mapping[str, int]) -> None:
+def write_answers(
+    path: Path,
+    quiz_id: str,
+    student: str,
+    variants: list[Variant],
+    values: Mapping[str, Any],
+    attempts: Mapping[str, int],
+) -> None:
     """Write this quiz's table (every question as comments, then its answer) and keep the rest of the file."""
     import tomlkit  # only writing needs it: grading reads with tomllib
 
@@ -142,8 +147,9 @@ def write_answers(path: Path, quiz_id: str, student: str, variants: list[Variant
         try:
             document = tomlkit.parse(path.read_text(encoding="utf-8"))
         except tomlkit.exceptions.ParseError as error:
-            raise AnswersFileError(f"{path} is not valid TOML ({error}); fix it by hand first, "
-                                   f"`grader quiz` will not overwrite it") from None
+            raise AnswersFileError(
+                f"{path} is not valid TOML ({error}); fix it by hand first, `grader quiz` will not overwrite it"
+            ) from None
     else:
         for line in HEADER.splitlines():
             document.add(tomlkit.comment(line))
@@ -156,7 +162,7 @@ def write_answers(path: Path, quiz_id: str, student: str, variants: list[Variant
     path.parent.mkdir(parents=True, exist_ok=True)
     scratch = path.with_name(path.name + ".tmp")
     scratch.write_text(tomlkit.dumps(document), encoding="utf-8")
-    os.replace(scratch, path)   # a quiz stopped mid-write never leaves half a file
+    os.replace(scratch, path)  # a quiz stopped mid-write never leaves half a file
 
 
 def _quiz_table(tomlkit: Any, variants: list[Variant], values: Mapping[str, Any]) -> Any:
@@ -176,8 +182,9 @@ def _quiz_table(tomlkit: Any, variants: list[Variant], values: Mapping[str, Any]
 def question_comment(number: int, variant: Variant) -> list[str]:
     """The question as comment lines: title, prompt, choices, the form of the answer."""
     question = variant.question
-    lines = [f"{number}. {question.title} ({question.points} point{'s' if question.points > 1 else ''}; "
-             f"{question.section})"]
+    lines = [
+        f"{number}. {question.title} ({question.points} point{'s' if question.points > 1 else ''}; {question.section})"
+    ]
     for paragraph in paragraphs(variant.prompt()):
         lines += textwrap.wrap(paragraph, 88) or [""]
     lines += [f"  {LETTERS[i]}) {text}" for i, text in enumerate(variant.choices)]

@@ -30,17 +30,18 @@ from typing import Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr, ValidationError
 
-from grader.course.text import section_names
 from grader.course.manifest import Course, CourseError, QuizSpec
+from grader.course.text import section_names
 from grader.quiz import expressions
 
 Kind = Literal["integer", "float", "choice", "multi", "shape", "order"]
 CHOICE_KINDS = ("choice", "multi", "order")
-COMPUTED_KINDS = ("integer", "float", "shape")   #: their key must come from `compute`
-RESERVED_IDS = ("student", "attempts")           #: top-level names of the answers file
+COMPUTED_KINDS = ("integer", "float", "shape")  #: their key must come from `compute`
+RESERVED_IDS = ("student", "attempts")  #: top-level names of the answers file
 #: Names every `compute` expression may use besides the reference modules (see `oracle`).
-ORACLE_NAMES = frozenset({"math", "functools", "np", "nn", "torch", "count_params", "meta", "run_shape",
-                          "derivative", "choices"})
+ORACLE_NAMES = frozenset(
+    {"math", "functools", "np", "nn", "torch", "count_params", "meta", "run_shape", "derivative", "choices"}
+)
 
 
 class BankError(CourseError):
@@ -69,8 +70,8 @@ ParamSpec = Union[list[Value], ParamRange]
 class Check(_Strict):
     """What a formative student copy carries instead of the key (see `keys`)."""
 
-    digests: dict[str, str]             #: variant key -> salted digest of its answer
-    sealed: str | None = None           #: the explanation, readable only with the right answer
+    digests: dict[str, str]  #: variant key -> salted digest of its answer
+    sealed: str | None = None  #: the explanation, readable only with the right answer
 
 
 class Question(_Strict):
@@ -80,27 +81,28 @@ class Question(_Strict):
     section: str
     points: int = Field(gt=0)
     prompt: str
-    hint: str = ""                       #: required in the course's bank; a summative student copy has none
+    hint: str = ""  #: required in the course's bank; a summative student copy has none
     explanation: str | None = None
     params: dict[str, ParamSpec] = {}
-    derived: dict[str, str] = {}         #: name -> expression over params, in order
-    require: tuple[str, ...] = ()        #: conditions a drawn variant must meet
+    derived: dict[str, str] = {}  #: name -> expression over params, in order
+    require: tuple[str, ...] = ()  #: conditions a drawn variant must meet
     compute: str | None = None
     answer: str | list[str] | None = None
     choices: tuple[str, ...] = ()
-    shuffle: bool = True                 #: choice and multi: a per-student order (order kind: always)
+    shuffle: bool = True  #: choice and multi: a per-student order (order kind: always)
     tolerance: float | None = Field(None, gt=0)
     check: Check | None = None
 
     def param_values(self) -> dict[str, list]:
-        return {name: spec.values() if isinstance(spec, ParamRange) else list(spec)
-                for name, spec in self.params.items()}
+        return {
+            name: spec.values() if isinstance(spec, ParamRange) else list(spec) for name, spec in self.params.items()
+        }
 
 
 class BankInfo(_Strict):
     title: str = ""
     release: Literal["course", "student"] = "course"
-    salt: str = ""                       #: student copies: the salt of every digest
+    salt: str = ""  #: student copies: the salt of every digest
 
 
 class _BankFile(_Strict):
@@ -146,8 +148,12 @@ def load_bank(course: Course, quiz: QuizSpec) -> Bank:
     bank = Bank(path, parsed.bank, parsed.question)
     problems = bank_problems(bank, _tutorial_lines(course), _reference_modules(course))
     if problems:
-        raise BankError("\n".join(f"{quiz.bank}:{_line(text, raw, qid, key)}: question '{qid}': {message}"
-                                  for qid, key, message in problems))
+        raise BankError(
+            "\n".join(
+                f"{quiz.bank}:{_line(text, raw, qid, key)}: question '{qid}': {message}"
+                for qid, key, message in problems
+            )
+        )
     return bank
 
 
@@ -156,6 +162,7 @@ def bank_problems(bank: Bank, sections: set[str] | None, modules: set[str]) -> l
     problems: list[tuple[str, str, str]] = []
     seen: set[str] = set()
     for question in bank.questions:
+
         def report(key: str, message: str, qid: str = question.id) -> None:
             problems.append((qid, key, message))
 
@@ -201,18 +208,29 @@ def _key_problems(question: Question, *, keyed: bool) -> list[tuple[str, str]]:
     if question.explanation is None:
         problems.append(("explanation", "every question explains its answer"))
     if question.kind in COMPUTED_KINDS and (question.compute is None or question.answer is not None):
-        problems.append(("compute", f"a {question.kind} answer is computed by reference/ code: "
-                                    "give `compute`, not `answer`"))
+        problems.append(
+            ("compute", f"a {question.kind} answer is computed by reference/ code: give `compute`, not `answer`")
+        )
     if question.kind in CHOICE_KINDS and (question.compute is None) == (question.answer is None):
         problems.append(("answer", "give the key as `answer` or as `compute` (one of them)"))
     if question.answer is not None and question.kind in CHOICE_KINDS:
         texts = [question.answer] if isinstance(question.answer, str) else list(question.answer)
-        wanted = {"choice": len(texts) == 1, "multi": len(texts) >= 1 and len(set(texts)) == len(texts),
-                  "order": sorted(texts) == sorted(question.choices)}[question.kind]
+        wanted = {
+            "choice": len(texts) == 1,
+            "multi": len(texts) >= 1 and len(set(texts)) == len(texts),
+            "order": sorted(texts) == sorted(question.choices),
+        }[question.kind]
         if not wanted or not set(texts) <= set(question.choices):
-            problems.append(("answer", {"choice": "must be one of the choices",
-                                        "multi": "must be a list of different choices",
-                                        "order": "must list every choice once, in order"}[question.kind]))
+            problems.append(
+                (
+                    "answer",
+                    {
+                        "choice": "must be one of the choices",
+                        "multi": "must be a list of different choices",
+                        "order": "must list every choice once, in order",
+                    }[question.kind],
+                )
+            )
     return problems
 
 
@@ -278,8 +296,11 @@ def _line(text: str, raw: dict, question_id: str, key: str) -> int:
     ids = [q.get("id") if isinstance(q, dict) else None for q in raw.get("question", [])]
     lines = text.splitlines()
     headers = [n for n, line in enumerate(lines) if line.strip().startswith("[[question]]")]
-    index = ids.index(question_id) if question_id in ids else (int(question_id[1:]) - 1 if question_id[1:].isdigit()
-                                                                  else None)
+    index = (
+        ids.index(question_id)
+        if question_id in ids
+        else (int(question_id[1:]) - 1 if question_id[1:].isdigit() else None)
+    )
     if index is None or index >= len(headers):
         return 1
     start = headers[index]

@@ -17,9 +17,31 @@ from typing import Any
 #: Builtins an expression may call; anything else is a typo or does not belong in a bank.
 SAFE_BUILTINS = {
     name: getattr(builtins, name)
-    for name in ("abs", "all", "any", "bool", "dict", "enumerate", "float", "int", "isinstance", "len",
-                 "list", "map", "max", "min", "range", "reversed", "round", "set", "sorted", "str", "sum",
-                 "tuple", "zip")
+    for name in (
+        "abs",
+        "all",
+        "any",
+        "bool",
+        "dict",
+        "enumerate",
+        "float",
+        "int",
+        "isinstance",
+        "len",
+        "list",
+        "map",
+        "max",
+        "min",
+        "range",
+        "reversed",
+        "round",
+        "set",
+        "sorted",
+        "str",
+        "sum",
+        "tuple",
+        "zip",
+    )
 }
 
 
@@ -51,8 +73,9 @@ def free_names(source: str) -> frozenset[str]:
 def check_names(source: str, known: set[str]) -> None:
     unknown = sorted(free_names(source) - known - set(SAFE_BUILTINS))
     if unknown:
-        raise ExpressionError(f"{source.strip()!r} uses unknown name{'s' if len(unknown) > 1 else ''} "
-                              f"{', '.join(unknown)}")
+        raise ExpressionError(
+            f"{source.strip()!r} uses unknown name{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}"
+        )
 
 
 def evaluate(code: CodeType, namespace: Mapping[str, Any]) -> Any:

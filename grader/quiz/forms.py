@@ -39,8 +39,14 @@ def parse(question: Question, raw: Any) -> Any:
     """The answer in the question's form: int, float, tuple of ints, a letter, or a tuple of letters."""
     if isinstance(raw, (bool, dict)):
         raise FormError(f"expected {describe_form(question)}, not {show_raw(raw)}")
-    parser = {"integer": _integer, "float": _float, "shape": _shape,
-              "choice": _choice, "multi": _letters, "order": _letters}[question.kind]
+    parser = {
+        "integer": _integer,
+        "float": _float,
+        "shape": _shape,
+        "choice": _choice,
+        "multi": _letters,
+        "order": _letters,
+    }[question.kind]
     return parser(question, raw)
 
 
@@ -74,7 +80,7 @@ def _shape(question: Question, raw: Any) -> tuple[int, ...]:
             inner = inner[1:-1]
         parts = [p for p in re.split(r"\s*[,x×]\s*|\s+", inner.strip())]
         if parts and parts[-1] == "" and len(parts) > 1:
-            parts.pop()                               # (10,) is a shape of one dimension
+            parts.pop()  # (10,) is a shape of one dimension
         raw = parts if parts != [""] else []
     if not isinstance(raw, (list, tuple)):
         raise FormError(f"a shape must be a tuple of ints, such as (64, 56, 56), not {show_raw(raw)}")
@@ -109,7 +115,7 @@ def _letters(question: Question, raw: Any) -> tuple[str, ...]:
         if not letters:
             raise FormError(f"give {describe_form(question)}")
         return tuple(sorted(letters))
-    missing = [x for x in LETTERS[:len(question.choices)] if x not in letters]
+    missing = [x for x in LETTERS[: len(question.choices)] if x not in letters]
     if missing:
         raise FormError(f"give {describe_form(question)} (missing: {', '.join(missing)})")
     return tuple(letters)
@@ -125,7 +131,7 @@ def _letters_of(question: Question, raw: Any) -> list[str]:
         parts = [p.strip().lower().rstrip(")") for p in raw]
     else:
         raise FormError(f"answer with {describe_form(question)}, not {show_raw(raw)}")
-    valid = LETTERS[:len(question.choices)]
+    valid = LETTERS[: len(question.choices)]
     wrong = [p for p in parts if len(p) != 1 or p not in valid]
     if wrong:
         raise FormError(f"answer with {describe_form(question)}: {wrong[0]!r} is not one of the letters")
@@ -202,10 +208,14 @@ def show_key(variant: Variant, value: Any) -> str:
 def normalize_expected(question: Question, value: Any) -> Any:
     """What `compute` or `answer` gave, in the key's form; `TypeError` when it does not fit the kind."""
     if hasattr(value, "tolist"):
-        value = value.tolist()          # numpy and torch scalars and arrays as plain Python values
+        value = value.tolist()  # numpy and torch scalars and arrays as plain Python values
     kind = question.kind
-    if kind == "integer" and isinstance(value, numbers.Real) and not isinstance(value, bool) \
-            and float(value).is_integer():
+    if (
+        kind == "integer"
+        and isinstance(value, numbers.Real)
+        and not isinstance(value, bool)
+        and float(value).is_integer()
+    ):
         return int(value)
     if kind == "float" and isinstance(value, numbers.Real) and not isinstance(value, bool):
         return float(value)

@@ -40,27 +40,42 @@ def grade_quiz(course: Course, quiz: QuizSpec, submission: Path) -> ExerciseResu
     try:
         bank = load_bank(course, quiz)
     except BankError as error:
-        return ExerciseResult(id=quiz.id, title=quiz.title, section="", points=0, tests=(),
-                              problem=f"the quiz's question bank is broken (tell your instructor): {error}")
+        return ExerciseResult(
+            id=quiz.id,
+            title=quiz.title,
+            section="",
+            points=0,
+            tests=(),
+            problem=f"the quiz's question bank is broken (tell your instructor): {error}",
+        )
     answers = read_answers(Path(submission) / quiz.answers, quiz.id)
     key = answer_key(course, bank)
     strays = [k for k in list(answers.values) + list(answers.broken) if k not in {q.id for q in bank.questions}]
-    if not answers.values and not answers.broken:   # not started: reported like an untouched stub
-        tests = tuple(_Result(quiz, q).failed("not_implemented", f"not answered yet: take the quiz with "
-                                                                  f"`grader quiz {quiz.id}`") for q in bank.questions)
+    if not answers.values and not answers.broken:  # not started: reported like an untouched stub
+        tests = tuple(
+            _Result(quiz, q).failed("not_implemented", f"not answered yet: take the quiz with `grader quiz {quiz.id}`")
+            for q in bank.questions
+        )
     else:
         tests = tuple(_grade_question(quiz, q, answers, key, strays) for q in bank.questions)
     notes = list(answers.notes) + [_stray_note(bank, answers, name) for name in strays]
     if any(t.outcome == "pending" for t in tests):
         notes.append("a summative quiz: your answers are graded by your instructor, with the course's key")
     sections = dict.fromkeys(q.section for q in bank.questions)
-    return ExerciseResult(id=quiz.id, title=quiz.title, section="; ".join(sections), points=bank.points,
-                          tests=tests, problem="; ".join(notes) or None,
-                          duration=round(time.monotonic() - started, 3))
+    return ExerciseResult(
+        id=quiz.id,
+        title=quiz.title,
+        section="; ".join(sections),
+        points=bank.points,
+        tests=tests,
+        problem="; ".join(notes) or None,
+        duration=round(time.monotonic() - started, 3),
+    )
 
 
-def _grade_question(quiz: QuizSpec, question: Question, answers: QuizAnswers, key: AnswerKey,
-                    strays: list[str]) -> TestResult:
+def _grade_question(
+    quiz: QuizSpec, question: Question, answers: QuizAnswers, key: AnswerKey, strays: list[str]
+) -> TestResult:
     """One question's result; `strays` are the file's ids that are no question (a misspelt id may be this one)."""
     result = _Result(quiz, question)
     if question.id in answers.broken:
@@ -71,8 +86,11 @@ def _grade_question(quiz: QuizSpec, question: Question, answers: QuizAnswers, ke
     try:
         variant = variant_for(quiz.id, question, answers.student)
     except NeedsStudent:
-        return result.failed("missing", f"{answers.path.name} has no `student` id, and this question's "
-                                        "numbers depend on it: run `grader quiz` once to set it")
+        return result.failed(
+            "missing",
+            f"{answers.path.name} has no `student` id, and this question's "
+            "numbers depend on it: run `grader quiz` once to set it",
+        )
     try:
         parsed = forms.parse(question, raw)
     except forms.FormError as error:
@@ -80,8 +98,9 @@ def _grade_question(quiz: QuizSpec, question: Question, answers: QuizAnswers, ke
     try:
         verdict = key.judge(variant, forms.to_key(variant, parsed))
     except Exception as error:  # reference code failed on this variant: the grader's fault, not the student's
-        return result.error(f"the grader could not compute this question's key ({type(error).__name__}: "
-                            f"{error}); tell your instructor")
+        return result.error(
+            f"the grader could not compute this question's key ({type(error).__name__}: {error}); tell your instructor"
+        )
     if verdict.right is None:
         return result.pending()
     if verdict.right:
@@ -90,18 +109,29 @@ def _grade_question(quiz: QuizSpec, question: Question, answers: QuizAnswers, ke
     if verdict.expected is not None:
         lines.append(f"expected: {verdict.expected}")
     if verdict.explanation:
-        lines += ["why: " + line if i == 0 else "     " + line
-                  for i, line in enumerate(verdict.explanation.splitlines()[:6])]
-    return result.failed("mismatch", *lines, hint=f"{question.hint} (tutorial: {question.section})" if question.hint
-                         else f"reread '{question.section}' in the course text")
+        lines += [
+            "why: " + line if i == 0 else "     " + line for i, line in enumerate(verdict.explanation.splitlines()[:6])
+        ]
+    return result.failed(
+        "mismatch",
+        *lines,
+        hint=f"{question.hint} (tutorial: {question.section})"
+        if question.hint
+        else f"reread '{question.section}' in the course text",
+    )
 
 
 class _Result:
     """Builds the question's `TestResult` for each outcome."""
 
     def __init__(self, quiz: QuizSpec, question: Question):
-        self.common = dict(exercise=quiz.id, test_id=f"{quiz.id}::{question.id}", name=question.title,
-                           kind="hidden" if quiz.mode == "summative" else "public", points=float(question.points))
+        self.common = dict(
+            exercise=quiz.id,
+            test_id=f"{quiz.id}::{question.id}",
+            name=question.title,
+            kind="hidden" if quiz.mode == "summative" else "public",
+            points=float(question.points),
+        )
 
     def passed(self) -> TestResult:
         return TestResult(outcome="passed", **self.common)
@@ -126,8 +156,9 @@ def _no_answer(quiz: QuizSpec, question: Question, answers: QuizAnswers, strays:
 
 def _stray_note(bank: Bank, answers: QuizAnswers, name: str) -> str:
     near = difflib.get_close_matches(name, [q.id for q in bank.questions], n=1)
-    return (f"{answers.path.name}: {name!r} is not a question of this quiz"
-            + (f" (did you mean {near[0]!r}?)" if near else ""))
+    return f"{answers.path.name}: {name!r} is not a question of this quiz" + (
+        f" (did you mean {near[0]!r}?)" if near else ""
+    )
 
 
 def answer_key_values(course: Course, quiz: QuizSpec, student: str) -> dict[str, Any]:

@@ -28,14 +28,14 @@ from grader.quiz.bank import Bank, Question
 from grader.quiz.oracle import Oracle
 from grader.quiz.variants import Variant
 
-ITERATIONS = 1_000   #: PBKDF2 rounds: under a millisecond per digest, slow to try by the million
-FLOAT_GRID = 8       #: grid cells per tolerance
+ITERATIONS = 1_000  #: PBKDF2 rounds: under a millisecond per digest, slow to try by the million
+FLOAT_GRID = 8  #: grid cells per tolerance
 
 
 @dataclasses.dataclass(frozen=True)
 class Verdict:
-    right: bool | None                  #: None: this copy of the course cannot tell
-    expected: str | None = None         #: the key as the student would write it, when known
+    right: bool | None  #: None: this copy of the course cannot tell
+    expected: str | None = None  #: the key as the student would write it, when known
     explanation: str | None = None
 
 
@@ -53,8 +53,11 @@ class ReferenceKey:
     def judge(self, variant: Variant, given: Any) -> Verdict:
         expected = self.oracle.expected(variant)
         question = variant.question
-        return Verdict(forms.matches(question, given, expected), forms.show_key(variant, expected),
-                       variant.explanation(forms.show_plain(question, expected)))
+        return Verdict(
+            forms.matches(question, given, expected),
+            forms.show_key(variant, expected),
+            variant.explanation(forms.show_plain(question, expected)),
+        )
 
 
 class DigestKey:

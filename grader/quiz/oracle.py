@@ -78,14 +78,21 @@ def load_reference_module(path: Path) -> Any:
 
 
 def _library(name: str) -> Any:
-    helpers: dict[str, Callable] = {"count_params": count_params, "meta": meta, "run_shape": run_shape,
-                                    "derivative": derivative}
+    helpers: dict[str, Callable] = {
+        "count_params": count_params,
+        "meta": meta,
+        "run_shape": run_shape,
+        "derivative": derivative,
+    }
     if name in helpers:
         return helpers[name]
     if name in ("math", "functools"):
         return {"math": math, "functools": functools}[name]
-    return {"np": lambda: importlib.import_module("numpy"), "nn": lambda: importlib.import_module("torch.nn"),
-            "torch": lambda: importlib.import_module("torch")}[name]()
+    return {
+        "np": lambda: importlib.import_module("numpy"),
+        "nn": lambda: importlib.import_module("torch.nn"),
+        "torch": lambda: importlib.import_module("torch"),
+    }[name]()
 
 
 def count_params(module: Any) -> int:

@@ -42,8 +42,9 @@ def student_bank(course: Course, quiz: QuizSpec) -> str:
     oracle = Oracle(course.reference_dir)
     info = {"title": bank.info.title or quiz.title, "release": "student"} | ({"salt": salt} if formative else {})
     questions = [_question(q, oracle, salt, source) if formative else _fields(q, hint=False) for q in bank.questions]
-    how = ("answers are checked against salted digests" if formative
-           else "your instructor grades it with the course's key")
+    how = (
+        "answers are checked against salted digests" if formative else "your instructor grades it with the course's key"
+    )
     parts = [HEADER.format(title=info["title"], how=how), _table("bank", info)]
     parts += [_question_tables(fields) for fields in questions]
     return "\n".join(parts)
@@ -59,8 +60,10 @@ def _fields(question: Question, *, hint: bool = True) -> dict[str, Any]:
 def _question(question: Question, oracle: Oracle, salt: str, source: bytes) -> dict[str, Any]:
     """A formative question: its fields, and an entry per variant that checks an answer."""
     if space_size(question) > MAX_CHECKED_VARIANTS:
-        raise BankError(f"question '{question.id}' has {space_size(question)} combinations of parameters; a "
-                        f"formative quiz checks answers offline, which needs at most {MAX_CHECKED_VARIANTS}")
+        raise BankError(
+            f"question '{question.id}' has {space_size(question)} combinations of parameters; a "
+            f"formative quiz checks answers offline, which needs at most {MAX_CHECKED_VARIANTS}"
+        )
     content_key = keys.content_key(source, question.id)
     digests = {}
     for variant in all_variants(question):
@@ -68,7 +71,6 @@ def _question(question: Question, oracle: Oracle, salt: str, source: bytes) -> d
         digests[variant.key] = keys.check_entry(salt, question.id, variant.key, text, content_key)
     check = {"digests": digests, "sealed": keys.seal(question.explanation, content_key)}
     return _fields(question) | {"check": check}
-
 
 
 def _question_tables(fields: dict[str, Any]) -> str:
@@ -97,7 +99,7 @@ def _value(value: Any) -> str:
     if isinstance(value, (int, float)):
         return repr(value)
     if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)   # a JSON string is a TOML basic string
+        return json.dumps(value, ensure_ascii=False)  # a JSON string is a TOML basic string
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(_value(item) for item in value) + "]"
     if isinstance(value, dict):

@@ -25,10 +25,10 @@ from rich.text import Text
 from grader.course.manifest import Course, QuizSpec
 from grader.quiz import forms
 from grader.quiz.answers import read_answers, write_answers
-from grader.reports.text_report import Line, Wrapped, paragraphs
 from grader.quiz.bank import Bank, load_bank
 from grader.quiz.keys import AnswerKey, Verdict, answer_key
 from grader.quiz.variants import LETTERS, Variant, variant_for
+from grader.reports.text_report import Line, Wrapped, paragraphs
 
 STUDENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}")
 
@@ -51,8 +51,8 @@ class QuizUsageError(Exception):
 class SessionResult:
     answered: int
     total: int
-    right: int | None        #: formative: questions answered right so far
-    stopped: bool            #: the student stopped before the end
+    right: int | None  #: formative: questions answered right so far
+    stopped: bool  #: the student stopped before the end
 
 
 def pick_quiz(course: Course, quiz_id: str | None, submission: Path) -> QuizSpec:
@@ -70,16 +70,24 @@ def pick_quiz(course: Course, quiz_id: str | None, submission: Path) -> QuizSpec
     raise QuizUsageError(f"every quiz is answered; `grader quiz ID --review` changes answers (quizzes: {known})")
 
 
-def run_quiz(course: Course, quiz: QuizSpec, submission: Path, *, student: str | None = None,
-             review: bool = False, console: Console | None = None) -> SessionResult:
+def run_quiz(
+    course: Course,
+    quiz: QuizSpec,
+    submission: Path,
+    *,
+    student: str | None = None,
+    review: bool = False,
+    console: Console | None = None,
+) -> SessionResult:
     """Ask the questions of `quiz` that are still open and save each answer to the submission's answers file."""
     console = console or Console()
     bank = load_bank(course, quiz)
     path = Path(submission) / quiz.answers
     answers = read_answers(path, quiz.id)
     if not answers.valid_toml:
-        raise QuizUsageError(f"{path} is not valid TOML ({answers.notes[0]}); fix it by hand first: "
-                             "`grader quiz` will not overwrite it")
+        raise QuizUsageError(
+            f"{path} is not valid TOML ({answers.notes[0]}); fix it by hand first: `grader quiz` will not overwrite it"
+        )
     student = _student(answers.student, student, console, path)
     key = answer_key(course, bank) if quiz.mode == "formative" else None
     session = _Session(quiz, bank, path, student, console, key, dict(answers.values), dict(answers.attempts))
@@ -113,8 +121,17 @@ def _read(console: Console, label: str) -> str | None:
 
 
 class _Session:
-    def __init__(self, quiz: QuizSpec, bank: Bank, path: Path, student: str, console: Console,
-                 key: AnswerKey | None, values: dict[str, Any], attempts: dict[str, int]):
+    def __init__(
+        self,
+        quiz: QuizSpec,
+        bank: Bank,
+        path: Path,
+        student: str,
+        console: Console,
+        key: AnswerKey | None,
+        values: dict[str, Any],
+        attempts: dict[str, int],
+    ):
         self.quiz, self.bank, self.path, self.student, self.console = quiz, bank, path, student, console
         self.key, self.values, self.attempts = key, values, attempts
         self.variants = [variant_for(quiz.id, q, student) for q in bank.questions]
@@ -153,8 +170,12 @@ class _Session:
         try:
             return self.key.judge(variant, forms.to_key(variant, value))
         except Exception as error:  # the course's key failed (reference code): the answer is kept, unchecked
-            self.console.print(Text(f"  (this answer cannot be checked now: {type(error).__name__}: {error}; "
-                                    "tell your instructor)", style="magenta"))
+            self.console.print(
+                Text(
+                    f"  (this answer cannot be checked now: {type(error).__name__}: {error}; tell your instructor)",
+                    style="magenta",
+                )
+            )
             return Verdict(None)
 
     def _open(self, variant: Variant, *, review: bool) -> bool:
@@ -204,15 +225,17 @@ class _Session:
         if verdict.right:
             self.console.print(Text("  ✓ right", style="bold green"))
             if verdict.explanation:
-                self.console.print(Panel(Text(verdict.explanation), title="why", title_align="left",
-                                         border_style="green"))
+                self.console.print(
+                    Panel(Text(verdict.explanation), title="why", title_align="left", border_style="green")
+                )
             return True
         self.console.print(Text(f"  ✗ not right. hint: {question.hint}", style="red"))
         if left > 0:
             self.console.print(Text(f"  {left} {'try' if left == 1 else 'tries'} left", style="yellow"))
             return False
-        self.console.print(Text("  no tries left: your last answer is kept; the explanation comes with your grade",
-                                style="yellow"))
+        self.console.print(
+            Text("  no tries left: your last answer is kept; the explanation comes with your grade", style="yellow")
+        )
         return True
 
     # -- showing ------------------------------------------------------------------
@@ -235,12 +258,17 @@ class _Session:
 
     def _welcome(self) -> None:
         total, done = len(self.variants), sum(s != "unanswered" for s in self.status.values())
-        mode = (f"formative: each answer is checked as you give it, {self.quiz.attempts} tries per question"
-                if self.key is not None else "summative: answers are saved now and graded later")
-        body = Text(f"{total} questions, {self.bank.points} points. {mode}.\n"
-                    f"Student {self.student}; every answer is saved to {self.path} at once.\n"
-                    "Enter on an empty line skips a question; `quit` or Ctrl-D stops, and `grader quiz` "
-                    "goes on where you stopped.")
+        mode = (
+            f"formative: each answer is checked as you give it, {self.quiz.attempts} tries per question"
+            if self.key is not None
+            else "summative: answers are saved now and graded later"
+        )
+        body = Text(
+            f"{total} questions, {self.bank.points} points. {mode}.\n"
+            f"Student {self.student}; every answer is saved to {self.path} at once.\n"
+            "Enter on an empty line skips a question; `quit` or Ctrl-D stops, and `grader quiz` "
+            "goes on where you stopped."
+        )
         if done:
             body.append(f"\nResuming: {done} of {total} already answered.", style="bold")
         self.console.print(Panel(body, title=f"{self.quiz.title} ({self.quiz.id})", title_align="left"))

@@ -35,9 +35,9 @@ class Variant:
     """One student's version of a question."""
 
     question: Question
-    params: Mapping[str, Any]             #: drawn and derived values, for the prompt and the key
-    key: str                              #: stable name of the drawn values ("fixed" without params)
-    choices: tuple[str, ...] = ()         #: the choices in the order this student sees them
+    params: Mapping[str, Any]  #: drawn and derived values, for the prompt and the key
+    key: str  #: stable name of the drawn values ("fixed" without params)
+    choices: tuple[str, ...] = ()  #: the choices in the order this student sees them
 
     def prompt(self) -> str:
         return textwrap.dedent(self.question.prompt.format_map(self.params)).strip()
@@ -110,8 +110,9 @@ def _variant(question: Question, drawn: Mapping[str, Any], choices: tuple[str, .
 def _draw(question: Question, seed: tuple[str, str, str]) -> dict[str, Any]:
     values = question.param_values()
     for attempt in range(MAX_DRAWS):
-        drawn = {name: options[_index(*seed, name, str(attempt), size=len(options))]
-                 for name, options in values.items()}
+        drawn = {
+            name: options[_index(*seed, name, str(attempt), size=len(options))] for name, options in values.items()
+        }
         if _allowed(question, with_derived(question, drawn)):
             return drawn
     raise BankError(f"question '{question.id}': no variant meets `require` after {MAX_DRAWS} draws")

@@ -24,14 +24,13 @@ HIDDEN_FEEDBACK = "a hidden test: its feedback is shown after the due date"
 
 
 def as_dict(report: GradeReport) -> dict:
-    tests = [_test(t, report.hidden_visibility) for e in report.exercises for t in e.tests
-             if score.is_graded_here(t)]
+    tests = [_test(t, report.hidden_visibility) for e in report.exercises for t in e.tests if score.is_graded_here(t)]
     tests += [_exercise_problem(e) for e in report.exercises if e.problem and not e.tests]
     # Hidden tests that did not run (no key in CI) still count in the maximum: never full marks without them.
     most = score.total_max_score(report) + sum(e.hidden_points_not_run for e in report.exercises)
     result = {"version": 1, "status": _status(tests), "max_score": most, "tests": tests}
     if report.notes:
-        result["message"] = "\n".join(report.notes)   # the runner format's top-level message; the summary shows it
+        result["message"] = "\n".join(report.notes)  # the runner format's top-level message; the summary shows it
     return result
 
 
@@ -84,8 +83,16 @@ def _test(test: TestResult, hidden_visibility: str) -> dict:
 
 def _exercise_problem(exercise: ExerciseResult) -> dict:
     """An exercise that produced no test at all still shows up, as one errored line."""
-    return {"name": f"{exercise.id}: {exercise.title}", "status": "error", "score": 0, "message": exercise.problem,
-            "test_code": "", "filename": "", "line_no": 0, "execution_time": f"{exercise.duration:.3f}s"}
+    return {
+        "name": f"{exercise.id}: {exercise.title}",
+        "status": "error",
+        "score": 0,
+        "message": exercise.problem,
+        "test_code": "",
+        "filename": "",
+        "line_no": 0,
+        "execution_time": f"{exercise.duration:.3f}s",
+    }
 
 
 def _status(tests: list[dict]) -> str:

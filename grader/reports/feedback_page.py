@@ -13,16 +13,23 @@ import html
 from grader import score
 from grader.results import ExerciseResult, GradeReport, TestResult
 
-_STATUS_COLOURS = {"passed": "#1a7f37", "partial": "#9a6700", "failed": "#cf222e",
-                   "not implemented": "#6e7781", "error": "#8250df", "broken": "#8250df", "missing": "#6e7781"}
+_STATUS_COLOURS = {
+    "passed": "#1a7f37",
+    "partial": "#9a6700",
+    "failed": "#cf222e",
+    "not implemented": "#6e7781",
+    "error": "#8250df",
+    "broken": "#8250df",
+    "missing": "#6e7781",
+}
 
 
 @dataclasses.dataclass(frozen=True)
 class FailedTest:
     name: str
-    label: str                     #: from score.classify: "wrong result", "timed out", ...
+    label: str  #: from score.classify: "wrong result", "timed out", ...
     points: float
-    lines: tuple[str, ...]         #: the feedback: call, expected, got
+    lines: tuple[str, ...]  #: the feedback: call, expected, got
     hint: str | None = None
     diagnosis: str | None = None
 
@@ -34,22 +41,22 @@ class ManualItem:
     name: str
     awarded: float
     points: float
-    lines: tuple[str, ...]         #: the instructor's comment, then who graded it and when
+    lines: tuple[str, ...]  #: the instructor's comment, then who graded it and when
 
 
 @dataclasses.dataclass(frozen=True)
 class ExerciseFeedback:
     id: str
     title: str
-    section: str                   #: the tutorial section to reread
+    section: str  #: the tutorial section to reread
     score: float
     max_score: float
     status: str
     problem: str | None
-    not_implemented: bool          #: nothing was attempted: one line says so
+    not_implemented: bool  #: nothing was attempted: one line says so
     failed: tuple[FailedTest, ...]
-    hidden_withheld: tuple[int, float]   #: (tests, points) of failed hidden tests whose details are withheld
-    pending: tuple[tuple[str, float], ...]   #: (name, points) left to the instructor
+    hidden_withheld: tuple[int, float]  #: (tests, points) of failed hidden tests whose details are withheld
+    pending: tuple[tuple[str, float], ...]  #: (name, points) left to the instructor
     hidden_not_run: float
     manual: tuple[ManualItem, ...] = ()
 
@@ -67,15 +74,21 @@ class Page:
     percentage: float | None
     exercises: tuple[ExerciseFeedback, ...] = ()
     notes: tuple[str, ...] = ()
-    error: str | None = None       #: the grader could not grade the submission
-    lateness: str | None = None    #: when it was due and came, and the penalty, for an assignment
+    error: str | None = None  #: the grader could not grade the submission
+    lateness: str | None = None  #: when it was due and came, and the penalty, for an assignment
 
 
 def page(report: GradeReport, *, student: str, show_hidden: bool = False) -> Page:
-    return Page(student=student, course=report.course, score=score.total_score(report),
-                max_score=score.total_max_score(report), percentage=score.percentage(report),
-                exercises=tuple(_exercise(e, show_hidden=show_hidden) for e in report.exercises),
-                notes=report.notes, lateness=lateness_line(report))
+    return Page(
+        student=student,
+        course=report.course,
+        score=score.total_score(report),
+        max_score=score.total_max_score(report),
+        percentage=score.percentage(report),
+        exercises=tuple(_exercise(e, show_hidden=show_hidden) for e in report.exercises),
+        notes=report.notes,
+        lateness=lateness_line(report),
+    )
 
 
 def lateness_line(report: GradeReport) -> str | None:
@@ -102,13 +115,18 @@ def _exercise(exercise: ExerciseResult, *, show_hidden: bool) -> ExerciseFeedbac
     manual = [t for t in exercise.tests if t.awarded is not None]
     graded = [t for t in exercise.tests if score.is_graded_here(t) and t.awarded is None]
     not_implemented = bool(graded) and all(t.reason == "not_implemented" for t in graded)
-    failing = [t for t in graded if not t.passed and not not_implemented]   # "not implemented yet" says it all
+    failing = [t for t in graded if not t.passed and not not_implemented]  # "not implemented yet" says it all
     withheld = [t for t in failing if t.kind == "hidden" and not show_hidden]
     shown = score.shown_failures([t for t in failing if t not in withheld])
     return ExerciseFeedback(
-        id=exercise.id, title=exercise.title, section=exercise.section,
-        score=score.exercise_score(exercise), max_score=score.exercise_max_score(exercise),
-        status=score.exercise_status(exercise), problem=exercise.problem, not_implemented=not_implemented,
+        id=exercise.id,
+        title=exercise.title,
+        section=exercise.section,
+        score=score.exercise_score(exercise),
+        max_score=score.exercise_max_score(exercise),
+        status=score.exercise_status(exercise),
+        problem=exercise.problem,
+        not_implemented=not_implemented,
         failed=tuple(_failed(t) for t in shown),
         hidden_withheld=(len(withheld), sum(t.points for t in withheld)),
         pending=tuple((t.name, t.points) for t in exercise.tests if not score.is_graded_here(t)),
@@ -118,17 +136,28 @@ def _exercise(exercise: ExerciseResult, *, show_hidden: bool) -> ExerciseFeedbac
 
 
 def _failed(test: TestResult) -> FailedTest:
-    return FailedTest(name=test.name, label=score.classify(test)[1], points=test.points, lines=test.message,
-                      hint=test.hint, diagnosis=test.diagnosis)
+    return FailedTest(
+        name=test.name,
+        label=score.classify(test)[1],
+        points=test.points,
+        lines=test.message,
+        hint=test.hint,
+        diagnosis=test.diagnosis,
+    )
 
 
 # -- Markdown ----------------------------------------------------------------------------------------------
 
+
 def render_markdown(feedback: Page) -> str:
     lines = [f"# Feedback for {feedback.student}", "", f"*{feedback.course}*", ""]
     if feedback.error is not None:
-        lines += ["**Your submission could not be graded.** Your instructor has the details and will be in touch.",
-                  "", f"> {feedback.error}", ""]
+        lines += [
+            "**Your submission could not be graded.** Your instructor has the details and will be in touch.",
+            "",
+            f"> {feedback.error}",
+            "",
+        ]
         return "\n".join(lines)
     lines += [f"**Score: {feedback.score:g} / {feedback.max_score:g} ({feedback.percentage:.0f}%)**", ""]
     lines += [feedback.lateness, ""] if feedback.lateness else []
@@ -156,8 +185,10 @@ def _exercise_markdown(exercise: ExerciseFeedback) -> list[str]:
             lines += [f"  *Hint:* {test.hint}"] * bool(test.hint) + [""]
     count, points = exercise.hidden_withheld
     if count:
-        lines += [f"- {count} hidden test{'s' * (count > 1)} failed ({points:g} points); "
-                  "their details are not shown.", ""]
+        lines += [
+            f"- {count} hidden test{'s' * (count > 1)} failed ({points:g} points); their details are not shown.",
+            "",
+        ]
     lines += [f"- … {name} (left to the instructor, {points:g} points)" for name, points in exercise.pending]
     for item in exercise.manual:
         lines += [f"- ✎ **{item.name}** (graded by the instructor, {item.awarded:g} / {item.points:g})", ""]
@@ -189,12 +220,15 @@ li { margin-bottom: .8rem; } .hint { color: #0969da; } .diagnosis { color: #9a67
 def render_html(feedback: Page) -> str:
     body = [f"<h1>Feedback for {_e(feedback.student)}</h1>", f"<p><em>{_e(feedback.course)}</em></p>"]
     if feedback.error is not None:
-        body += ["<p class='score'>Your submission could not be graded.</p>",
-                 "<p>Your instructor has the details and will be in touch.</p>",
-                 f"<p class='problem'>{_e(feedback.error)}</p>"]
+        body += [
+            "<p class='score'>Your submission could not be graded.</p>",
+            "<p>Your instructor has the details and will be in touch.</p>",
+            f"<p class='problem'>{_e(feedback.error)}</p>",
+        ]
     else:
-        body += [f"<p class='score'>Score: {feedback.score:g} / {feedback.max_score:g} "
-                 f"({feedback.percentage:.0f}%)</p>"]
+        body += [
+            f"<p class='score'>Score: {feedback.score:g} / {feedback.max_score:g} ({feedback.percentage:.0f}%)</p>"
+        ]
         body += [f"<p>{_e(feedback.lateness)}</p>"] if feedback.lateness else []
         body.append(_score_table(feedback))
         body += [part for exercise in feedback.exercises for part in _exercise_html(exercise)]
@@ -204,8 +238,10 @@ def render_html(feedback: Page) -> str:
 
 def document(title: str, body: str, *, style: str = "") -> str:
     """A standalone HTML page (the class summary uses it too)."""
-    return (f"<!DOCTYPE html>\n<html lang='en'>\n<head>\n<meta charset='utf-8'>\n<title>{_e(title)}</title>\n"
-            f"<style>{_STYLE}{style}</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n")
+    return (
+        f"<!DOCTYPE html>\n<html lang='en'>\n<head>\n<meta charset='utf-8'>\n<title>{_e(title)}</title>\n"
+        f"<style>{_STYLE}{style}</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n"
+    )
 
 
 def status_span(status: str) -> str:
@@ -213,8 +249,11 @@ def status_span(status: str) -> str:
 
 
 def _score_table(feedback: Page) -> str:
-    rows = "".join(f"<tr><td>{_e(e.id)}</td><td>{_e(e.title)}</td><td class='num'>{e.score:g} / {e.max_score:g}</td>"
-                   f"<td>{status_span(e.status)}</td></tr>" for e in feedback.exercises)
+    rows = "".join(
+        f"<tr><td>{_e(e.id)}</td><td>{_e(e.title)}</td><td class='num'>{e.score:g} / {e.max_score:g}</td>"
+        f"<td>{status_span(e.status)}</td></tr>"
+        for e in feedback.exercises
+    )
     return f"<table><tr><th>exercise</th><th>title</th><th>score</th><th>status</th></tr>{rows}</table>"
 
 
@@ -233,17 +272,23 @@ def _exercise_html(exercise: ExerciseFeedback) -> list[str]:
         items.append(f"<li>{''.join(item)}</li>")
     count, points = exercise.hidden_withheld
     if count:
-        items.append(f"<li>{count} hidden test{'s' * (count > 1)} failed ({points:g} points); "
-                     "their details are not shown.</li>")
+        items.append(
+            f"<li>{count} hidden test{'s' * (count > 1)} failed ({points:g} points); their details are not shown.</li>"
+        )
     items += [f"<li>… {_e(name)} (left to the instructor, {points:g} points)</li>" for name, points in exercise.pending]
-    items += [f"<li class='manual'><strong>✎ {_e(item.name)}</strong> (graded by the instructor, "
-              f"<span class='awarded'>{item.awarded:g} / {item.points:g}</span>)"
-              f"<pre>{_e(chr(10).join(item.lines))}</pre></li>" for item in exercise.manual]
+    items += [
+        f"<li class='manual'><strong>✎ {_e(item.name)}</strong> (graded by the instructor, "
+        f"<span class='awarded'>{item.awarded:g} / {item.points:g}</span>)"
+        f"<pre>{_e(chr(10).join(item.lines))}</pre></li>"
+        for item in exercise.manual
+    ]
     if exercise.hidden_not_run:
         items.append(f"<li>Hidden tests worth {exercise.hidden_not_run:g} more points were not run.</li>")
     parts.append(f"<ul>{''.join(items)}</ul>")
     if exercise.to_reread:
-        parts.append(f"<p class='reread'><strong>Reread:</strong> the tutorial section <em>{_e(exercise.section)}</em>.</p>")
+        parts.append(
+            f"<p class='reread'><strong>Reread:</strong> the tutorial section <em>{_e(exercise.section)}</em>.</p>"
+        )
     return parts
 
 

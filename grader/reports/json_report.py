@@ -19,8 +19,9 @@ def as_dict(report: GradeReport) -> dict:
         "score": score.total_score(report),
         "max_score": score.total_max_score(report),
         "output": _summary(report),
-        "tests": [_test(t, report.hidden_visibility) for e in report.exercises for t in e.tests
-                  if score.is_graded_here(t)],
+        "tests": [
+            _test(t, report.hidden_visibility) for e in report.exercises for t in e.tests if score.is_graded_here(t)
+        ],
         "pending": [_pending(t) for e in report.exercises for t in e.tests if not score.is_graded_here(t)],
         "exercises": [_exercise(e) for e in report.exercises],
         "public_only": report.public_only,
@@ -45,9 +46,15 @@ def _test(test: TestResult, hidden_visibility: str) -> dict:
         "status": "passed" if test.passed else "failed",
         "visibility": "visible" if test.kind == "public" else hidden_visibility,
         "output": "\n".join(lines),
-        "extra_data": {"exercise": test.exercise, "test_id": test.test_id, "kind": test.kind,
-                       "reason": test.reason, "diagnosis": test.diagnosis, "diagnoses": list(test.diagnoses),
-                       "duration": test.duration},
+        "extra_data": {
+            "exercise": test.exercise,
+            "test_id": test.test_id,
+            "kind": test.kind,
+            "reason": test.reason,
+            "diagnosis": test.diagnosis,
+            "diagnoses": list(test.diagnoses),
+            "duration": test.duration,
+        },
     }
 
 
@@ -55,15 +62,25 @@ def _assignment(report: GradeReport) -> dict | None:
     lateness = report.lateness
     if lateness is None:
         return None
-    return {"id": lateness.assignment, "due": lateness.due, "submitted_at": lateness.submitted_at,
-            "days_late": score.days_late(lateness), "late_policy": lateness.policy,
-            "penalty_percent": score.late_penalty_percent(report), "score_before_penalty": score.raw_total_score(report)}
+    return {
+        "id": lateness.assignment,
+        "due": lateness.due,
+        "submitted_at": lateness.submitted_at,
+        "days_late": score.days_late(lateness),
+        "late_policy": lateness.policy,
+        "penalty_percent": score.late_penalty_percent(report),
+        "score_before_penalty": score.raw_total_score(report),
+    }
 
 
 def _pending(test: TestResult) -> dict:
     """An item an instructor grades by hand: kept out of `tests`, whose points Gradescope adds up."""
-    return {"name": f"{test.exercise}: {test.name}", "exercise": test.exercise, "points": test.points,
-            "output": "\n".join(test.message)}
+    return {
+        "name": f"{test.exercise}: {test.name}",
+        "exercise": test.exercise,
+        "points": test.points,
+        "output": "\n".join(test.message),
+    }
 
 
 def _exercise(exercise: ExerciseResult) -> dict:
@@ -82,6 +99,8 @@ def _exercise(exercise: ExerciseResult) -> dict:
 
 
 def _summary(report: GradeReport) -> str:
-    lines = [f"{e.id}: {score.exercise_score(e):g}/{score.exercise_max_score(e):g} ({score.exercise_status(e)})"
-             for e in report.exercises]
+    lines = [
+        f"{e.id}: {score.exercise_score(e):g}/{score.exercise_max_score(e):g} ({score.exercise_status(e)})"
+        for e in report.exercises
+    ]
     return "\n".join(lines + list(report.notes))

@@ -31,11 +31,14 @@ def _suite(exercise: ExerciseResult, hidden_visibility: str) -> ET.Element:
         case = ET.Element("testcase", classname=exercise.id, name=exercise.title, time="0.000")
         ET.SubElement(case, "error", message=exercise.problem, type="exercise")
         cases.append(case)
-    suite = ET.Element("testsuite", name=exercise.id, **_counts(cases))   # no timestamp: same run, same file
+    suite = ET.Element("testsuite", name=exercise.id, **_counts(cases))  # no timestamp: same run, same file
     properties = ET.SubElement(suite, "properties")
-    for name, value in (("title", exercise.title), ("score", f"{score.exercise_score(exercise):g}"),
-                        ("max_score", f"{score.exercise_max_score(exercise):g}"),
-                        ("status", score.exercise_status(exercise))):
+    for name, value in (
+        ("title", exercise.title),
+        ("score", f"{score.exercise_score(exercise):g}"),
+        ("max_score", f"{score.exercise_max_score(exercise):g}"),
+        ("status", score.exercise_status(exercise)),
+    ):
         ET.SubElement(properties, "property", name=name, value=value)
     suite.extend(cases)
     if exercise.problem and exercise.tests:
@@ -46,14 +49,20 @@ def _suite(exercise: ExerciseResult, hidden_visibility: str) -> ET.Element:
 
 
 def _case(test: TestResult, hidden_visibility: str) -> ET.Element:
-    case = ET.Element("testcase", classname=f"{test.exercise}.{test.kind}", name=test.name,
-                      file=test.test_id.split("::")[0], time=f"{test.duration:.3f}")
+    case = ET.Element(
+        "testcase",
+        classname=f"{test.exercise}.{test.kind}",
+        name=test.name,
+        file=test.test_id.split("::")[0],
+        time=f"{test.duration:.3f}",
+    )
     category, label = score.classify(test)
     if category == "pending":
         ET.SubElement(case, "skipped", message=label)
     elif category != "passed":
-        element = ET.SubElement(case, "error" if category == "error" else "failure", message=label,
-                                type=test.reason or category)
+        element = ET.SubElement(
+            case, "error" if category == "error" else "failure", message=label, type=test.reason or category
+        )
         element.text = "\n".join(visible_feedback(test, hidden_visibility))
     return case
 

@@ -43,7 +43,7 @@ def write_report(target: Path, text: str, *, protected: Iterable[Path] = ()) -> 
             stream.flush()
             os.fsync(stream.fileno())
         os.chmod(temporary, 0o644)
-        os.replace(temporary, real)   # rename(2): replaces a link at `real` with our file, never follows it
+        os.replace(temporary, real)  # rename(2): replaces a link at `real` with our file, never follows it
     except BaseException:
         try:
             os.unlink(temporary)
@@ -71,7 +71,8 @@ def _refuse_link(target: Path) -> None:
     except FileNotFoundError:
         return
     if stat.S_ISLNK(mode):
-        raise UnsafeOutput(f"{target} is a symbolic link: the grader does not write through links "
-                           "(remove it, or choose another file)")
+        raise UnsafeOutput(
+            f"{target} is a symbolic link: the grader does not write through links (remove it, or choose another file)"
+        )
     if not stat.S_ISREG(mode):
         raise UnsafeOutput(f"{target} is not a regular file")

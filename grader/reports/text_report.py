@@ -33,8 +33,8 @@ class Line:
     indent: int = 0
     hang: int = 2
     style: str = ""
-    cut: bool = False   #: shortened to one line with "…" instead of wrapped (a test's name in a list)
-    tail: str = ""      #: kept whole after `text` when a cut line is shortened (a case id, the points)
+    cut: bool = False  #: shortened to one line with "…" instead of wrapped (a test's name in a list)
+    tail: str = ""  #: kept whole after `text` when a cut line is shortened (a case id, the points)
 
 
 class Wrapped:
@@ -55,10 +55,16 @@ def wrap(line: Line, width: int) -> list[str]:
     indent = line.indent + len(line.text) - len(body)
     if line.cut:
         room = max(width - indent - len(line.tail), 8)
-        return [" " * indent + (body if len(body) <= room else body[:room - 1] + "…") + line.tail]
+        return [" " * indent + (body if len(body) <= room else body[: room - 1] + "…") + line.tail]
     hang = min(indent + line.hang, max(width // 2, 1))
-    return textwrap.wrap(body, max(width, hang + 8), initial_indent=" " * indent, subsequent_indent=" " * hang,
-                         break_on_hyphens=False, replace_whitespace=False) or [""]
+    return textwrap.wrap(
+        body,
+        max(width, hang + 8),
+        initial_indent=" " * indent,
+        subsequent_indent=" " * hang,
+        break_on_hyphens=False,
+        replace_whitespace=False,
+    ) or [""]
 
 
 def paragraphs(text: str) -> list[str]:
@@ -81,8 +87,10 @@ def paragraphs(text: str) -> list[str]:
 
 
 def build(report: GradeReport) -> RenderableType:
-    parts: list[RenderableType] = [Text(report.course, style="bold", no_wrap=True, overflow="ellipsis"),
-                                   _score_table(report)]
+    parts: list[RenderableType] = [
+        Text(report.course, style="bold", no_wrap=True, overflow="ellipsis"),
+        _score_table(report),
+    ]
     for exercise in report.exercises:
         lines = exercise_lines(exercise)
         if lines:
@@ -116,23 +124,31 @@ def _lateness_line(report: GradeReport) -> Line:
         return Line(f"assignment {lateness.assignment}: on time (due {lateness.due})", style="green")
     penalty = score.late_penalty_percent(report)
     what = "refused: late submissions score 0" if lateness.policy == "refuse" else f"penalty {penalty:g}%"
-    return Line(f"assignment {lateness.assignment}: {days} day{'s' if days > 1 else ''} late (due {lateness.due}, "
-                f"submitted {lateness.submitted_at}): {what}; "
-                f"{score.raw_total_score(report):g} points before the penalty", style="yellow")
+    return Line(
+        f"assignment {lateness.assignment}: {days} day{'s' if days > 1 else ''} late (due {lateness.due}, "
+        f"submitted {lateness.submitted_at}): {what}; "
+        f"{score.raw_total_score(report):g} points before the penalty",
+        style="yellow",
+    )
 
 
 def _score_table(report: GradeReport) -> Table:
     table = Table(show_footer=True, box=None, pad_edge=False)
     table.add_column("exercise", footer="total")
     table.add_column("title")
-    table.add_column("score", justify="right", footer=f"{score.total_score(report):g}/{score.total_max_score(report):g}")
+    table.add_column(
+        "score", justify="right", footer=f"{score.total_score(report):g}/{score.total_max_score(report):g}"
+    )
     table.add_column("status", footer=f"{score.percentage(report):.0f}%")
     for exercise in report.exercises:
         status = score.exercise_status(exercise)
         pending = score.pending_points(exercise)
-        table.add_row(exercise.id, exercise.title,
-                      f"{score.exercise_score(exercise):g}/{score.exercise_max_score(exercise):g}",
-                      Text(status + (f" (+{pending:g} pending)" if pending else ""), style=_STYLES[status]))
+        table.add_row(
+            exercise.id,
+            exercise.title,
+            f"{score.exercise_score(exercise):g}/{score.exercise_max_score(exercise):g}",
+            Text(status + (f" (+{pending:g} pending)" if pending else ""), style=_STYLES[status]),
+        )
     return table
 
 
@@ -142,14 +158,21 @@ def exercise_lines(exercise: ExerciseResult) -> list[Line]:
     pending = [t for t in exercise.tests if not score.is_graded_here(t)]
     if not (exercise.problem or failing or pending or exercise.hidden_points_not_run):
         return []
-    lines = [Line(""), Line(f"{exercise.id}: {exercise.title} ({score.exercise_score(exercise):g}/"
-                            f"{score.exercise_max_score(exercise):g})", style="bold")]
+    lines = [
+        Line(""),
+        Line(
+            f"{exercise.id}: {exercise.title} ({score.exercise_score(exercise):g}/"
+            f"{score.exercise_max_score(exercise):g})",
+            style="bold",
+        ),
+    ]
     if exercise.problem:
         lines.append(Line(exercise.problem, indent=2, style="magenta"))
     graded = [t for t in exercise.tests if score.is_graded_here(t)]
     if failing and all(t.reason == "not_implemented" for t in failing) and len(failing) == len(graded):
-        lines.append(Line(f"not implemented yet ({len(failing)} tests, {exercise.points:g} points)",
-                          indent=2, style="dim"))
+        lines.append(
+            Line(f"not implemented yet ({len(failing)} tests, {exercise.points:g} points)", indent=2, style="dim")
+        )
     else:
         shown = score.shown_failures(failing)
         for finding, tests in _named_mistakes(shown):
@@ -160,12 +183,18 @@ def exercise_lines(exercise: ExerciseResult) -> list[Line]:
     for test in pending:
         lines.extend(_pending_lines(test))
     if exercise.hidden_points_not_run:
-        lines.append(Line(f"hidden tests worth {exercise.hidden_points_not_run:g} more points were not run",
-                          indent=2, style="italic"))
+        lines.append(
+            Line(
+                f"hidden tests worth {exercise.hidden_points_not_run:g} more points were not run",
+                indent=2,
+                style="italic",
+            )
+        )
     if exercise.output.strip() and failing:
         lines.append(Line("your code printed:", indent=2, style="dim"))
-        lines.extend(Line(f"| {text}", indent=4, style="dim", cut=True)
-                     for text in exercise.output.strip().splitlines()[:5])
+        lines.extend(
+            Line(f"| {text}", indent=4, style="dim", cut=True) for text in exercise.output.strip().splitlines()[:5]
+        )
     return lines
 
 
@@ -182,8 +211,13 @@ def _mistake_lines(finding: Finding, tests: list[TestResult]) -> list[Line]:
     points = sum(t.points for t in tests)
     lines = [Line(f"✗ {finding.lines[0]}", indent=2, style="red")]
     lines.extend(Line(text, indent=4, style="cyan") for text in finding.lines[1:])
-    lines.append(Line(f"it shows in {_count(len(tests), 'test')} ({points:g} "
-                      f"{'point' if points == 1 else 'points'}):", indent=6, style="dim"))
+    lines.append(
+        Line(
+            f"it shows in {_count(len(tests), 'test')} ({points:g} {'point' if points == 1 else 'points'}):",
+            indent=6,
+            style="dim",
+        )
+    )
     lines.extend(_listed(test) for test in tests[:LISTED_TESTS])
     if len(tests) > LISTED_TESTS:
         lines.append(Line(f"and {_count(len(tests) - LISTED_TESTS, 'more test')}", indent=8, style="dim"))
@@ -194,7 +228,7 @@ def _listed(test: TestResult) -> Line:
     """A test's name on one line, its case id (" [16-32-2]") and points kept when the name is cut."""
     name, case = test.name, ""
     if name.endswith("]") and " [" in name:
-        name, case = name[:name.rindex(" [")], name[name.rindex(" ["):]
+        name, case = name[: name.rindex(" [")], name[name.rindex(" [") :]
     return Line(f"- {name}", indent=6, cut=True, tail=f"{case} (0/{test.points:g})")
 
 

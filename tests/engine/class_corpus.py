@@ -6,9 +6,10 @@ import re
 import shutil
 from pathlib import Path
 
+from support import CORPUS, ROOT
+
 from grader.course.manifest import Course, load_course
 from grader.results import ExerciseResult, GradeReport, TestResult
-from support import CORPUS, ROOT
 
 REFERENCE_CONV = ROOT / "reference/conv.py"
 #: Both functions loop forever, so every test runs into its own time limit and, three tests in,
@@ -61,8 +62,9 @@ def quick_course(folder: Path, *, test_timeout: float, exercise_timeout: float) 
     for exercise in course.exercises:
         folders.update(path.parent for path in course.suite_paths(exercise, hidden=True))
     for path in sorted(folders - {ROOT}):
-        shutil.copytree(path, folder / path.relative_to(ROOT), dirs_exist_ok=True,
-                        ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(
+            path, folder / path.relative_to(ROOT), dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__")
+        )
     for path in [course.tutorial_path, *(ROOT / quiz.bank for quiz in course.quizzes)]:
         (folder / path.relative_to(ROOT)).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(path, folder / path.relative_to(ROOT))
@@ -79,15 +81,37 @@ def make_report(exercise_results: list[ExerciseResult], *, course: str = "CNN De
     return GradeReport(course=course, submission=submission, exercises=tuple(exercise_results))
 
 
-def make_exercise(exercise_id: str, tests: list[tuple], *, points: float | None = None, problem: str | None = None,
-                  title: str = "", section: str = "The Convolution Operation") -> ExerciseResult:
+def make_exercise(
+    exercise_id: str,
+    tests: list[tuple],
+    *,
+    points: float | None = None,
+    problem: str | None = None,
+    title: str = "",
+    section: str = "The Convolution Operation",
+) -> ExerciseResult:
     """An exercise result from (name, kind, points, outcome, reason) tuples; failures get a message and a hint."""
     results = tuple(
-        TestResult(exercise=exercise_id, test_id=f"tests/{kind}/test_{exercise_id}.py::{name.replace(' ', '_')}",
-                   name=name, kind=kind, points=test_points, outcome=outcome, reason=reason,
-                   message=() if outcome == "passed" else (f"call: {name}()", "expected: 1", "got:      2"),
-                   hint=None if outcome == "passed" else f"hint for {name}", duration=0.01)
-        for name, kind, test_points, outcome, reason in tests)
-    return ExerciseResult(id=exercise_id, title=title or exercise_id.title(), section=section,
-                          points=points if points is not None else sum(t.points for t in results), tests=results,
-                          problem=problem, duration=0.5)
+        TestResult(
+            exercise=exercise_id,
+            test_id=f"tests/{kind}/test_{exercise_id}.py::{name.replace(' ', '_')}",
+            name=name,
+            kind=kind,
+            points=test_points,
+            outcome=outcome,
+            reason=reason,
+            message=() if outcome == "passed" else (f"call: {name}()", "expected: 1", "got:      2"),
+            hint=None if outcome == "passed" else f"hint for {name}",
+            duration=0.01,
+        )
+        for name, kind, test_points, outcome, reason in tests
+    )
+    return ExerciseResult(
+        id=exercise_id,
+        title=title or exercise_id.title(),
+        section=section,
+        points=points if points is not None else sum(t.points for t in results),
+        tests=results,
+        problem=problem,
+        duration=0.5,
+    )

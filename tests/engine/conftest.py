@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 import pytest
-
-from grader.course.manifest import Course, load_course
 from support import ROOT
 
+from grader.course.manifest import Course, load_course
 
 #: Tests that start an external tool (nbgrader, actionlint, a PostgreSQL server, a browser), or grade the
-#: whole corpus (about 200 judges) or a whole course: `-m "not slow"` leaves them out of the inner loop; CI runs them all.
+#: whole corpus (about 200 judges) or a whole course: `-m "not slow"` leaves them out of the inner loop;
+#: CI runs them all.
 SLOW_MODULES = {"test_bulk_nbgrader", "test_publish_nbgrader"}
-SLOW_TESTS = {"test_workflow_passes_actionlint", "test_import_then_export_to_nbgrader",
-              "test_a_server_gradebook_is_chosen_by_url_and_a_bad_one_is_a_usage_error",
-              "test_correct_alternatives_score_full_marks", "test_each_known_bug_loses_points_with_short_feedback",
-              "test_two_mistakes_are_each_named_on_their_own_tests_within_the_line_budget",
-              "test_with_no_exercise_named_everything_is_graded_at_once_then_each_saved_exercise",
-              # every exercise's reference, VGG-16 and EfficientNet-B7 included: a whole course's grading
-              # (`grader check` also passes every reference, before the tests in CI)
-              "test_reference_scores_full_marks"}
+SLOW_TESTS = {
+    "test_workflow_passes_actionlint",
+    "test_import_then_export_to_nbgrader",
+    "test_a_server_gradebook_is_chosen_by_url_and_a_bad_one_is_a_usage_error",
+    "test_correct_alternatives_score_full_marks",
+    "test_each_known_bug_loses_points_with_short_feedback",
+    "test_two_mistakes_are_each_named_on_their_own_tests_within_the_line_budget",
+    "test_with_no_exercise_named_everything_is_graded_at_once_then_each_saved_exercise",
+    # every exercise's reference, VGG-16 and EfficientNet-B7 included: a whole course's grading
+    # (`grader check` also passes every reference, before the tests in CI)
+    "test_reference_scores_full_marks",
+}
 SLOW_FIXTURES = {"postgres", "page", "browser"}
 
 
@@ -43,8 +47,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         name = getattr(item, "originalname", item.name)
         params = getattr(getattr(item, "callspec", None), "params", {})
-        if (item.module.__name__ in SLOW_MODULES or name in SLOW_TESTS
-                or SLOW_FIXTURES & set(getattr(item, "fixturenames", ())) or "postgresql" in params.values()):
+        if (
+            item.module.__name__ in SLOW_MODULES
+            or name in SLOW_TESTS
+            or SLOW_FIXTURES & set(getattr(item, "fixturenames", ()))
+            or "postgresql" in params.values()
+        ):
             item.add_marker(pytest.mark.slow)
 
 

@@ -85,11 +85,19 @@ def _patched(folder: Path) -> list[Variant]:
     if not path.is_file():
         return []
     entries = tomllib.loads(path.read_text(encoding="utf-8")).get("variant", [])
-    return [Variant(folder.name, entry["name"], base=entry.get("base", "base"), summary=entry["summary"],
-                    misconceptions=tuple(entry.get("misconceptions", [entry["misconception"]]
-                                                   if "misconception" in entry else [])),
-                    changes=tuple(Change(c["old"], c["new"]) for c in entry.get("change", [])))
-            for entry in entries]
+    return [
+        Variant(
+            folder.name,
+            entry["name"],
+            base=entry.get("base", "base"),
+            summary=entry["summary"],
+            misconceptions=tuple(
+                entry.get("misconceptions", [entry["misconception"]] if "misconception" in entry else [])
+            ),
+            changes=tuple(Change(c["old"], c["new"]) for c in entry.get("change", [])),
+        )
+        for entry in entries
+    ]
 
 
 def _with_summary(base: str, head: str, where: str) -> str:
@@ -107,8 +115,9 @@ def apply_changes(text: str, changes: tuple[Change, ...], where: str) -> str:
         starts = [i for i in _occurrences(text, change.old) if i == 0 or text[i - 1] == "\n"]
         if len(starts) != 1:
             found = "is not in" if not starts else f"stands {len(starts)} times in"
-            raise PatchError(f"{where}: change {number} no longer applies: its old text {found} the base:\n"
-                             f"{change.old}")
+            raise PatchError(
+                f"{where}: change {number} no longer applies: its old text {found} the base:\n{change.old}"
+            )
         spans.append((starts[0], starts[0] + len(change.old), change.new))
     spans.sort()
     for (_, end, _), (start, _, _) in zip(spans, spans[1:]):

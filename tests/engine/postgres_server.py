@@ -36,8 +36,10 @@ def _binaries() -> Path | None:
 def _install() -> None:
     allowed = os.environ.get("CI") == "true" or os.environ.get("GRADER_INSTALL_POSTGRES") == "1"
     if not allowed:
-        raise Unavailable("PostgreSQL is not installed: apt-get install postgresql, or set "
-                          "GRADER_INSTALL_POSTGRES=1 to let the test install it (CI does)")
+        raise Unavailable(
+            "PostgreSQL is not installed: apt-get install postgresql, or set "
+            "GRADER_INSTALL_POSTGRES=1 to let the test install it (CI does)"
+        )
     if os.geteuid() != 0 or not shutil.which("apt-get"):
         raise Unavailable("PostgreSQL is not installed and cannot be: installing needs root and apt-get")
     # One installer at a time, also across pytest-xdist workers.
@@ -69,19 +71,41 @@ def postgres_server() -> Iterator[str]:
         raise Unavailable("PostgreSQL's pg_ctl and initdb were not found after installing")
     home = Path(tempfile.mkdtemp(prefix="grader-pg-"))
     as_owner: list[str] = []
-    if os.geteuid() == 0:   # initdb refuses to run as root: run the server as the postgres user
+    if os.geteuid() == 0:  # initdb refuses to run as root: run the server as the postgres user
         shutil.chown(home, "postgres", "postgres")
         as_owner = ["runuser", "-u", "postgres", "--"]
     data, port = home / "data", _free_port()
     try:
-        _run("initdb", as_owner + [str(binaries / "initdb"), "-D", str(data), "-U", "grader", "--auth=trust", "-E", "UTF8"])
-        _run("starting the server", as_owner + [str(binaries / "pg_ctl"), "-D", str(data), "-l", str(home / "server.log"), "-w", "-t", "60",
-                         "-o", f"-p {port} -k {home} -c listen_addresses=127.0.0.1 -c fsync=off", "start"],
-             log=home / "server.log")
+        _run(
+            "initdb",
+            as_owner + [str(binaries / "initdb"), "-D", str(data), "-U", "grader", "--auth=trust", "-E", "UTF8"],
+        )
+        _run(
+            "starting the server",
+            as_owner
+            + [
+                str(binaries / "pg_ctl"),
+                "-D",
+                str(data),
+                "-l",
+                str(home / "server.log"),
+                "-w",
+                "-t",
+                "60",
+                "-o",
+                f"-p {port} -k {home} -c listen_addresses=127.0.0.1 -c fsync=off",
+                "start",
+            ],
+            log=home / "server.log",
+        )
         yield f"postgresql+psycopg://grader@127.0.0.1:{port}/postgres"
     finally:
-        subprocess.run(as_owner + [str(binaries / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-                       capture_output=True, timeout=60, check=False)
+        subprocess.run(
+            as_owner + [str(binaries / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
         shutil.rmtree(home, ignore_errors=True)
 
 

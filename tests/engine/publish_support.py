@@ -93,7 +93,7 @@ def test_negative_numbers_like_the_reference(student, reference):
     expect_equal(student.add(10, -4), reference.add(10, -4))
 '''
 
-QUIZ_BANK = f'''[bank]
+QUIZ_BANK = f"""[bank]
 title = "Basics"
 
 [[question]]
@@ -107,11 +107,12 @@ hint = "Add them"
 explanation = "{{a}} + 3 = {{answer}}"
 params = {{ a = [1, 2] }}
 compute = "adder.add(a, 3) + 0 * len('{QUIZ_CANARY}')"
-'''
+"""
 
 
-def make_tiny_course(root: Path, *, quiz: bool = False, reference: str = REFERENCE,
-                     public_suite: str = PUBLIC_SUITE) -> Course:
+def make_tiny_course(
+    root: Path, *, quiz: bool = False, reference: str = REFERENCE, public_suite: str = PUBLIC_SUITE
+) -> Course:
     """Write the tiny course into `root` (stubs generated) and load it."""
     files = {
         "course.toml": COURSE_TOML + (QUIZ_TOML if quiz else ""),
@@ -132,11 +133,13 @@ def make_tiny_course(root: Path, *, quiz: bool = False, reference: str = REFEREN
 
 def grade_in(folder: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """`python -m grader ARGS` run with `folder` as the working directory, as a student would."""
-    return subprocess.run([sys.executable, "-m", "grader", *args], cwd=folder, capture_output=True, text=True,
-                          timeout=600, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "grader", *args], cwd=folder, capture_output=True, text=True, timeout=600, env=env
+    )
 
 
 def files_holding(root: Path, needle: str) -> list[str]:
     """Every file under `root` whose raw bytes contain `needle`."""
-    return sorted(str(p.relative_to(root)) for p in root.rglob("*")
-                  if p.is_file() and needle.encode() in p.read_bytes())
+    return sorted(
+        str(p.relative_to(root)) for p in root.rglob("*") if p.is_file() and needle.encode() in p.read_bytes()
+    )

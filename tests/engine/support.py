@@ -6,9 +6,10 @@ import shutil
 from pathlib import Path
 
 from corpus_variants import variants
+
 from grader.course.manifest import Course
-from grader.results import ExerciseResult
 from grader.engine.runner import grade_exercise, grade_exercises_of
+from grader.results import ExerciseResult
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = Path(__file__).parent / "corpus"
@@ -23,8 +24,15 @@ def corpus_text(variant_id: str) -> str:
     return found[0].text()
 
 
-def grade_source(course: Course, exercise_id: str, source: Path | str, tmp_path: Path, *,
-                 extra: dict[str, Path | str] | None = None, public_only: bool = False) -> ExerciseResult:
+def grade_source(
+    course: Course,
+    exercise_id: str,
+    source: Path | str,
+    tmp_path: Path,
+    *,
+    extra: dict[str, Path | str] | None = None,
+    public_only: bool = False,
+) -> ExerciseResult:
     """Grade one exercise of a submission made of `source` (a file, or the module's text) and `extra` files."""
     exercise = course.exercise(exercise_id)
     submission = tmp_path / "submission"

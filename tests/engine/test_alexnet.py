@@ -9,8 +9,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-
-from support import corpus_text, grade_source, ROOT
+from support import ROOT, corpus_text, grade_source
 
 # torchvision.models.alexnet: (out_channels, kernel, stride, padding) of each conv, pools 3x3 stride 2.
 CONVS = [(64, 11, 4, 2), (192, 5, 1, 2), (384, 3, 1, 1), (256, 3, 1, 1), (256, 3, 1, 1)]
@@ -40,7 +39,7 @@ def _by_formula(size):
     expected = []
     for index, (out, kernel, stride, padding) in enumerate(CONVS):
         size = (size - kernel + 2 * padding) // stride + 1
-        expected += [(out, size, size)] * 2                  # the conv, then its ReLU
+        expected += [(out, size, size)] * 2  # the conv, then its ReLU
         if index in POOL_AFTER:
             size = (size - 3) // 2 + 1
             expected.append((out, size, size))

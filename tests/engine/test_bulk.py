@@ -13,13 +13,13 @@ import threading
 import time
 
 import pytest
+from class_corpus import REFERENCE_CONV, make_exercise, make_report, student
 
 from grader.classes import bulk
 from grader.classes.bulk import BulkOptions, grade_all
 from grader.classes.gradebook import Gradebook
-from grader.engine.runner import GradeOptions
 from grader.classes.submissions import discover
-from class_corpus import REFERENCE_CONV, make_exercise, make_report, student
+from grader.engine.runner import GradeOptions
 
 
 class FakeEngine:
@@ -42,8 +42,14 @@ class FakeEngine:
             if self.crash_for and self.crash_for in text:
                 raise RuntimeError("the judge's events file vanished")
             passed = "# correct" in text
-            return make_report([make_exercise("conv", [("by hand", "public", 20, "passed" if passed else "failed",
-                                                        None if passed else "mismatch")])])
+            return make_report(
+                [
+                    make_exercise(
+                        "conv",
+                        [("by hand", "public", 20, "passed" if passed else "failed", None if passed else "mismatch")],
+                    )
+                ]
+            )
         finally:
             with self.lock:
                 self.running -= 1
@@ -124,13 +130,19 @@ def test_a_submission_that_breaks_the_grader_is_recorded_and_the_run_goes_on(tmp
     assert _statuses(outcomes) == {"s00": "graded", "s01": "broken", "s02": "graded", "s03": "graded", "zed": "broken"}
     stored = {r.student.id: r for r in gradebook.latest()}
     assert stored["s01"].status == "broken" and stored["s01"].report is None
-    assert stored["s01"].error.startswith("the grader failed on this submission: RuntimeError: "
-                                          "the judge's events file vanished (at test_bulk.py:")
+    assert stored["s01"].error.startswith(
+        "the grader failed on this submission: RuntimeError: the judge's events file vanished (at test_bulk.py:"
+    )
     assert stored["zed"].error == "zed.zip is not a readable zip: File is not a zip file"
-    engine.crash_for = None   # the grader is fixed: broken submissions are tried again, the others are not
+    engine.crash_for = None  # the grader is fixed: broken submissions are tried again, the others are not
     retried = grade_all(course, found, gradebook, BulkOptions(jobs=2))
-    assert _statuses(retried) == {"s00": "unchanged", "s01": "graded", "s02": "unchanged", "s03": "unchanged",
-                                  "zed": "broken"}
+    assert _statuses(retried) == {
+        "s00": "unchanged",
+        "s01": "graded",
+        "s02": "unchanged",
+        "s03": "unchanged",
+        "zed": "broken",
+    }
 
 
 def test_each_finished_submission_is_reported_to_the_listener_as_it_finishes(tmp_path, course, gradebook, engine):
@@ -146,7 +158,7 @@ def test_the_slowest_submissions_of_the_last_run_start_first(tmp_path, course, g
     found = discover(tmp_path / "class")
     grade_all(course, found, gradebook, BulkOptions(jobs=1))
     seen = gradebook.seen() | {"s01": bulk.Seen("x", "y", "graded", 99.0)}
-    del seen["s02"]   # a new student: not graded before, so started before anyone else
+    del seen["s02"]  # a new student: not graded before, so started before anyone else
     assert [s.student.id for s in bulk._longest_first(found, seen)] == ["s02", "s01", "s00"]
 
 
@@ -176,14 +188,18 @@ def test_an_assignment_is_graded_with_each_submissions_own_hand_in_time(tmp_path
     student(export, "submission_2", "# correct\n# late\n")
     (export / "submission_metadata.yml").write_text(
         "submission_1:\n  :submitters:\n  - :name: Ada\n  :created_at: 2026-11-20 10:00:00.000000 -08:00\n"
-        "submission_2:\n  :submitters:\n  - :name: Ben\n")
+        "submission_2:\n  :submitters:\n  - :name: Ben\n"
+    )
     repo = student(tmp_path / "repos", "cy", "# correct\n")
     committed = "2026-12-12T09:30:00+00:00"
     git = ["git", "-C", str(repo), "-c", "user.name=cy", "-c", "user.email=cy@uni.edu"]
     subprocess.run(git[:3] + ["init", "-q"], check=True)
     subprocess.run(git + ["add", "."], check=True)
-    subprocess.run(git + ["commit", "-q", "-m", "done"], check=True,
-                   env=os.environ | {"GIT_COMMITTER_DATE": committed, "GIT_AUTHOR_DATE": committed})
+    subprocess.run(
+        git + ["commit", "-q", "-m", "done"],
+        check=True,
+        env=os.environ | {"GIT_COMMITTER_DATE": committed, "GIT_AUTHOR_DATE": committed},
+    )
     collected = datetime.datetime(2026, 12, 1, tzinfo=datetime.timezone.utc)
     found = discover(export) + discover(tmp_path / "repos")
     grade_all(course, found, gradebook, BulkOptions(assignment=assignment, submitted_at=collected))

@@ -7,18 +7,18 @@ import json
 import time
 
 import pytest
+from class_corpus import make_exercise, make_report, mixed_class, quick_course
+from support import ROOT
 from typer.testing import CliRunner
 
 from grader import score
+from grader.classes.gradebook import Gradebook
 from grader.cli.app import app
 from grader.cli.common import ExitCode
-from grader.classes.gradebook import Gradebook
 from grader.reports import json_report
-from support import ROOT
-from class_corpus import make_exercise, make_report, mixed_class, quick_course
 
 runner = CliRunner()
-EXERCISE_LIMIT = 30.0   # generous for the correct and buggy ones on a loaded machine; the hang costs it all
+EXERCISE_LIMIT = 30.0  # generous for the correct and buggy ones on a loaded machine; the hang costs it all
 
 
 def test_grade_all_grades_a_mixed_class_in_parallel_and_once(tmp_path):
@@ -26,8 +26,18 @@ def test_grade_all_grades_a_mixed_class_in_parallel_and_once(tmp_path):
     course = quick_course(tmp_path / "course", test_timeout=10.0, exercise_timeout=EXERCISE_LIMIT)
     kinds = mixed_class(tmp_path / "class")
     (tmp_path / "class" / "eve.zip").write_bytes(b"this is no zip")
-    command = ["grade-all", str(tmp_path / "class"), "-e", "conv", "-j", "2", "-o", str(tmp_path / "grades"),
-               "--course", str(course.root)]
+    command = [
+        "grade-all",
+        str(tmp_path / "class"),
+        "-e",
+        "conv",
+        "-j",
+        "2",
+        "-o",
+        str(tmp_path / "grades"),
+        "--course",
+        str(course.root),
+    ]
     started = time.monotonic()
     first = runner.invoke(app, command)
     wall = time.monotonic() - started
@@ -38,8 +48,11 @@ def test_grade_all_grades_a_mixed_class_in_parallel_and_once(tmp_path):
     with Gradebook(f"sqlite:///{tmp_path / 'grades' / 'gradebook.db'}") as gradebook:
         records = {r.student.id: r for r in gradebook.latest()}
     scores = {s: score.total_score(r.report) for s, r in records.items() if r.report}
-    failed = {s: [(t.name, t.reason) for t in r.report.exercises[0].tests if not t.passed]
-              for s, r in records.items() if r.report}
+    failed = {
+        s: [(t.name, t.reason) for t in r.report.exercises[0].tests if not t.passed]
+        for s, r in records.items()
+        if r.report
+    }
     assert scores["ada"] == 20, f"the correct submission lost points: {failed['ada']}"
     assert 0 < scores["ben"] < 20 and scores["dee"] == 0, (scores, failed)
     assert "time limit" in (records["dee"].report.exercises[0].problem or "")
@@ -60,8 +73,9 @@ def test_grade_all_grades_a_mixed_class_in_parallel_and_once(tmp_path):
 
 
 def _results(tmp_path, student: str, passed: bool):
-    conv = make_exercise("conv", [("by hand", "public", 20, "passed" if passed else "failed",
-                                   None if passed else "mismatch")])
+    conv = make_exercise(
+        "conv", [("by hand", "public", 20, "passed" if passed else "failed", None if passed else "mismatch")]
+    )
     path = tmp_path / "runs" / student / "results.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json_report.render(make_report([conv])))
@@ -79,8 +93,10 @@ def test_import_then_export_to_nbgrader(tmp_path):
     assert json.loads((out / "students" / "ada.json").read_text())["score"] == 20
     pytest.importorskip("nbgrader.api", reason="nbgrader is optional: pip install nbgrader")
     nbgrader_url = f"sqlite:///{tmp_path / 'nbgrader.db'}"
-    exported = runner.invoke(app, ["export", "-o", str(out), "--nbgrader", nbgrader_url,
-                                   "--nbgrader-assignment", "cnn1", "--course", str(ROOT)])
+    exported = runner.invoke(
+        app,
+        ["export", "-o", str(out), "--nbgrader", nbgrader_url, "--nbgrader-assignment", "cnn1", "--course", str(ROOT)],
+    )
     assert exported.exit_code == ExitCode.OK, exported.output
     assert "nbgrader: 2 students' scores in" in exported.output
 
@@ -88,25 +104,34 @@ def test_import_then_export_to_nbgrader(tmp_path):
 def test_a_server_gradebook_is_chosen_by_url_and_a_bad_one_is_a_usage_error(tmp_path):
     _results(tmp_path, "ada", True)
     url = f"sqlite:///{tmp_path / 'elsewhere.db'}"
-    done = runner.invoke(app, ["import", str(tmp_path / "runs"), "-o", str(tmp_path / "g"), "--course", str(ROOT)],
-                         env={"GRADER_GRADEBOOK": url})
+    done = runner.invoke(
+        app,
+        ["import", str(tmp_path / "runs"), "-o", str(tmp_path / "g"), "--course", str(ROOT)],
+        env={"GRADER_GRADEBOOK": url},
+    )
     assert done.exit_code == ExitCode.OK and (tmp_path / "elsewhere.db").exists()
     assert not (tmp_path / "g" / "gradebook.db").exists()
-    bad = runner.invoke(app, ["export", "-o", str(tmp_path / "g"), "--gradebook", "nosuchdb://user:secret@host/x",
-                              "--course", str(ROOT)])
+    bad = runner.invoke(
+        app,
+        ["export", "-o", str(tmp_path / "g"), "--gradebook", "nosuchdb://user:secret@host/x", "--course", str(ROOT)],
+    )
     assert bad.exit_code == ExitCode.USAGE and "cannot open the gradebook" in bad.output
     assert "secret" not in bad.output
 
 
-@pytest.mark.parametrize("arguments, message", [
-    (["-e", "nosuch"], "unknown exercise nosuch"),
-    (["--assignment", "nosuch"], "unknown assignment nosuch"),
-    ([], "no submissions in"),
-])
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (["-e", "nosuch"], "unknown exercise nosuch"),
+        (["--assignment", "nosuch"], "unknown assignment nosuch"),
+        ([], "no submissions in"),
+    ],
+)
 def test_grade_all_refuses_bad_usage(tmp_path, arguments, message):
     (tmp_path / "class").mkdir()
-    result = runner.invoke(app, ["grade-all", str(tmp_path / "class"), *arguments, "-o", str(tmp_path / "g"),
-                                 "--course", str(ROOT)])
+    result = runner.invoke(
+        app, ["grade-all", str(tmp_path / "class"), *arguments, "-o", str(tmp_path / "g"), "--course", str(ROOT)]
+    )
     assert result.exit_code == ExitCode.USAGE and message in result.output
 
 
@@ -119,6 +144,19 @@ def test_an_assignment_chooses_the_exercises_itself(tmp_path, course):
     if not course.assignments:
         pytest.skip("the course has no assignment")
     (tmp_path / "class" / "ada").mkdir(parents=True)
-    result = runner.invoke(app, ["grade-all", str(tmp_path / "class"), "--assignment", course.assignments[0].id,
-                                 "-e", "conv", "-o", str(tmp_path / "g"), "--course", str(ROOT)])
+    result = runner.invoke(
+        app,
+        [
+            "grade-all",
+            str(tmp_path / "class"),
+            "--assignment",
+            course.assignments[0].id,
+            "-e",
+            "conv",
+            "-o",
+            str(tmp_path / "g"),
+            "--course",
+            str(ROOT),
+        ],
+    )
     assert result.exit_code == ExitCode.USAGE and "leave out --exercise" in result.output

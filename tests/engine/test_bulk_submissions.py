@@ -6,10 +6,10 @@ import os
 import zipfile
 
 import pytest
+from class_corpus import REFERENCE_CONV, student
 
 from grader.classes import submissions
 from grader.classes.submissions import Student, SubmissionError, discover, prepare
-from class_corpus import REFERENCE_CONV, student
 
 
 def _zip(path, members: dict[str, str]):
@@ -65,11 +65,14 @@ def test_gradescope_export_names_every_submitter(tmp_path, course):
         "submission_1001:\n  :submitters:\n  - :name: Ada Lovelace\n    :sid: '100'\n    :email: ada@uni.edu\n"
         "  :created_at: 2026-11-20 10:00:00.000000000 -08:00\n"
         "submission_1002:\n  :submitters:\n  - :name: Pair One\n    :sid: '200'\n    :email: one@uni.edu\n"
-        "  - :name: Pair Two\n    :email: two@uni.edu\n")
-    found = discover(tmp_path)   # the folder the export's zip unpacked into
+        "  - :name: Pair Two\n    :email: two@uni.edu\n"
+    )
+    found = discover(tmp_path)  # the folder the export's zip unpacked into
     assert [s.student for s in found] == [
-        Student("100", "Ada Lovelace", "ada@uni.edu"), Student("200", "Pair One", "one@uni.edu"),
-        Student("two@uni.edu", "Pair Two", "two@uni.edu")]
+        Student("100", "Ada Lovelace", "ada@uni.edu"),
+        Student("200", "Pair One", "one@uni.edu"),
+        Student("two@uni.edu", "Pair Two", "two@uni.edu"),
+    ]
     assert {s.layout for s in found} == {"gradescope"}
     assert found[1].source == found[2].source == export / "submission_1002"
 
@@ -114,19 +117,24 @@ def test_a_submission_over_the_size_limit_is_refused(tmp_path, course, monkeypat
 def test_the_content_hash_follows_the_files_and_nothing_else(tmp_path, course):
     first = student(tmp_path / "one", "a", REFERENCE_CONV)
     student(tmp_path / "two", "a", REFERENCE_CONV)
-    hashes = lambda: [prepare(s, tmp_path / f"scratch{i}", course).content_hash  # noqa: E731
-                      for i, s in enumerate(discover(tmp_path / "one") + discover(tmp_path / "two"))]
+
+    def hashes():
+        return [
+            prepare(s, tmp_path / f"scratch{i}", course).content_hash
+            for i, s in enumerate(discover(tmp_path / "one") + discover(tmp_path / "two"))
+        ]
+
     same_a, same_b = hashes()
-    assert same_a == same_b                           # the same files in another place
+    assert same_a == same_b  # the same files in another place
     (first / "__pycache__").mkdir()
     (first / "__pycache__" / "conv.cpython-311.pyc").write_bytes(b"cache")
     os.utime(first / "conv.py", (0, 0))
-    assert hashes()[0] == same_a                      # caches and timestamps are not content
+    assert hashes()[0] == same_a  # caches and timestamps are not content
     (first / "conv.py").write_text(REFERENCE_CONV.read_text() + "\n# edited\n")
     assert hashes()[0] != same_a
     (first / "conv.py").write_text(REFERENCE_CONV.read_text())
     (first / "helper.py").write_text("X = 1\n")
-    assert hashes()[0] != same_a                      # a new file is a change
+    assert hashes()[0] != same_a  # a new file is a change
 
 
 def test_a_submission_without_any_course_module_is_graded_from_its_top_folder(tmp_path, course):

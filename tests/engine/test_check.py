@@ -97,11 +97,15 @@ EQUIVALENT = '"shift: return (x + k).astype(x.dtype, copy=False) -> return (x + 
 def make_course(folder: Path, hidden: str = STRONG) -> Path:
     (folder / "docs").mkdir(parents=True)
     shutil.copy(ROOT / "docs" / "course.md", folder / "docs" / "course.md")
-    for name, text in (("reference/shift.py", REFERENCE), ("tests/public/test_shift.py", PUBLIC),
-                       ("tests/hidden/test_shift.py", hidden)):
+    for name, text in (
+        ("reference/shift.py", REFERENCE),
+        ("tests/public/test_shift.py", PUBLIC),
+        ("tests/hidden/test_shift.py", hidden),
+    ):
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
         (folder / name).write_text(text)
-    (folder / "course.toml").write_text(textwrap.dedent('''\
+    (folder / "course.toml").write_text(
+        textwrap.dedent("""\
         [course]
         name = "tiny"
         tutorial = "docs/course.md"
@@ -120,7 +124,8 @@ def make_course(folder: Path, hidden: str = STRONG) -> Path:
         section = "Pooling"
         public = ["tests/public/test_shift.py"]
         hidden = ["tests/hidden/test_shift.py"]
-        '''))
+        """)
+    )
     write_stubs(load_course(folder))
     return folder
 
@@ -155,8 +160,11 @@ def test_a_weak_suite_lists_its_survivors_as_diffs(tmp_path):
     declare(course, (EQUIVALENT, "same values"))
     result = check(course)
     survivors = {m.id: m for m in result.survivors}
-    assert set(survivors) == {"shift: if k < 0: raise ValueError(f\"k must be non-negative, got {k}\") -> pass",
-                              "shift: if k < 0: -> if k <= 0:", "shift: if k < 0: -> if k < 1:"}
+    assert set(survivors) == {
+        'shift: if k < 0: raise ValueError(f"k must be non-negative, got {k}") -> pass',
+        "shift: if k < 0: -> if k <= 0:",
+        "shift: if k < 0: -> if k < 1:",
+    }
     assert result.score == 25.0
     assert "-    if k < 0:\n+    if k <= 0:" in survivors["shift: if k < 0: -> if k <= 0:"].diff
     assert not any(m.public_catches for m in survivors.values())
@@ -178,9 +186,13 @@ def test_the_cache_recomputes_only_what_changed(tmp_path):
 
 def test_unfit_exercises_are_reported(tmp_path):
     course = make_course(tmp_path)
-    (course / "tests/hidden/test_shift.py").write_text(STRONG.replace("@pytest.mark.points(1)", "@pytest.mark.points(2)")
-                                                       .replace('"Padding and Stride"', '"No Such Section"')
-                                                       + PASSES_ON_THE_STUB + FAILS_ON_THE_REFERENCE)
+    (course / "tests/hidden/test_shift.py").write_text(
+        STRONG.replace("@pytest.mark.points(1)", "@pytest.mark.points(2)").replace(
+            '"Padding and Stride"', '"No Such Section"'
+        )
+        + PASSES_ON_THE_STUB
+        + FAILS_ON_THE_REFERENCE
+    )
     (course / "reference/shift.py").write_text(REFERENCE + "\n# changed after the stub was generated\n")
     problems = "\n".join(check(course, mutation=False).problems)
     assert "fails on the reference: tests/hidden/test_shift.py::test_wrong_expectation (mismatch)" in problems
@@ -214,15 +226,19 @@ def test_a_mutant_that_hangs_is_killed_by_the_time_limit(tmp_path):
     result = check(course)
     minus = next(m for m in result.mutants if m.id == "shift: i += 1 -> i -= 1")
     assert minus.status == "killed" and minus.by.startswith("tests/hidden/test_shift.py::")
-    assert "shift: while i < k: -> while i <= k:" in {m.id for m in result.survivors}   # busy work: equivalent
+    assert "shift: while i < k: -> while i <= k:" in {m.id for m in result.survivors}  # busy work: equivalent
 
 
 def test_equivalent_declarations_need_a_reason_and_stale_ones_are_flagged(tmp_path):
     course = make_course(tmp_path)
     declare(course, (EQUIVALENT, " "), ('"shift: no such mutant"', "was once"))
     report = check_course(load_course(course), CheckOptions(mutation=False))
-    assert report.problems == (("equivalent_mutants.toml: [[equivalent]] number 1 needs exactly exercise (one of "
-                               "the course's), mutant and a reason"),)
+    assert report.problems == (
+        (
+            "equivalent_mutants.toml: [[equivalent]] number 1 needs exactly exercise (one of "
+            "the course's), mutant and a reason"
+        ),
+    )
     assert not report.ok
 
 
@@ -233,8 +249,16 @@ def test_the_command_prints_the_table_and_fails_below_the_bar(tmp_path):
     lines = result.output.splitlines()
     header = next(line for line in lines if line.lstrip().startswith("exercise"))
     assert header.split() == ["exercise", "ref.", "stub", "points", "equiv.", "killed", "score", "time"]
-    assert next(line for line in lines if line.startswith("shift")).split()[:8] == \
-        ["shift", "2/2", "1/1", "4", "0", "1/5", "20.0%", "FAIL"]
+    assert next(line for line in lines if line.startswith("shift")).split()[:8] == [
+        "shift",
+        "2/2",
+        "1/1",
+        "4",
+        "0",
+        "1/5",
+        "20.0%",
+        "FAIL",
+    ]
     assert "mutant: shift: if k < 0: -> if k <= 0:" in result.output
     assert "+    if k <= 0:" in result.output
     assert result.output.rstrip().splitlines()[-1].startswith("course check failed: shift")

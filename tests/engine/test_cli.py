@@ -7,12 +7,12 @@ import shutil
 import subprocess
 import sys
 
+from support import ROOT
 from typer.testing import CliRunner
 
 from grader.cli.app import app
 from grader.cli.common import ExitCode
 from grader.course.manifest import load_course
-from support import ROOT
 
 runner = CliRunner()
 
@@ -29,8 +29,9 @@ def test_json_report_is_gradescope_results_with_exercises(tmp_path):
     assert report["score"] == report["max_score"] == 20
     assert {"name", "score", "max_score", "status", "visibility", "output"} <= set(report["tests"][0])
     assert {t["visibility"] for t in report["tests"]} == {"visible", "after_due_date"}
-    assert report["exercises"] == [{**report["exercises"][0], "id": "conv", "score": 20, "max_score": 20,
-                                    "status": "passed"}]
+    assert report["exercises"] == [
+        {**report["exercises"][0], "id": "conv", "score": 20, "max_score": 20, "status": "passed"}
+    ]
 
 
 def test_fresh_stubs_show_not_implemented_and_exit_zero():
@@ -87,7 +88,12 @@ def test_stubs_check_reports_a_stale_stub(tmp_path):
 
 
 def test_python_dash_m_grader_runs_the_same_command():
-    completed = subprocess.run([sys.executable, "-m", "grader", "grade", "conv", "--format", "json"],
-                               cwd=ROOT, capture_output=True, text=True, timeout=300)
+    completed = subprocess.run(
+        [sys.executable, "-m", "grader", "grade", "conv", "--format", "json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert completed.returncode == 0, completed.stderr
     assert json.loads(completed.stdout)["score"] == 0

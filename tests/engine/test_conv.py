@@ -9,12 +9,12 @@ import torch
 import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support import ROOT, corpus_text, grade_source
 
 from grader import score
+from grader.engine.runner import GradeOptions, grade
 from grader.reports import json_report
 from grader.results import GradeReport
-from grader.engine.runner import GradeOptions, grade
-from support import corpus_text, grade_source, ROOT
 
 
 def test_calling_pytorch_is_reported_as_forbidden(course, tmp_path):
@@ -32,7 +32,7 @@ def test_flipped_kernel_feedback_names_the_call_and_both_values(course, tmp_path
     assert by_hand.message[2].startswith("call: conv2d_forward(x=float64 (1, 1, 3, 3)")
     assert "  expected: -4 at index (0, 0, 0, 0)" in by_hand.message
     assert "got:      4" in " ".join(by_hand.message)
-    assert by_hand.hint is None   # the named mistake already says which section to reread
+    assert by_hand.hint is None  # the named mistake already says which section to reread
 
 
 def test_grading_twice_gives_identical_reports(course, tmp_path):
@@ -64,7 +64,13 @@ def _cases(draw):
     pad = (0, 0) if isinstance(padding, str) else padding
     h, w = draw(st.integers(max(kh - 2 * pad[0], 1), 8)), draw(st.integers(max(kw - 2 * pad[1], 1), 8))
     rng = np.random.default_rng(draw(st.integers(0, 2**31)))
-    return rng.standard_normal((n, c, h, w)), rng.standard_normal((f, c, kh, kw)), rng.standard_normal(f), stride, padding
+    return (
+        rng.standard_normal((n, c, h, w)),
+        rng.standard_normal((f, c, kh, kw)),
+        rng.standard_normal(f),
+        stride,
+        padding,
+    )
 
 
 @settings(max_examples=60, deadline=None, database=None)
@@ -77,5 +83,6 @@ def test_reference_agrees_with_pytorch(case):
     spec.loader.exec_module(conv)
     x, w, b, stride, padding = case
     expected = F.conv2d(torch.from_numpy(x), torch.from_numpy(w), torch.from_numpy(b), stride=stride, padding=padding)
-    np.testing.assert_allclose(conv.conv2d_forward(x, w, b, stride=stride, padding=padding), expected.numpy(),
-                               rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(
+        conv.conv2d_forward(x, w, b, stride=stride, padding=padding), expected.numpy(), rtol=1e-10, atol=1e-12
+    )

@@ -25,13 +25,13 @@ import shutil
 from pathlib import Path
 
 import pytest
+from corpus_variants import Change, PatchError, Variant, apply_changes, variants
+from support import grade_submissions
 
 from grader import score
 from grader.diagnosis import load_catalogue
 from grader.feedback import MAX_LINES
 from grader.reports import text_report
-from corpus_variants import Change, PatchError, Variant, apply_changes, variants
-from support import grade_submissions
 
 #: The most lines an exercise's part of the text report may take (80 columns) for two mistakes.
 TWO_MISTAKES_LINES = 30
@@ -41,8 +41,11 @@ VARIANTS = variants()
 
 def _variants(*prefixes: str) -> list:
     """The variants named `prefix*`, grouped by exercise (`--dist loadgroup`: one xdist worker grades an exercise)."""
-    return [pytest.param(v, id=v.id, marks=pytest.mark.xdist_group(v.exercise))
-            for v in VARIANTS if v.name.startswith(prefixes)]
+    return [
+        pytest.param(v, id=v.id, marks=pytest.mark.xdist_group(v.exercise))
+        for v in VARIANTS
+        if v.name.startswith(prefixes)
+    ]
 
 
 @pytest.fixture(scope="session")
@@ -60,8 +63,10 @@ def corpus_results(course, tmp_path_factory):
                     texts[other.id] = other.text()
                 except PatchError as error:
                     graded[other.id] = error
-            folders = [_submission(course, variant.exercise, text, tmp_path_factory.mktemp(name.replace("/", "-")))
-                       for name, text in texts.items()]
+            folders = [
+                _submission(course, variant.exercise, text, tmp_path_factory.mktemp(name.replace("/", "-")))
+                for name, text in texts.items()
+            ]
             exercise = course.exercise(variant.exercise)
             graded.update(zip(texts, grade_submissions(course, exercise, folders, jobs=os.cpu_count() or 1)))
         if isinstance(graded[variant.id], PatchError):
@@ -109,8 +114,9 @@ def test_each_known_bug_loses_points_with_short_feedback(corpus_results, variant
     if declared:
         assert declared in diagnosed, f"{variant.name} is not diagnosed as {declared}"
         named = {f.lines for t in failing for f in t.findings}
-        assert all(not first.endswith("...") and second.endswith(")") and "(tutorial: " in second
-                   for first, second in named), f"a diagnosis cut short: {named}"
+        assert all(
+            not first.endswith("...") and second.endswith(")") and "(tutorial: " in second for first, second in named
+        ), f"a diagnosis cut short: {named}"
 
 
 @pytest.mark.parametrize("variant", _variants("two_"))
@@ -153,8 +159,11 @@ def test_every_catalogue_entry_is_exhibited_by_a_corpus_variant(course):
 
 
 def test_every_exercise_has_a_corpus(course):
-    missing = [e.id for e in course.exercises if _count(e.id, "buggy_") < 5 or not _count(e.id, "correct_")
-               or not _count(e.id, "two_")]
+    missing = [
+        e.id
+        for e in course.exercises
+        if _count(e.id, "buggy_") < 5 or not _count(e.id, "correct_") or not _count(e.id, "two_")
+    ]
     assert missing == [], "each exercise needs five buggy, one correct and one two-mistake variant"
 
 
@@ -191,8 +200,9 @@ def test_variant_names_are_unique_and_each_patch_is_named_for_a_test():
     assert [v.id for v in VARIANTS if v.file is None and not v.name.startswith(("buggy_", "correct_", "two_"))] == []
 
 
-@pytest.mark.parametrize("old, says", [("    return y\n", "is not in"), ("    y = x\n", "stands 2 times in"),
-                                       ("eturn x\n", "is not in")])
+@pytest.mark.parametrize(
+    "old, says", [("    return y\n", "is not in"), ("    y = x\n", "stands 2 times in"), ("eturn x\n", "is not in")]
+)
 def test_a_change_whose_old_lines_are_not_once_at_a_line_start_does_not_apply(old, says):
     """A patch applies only where it was written: not where its text is gone, twice, or the tail of a line."""
     base = '"""CORRECT: base."""\n\ndef f(x):\n    y = x\n    y = x\n    return x\n'

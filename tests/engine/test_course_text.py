@@ -13,17 +13,18 @@ import re
 import tomllib
 
 import pytest
+from support import ROOT
 
 from grader.course.text import read_sections, sections
 from grader.diagnosis import load_catalogue
-from support import ROOT
 
 #: Traces of a formula that went missing, looked for in the prose with every formula replaced by
 #: "X" (so only a formula that is not there leaves a hole): a function word right before
 #: punctuation, a bullet that starts with "=", a word or "(" spaced off from its punctuation.
 BLANK_SLOTS = {
-    "a function word before punctuation ('at position is:', 'subject to .')":
-        re.compile(r"\b(?:is|are|of|at|to|with|by|for|gives|contains)[ \t]*[,.;:)](?![\w(])"),
+    "a function word before punctuation ('at position is:', 'subject to .')": re.compile(
+        r"\b(?:is|are|of|at|to|with|by|for|gives|contains)[ \t]*[,.;:)](?![\w(])"
+    ),
     "a list item that starts with '=' ('- =Input spatial dimensions')": re.compile(r"^\s*[-*]\s*=", re.MULTILINE),
     "'with as' (a symbol dropped between them)": re.compile(r"\bwith as\b", re.IGNORECASE),
     "a word spaced off its comma or parenthesis ('height , width )')": re.compile(r"[A-Za-z] [,)]"),
@@ -56,8 +57,13 @@ def _marked_sections() -> set[tuple[str, str]]:
     found = set()
     for path in sorted((ROOT / "tests").glob("*/test_*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "section"
-                    and node.args and isinstance(node.args[0], ast.Constant)):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "section"
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+            ):
                 found.add((node.args[0].value, f"{path.relative_to(ROOT)}:{node.lineno}"))
     return found
 
@@ -95,11 +101,24 @@ def test_every_section_the_course_names_exists_and_is_not_empty(course):
 
 def test_the_original_sections_keep_their_names_and_order():
     """Hints, quizzes and notebooks written for the original text keep working."""
-    original = ["The Convolution Operation", "Output Size Formula", "Padding and Stride", "Pooling",
-                "Global Average Pooling (GAP)", "Architecture Evolution", "LeNet-5 (1998)", "AlexNet (2012)",
-                "VGGNet (2014)", "Receptive Field of Stacked 3×3 Convolutions", "ResNet (2015)",
-                "ResNet Skip Connection Gradient Flow", "EfficientNet (2019)", "PyTorch ResNet Example", "Summary",
-                "Practice Exercises"]
+    original = [
+        "The Convolution Operation",
+        "Output Size Formula",
+        "Padding and Stride",
+        "Pooling",
+        "Global Average Pooling (GAP)",
+        "Architecture Evolution",
+        "LeNet-5 (1998)",
+        "AlexNet (2012)",
+        "VGGNet (2014)",
+        "Receptive Field of Stacked 3×3 Convolutions",
+        "ResNet (2015)",
+        "ResNet Skip Connection Gradient Flow",
+        "EfficientNet (2019)",
+        "PyTorch ResNet Example",
+        "Summary",
+        "Practice Exercises",
+    ]
     names = [s.name for s in sections(_course_text())]
     assert [n for n in names if n in original] == original
 
@@ -111,7 +130,7 @@ def test_no_heading_carries_an_export_leftover():
 @pytest.mark.parametrize("what", BLANK_SLOTS)
 def test_no_formula_slot_is_blank(what):
     prose = _without_math(_prose(_course_text()))
-    holes = [prose[max(m.start() - 40, 0):m.end() + 10].replace("\n", " ") for m in BLANK_SLOTS[what].finditer(prose)]
+    holes = [prose[max(m.start() - 40, 0) : m.end() + 10].replace("\n", " ") for m in BLANK_SLOTS[what].finditer(prose)]
     assert holes == [], f"{what}: {holes}"
 
 
@@ -122,26 +141,31 @@ def test_every_math_span_is_closed_and_not_empty():
     assert len(spans) > 100 and [span for span in spans if not "".join(span).strip()] == []
 
 
-@pytest.mark.parametrize("formula", [
-    r"\sum_{c=0}^{C-1}",                       # the convolution's definition
-    r"\frac{W - K + 2P}{S}",                   # the output size
-    r"D(K-1) - P_{\text{before}}",             # "same" padding, the odd pixel after
-    r"\max_{0 \le u < k_h",                    # max pooling
-    r"\frac{1}{H W}",                          # GAP
-    r"9\,n\,C^2",                              # stacked 3x3 parameters
-    r"y = \mathcal{F}(x, \{W_i\}) + x",        # the residual equation
-    r"1 + \frac{\partial \mathcal{F}}{\partial x}",   # its gradient
-    r"\alpha \cdot \beta^{2} \cdot \gamma^{2} \approx 2",   # the compound-scaling constraint
-    r"3 \times 224 \times 224",                # practice 1's input
-])
+@pytest.mark.parametrize(
+    "formula",
+    [
+        r"\sum_{c=0}^{C-1}",  # the convolution's definition
+        r"\frac{W - K + 2P}{S}",  # the output size
+        r"D(K-1) - P_{\text{before}}",  # "same" padding, the odd pixel after
+        r"\max_{0 \le u < k_h",  # max pooling
+        r"\frac{1}{H W}",  # GAP
+        r"9\,n\,C^2",  # stacked 3x3 parameters
+        r"y = \mathcal{F}(x, \{W_i\}) + x",  # the residual equation
+        r"1 + \frac{\partial \mathcal{F}}{\partial x}",  # its gradient
+        r"\alpha \cdot \beta^{2} \cdot \gamma^{2} \approx 2",  # the compound-scaling constraint
+        r"3 \times 224 \times 224",  # practice 1's input
+    ],
+)
 def test_the_lost_formulas_are_restored(formula):
     assert formula in _course_text()
 
 
 def test_blank_slot_patterns_catch_the_old_text():
     """The patterns find the holes of the text this file replaced (so the checks above can fail)."""
-    old = ("the convolution at position is:\n- =Input spatial dimensions\nsubject to . With as a compound\n"
-           "Same: Pad so output has same spatial size as input ( for stride 1)\nan image (height , width , channels )")
+    old = (
+        "the convolution at position is:\n- =Input spatial dimensions\nsubject to . With as a compound\n"
+        "Same: Pad so output has same spatial size as input ( for stride 1)\nan image (height , width , channels )"
+    )
     hits = {what for what, pattern in BLANK_SLOTS.items() if pattern.search(_without_math(old))}
     assert hits == set(BLANK_SLOTS)
     assert [span for span in _math_spans("a $$ $$ hole and $x$") if not "".join(span).strip()]

@@ -13,10 +13,10 @@ import types
 import pytest
 import torch
 import torch.nn.functional as F
+from support import ROOT, grade_source
 from torch import nn
 
 from grader.probes import design
-from support import ROOT, grade_source
 
 
 def facts_for(factory):
@@ -53,12 +53,16 @@ def is_skip(facts):
     return any(min(j["depths"]) < max(j["depths"]) for j in facts["joins"])
 
 
-@pytest.mark.parametrize("body", [
-    lambda self, x: x + self.b(F.relu(self.a(x))),                       # identity shortcut
-    lambda self, x: F.relu(self.b(self.a(x)) + self.project(x)),          # projection shortcut
-    lambda self, x: torch.cat([x, self.a(x)], dim=1)[:, :8],              # dense connection
-    lambda self, x: torch.add(self.a(x), x, alpha=0.5),                   # torch.add, scaled
-], ids=["identity", "projection", "concatenation", "torch.add"])
+@pytest.mark.parametrize(
+    "body",
+    [
+        lambda self, x: x + self.b(F.relu(self.a(x))),  # identity shortcut
+        lambda self, x: F.relu(self.b(self.a(x)) + self.project(x)),  # projection shortcut
+        lambda self, x: torch.cat([x, self.a(x)], dim=1)[:, :8],  # dense connection
+        lambda self, x: torch.add(self.a(x), x, alpha=0.5),  # torch.add, scaled
+    ],
+    ids=["identity", "projection", "concatenation", "torch.add"],
+)
 def test_skip_connections_are_found_however_written(body):
     assert is_skip(facts_for(build(body)))
 
@@ -72,12 +76,16 @@ def test_an_in_place_sum_is_a_skip():
     assert is_skip(facts_for(build(body)))
 
 
-@pytest.mark.parametrize("body", [
-    lambda self, x: self.b(F.relu(self.a(x))),                            # plain
-    lambda self, x: self.a(x) + self.a(x),                                # a branch added to itself
-    lambda self, x: self.a(x) + self.b(x),                                # two parallel convolutions
-    lambda self, x: self.a(x) + self.fc.bias.sum(),                       # a parameter, not a feature map
-], ids=["plain", "doubled", "parallel", "bias"])
+@pytest.mark.parametrize(
+    "body",
+    [
+        lambda self, x: self.b(F.relu(self.a(x))),  # plain
+        lambda self, x: self.a(x) + self.a(x),  # a branch added to itself
+        lambda self, x: self.a(x) + self.b(x),  # two parallel convolutions
+        lambda self, x: self.a(x) + self.fc.bias.sum(),  # a parameter, not a feature map
+    ],
+    ids=["plain", "doubled", "parallel", "bias"],
+)
 def test_no_skip_where_no_path_is_shorter(body):
     assert not is_skip(facts_for(build(body)))
 
@@ -86,14 +94,18 @@ def same(self, x):
     return self.a(x)
 
 
-@pytest.mark.parametrize("head", [
-    gap,
-    lambda self, x: self.fc(F.adaptive_avg_pool2d(x, 1).flatten(1)),
-    lambda self, x: self.fc(nn.AdaptiveAvgPool2d((1, 1))(x).view(x.shape[0], -1)),
-    lambda self, x: self.fc(F.avg_pool2d(x, x.shape[2:]).squeeze(-1).squeeze(-1)),
-    lambda self, x: self.fc(x.flatten(2).mean(-1)),
-    lambda self, x: self.project(x).mean(dim=(-2, -1))[:, :self.fc.out_features],   # convolutional classifier
-], ids=["mean", "functional", "module", "avg_pool2d", "flattened mean", "conv head"])
+@pytest.mark.parametrize(
+    "head",
+    [
+        gap,
+        lambda self, x: self.fc(F.adaptive_avg_pool2d(x, 1).flatten(1)),
+        lambda self, x: self.fc(nn.AdaptiveAvgPool2d((1, 1))(x).view(x.shape[0], -1)),
+        lambda self, x: self.fc(F.avg_pool2d(x, x.shape[2:]).squeeze(-1).squeeze(-1)),
+        lambda self, x: self.fc(x.flatten(2).mean(-1)),
+        lambda self, x: self.project(x).mean(dim=(-2, -1))[:, : self.fc.out_features],  # convolutional classifier
+    ],
+    ids=["mean", "functional", "module", "avg_pool2d", "flattened mean", "conv head"],
+)
 def test_global_average_pooling_is_found_however_written(head):
     facts = facts_for(build(same, head))
     assert facts["output_reachable"] and not facts["output_reachable_without_gap"]
@@ -109,6 +121,7 @@ def test_a_flattened_map_and_a_global_max_are_not_global_average_pooling():
 
 def test_a_pooled_side_branch_does_not_count_as_the_classifier_s_pooling():
     """Squeeze-and-excitation averages the map for a gate, but the classifier still reads the whole map."""
+
     def head(self, x):
         gate = torch.sigmoid(x.mean(dim=(2, 3), keepdim=True))
         return self.flat_fc((x * gate).flatten(1))
@@ -127,7 +140,7 @@ def test_convolutions_are_named_by_their_weights_module_even_when_called_functio
             return self.fc(F.conv2d(x, self.filters * 2, stride=2).mean(dim=(2, 3)))
 
     facts = facts_for(Functional)
-    assert facts["hooked_convs"] == []   # no nn.Conv2d ran: only the trace sees it
+    assert facts["hooked_convs"] == []  # no nn.Conv2d ran: only the trace sees it
     assert [(c["name"], c["kernel"], c["in"], c["out"]) for c in facts["graph_convs"]] == [("filters", (5, 5), 3, 4)]
 
 
@@ -181,6 +194,7 @@ def reference():
 
 def test_reference_parameter_count_from_its_layers(reference):
     """1,239,250 at 50 classes, counted layer by layer: what DESIGN_NOTES calls about 1.2M."""
+
     def conv(cin, cout, k):
         return cin * cout * k * k
 
@@ -200,17 +214,22 @@ def test_reference_trace_agrees_with_its_modules(reference):
     graph = sorted((c["name"], c["kernel"], c["in"], c["out"], c["stride"]) for c in facts["graph_convs"])
     hooked = sorted((c["name"], c["kernel"], c["in"], c["out"], c["stride"]) for c in facts["hooked_convs"])
     assert graph == hooked and len(graph) == 12
-    assert sum(1 for j in facts["joins"] if min(j["depths"]) < max(j["depths"])) == 4   # one per block
+    assert sum(1 for j in facts["joins"] if min(j["depths"]) < max(j["depths"])) == 4  # one per block
     assert [tuple(p["input"][1:]) for p in facts["global_pools"]] == [(256, 7, 7)]
 
 
 def test_a_model_the_trace_cannot_follow_is_graded_on_what_can_be_established(course, tmp_path):
     """Convolution modules are still checked (through hooks); the skip and GAP items say why they were not."""
-    source = (ROOT / "reference/design.py").read_text().replace(
-        "        return self.classifier(self.pool(self.stages(self.stem(x))))",
-        "        x = self.stem(x)\n"
-        "        x = torch.tensor([], dtype=x.dtype).set_(x.untyped_storage(), 0, x.shape, x.stride())\n"
-        "        return self.classifier(self.pool(self.stages(x)))")
+    source = (
+        (ROOT / "reference/design.py")
+        .read_text()
+        .replace(
+            "        return self.classifier(self.pool(self.stages(self.stem(x))))",
+            "        x = self.stem(x)\n"
+            "        x = torch.tensor([], dtype=x.dtype).set_(x.untyped_storage(), 0, x.shape, x.stride())\n"
+            "        return self.classifier(self.pool(self.stages(x)))",
+        )
+    )
     result = grade_source(course, "design", source, tmp_path, public_only=True)
     by_name = {t.name: t for t in result.tests}
     assert by_name["every convolution is 3x3, or 1x1 as a projection"].passed

@@ -15,22 +15,24 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from support import ROOT
 
 from grader.diagnosis import CatalogueError, Found, Misconception, builds, diagnose, load_catalogue, misconception
 from grader.engine.student import Call
-from support import ROOT
 
 REFERENCE = types.SimpleNamespace(double=lambda x: 2 * x)
 
 
 def _imitation(name: str, mistaken) -> Misconception:
-    return Misconception(name, f"{name} summary", "why", "Section", imitates="double",
-                         imitation=lambda reference, x: mistaken(x))
+    return Misconception(
+        name, f"{name} summary", "why", "Section", imitates="double", imitation=lambda reference, x: mistaken(x)
+    )
 
 
 def _detector(name: str, found, explains=("double",)) -> Misconception:
-    return Misconception(name, "pools with {found}", "why", "Pooling", detect=lambda student, reference: found,
-                         explains=explains)
+    return Misconception(
+        name, "pools with {found}", "why", "Pooling", detect=lambda student, reference: found, explains=explains
+    )
 
 
 def _names(found) -> list[str]:
@@ -64,6 +66,7 @@ def test_results_must_agree_in_dtype_and_shape_not_only_in_values():
 def test_an_imitation_that_cannot_handle_the_call_explains_nothing():
     def refuses(x):
         raise ValueError("not this kind of input")
+
     catalogue = [_imitation("refuses", refuses), _imitation("squared", lambda x: x * x)]
     assert diagnose(catalogue, _call(np.array([3.0]), np.array([9.0])), REFERENCE, None)[0].name == "squared"
 
@@ -76,6 +79,7 @@ def test_a_detector_names_where_it_found_the_mistake():
 def test_a_detector_that_finds_nothing_or_fails_says_nothing():
     def broken(student, reference):
         raise RuntimeError("the submission does not build")
+
     failing = Misconception("broken", "s", "e", "S", detect=broken, explains=("double",))
     catalogue = [_detector("absent", None), _detector("empty", ""), _detector("no_where", Found("", ())), failing]
     assert diagnose(catalogue, _call(1.0, 3.0), REFERENCE, None) == ()
@@ -95,7 +99,7 @@ def test_a_detector_explains_only_the_failing_calls_it_declares():
     assert _names(diagnose(catalogue, lenet, REFERENCE, None)) == ["max_pool"]
     assert _names(diagnose(catalogue, _call_of("layers.round_filters"), REFERENCE, None)) == ["rounds_down"]
     assert _names(diagnose(catalogue, _call_of("round_repeats"), REFERENCE, None)) == []
-    assert _names(diagnose(catalogue, None, REFERENCE, None)) == []   # a test that names no call
+    assert _names(diagnose(catalogue, None, REFERENCE, None)) == []  # a test that names no call
 
 
 def test_a_detector_must_declare_the_tests_it_explains():
@@ -108,8 +112,9 @@ def test_a_detector_must_declare_the_tests_it_explains():
 
 def test_a_detector_that_found_its_mistake_in_one_function_explains_only_calls_to_that_one():
     """A window mistake found in max_pool2d alone is not named on avg_pool2d's failures."""
-    window = _detector("default_stride_one", Found("max_pool2d", ("max_pool2d",)),
-                       explains=("max_pool2d", "avg_pool2d"))
+    window = _detector(
+        "default_stride_one", Found("max_pool2d", ("max_pool2d",)), explains=("max_pool2d", "avg_pool2d")
+    )
     (found,) = diagnose([window], _call_of("max_pool2d"), REFERENCE, None)
     assert found.lines()[0] == "Your code pools with max_pool2d:"
     assert diagnose([window], _call_of("avg_pool2d"), REFERENCE, None) == ()
@@ -135,10 +140,12 @@ def test_a_behaviour_shows_only_in_tests_that_run_the_model_and_a_structure_in_a
 def test_two_imitations_together_name_both_mistakes_on_a_call_that_makes_both():
     """A flipped kernel AND a dropped bias: neither alone reproduces the output, the two together do."""
     reference = types.SimpleNamespace(affine=lambda x, w, b: w * x + b)
-    flipped = Misconception("negated", "s", "e", "S", imitates="affine",
-                            imitation=lambda ref, x, w, b: ref.affine(x, -w, b))
-    dropped = Misconception("bias_dropped", "s", "e", "S", imitates="affine",
-                            imitation=lambda ref, x, w, b: ref.affine(x, w, 0.0))
+    flipped = Misconception(
+        "negated", "s", "e", "S", imitates="affine", imitation=lambda ref, x, w, b: ref.affine(x, -w, b)
+    )
+    dropped = Misconception(
+        "bias_dropped", "s", "e", "S", imitates="affine", imitation=lambda ref, x, w, b: ref.affine(x, w, 0.0)
+    )
     both = Call("affine", (2.0, 3.0, 1.0), {}, "affine(2, 3, 1)", returned=True, result=-6.0)
     assert _names(diagnose([flipped, dropped], both, reference, None)) == ["negated", "bias_dropped"]
     one = Call("affine", (2.0, 3.0, 1.0), {}, "affine(2, 3, 1)", returned=True, result=-5.0)
@@ -149,8 +156,9 @@ def test_two_imitations_together_name_both_mistakes_on_a_call_that_makes_both():
 
 def test_a_detector_runs_once_per_submission_however_many_tests_fail():
     runs = []
-    counting = Misconception("counted", "s", "e", "S", detect=lambda student, reference: runs.append(1) or True,
-                             explains=("double",))
+    counting = Misconception(
+        "counted", "s", "e", "S", detect=lambda student, reference: runs.append(1) or True, explains=("double",)
+    )
     submission = object()
     for x in range(3):
         assert _names(diagnose([counting], _call(x, 3 * x), REFERENCE, submission)) == ["counted"]
@@ -159,7 +167,7 @@ def test_a_detector_runs_once_per_submission_however_many_tests_fail():
 
 def test_floats_match_up_to_rounding_so_the_same_mistake_written_differently_is_named():
     cubed = Misconception("cubed", "s", "e", "S", imitates="double", imitation=lambda reference, x: x * x * x)
-    written_otherwise = (0.3 ** 1.5) ** 2   # 0.027 with another last bit
+    written_otherwise = (0.3**1.5) ** 2  # 0.027 with another last bit
     assert written_otherwise != 0.3 * 0.3 * 0.3
     assert diagnose([cubed], _call(0.3, written_otherwise), REFERENCE, None)[0].name == "cubed"
     assert diagnose([cubed], _call(0.3, 0.0271), REFERENCE, None) == ()
@@ -167,10 +175,13 @@ def test_floats_match_up_to_rounding_so_the_same_mistake_written_differently_is_
 
 def test_a_shared_probe_run_is_computed_once_per_submission_and_its_error_kept():
     from grader.diagnosis import remembered
+
     runs, submission, other = [], object(), object()
+
     def run():
         runs.append(1)
         raise RuntimeError("the model does not build")
+
     for _ in range(2):
         with pytest.raises(RuntimeError, match="the model does not build"):
             remembered(submission, "forward", run)
@@ -179,7 +190,7 @@ def test_a_shared_probe_run_is_computed_once_per_submission_and_its_error_kept()
 
 
 def test_an_int_and_a_float_of_the_same_value_are_the_same_answer_but_not_a_bool():
-    powered = Misconception("two_to_the_phi", "s", "e", "S", imitates="double", imitation=lambda reference, phi: 2 ** phi)
+    powered = Misconception("two_to_the_phi", "s", "e", "S", imitates="double", imitation=lambda reference, phi: 2**phi)
     assert diagnose([powered], _call(3, 8.0), REFERENCE, None)[0].name == "two_to_the_phi"
     assert diagnose([powered], _call(3, 9.0), REFERENCE, None) == ()
     truthy = Misconception("truthy", "s", "e", "S", imitates="double", imitation=lambda reference, x: 1)
@@ -188,6 +199,7 @@ def test_an_int_and_a_float_of_the_same_value_are_the_same_answer_but_not_a_bool
 
 def test_scores_clipped_at_zero_name_the_last_layer_only_when_a_score_was_negative():
     from grader.diagnosis import clipped_scores
+
     scores = np.array([[1.5, -2.0, 0.5]])
     assert clipped_scores("fc3", {"records": {"fc3": scores}, "outputs": [np.maximum(scores, 0)]}) == "fc3"
     assert clipped_scores("fc3", {"records": {"fc3": scores}, "outputs": [scores]}) is None
@@ -196,6 +208,7 @@ def test_scores_clipped_at_zero_name_the_last_layer_only_when_a_score_was_negati
 
 
 # -- the course's catalogues, on submissions made up here ------------------------------------------
+
 
 def _module(path: Path, name: str):
     spec = importlib.util.spec_from_file_location(name, path)
@@ -206,18 +219,24 @@ def _module(path: Path, name: str):
 
 def _pooling_submission(reference, *, max_stride_one: bool, avg_stride_one: bool, avg_takes_max: bool):
     """max_pool2d and avg_pool2d with the default stride mistaken for 1, and average pooling taking the maximum."""
+
     def pooling(stride_one, reduce):
-        return lambda x, kernel, stride=None, padding=0: reduce(x, kernel, 1 if stride is None and stride_one else stride,
-                                                                padding)
-    return types.SimpleNamespace(max_pool2d=pooling(max_stride_one, reference.max_pool2d),
-                                 avg_pool2d=pooling(avg_stride_one, reference.max_pool2d if avg_takes_max
-                                                    else reference.avg_pool2d))
+        return lambda x, kernel, stride=None, padding=0: reduce(
+            x, kernel, 1 if stride is None and stride_one else stride, padding
+        )
+
+    return types.SimpleNamespace(
+        max_pool2d=pooling(max_stride_one, reference.max_pool2d),
+        avg_pool2d=pooling(avg_stride_one, reference.max_pool2d if avg_takes_max else reference.avg_pool2d),
+    )
 
 
 def _pooling_diagnoses(student, function: str, x, kernel, **kwargs) -> dict[str, str]:
     catalogue = load_catalogue(ROOT / "tests/hidden/misconceptions/pooling.py")
     reference = _module(ROOT / "reference/pooling.py", "reference_pooling")
-    call = Call(function, (x, kernel), kwargs, function, returned=True, result=getattr(student, function)(x, kernel, **kwargs))
+    call = Call(
+        function, (x, kernel), kwargs, function, returned=True, result=getattr(student, function)(x, kernel, **kwargs)
+    )
     return {entry.name: entry.summary for entry in diagnose(catalogue, call, reference, student)}
 
 

@@ -10,22 +10,27 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from support import ROOT, corpus_text, grade_source
 
 from grader import score
-from support import corpus_text, grade_source, ROOT
 
 # torchvision.models.efficientnet_b0 ... b7: parameters, MBConv blocks, head width.
 PUBLISHED = {
-    "b0": (5_288_548, 16, 1280), "b1": (7_794_184, 23, 1280), "b2": (9_109_994, 23, 1408),
-    "b3": (12_233_232, 26, 1536), "b4": (19_341_616, 32, 1792), "b5": (30_389_784, 39, 2048),
-    "b6": (43_040_704, 45, 2304), "b7": (66_347_960, 55, 2560),
+    "b0": (5_288_548, 16, 1280),
+    "b1": (7_794_184, 23, 1280),
+    "b2": (9_109_994, 23, 1408),
+    "b3": (12_233_232, 26, 1536),
+    "b4": (19_341_616, 32, 1792),
+    "b5": (30_389_784, 39, 2048),
+    "b6": (43_040_704, 45, 2304),
+    "b7": (66_347_960, 55, 2560),
 }
 
 
 def _load(path, name):
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
-    with warnings.catch_warnings():   # a suite's points/hint marks are registered by the grading plugin only
+    with warnings.catch_warnings():  # a suite's points/hint marks are registered by the grading plugin only
         warnings.simplefilter("ignore", pytest.PytestUnknownMarkWarning)
         spec.loader.exec_module(module)
     return module
@@ -33,7 +38,7 @@ def _load(path, name):
 
 @pytest.fixture(scope="module")
 def efficientnet():
-    sys.path.insert(0, str(ROOT / "reference"))   # efficientnet imports scaling, as in the judge
+    sys.path.insert(0, str(ROOT / "reference"))  # efficientnet imports scaling, as in the judge
     try:
         return _load(ROOT / "reference/efficientnet.py", "reference_efficientnet")
     finally:
@@ -54,7 +59,7 @@ def _functional_mbconv(block, x, cin, cout, kernel, stride, expand):
     """MBConv computed with torch.nn.functional from the block's own weights, in state-dict order."""
     w = list(block.state_dict().values())
 
-    def bn(y, i):   # weight, bias, running_mean, running_var, num_batches_tracked
+    def bn(y, i):  # weight, bias, running_mean, running_var, num_batches_tracked
         return F.batch_norm(y, w[i + 2], w[i + 3], w[i], w[i + 1], training=False)
 
     i, h = 0, x
@@ -86,8 +91,9 @@ def test_mbconv_counts_add_up_by_hand(efficientnet):
     hidden = _load(ROOT / "tests/hidden/test_efficientnet.py", "hidden_test_efficientnet")
     for args in hidden.CONFIGS:
         cin, cout, kernel, _, expand = args
-        assert sum(p.numel() for p in efficientnet.MBConv(*args).parameters()) == \
-            sum(hidden.mbconv_parts(cin, cout, kernel, expand).values())
+        assert sum(p.numel() for p in efficientnet.MBConv(*args).parameters()) == sum(
+            hidden.mbconv_parts(cin, cout, kernel, expand).values()
+        )
 
 
 def test_each_named_variant_differs_from_the_reference(efficientnet):
@@ -108,16 +114,26 @@ def test_each_named_variant_differs_from_the_reference(efficientnet):
 @pytest.mark.parametrize("scaling", ["buggy_repeats_rounded_to_nearest", "buggy_filters_rounded_down"])
 def test_a_scaling_mistake_costs_nothing_in_efficientnet(course, tmp_path, scaling):
     """A wrong rounding rule is graded once, in the scaling exercise: a right efficientnet on top of it scores full."""
-    result = grade_source(course, "efficientnet", ROOT / "reference/efficientnet.py", tmp_path,
-                          extra={"scaling.py": corpus_text(f"scaling/{scaling}")})
+    result = grade_source(
+        course,
+        "efficientnet",
+        ROOT / "reference/efficientnet.py",
+        tmp_path,
+        extra={"scaling.py": corpus_text(f"scaling/{scaling}")},
+    )
     assert [(t.name, t.message) for t in result.tests if score.is_graded_here(t) and not t.passed] == []
     assert score.exercise_score(result) == course.exercise("efficientnet").points
 
 
 def test_the_network_is_still_checked_against_the_students_scaling(course, tmp_path):
     """Rounding the repeats in efficientnet.py instead of through scale_stages is the network's own mistake."""
-    result = grade_source(course, "efficientnet", corpus_text("efficientnet/buggy_repeats_rounded_here"), tmp_path,
-                          extra={"scaling.py": corpus_text("scaling/buggy_filters_rounded_down")})
+    result = grade_source(
+        course,
+        "efficientnet",
+        corpus_text("efficientnet/buggy_repeats_rounded_here"),
+        tmp_path,
+        extra={"scaling.py": corpus_text("scaling/buggy_filters_rounded_down")},
+    )
     counts = next(t for t in result.tests if t.name.startswith("efficientnet('b0') ... ('b7')"))
     text = "\n".join(counts.message)
     assert not counts.passed and "MBConv blocks" in text

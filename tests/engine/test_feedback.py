@@ -12,44 +12,71 @@ import re
 
 import numpy as np
 import pytest
+from support import ROOT, corpus_text, grade_source
 
 from grader.checks import Mismatch, expect_array
 from grader.feedback import marker_hint_fits
 from grader.reports import json_report, text_report
 from grader.results import ExerciseResult, Finding, GradeReport, TestResult
-from support import corpus_text, grade_source, ROOT
 
-FLIPPED = Finding("flipped_kernel", ("Your output matches a kernel flipped left-right and up-down:",
-                                     "  that is true convolution; PyTorch and this course compute cross-correlation, "
-                                     "which slides the kernel as it is (tutorial: The Convolution Operation)"))
-NO_BIAS = Finding("bias_dropped", ("Your output matches the convolution without its bias:",
-                                   "  every output channel f adds its bias b[f] at every position "
-                                   "(tutorial: The Convolution Operation)"))
-DIFFERENCE = ("call: conv2d_forward(x=float64 (2, 3, 7, 7) [0.5, -1.25, ...], weight=float64 (4, 3, 3, 3) "
-              "[0.25, 0.5, ...], bias=float64 (4,) [1., 2., 3., 4.], stride=(2, 1), padding='same')",
-              "the result has the right shape but wrong values at 12 of 96 positions",
-              "  expected: 1.5 at index (0, 0, 0, 0)", "  got:      -0.5")
+FLIPPED = Finding(
+    "flipped_kernel",
+    (
+        "Your output matches a kernel flipped left-right and up-down:",
+        "  that is true convolution; PyTorch and this course compute cross-correlation, "
+        "which slides the kernel as it is (tutorial: The Convolution Operation)",
+    ),
+)
+NO_BIAS = Finding(
+    "bias_dropped",
+    (
+        "Your output matches the convolution without its bias:",
+        "  every output channel f adds its bias b[f] at every position (tutorial: The Convolution Operation)",
+    ),
+)
+DIFFERENCE = (
+    "call: conv2d_forward(x=float64 (2, 3, 7, 7) [0.5, -1.25, ...], weight=float64 (4, 3, 3, 3) "
+    "[0.25, 0.5, ...], bias=float64 (4,) [1., 2., 3., 4.], stride=(2, 1), padding='same')",
+    "the result has the right shape but wrong values at 12 of 96 positions",
+    "  expected: 1.5 at index (0, 0, 0, 0)",
+    "  got:      -0.5",
+)
 
 
 def _failed(name: str, *findings: Finding, points: float = 1, hint: str | None = None) -> TestResult:
     lines = tuple(line for f in findings for line in f.lines)
-    return TestResult("conv", f"tests/hidden/test_conv.py::{name}", name.replace("_", " "), "hidden", points,
-                      "failed", "mismatch", lines + DIFFERENCE, hint=hint,
-                      diagnosis=findings[0].name if findings else None, findings=findings)
+    return TestResult(
+        "conv",
+        f"tests/hidden/test_conv.py::{name}",
+        name.replace("_", " "),
+        "hidden",
+        points,
+        "failed",
+        "mismatch",
+        lines + DIFFERENCE,
+        hint=hint,
+        diagnosis=findings[0].name if findings else None,
+        findings=findings,
+    )
 
 
 def _report(*tests: TestResult) -> GradeReport:
     passed = TestResult("conv", "t::passes", "passes", "public", 4, "passed")
-    exercise = ExerciseResult("conv", "2D convolution, forward pass", "The Convolution Operation", 20,
-                              (passed, *tests))
-    return GradeReport("CNN Deep Dive: LeNet to ResNet to EfficientNet, a title longer than it should be "
-                       "in a terminal", "submission", (exercise,))
+    exercise = ExerciseResult("conv", "2D convolution, forward pass", "The Convolution Operation", 20, (passed, *tests))
+    return GradeReport(
+        "CNN Deep Dive: LeNet to ResNet to EfficientNet, a title longer than it should be in a terminal",
+        "submission",
+        (exercise,),
+    )
 
 
 def test_each_mistake_is_named_once_with_the_tests_it_explains_listed_under_it():
-    report = _report(_failed("worked_by_hand", FLIPPED), _failed("bias_is_added", NO_BIAS),
-                     _failed("pairs_and_same", FLIPPED, NO_BIAS, points=2),
-                     _failed("not_explained", hint="padding may be (ph, pw)"))
+    report = _report(
+        _failed("worked_by_hand", FLIPPED),
+        _failed("bias_is_added", NO_BIAS),
+        _failed("pairs_and_same", FLIPPED, NO_BIAS, points=2),
+        _failed("not_explained", hint="padding may be (ph, pw)"),
+    )
     text = text_report.render(report)
     assert text.count("kernel flipped left-right") == 1 and text.count("without its bias") == 1
     flipped, no_bias = text.index("kernel flipped"), text.index("without its bias")
@@ -66,7 +93,7 @@ def test_every_line_fits_80_columns_and_wrapped_lines_keep_a_hanging_indent():
     assert max(len(line) for line in lines) <= 80
     assert lines[0].startswith("CNN Deep Dive") and not lines[1].startswith(" "), "the title is one line"
     start = next(n for n, line in enumerate(lines) if "call: conv2d_forward" in line)
-    assert all(line.startswith(" " * 10) for line in lines[start + 1:start + 3]), lines[start:start + 3]
+    assert all(line.startswith(" " * 10) for line in lines[start + 1 : start + 3]), lines[start : start + 3]
     explanation = next(n for n, line in enumerate(lines) if "that is true convolution" in line)
     assert lines[explanation].startswith(" " * 6) and lines[explanation + 1].startswith(" " * 8)
 
@@ -95,16 +122,25 @@ def test_json_keeps_every_tests_own_diagnosis_and_all_its_findings():
 
 # -- grading real submissions ---------------------------------------------------------------------
 
-@pytest.mark.parametrize("breakage, where", [
-    (lambda text: text.replace("def round_filters(", "def round_filters(:", 1), r"scaling\.py, line \d+: invalid syntax"),
-    (lambda text: "from mathx import ceil\n" + text, r"No module named 'mathx' at scaling\.py, line 1"),
-], ids=["syntax_error", "missing_import"])
+
+@pytest.mark.parametrize(
+    "breakage, where",
+    [
+        (
+            lambda text: text.replace("def round_filters(", "def round_filters(:", 1),
+            r"scaling\.py, line \d+: invalid syntax",
+        ),
+        (lambda text: "from mathx import ceil\n" + text, r"No module named 'mathx' at scaling\.py, line 1"),
+    ],
+    ids=["syntax_error", "missing_import"],
+)
 def test_a_module_the_exercise_imports_that_does_not_load_is_named_on_every_test(course, tmp_path, breakage, where):
     """efficientnet.py imports the student's scaling.py: its error, with its file and line, never a grader error."""
     broken = tmp_path / "scaling.py"
     broken.write_text(breakage((ROOT / "reference/scaling.py").read_text()))
-    result = grade_source(course, "efficientnet", ROOT / "reference/efficientnet.py", tmp_path,
-                          extra={"scaling.py": broken})
+    result = grade_source(
+        course, "efficientnet", ROOT / "reference/efficientnet.py", tmp_path, extra={"scaling.py": broken}
+    )
     assert {(t.outcome, t.reason) for t in result.tests} == {("failed", "import")}
     assert all(re.search(where, "\n".join(t.message)) for t in result.tests), result.tests[0].message
     text = text_report.render(GradeReport("course", "s", (result,)))
@@ -131,8 +167,11 @@ def test_public_only_names_the_mistakes_it_sees(course, tmp_path):
 def test_a_hint_written_for_one_kind_of_failure_is_shown_only_on_that_kind(course, tmp_path):
     """The float32 test's hint is about the dtype: on wrong values (a mistake no entry names) it would
     send the student the wrong way, so that test falls back to the tutorial section."""
-    scaled = (ROOT / "reference/conv.py").read_text().replace("return out.astype(x.dtype, copy=False)",
-                                                               "return (1.5 * out).astype(x.dtype, copy=False)")
+    scaled = (
+        (ROOT / "reference/conv.py")
+        .read_text()
+        .replace("return out.astype(x.dtype, copy=False)", "return (1.5 * out).astype(x.dtype, copy=False)")
+    )
     result = grade_source(course, "conv", scaled, tmp_path)
     float32 = next(t for t in result.tests if t.name.startswith("float32 input gives a float32 output"))
     assert not float32.passed and float32.findings == ()
@@ -146,6 +185,7 @@ def test_a_hint_marked_for_a_kind_fits_only_a_mismatch_of_that_kind():
             expect_array(got, np.zeros(3, dtype=np.float32))
         except Mismatch as error:
             return error
+
     wrong_dtype, wrong_values = raised(np.zeros(3)), raised(np.ones(3, dtype=np.float32))
     assert (wrong_dtype.kind, wrong_values.kind) == ("dtype", "values")
     assert marker_hint_fits("dtype", wrong_dtype) and not marker_hint_fits("dtype", wrong_values)

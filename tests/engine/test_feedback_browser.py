@@ -13,13 +13,15 @@ import subprocess
 import sys
 
 import pytest
+from class_corpus import make_exercise, make_report
 
 from grader.classes import exports
 from grader.classes.gradebook import Gradebook, ManualGrade, Record
 from grader.classes.submissions import Student
-from class_corpus import make_exercise, make_report
 
-sync_api = pytest.importorskip("playwright.sync_api", reason="the browser test needs playwright: pip install -e '.[test]'")
+sync_api = pytest.importorskip(
+    "playwright.sync_api", reason="the browser test needs playwright: pip install -e '.[test]'"
+)
 
 pytestmark = pytest.mark.slow
 
@@ -37,10 +39,17 @@ def browser():
         tried = []
         for attempt in ("bundled", "install", "system"):
             if attempt == "install":
-                done = subprocess.run([sys.executable, "-m", "playwright", "install", "chromium"],
-                                      capture_output=True, text=True, timeout=300, check=False)
+                done = subprocess.run(
+                    [sys.executable, "-m", "playwright", "install", "chromium"],
+                    capture_output=True,
+                    text=True,
+                    timeout=300,
+                    check=False,
+                )
                 if done.returncode != 0:
-                    tried.append("playwright install chromium failed: " + (done.stderr.strip().splitlines() or ["?"])[0])
+                    tried.append(
+                        "playwright install chromium failed: " + (done.stderr.strip().splitlines() or ["?"])[0]
+                    )
                     continue
             executable = None
             if attempt == "system":
@@ -64,13 +73,29 @@ def class_folder(tmp_path, course):
     """A gradebook with one student whose conv shows a named misconception and whose design notes got 3 of 5 points."""
     conv = make_exercise("conv", [("stride 2 with padding", "public", 20, "failed", "mismatch")])
     conv = dataclasses.replace(conv, tests=(dataclasses.replace(conv.tests[0], diagnosis="flipped_kernel"),))
-    design = make_exercise("design", [("rubric", "public", 20, "passed", None),
-                                      ("DESIGN_NOTES justifies each design choice", "public", 5, "pending", "manual")])
-    design = dataclasses.replace(design, tests=(design.tests[0], dataclasses.replace(design.tests[1], test_id=NOTES_ID)))
+    design = make_exercise(
+        "design",
+        [
+            ("rubric", "public", 20, "passed", None),
+            ("DESIGN_NOTES justifies each design choice", "public", 5, "pending", "manual"),
+        ],
+    )
+    design = dataclasses.replace(
+        design, tests=(design.tests[0], dataclasses.replace(design.tests[1], test_id=NOTES_ID))
+    )
     with Gradebook(f"sqlite:///{tmp_path / 'gradebook.db'}") as book:
-        book.record(Record(student=Student("s001", "Ada Lovelace"), status="graded", origin="grade-all",
-                           source="/class/ada", content_hash="h", fingerprint="f", duration=1.0,
-                           report=make_report([conv, design])))
+        book.record(
+            Record(
+                student=Student("s001", "Ada Lovelace"),
+                status="graded",
+                origin="grade-all",
+                source="/class/ada",
+                content_hash="h",
+                fingerprint="f",
+                duration=1.0,
+                report=make_report([conv, design]),
+            )
+        )
         book.grade_manually(ManualGrade("s001", "design", NOTES_ID, 3, "Say why the stem has stride 2.", "prof"))
         exports.write_all(course, book.latest(), tmp_path / "grades")
     return tmp_path / "grades"

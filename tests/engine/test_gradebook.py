@@ -8,12 +8,12 @@ import uuid
 
 import pytest
 import sqlalchemy as sa
+from class_corpus import make_exercise, make_report
+from postgres_server import Unavailable, postgres_server
 
 from grader import score
 from grader.classes.gradebook import Gradebook, ManualGrade, Record, Seen, exercises, results, submissions
 from grader.classes.submissions import Student
-from class_corpus import make_exercise, make_report
-from postgres_server import Unavailable, postgres_server
 
 
 @pytest.fixture(scope="module")
@@ -43,20 +43,36 @@ def url(request, tmp_path):
 
 
 def _report(*, passed_hidden: bool = False):
-    conv = make_exercise("conv", [
-        ("a 3x3 input by hand", "public", 2, "passed", None),
-        ("stride 2 with padding", "hidden", 3, "passed" if passed_hidden else "failed",
-         None if passed_hidden else "mismatch"),
-        ("design notes", "public", 1, "pending", "manual"),
-    ])
+    conv = make_exercise(
+        "conv",
+        [
+            ("a 3x3 input by hand", "public", 2, "passed", None),
+            (
+                "stride 2 with padding",
+                "hidden",
+                3,
+                "passed" if passed_hidden else "failed",
+                None if passed_hidden else "mismatch",
+            ),
+            ("design notes", "public", 1, "pending", "manual"),
+        ],
+    )
     pool = make_exercise("pooling", [("max over each window", "public", 4, "failed", "not_implemented")])
     return make_report([conv, pool])
 
 
 def _record(student: str, report, *, content_hash: str = "h1", status: str = "graded", error: str | None = None):
-    return Record(student=Student(student, f"{student.title()} Doe", f"{student}@uni.edu"), status=status,
-                  origin="grade-all", source=f"/class/{student}", content_hash=content_hash, fingerprint="fp",
-                  duration=3.25, report=report, error=error)
+    return Record(
+        student=Student(student, f"{student.title()} Doe", f"{student}@uni.edu"),
+        status=status,
+        origin="grade-all",
+        source=f"/class/{student}",
+        content_hash=content_hash,
+        fingerprint="fp",
+        duration=3.25,
+        report=report,
+        error=error,
+    )
 
 
 def test_a_report_comes_back_exactly_as_it_was_stored(url):
@@ -91,12 +107,19 @@ def test_the_tables_hold_scores_outcomes_and_timings_for_queries(url):
         with gradebook.engine.connect() as connection:
             row = connection.execute(sa.select(submissions.c.score, submissions.c.max_score)).one()
             per_exercise = dict(connection.execute(sa.select(exercises.c.exercise, exercises.c.status)).all())
-            failed = connection.execute(sa.select(results.c.name, results.c.reason, results.c.message, results.c.hint)
-                                        .where(results.c.outcome == "failed").order_by(results.c.name)).all()
+            failed = connection.execute(
+                sa.select(results.c.name, results.c.reason, results.c.message, results.c.hint)
+                .where(results.c.outcome == "failed")
+                .order_by(results.c.name)
+            ).all()
     assert tuple(row) == (score.total_score(report), score.total_max_score(report)) == (2, 9)
     assert per_exercise == {"conv": "partial", "pooling": "not implemented"}
-    assert failed[1] == ("stride 2 with padding", "mismatch",
-                         "call: stride 2 with padding()\nexpected: 1\ngot:      2", "hint for stride 2 with padding")
+    assert failed[1] == (
+        "stride 2 with padding",
+        "mismatch",
+        "call: stride 2 with padding()\nexpected: 1\ngot:      2",
+        "hint for stride 2 with padding",
+    )
 
 
 def test_a_broken_submission_is_stored_with_its_reason(url):
@@ -109,9 +132,18 @@ def test_a_broken_submission_is_stored_with_its_reason(url):
 def test_a_students_name_and_email_are_updated_not_duplicated(url):
     with Gradebook(url) as gradebook:
         gradebook.record(_record("ada", _report()))
-        gradebook.record(Record(student=Student("ada", "Ada Lovelace", "ada@new.edu"), status="graded",
-                                origin="import", source="results.json", content_hash="h2", fingerprint="import",
-                                duration=0.0, report=_report()))
+        gradebook.record(
+            Record(
+                student=Student("ada", "Ada Lovelace", "ada@new.edu"),
+                status="graded",
+                origin="import",
+                source="results.json",
+                content_hash="h2",
+                fingerprint="import",
+                duration=0.0,
+                report=_report(),
+            )
+        )
         latest = gradebook.latest()
     assert [r.student for r in latest] == [Student("ada", "Ada Lovelace", "ada@new.edu")]
 
@@ -126,8 +158,9 @@ def test_reopening_the_gradebook_keeps_its_contents(url):
 def test_each_assignment_keeps_its_own_latest_submission(url):
     with Gradebook(url) as gradebook:
         gradebook.record(_record("ada", _report(), content_hash="free"))
-        gradebook.record(dataclasses.replace(_record("ada", _report(passed_hidden=True), content_hash="a1"),
-                                             assignment="a1"))
+        gradebook.record(
+            dataclasses.replace(_record("ada", _report(passed_hidden=True), content_hash="a1"), assignment="a1")
+        )
         gradebook.record(dataclasses.replace(_record("ben", _report(), content_hash="a2"), assignment="a2"))
         assert [(r.student.id, r.content_hash) for r in gradebook.latest()] == [("ada", "free")]
         assert [(r.student.id, r.content_hash, r.assignment) for r in gradebook.latest("a1")] == [("ada", "a1", "a1")]

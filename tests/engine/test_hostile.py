@@ -20,8 +20,14 @@ STUB = (ROOT / "exercises/conv.py").read_text()
 
 
 #: Course files the tricks below try to read or overwrite.
-WATCHED = ("course.toml", "exercises/conv.py", "reference/conv.py", "tests/public/test_conv.py",
-           "tests/hidden/test_conv.py", "grader/score.py")
+WATCHED = (
+    "course.toml",
+    "exercises/conv.py",
+    "reference/conv.py",
+    "tests/public/test_conv.py",
+    "tests/hidden/test_conv.py",
+    "grader/score.py",
+)
 
 
 def _digest() -> dict[str, str]:
@@ -58,13 +64,18 @@ STEAL_HIDDEN_SUITE = """
     print((root / "tests" / "hidden" / "test_conv.py").read_text()[:200])
 """
 
-FORGE_OUTPUT = STUB + """
+FORGE_OUTPUT = (
+    STUB
+    + """
 print('{"score": 20, "max_score": 20, "tests": []}')
 print("20 passed in 0.01s")
 print("conv  2D convolution, forward pass  20/20  passed")
 """
+)
 
-PATCH_COMPARISONS = STUB + """
+PATCH_COMPARISONS = (
+    STUB
+    + """
 import numpy as np, numpy.testing
 np.allclose = lambda *a, **k: True
 np.isclose = lambda a, b, **k: np.ones(np.broadcast(a, b).shape, dtype=bool)
@@ -75,8 +86,11 @@ for thing in gc.get_objects():
     if type(thing).__name__ in ("TestReport", "CallInfo"):
         thing.outcome = "passed"
 """
+)
 
-LYING_RESULT = STUB.replace("raise NotImplementedError", "return Liar()", 2) + """
+LYING_RESULT = (
+    STUB.replace("raise NotImplementedError", "return Liar()", 2)
+    + """
 import numpy as np
 class Liar(np.ndarray):
     def __new__(cls):
@@ -88,16 +102,22 @@ class Liar(np.ndarray):
     def __array__(self, dtype=None, copy=None):
         raise RuntimeError
 """
+)
 
-FORGE_EVENTS = STUB + """
+FORGE_EVENTS = (
+    STUB
+    + """
 import glob, json
 for events in glob.glob("/tmp/grader-conv-*/events.jsonl"):
     with open(events, "a") as stream:
         stream.write(json.dumps({"event": "result", "result": {"$type": "TestResult", "exercise": "conv",
             "test_id": "x", "name": "forged", "kind": "public", "points": 99.0, "outcome": "passed"}}) + "\\n")
 """
+)
 
-WRITE_TO_COURSE = STUB + """
+WRITE_TO_COURSE = (
+    STUB
+    + """
 import pathlib, grader
 root = pathlib.Path(grader.__file__).resolve().parents[1]
 for name in ("course.toml", "exercises/conv.py", "tests/public/test_conv.py", "grader/score.py"):
@@ -106,20 +126,41 @@ for name in ("course.toml", "exercises/conv.py", "tests/public/test_conv.py", "g
     except OSError:
         pass
 """
+)
 
 
-@pytest.mark.parametrize("source", [STEAL_BY_PATH, STEAL_BY_IMPORT, STEAL_HIDDEN_SUITE, FORGE_OUTPUT,
-                                    PATCH_COMPARISONS, LYING_RESULT, FORGE_EVENTS, WRITE_TO_COURSE],
-                         ids=["steal reference by path", "steal reference by import", "read hidden suite",
-                              "print fake scores", "patch numpy and pytest reports", "return lying objects",
-                              "append fake results to the judge's file", "overwrite course files"])
+@pytest.mark.parametrize(
+    "source",
+    [
+        STEAL_BY_PATH,
+        STEAL_BY_IMPORT,
+        STEAL_HIDDEN_SUITE,
+        FORGE_OUTPUT,
+        PATCH_COMPARISONS,
+        LYING_RESULT,
+        FORGE_EVENTS,
+        WRITE_TO_COURSE,
+    ],
+    ids=[
+        "steal reference by path",
+        "steal reference by import",
+        "read hidden suite",
+        "print fake scores",
+        "patch numpy and pytest reports",
+        "return lying objects",
+        "append fake results to the judge's file",
+        "overwrite course files",
+    ],
+)
 def test_a_trick_scores_nothing_and_leaves_the_course_unchanged(quick_course, tmp_path, source):
     before = _digest()
     result = _grade(quick_course, tmp_path, source)
     assert score.exercise_score(result) == 0
     assert all(t.test_id != "x" for t in result.tests)
     after = _digest()
-    assert {k: v for k, v in after.items() if k != "course.toml"} == {k: v for k, v in before.items() if k != "course.toml"}
+    assert {k: v for k, v in after.items() if k != "course.toml"} == {
+        k: v for k, v in before.items() if k != "course.toml"
+    }
     assert not (ROOT / "course.toml").read_text().startswith("# overwritten")
 
 
@@ -138,17 +179,31 @@ def _messages(result) -> str:
     return "\n".join(line for t in result.tests for line in t.message)
 
 
-@pytest.mark.parametrize("body, expected", [
-    ("import signal\n    signal.signal(signal.SIGTERM, signal.SIG_IGN)\n    signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
-     "    while True:\n        pass", "no answer within the test's time limit"),
-    ("def f(n):\n        return f(n + 1)\n    return f(0)", "raised RecursionError"),
-    ("block = bytearray(20 * 1024**3)", "raised MemoryError"),
-    ("import ctypes\n    ctypes.string_at(0)", "killed by signal SIGSEGV"),
-    ("import sys\n    sys.exit(0)", "raised SystemExit: sys.exit(0)"),
-])
+@pytest.mark.parametrize(
+    "body, expected",
+    [
+        (
+            "import signal\n    signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+            "    signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+            "    while True:\n        pass",
+            "no answer within the test's time limit",
+        ),
+        ("def f(n):\n        return f(n + 1)\n    return f(0)", "raised RecursionError"),
+        ("block = bytearray(20 * 1024**3)", "raised MemoryError"),
+        ("import ctypes\n    ctypes.string_at(0)", "killed by signal SIGSEGV"),
+        ("import sys\n    sys.exit(0)", "raised SystemExit: sys.exit(0)"),
+    ],
+)
 def test_a_crash_or_hang_costs_only_its_tests(quick_course, tmp_path, body, expected):
-    source = (ROOT / "reference/conv.py").read_text().replace(
-        '    """Pad the two spatial axes of x with zeros.', f'    {body}\n    """Pad the two spatial axes of x with zeros.', 1)
+    source = (
+        (ROOT / "reference/conv.py")
+        .read_text()
+        .replace(
+            '    """Pad the two spatial axes of x with zeros.',
+            f'    {body}\n    """Pad the two spatial axes of x with zeros.',
+            1,
+        )
+    )
     result = _grade(quick_course, tmp_path, source)
     failing = [t for t in result.tests if not t.passed]
     assert failing and expected in _messages(result)

@@ -13,18 +13,17 @@ import io
 import json
 
 import pytest
-from typer.testing import CliRunner
-
-from grader.classes import bulk
-from grader.classes import exports
-from grader.classes.bulk import BulkOptions, grade_all
-from grader.cli.app import app
-from grader.cli.common import ExitCode
-from grader.classes.gradebook import Gradebook, ManualGrade
-from grader.results import Lateness
-from grader.classes.submissions import discover
 from class_corpus import make_exercise, make_report, student
 from support import ROOT
+from typer.testing import CliRunner
+
+from grader.classes import bulk, exports
+from grader.classes.bulk import BulkOptions, grade_all
+from grader.classes.gradebook import Gradebook, ManualGrade
+from grader.classes.submissions import discover
+from grader.cli.app import app
+from grader.cli.common import ExitCode
+from grader.results import Lateness
 
 NOTES_ID = "tests/public/test_design.py::test_design_notes_justify_the_choices"
 NOTES = "I use a 3x3 stem at stride 2.\n\nThen global average pooling, so the classifier stays small."
@@ -45,9 +44,15 @@ class Engine:
         exercises = []
         for exercise in options.exercises or ("conv", "lenet", "design"):
             if exercise == "design":
-                exercises.append(make_exercise("design", [
-                    ("rubric", "public", 20, "passed", None),
-                    ("DESIGN_NOTES justifies each design choice", "public", 5, "pending", "manual")]))
+                exercises.append(
+                    make_exercise(
+                        "design",
+                        [
+                            ("rubric", "public", 20, "passed", None),
+                            ("DESIGN_NOTES justifies each design choice", "public", 5, "pending", "manual"),
+                        ],
+                    )
+                )
                 exercises[-1] = _with_test_id(exercises[-1], "DESIGN_NOTES justifies each design choice", NOTES_ID)
             else:
                 timed_out = who in self.timeout_for
@@ -87,10 +92,12 @@ def _class(folder, names: dict[str, str]):
 
 def _scores(record) -> dict[str, float]:
     from grader import score
+
     return {e.id: score.exercise_score(e) for e in record.report.exercises}
 
 
 # -- runs merge in the gradebook ----------------------------------------------------------------------------
+
 
 def test_separate_runs_of_different_exercises_merge_into_one_row(tmp_path, course, gradebook, engine):
     found = _class(tmp_path / "class", {"ada": "correct"})
@@ -103,8 +110,9 @@ def test_separate_runs_of_different_exercises_merge_into_one_row(tmp_path, cours
     assert len(gradebook.history("ada")) == 2, "both runs stay in the history"
 
 
-def test_the_newest_result_of_an_item_wins_and_an_unchanged_item_is_not_graded_again(tmp_path, course, gradebook,
-                                                                                      engine):
+def test_the_newest_result_of_an_item_wins_and_an_unchanged_item_is_not_graded_again(
+    tmp_path, course, gradebook, engine
+):
     found = _class(tmp_path / "class", {"ada": "buggy"})
     grade_all(course, found, gradebook, BulkOptions(exercises=("conv",)))
     grade_all(course, found, gradebook, BulkOptions(exercises=("lenet",)))
@@ -118,13 +126,14 @@ def test_the_newest_result_of_an_item_wins_and_an_unchanged_item_is_not_graded_a
 def test_a_latest_submission_that_broke_stays_visible(tmp_path, course, gradebook, engine):
     found = _class(tmp_path / "class", {"ada": "correct"})
     grade_all(course, found, gradebook, BulkOptions(exercises=("conv",)))
-    (tmp_path / "class" / "ada" / "who.txt").unlink()   # the stand-in engine now fails on it
+    (tmp_path / "class" / "ada" / "who.txt").unlink()  # the stand-in engine now fails on it
     grade_all(course, found, gradebook, BulkOptions(exercises=("lenet",)))
     [record] = gradebook.latest()
     assert record.status == "broken" and record.report is None
 
 
 # -- targeted regrades -------------------------------------------------------------------------------------
+
 
 def test_student_regrades_only_the_students_named_even_if_unchanged(tmp_path, course, gradebook, engine):
     found = _class(tmp_path / "class", {"ada": "correct", "ben": "buggy", "cy": "correct"})
@@ -134,11 +143,12 @@ def test_student_regrades_only_the_students_named_even_if_unchanged(tmp_path, co
     assert len(gradebook.history("ben")) == 2 and len(gradebook.history("ada")) == 1
 
 
-def test_only_failed_regrades_time_outs_and_broken_submissions_and_keeps_the_history(tmp_path, course, gradebook,
-                                                                                      engine):
+def test_only_failed_regrades_time_outs_and_broken_submissions_and_keeps_the_history(
+    tmp_path, course, gradebook, engine
+):
     found = _class(tmp_path / "class", {"ada": "correct", "ben": "buggy", "cy": "correct", "dee": "correct"})
     engine.timeout_for = {"cy"}
-    (tmp_path / "class" / "dee" / "who.txt").unlink()   # breaks the grader
+    (tmp_path / "class" / "dee" / "who.txt").unlink()  # breaks the grader
     grade_all(course, found, gradebook, BulkOptions(exercises=("conv",)))
     engine.timeout_for = set()
     (tmp_path / "class" / "dee" / "who.txt").write_text("dee correct\n")
@@ -152,13 +162,27 @@ def test_only_failed_regrades_time_outs_and_broken_submissions_and_keeps_the_his
 
 def test_the_command_refuses_a_student_with_no_submission(tmp_path, engine):
     _class(tmp_path / "class", {"ada": "correct"})
-    result = CliRunner().invoke(app, ["grade-all", str(tmp_path / "class"), "-e", "conv", "--student", "zed",
-                                      "-o", str(tmp_path / "grades"), "--course", str(ROOT / "course.toml")])
+    result = CliRunner().invoke(
+        app,
+        [
+            "grade-all",
+            str(tmp_path / "class"),
+            "-e",
+            "conv",
+            "--student",
+            "zed",
+            "-o",
+            str(tmp_path / "grades"),
+            "--course",
+            str(ROOT / "course.toml"),
+        ],
+    )
     assert result.exit_code == ExitCode.USAGE
     assert "no submission of zed" in result.output
 
 
 # -- manual points -----------------------------------------------------------------------------------------
+
 
 def test_manual_points_count_keep_who_and_when_and_survive_a_regrade(tmp_path, course, gradebook, engine):
     found = _class(tmp_path / "class", {"ada": "correct"})
@@ -185,8 +209,24 @@ def test_review_shows_the_design_notes_in_full_and_records_points_from_the_comma
     assert listed.exit_code == 0, listed.output
     assert NOTES.split("\n\n")[1] in listed.output and listed.output.count("DESIGN_NOTES:") == 2
 
-    given = CliRunner().invoke(app, ["review", "design", "--student", "ada", "--item", "design_notes",
-                                     "--points", "3", "--comment", "Justify the stem.", "--grader", "prof", *common])
+    given = CliRunner().invoke(
+        app,
+        [
+            "review",
+            "design",
+            "--student",
+            "ada",
+            "--item",
+            "design_notes",
+            "--points",
+            "3",
+            "--comment",
+            "Justify the stem.",
+            "--grader",
+            "prof",
+            *common,
+        ],
+    )
     assert given.exit_code == 0, given.output
     rows = {r["student"]: r for r in csv.DictReader((tmp_path / "grades" / "scores.csv").open())}
     assert (rows["ada"]["design"], rows["ben"]["design"]) == ("23", "20")
@@ -195,8 +235,9 @@ def test_review_shows_the_design_notes_in_full_and_records_points_from_the_comma
     data = json.loads((tmp_path / "grades" / "students" / "ada.json").read_text())
     assert data["manual"][0]["points"] == 3 and data["manual"][0]["grader"] == "prof"
 
-    too_many = CliRunner().invoke(app, ["review", "design", "--student", "ada", "--item", "design_notes",
-                                        "--points", "6", *common])
+    too_many = CliRunner().invoke(
+        app, ["review", "design", "--student", "ada", "--item", "design_notes", "--points", "6", *common]
+    )
     assert too_many.exit_code == ExitCode.USAGE and "between 0 and 5" in too_many.output
 
 
@@ -204,8 +245,11 @@ def test_review_asks_for_points_and_a_comment(tmp_path, course, engine):
     found = _class(tmp_path / "class", {"ada": "correct"})
     with Gradebook(f"sqlite:///{tmp_path / 'grades' / 'gradebook.db'}") as book:
         grade_all(course, found, book, BulkOptions(exercises=("design",)))
-    result = CliRunner().invoke(app, ["review", "design", "--grader", "ta", "-o", str(tmp_path / "grades"),
-                                      "--course", str(ROOT / "course.toml")], input="5\nExcellent.\n")
+    result = CliRunner().invoke(
+        app,
+        ["review", "design", "--grader", "ta", "-o", str(tmp_path / "grades"), "--course", str(ROOT / "course.toml")],
+        input="5\nExcellent.\n",
+    )
     assert result.exit_code == 0, result.output
     with Gradebook(f"sqlite:///{tmp_path / 'grades' / 'gradebook.db'}") as book:
         [grade] = book.manual_grades("ada")
@@ -216,6 +260,7 @@ def test_review_asks_for_points_and_a_comment(tmp_path, course, engine):
 def test_nbgrader_flags_exercises_whose_manual_items_are_not_graded_yet(tmp_path, course, gradebook, engine):
     api = pytest.importorskip("nbgrader.api", reason="nbgrader is optional: pip install nbgrader")
     from grader.classes import nbgrader as nbgrader_export
+
     found = _class(tmp_path / "class", {"ada": "correct", "ben": "correct"})
     grade_all(course, found, gradebook, BulkOptions(exercises=("design", "conv")))
     gradebook.grade_manually(ManualGrade("ben", "design", NOTES_ID, 5, "", grader="prof"))
@@ -230,18 +275,32 @@ def test_nbgrader_flags_exercises_whose_manual_items_are_not_graded_yet(tmp_path
 
 # -- the roster and Canvas ---------------------------------------------------------------------------------
 
-ROSTER = ("id,name,email,github,repository,extension_days\n"
-          "s001,Ada Lovelace,ada@uni.edu,ada-l,,\n"
-          "s002,Ben Ng,ben@uni.edu,,ben-folder,\n"
-          "s003,Cy Young,cy@uni.edu,cyoung,,\n")
+ROSTER = (
+    "id,name,email,github,repository,extension_days\n"
+    "s001,Ada Lovelace,ada@uni.edu,ada-l,,\n"
+    "s002,Ben Ng,ben@uni.edu,,ben-folder,\n"
+    "s003,Cy Young,cy@uni.edu,cyoung,,\n"
+)
 
 
 def test_the_roster_names_students_reports_strangers_and_lists_who_handed_in_nothing(tmp_path, engine):
     _class(tmp_path / "class", {"cnn-ada-l": "correct", "ben-folder": "buggy", "zed": "correct"})
     (tmp_path / "roster.csv").write_text(ROSTER)
-    result = CliRunner().invoke(app, ["grade-all", str(tmp_path / "class"), "-e", "conv", "--roster",
-                                      str(tmp_path / "roster.csv"), "-o", str(tmp_path / "grades"),
-                                      "--course", str(ROOT / "course.toml")])
+    result = CliRunner().invoke(
+        app,
+        [
+            "grade-all",
+            str(tmp_path / "class"),
+            "-e",
+            "conv",
+            "--roster",
+            str(tmp_path / "roster.csv"),
+            "-o",
+            str(tmp_path / "grades"),
+            "--course",
+            str(ROOT / "course.toml"),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "1 submission matches no roster entry" in result.output and "zed (zed)" in result.output
     rows = {r["student"]: r for r in csv.DictReader((tmp_path / "grades" / "scores.csv").open())}
@@ -254,16 +313,33 @@ def test_the_roster_names_students_reports_strangers_and_lists_who_handed_in_not
 def test_the_canvas_csv_has_canvas_headers_points_possible_and_late_penalties(course):
     from grader.classes.gradebook import Record
     from grader.classes.submissions import Student
+
     a1 = course.assignments[0]
     lateness = Lateness(a1.id, "2026-12-11T23:59:00+00:00", "2026-12-13T10:00:00+00:00", "penalty", 10)
     report = make_report([make_exercise("conv", [("by hand", "public", 20, "passed", None)])])
-    late = Record(student=Student("s001", "Ada King Lovelace"), status="graded", origin="grade-all", source="x",
-                  content_hash="h", fingerprint="f", duration=1, report=dataclasses.replace(report, lateness=lateness))
-    missing = Record(student=Student("s002", "Ben Ng"), status="missing", origin="roster", source="",
-                     content_hash="", fingerprint="", duration=0)
+    late = Record(
+        student=Student("s001", "Ada King Lovelace"),
+        status="graded",
+        origin="grade-all",
+        source="x",
+        content_hash="h",
+        fingerprint="f",
+        duration=1,
+        report=dataclasses.replace(report, lateness=lateness),
+    )
+    missing = Record(
+        student=Student("s002", "Ben Ng"),
+        status="missing",
+        origin="roster",
+        source="",
+        content_hash="",
+        fingerprint="",
+        duration=0,
+    )
     rows = list(csv.reader(io.StringIO(exports.canvas_csv(course, [late, missing], assignment=a1.id))))
     assert rows[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", a1.title]
     from grader.quiz.bank import load_bank
+
     possible = sum(e.points for e in course.exercises if e.id in a1.items)
     possible += sum(load_bank(course, q).points for q in course.quizzes if q.id in a1.items)
     assert rows[1] == ["Points Possible", "", "", "", "", f"{possible:g}"]
@@ -276,18 +352,31 @@ def test_the_canvas_csv_has_canvas_headers_points_possible_and_late_penalties(co
 def test_two_submissions_of_one_roster_student_are_refused(tmp_path, engine):
     _class(tmp_path / "class", {"ada-l": "correct", "cnn-hw1-ada-l": "buggy"})
     (tmp_path / "roster.csv").write_text(ROSTER)
-    result = CliRunner().invoke(app, ["grade-all", str(tmp_path / "class"), "-e", "conv", "--roster",
-                                      str(tmp_path / "roster.csv"), "-o", str(tmp_path / "grades"),
-                                      "--course", str(ROOT / "course.toml")])
+    result = CliRunner().invoke(
+        app,
+        [
+            "grade-all",
+            str(tmp_path / "class"),
+            "-e",
+            "conv",
+            "--roster",
+            str(tmp_path / "roster.csv"),
+            "-o",
+            str(tmp_path / "grades"),
+            "--course",
+            str(ROOT / "course.toml"),
+        ],
+    )
     assert result.exit_code == ExitCode.USAGE
     assert "s001: ada-l, cnn-hw1-ada-l" in result.output and engine.calls == []
 
 
 def test_a_gradebook_from_before_manual_grades_gains_the_table_when_opened(tmp_path):
     import sqlalchemy as sa
+
     url = f"sqlite:///{tmp_path / 'old.db'}"
     with Gradebook(url) as book, book.engine.begin() as connection:
-        connection.execute(sa.text("DROP TABLE manual_grades"))   # as a gradebook of the previous version
+        connection.execute(sa.text("DROP TABLE manual_grades"))  # as a gradebook of the previous version
     with Gradebook(url) as book:
         book.grade_manually(ManualGrade("ada", "design", NOTES_ID, 5, "", grader="prof"))
         assert [g.points for g in book.manual_grades("ada")] == [5]
@@ -308,25 +397,52 @@ def test_a_roster_extension_moves_the_students_due_date_in_the_exports(tmp_path,
     from grader.classes.gradebook import Record
     from grader.classes.roster import load_roster
     from grader.classes.submissions import Student
+
     a1 = course.assignments[0]
     lateness = Lateness(a1.id, "2026-12-11T23:59:00+00:00", "2026-12-13T10:00:00+00:00", "penalty", 10)
-    report = dataclasses.replace(make_report([make_exercise("conv", [("by hand", "public", 20, "passed", None)])]),
-                                 lateness=lateness)
-    records = [Record(student=Student(i), status="graded", origin="grade-all", source="x", content_hash="h",
-                      fingerprint="f", duration=1, report=report) for i in ("s001", "s002")]
+    report = dataclasses.replace(
+        make_report([make_exercise("conv", [("by hand", "public", 20, "passed", None)])]), lateness=lateness
+    )
+    records = [
+        Record(
+            student=Student(i),
+            status="graded",
+            origin="grade-all",
+            source="x",
+            content_hash="h",
+            fingerprint="f",
+            duration=1,
+            report=report,
+        )
+        for i in ("s001", "s002")
+    ]
     (tmp_path / "roster.csv").write_text("id,name,extension_days\ns001,Ada,2\ns002,Ben,1\n")
-    rows = list(csv.reader(io.StringIO(exports.canvas_csv(
-        course, exports.with_roster(records, load_roster(tmp_path / "roster.csv")), assignment=a1.id))))
+    rows = list(
+        csv.reader(
+            io.StringIO(
+                exports.canvas_csv(
+                    course, exports.with_roster(records, load_roster(tmp_path / "roster.csv")), assignment=a1.id
+                )
+            )
+        )
+    )
     assert [row[5] for row in rows[2:]] == ["20", "18"], "2 days' extension: on time; 1 day: 1 day late"
 
 
 def test_imported_results_merge_with_grade_all_under_roster_ids_and_export_to_a_named_canvas_column(tmp_path, engine):
     """conv graded here, lenet imported from a CI run of the same student's repository: one row, both scores."""
     from grader.reports import json_report
+
     _class(tmp_path / "class", {"cnn-hw1-ada-l": "correct"})
     (tmp_path / "roster.csv").write_text(ROSTER)
-    common = ["-o", str(tmp_path / "grades"), "--roster", str(tmp_path / "roster.csv"),
-              "--course", str(ROOT / "course.toml")]
+    common = [
+        "-o",
+        str(tmp_path / "grades"),
+        "--roster",
+        str(tmp_path / "roster.csv"),
+        "--course",
+        str(ROOT / "course.toml"),
+    ]
     graded = CliRunner().invoke(app, ["grade-all", str(tmp_path / "class"), "-e", "conv", *common])
     assert graded.exit_code == 0, graded.output
     lenet = make_report([make_exercise("lenet", [("shapes", "public", 15, "passed", None)])])

@@ -9,9 +9,9 @@ from __future__ import annotations
 import textwrap
 
 import pytest
+from support import ROOT, grade_source
 
 from grader import score
-from support import ROOT, grade_source
 
 REFERENCE = (ROOT / "reference/conv.py").read_text()
 
@@ -31,7 +31,9 @@ def _messages(result) -> str:
 
 
 def test_syntax_error_names_the_file_and_line(quick_course, tmp_path):
-    result = grade_source(quick_course, "conv", "import numpy as np\n\ndef zero_pad(x, padding)\n    return x\n", tmp_path)
+    result = grade_source(
+        quick_course, "conv", "import numpy as np\n\ndef zero_pad(x, padding)\n    return x\n", tmp_path
+    )
     assert score.exercise_score(result) == 0 and result.tests
     assert {t.reason for t in result.tests} == {"import"}
     assert "conv.py, line 3" in result.tests[0].message[0]
@@ -56,8 +58,11 @@ def test_endless_loop_at_import_times_out(quick_course, tmp_path):
 
 
 def test_hang_in_one_function_fails_its_tests_and_the_others_still_pass(quick_course, tmp_path):
-    source = REFERENCE.replace('    ph, pw = _pair(padding, "padding")\n    if ph < 0',
-                               '    while True:\n        pass\n    ph, pw = _pair(padding, "padding")\n    if ph < 0', 1)
+    source = REFERENCE.replace(
+        '    ph, pw = _pair(padding, "padding")\n    if ph < 0',
+        '    while True:\n        pass\n    ph, pw = _pair(padding, "padding")\n    if ph < 0',
+        1,
+    )
     result = grade_source(quick_course, "conv", source, tmp_path)
     timed_out = [t for t in result.tests if t.reason == "timeout"]
     assert timed_out and all("zero_pad" in t.message[0] for t in timed_out)
@@ -65,8 +70,11 @@ def test_hang_in_one_function_fails_its_tests_and_the_others_still_pass(quick_co
 
 
 def test_os_exit_in_a_call_costs_that_call_only(quick_course, tmp_path):
-    source = REFERENCE.replace('    ph, pw = _pair(padding, "padding")\n    if ph < 0',
-                               '    import os\n    os._exit(9)\n    ph, pw = _pair(padding, "padding")\n    if ph < 0', 1)
+    source = REFERENCE.replace(
+        '    ph, pw = _pair(padding, "padding")\n    if ph < 0',
+        '    import os\n    os._exit(9)\n    ph, pw = _pair(padding, "padding")\n    if ph < 0',
+        1,
+    )
     result = grade_source(quick_course, "conv", source, tmp_path)
     crashed = [t for t in result.tests if t.reason == "crash"]
     assert crashed and "exited with code 9" in crashed[0].message[-1]
@@ -74,14 +82,14 @@ def test_os_exit_in_a_call_costs_that_call_only(quick_course, tmp_path):
 
 
 def test_output_flood_is_cut_and_grading_goes_on(quick_course, tmp_path):
-    source = REFERENCE.replace('    N, C, H, W = x.shape\n', '    print("x" * 100_000)\n    N, C, H, W = x.shape\n', 1)
+    source = REFERENCE.replace("    N, C, H, W = x.shape\n", '    print("x" * 100_000)\n    N, C, H, W = x.shape\n', 1)
     result = grade_source(quick_course, "conv", source, tmp_path)
     assert score.exercise_score(result) == quick_course.exercise("conv").points
     assert len(result.output) < 20_000 and "more bytes of output cut" in result.output
 
 
 def test_student_exception_shows_only_the_students_frames(quick_course, tmp_path):
-    source = REFERENCE.replace('    N, C, H, W = x.shape\n', '    N, C, H, W = x.shape\n    [][N]\n', 1)
+    source = REFERENCE.replace("    N, C, H, W = x.shape\n", "    N, C, H, W = x.shape\n    [][N]\n", 1)
     result = grade_source(quick_course, "conv", source, tmp_path)
     raised = [t for t in result.tests if t.reason == "exception"]
     assert raised
@@ -99,8 +107,11 @@ def test_missing_function_is_named(quick_course, tmp_path):
 
 
 def test_wrong_signature_is_named(quick_course, tmp_path):
-    source = REFERENCE.replace("def conv2d_forward(x, weight, bias=None, stride=1, padding=0):",
-                               "def conv2d_forward(x, weight, bias=None, step=1, padding=0):", 1)
+    source = REFERENCE.replace(
+        "def conv2d_forward(x, weight, bias=None, stride=1, padding=0):",
+        "def conv2d_forward(x, weight, bias=None, step=1, padding=0):",
+        1,
+    )
     result = grade_source(quick_course, "conv", source, tmp_path)
     messages = _messages(result)
     assert "unexpected keyword argument 'stride'" in messages

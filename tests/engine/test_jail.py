@@ -95,9 +95,14 @@ def _messages(result) -> str:
 
 # -- reading the course -------------------------------------------------------------
 
+
 def test_the_course_cannot_be_read_through_git(quick_course, tmp_path, private_tmp):
     """git is not in the jail, nor is the course's .git: neither `git show` nor the files work."""
-    result = graded_attack(quick_course, tmp_path, private_tmp, f"""
+    result = graded_attack(
+        quick_course,
+        tmp_path,
+        private_tmp,
+        f"""
         import subprocess, pathlib
         try:
             _take(subprocess.run(["git", "--git-dir", {str(ROOT / ".git")!r}, "show", "HEAD:reference/conv.py"],
@@ -105,13 +110,18 @@ def test_the_course_cannot_be_read_through_git(quick_course, tmp_path, private_t
         except OSError:
             pass
         print("git dir visible:", pathlib.Path({str(ROOT / ".git")!r}).exists())
-    """)
+    """,
+    )
     assert "git dir visible: False" in result.output
 
 
 def test_the_course_cannot_be_read_through_the_package_path(quick_course, tmp_path, private_tmp):
     """The grader's package is in the jail; the course folder around it is not."""
-    result = graded_attack(quick_course, tmp_path, private_tmp, """
+    result = graded_attack(
+        quick_course,
+        tmp_path,
+        private_tmp,
+        """
         import pathlib, grader
         root = pathlib.Path(grader.__file__).resolve().parents[1]
         print("course files visible:", sorted(p.name for p in root.iterdir()))
@@ -119,13 +129,18 @@ def test_the_course_cannot_be_read_through_the_package_path(quick_course, tmp_pa
             _take((root / "reference" / "conv.py").read_text())
         except OSError:
             pass
-    """)
+    """,
+    )
     assert "course files visible: ['grader']" in result.output
 
 
 def test_the_course_cannot_be_read_through_other_processes(quick_course, tmp_path, private_tmp):
     """/proc shows only the jail's own PID namespace: no judge's cwd, root or command line to follow."""
-    result = graded_attack(quick_course, tmp_path, private_tmp, f"""
+    result = graded_attack(
+        quick_course,
+        tmp_path,
+        private_tmp,
+        f"""
         import os, pathlib
         others = [p for p in os.listdir("/proc") if p.isdigit() and int(p) != os.getpid()]
         print("other processes:", others)
@@ -147,12 +162,16 @@ def test_the_course_cannot_be_read_through_other_processes(quick_course, tmp_pat
                     _take((folder / "reference" / "conv.py").read_text())
                 except (OSError, ValueError):
                     pass
-    """)
+    """,
+    )
     assert "other processes: []" in result.output
 
 
-@pytest.mark.parametrize("target", [str(ROOT / "reference/conv.py"), "/proc/self/cwd/reference/conv.py"],
-                         ids=["absolute", "through /proc/self/cwd"])
+@pytest.mark.parametrize(
+    "target",
+    [str(ROOT / "reference/conv.py"), "/proc/self/cwd/reference/conv.py"],
+    ids=["absolute", "through /proc/self/cwd"],
+)
 def test_a_submission_holding_a_symbolic_link_is_refused(quick_course, tmp_path, private_tmp, target):
     """A link could point anywhere on the grading machine: never followed, refused with the file's name."""
     submission = tmp_path / "submission"
@@ -167,9 +186,9 @@ def test_a_submission_holding_a_symbolic_link_is_refused(quick_course, tmp_path,
 
 def test_every_copy_of_a_submission_refuses_links_the_same_way(tmp_path):
     """grade (the jail's copy), grade-all (`submissions.prepare`) and Gradescope share one copying function."""
+    from grader.classes.submissions import Student, Submission, SubmissionError, prepare
     from grader.course.manifest import load_course
     from grader.publish.gradescope import collect_submission
-    from grader.classes.submissions import Student, Submission, SubmissionError, prepare
 
     folder = tmp_path / "alice"
     (folder / "exercises").mkdir(parents=True)
@@ -223,16 +242,19 @@ FORBIDDEN_ROUTES = {
     "torch.ops.aten.convolution": """
         import numpy as np, torch
         def conv2d_forward(x, weight, bias=None, stride=1, padding=0):
-            s, p = (stride, stride) if isinstance(stride, int) else stride, (padding, padding) if isinstance(padding, int) else padding
+            s = (stride, stride) if isinstance(stride, int) else stride
+            p = (padding, padding) if isinstance(padding, int) else padding
             b = None if bias is None else torch.from_numpy(np.asarray(bias))
-            out = torch.ops.aten.convolution(torch.from_numpy(x), torch.from_numpy(weight), b, list(s), list(p), [1, 1], False, [0, 0], 1)
+            out = torch.ops.aten.convolution(torch.from_numpy(x), torch.from_numpy(weight), b, list(s), list(p),
+                                             [1, 1], False, [0, 0], 1)
             return out.numpy()
     """,
     "torch._C._VariableFunctions.conv2d": """
         import numpy as np, torch
         def conv2d_forward(x, weight, bias=None, stride=1, padding=0):
             b = None if bias is None else torch.from_numpy(np.asarray(bias))
-            return torch._C._VariableFunctions.conv2d(torch.from_numpy(x), torch.from_numpy(weight), b, stride, padding).numpy()
+            conv2d = torch._C._VariableFunctions.conv2d
+            return conv2d(torch.from_numpy(x), torch.from_numpy(weight), b, stride, padding).numpy()
     """,
     "F.conv2d called in a thread": """
         import numpy as np, torch, threading
@@ -268,32 +290,43 @@ def test_a_forbidden_convolution_is_refused_whatever_the_route(quick_course, tmp
 
 def test_switching_the_dispatch_guard_off_is_a_forbidden_call(quick_course, tmp_path, private_tmp):
     """Popping the guard's mode to call the convolution unseen counts as calling it."""
-    result = graded_attack(quick_course, tmp_path, private_tmp, """
+    result = graded_attack(
+        quick_course,
+        tmp_path,
+        private_tmp,
+        """
         import numpy as np, torch
         from torch.utils._python_dispatch import _pop_mode_temporarily
         def conv2d_forward(x, weight, bias=None, stride=1, padding=0):
             with _pop_mode_temporarily():
                 return torch.ops.aten.convolution(torch.from_numpy(x), torch.from_numpy(weight), None, [stride] * 2,
                                                   [padding] * 2, [1, 1], False, [0, 0], 1).numpy()
-    """)
+    """,
+    )
     assert any(t.reason == "forbidden" for t in result.tests), _messages(result)
 
 
 # -- network -----------------------------------------------------------------------
+
 
 def test_there_is_no_network(quick_course, tmp_path, private_tmp):
     """The jail has a network namespace of its own: not even the judge's loopback is reachable."""
     with socket.create_server(("127.0.0.1", 0)) as server:
         server.settimeout(0.2)
         port = server.getsockname()[1]
-        result = graded_attack(quick_course, tmp_path, private_tmp, f"""
+        result = graded_attack(
+            quick_course,
+            tmp_path,
+            private_tmp,
+            f"""
             import socket
             try:
                 socket.create_connection(("127.0.0.1", {port}), timeout=2).sendall(b"leak")
                 print("network: connected")
             except OSError as error:
                 print("network:", type(error).__name__)
-        """)
+        """,
+        )
         with pytest.raises(socket.timeout):
             server.accept()
     assert "network: connected" not in result.output and "network:" in result.output
@@ -301,8 +334,10 @@ def test_there_is_no_network(quick_course, tmp_path, private_tmp):
 
 # -- where the kernel refuses ----------------------------------------------------------
 
-def test_without_user_namespaces_the_report_says_so_and_nothing_is_left(quick_course, tmp_path, private_tmp,
-                                                                         monkeypatch):
+
+def test_without_user_namespaces_the_report_says_so_and_nothing_is_left(
+    quick_course, tmp_path, private_tmp, monkeypatch
+):
     """The fallback runs unconfined on a private copy; its keeper, a subreaper, still ends the escapee."""
     monkeypatch.setenv(SIMULATE_REFUSAL, "1")
     name = "esc" + secrets.token_hex(4)
@@ -312,22 +347,23 @@ def test_without_user_namespaces_the_report_says_so_and_nothing_is_left(quick_co
     assert processes_named(name) == []
 
 
-def test_a_judge_killed_at_the_time_limit_leaves_no_folder_and_no_process(course, tmp_path, private_tmp,
-                                                                          monkeypatch):
+def test_a_judge_killed_at_the_time_limit_leaves_no_folder_and_no_process(course, tmp_path, private_tmp, monkeypatch):
     """Unconfined (so that a temporary copy exists): the keeper removes it when the killed judge's socket closes."""
     monkeypatch.setenv(SIMULATE_REFUSAL, "1")
     name = "esc" + secrets.token_hex(4)
     attack = ESCAPE.replace("NAME", repr(name)) + "\n    while True:\n        pass\n"
-    result = grade_source(course.with_grading(test_timeout=60.0, exercise_timeout=8.0), "conv",
-                          STUB + textwrap.dedent(attack), tmp_path)
+    result = grade_source(
+        course.with_grading(test_timeout=60.0, exercise_timeout=8.0), "conv", STUB + textwrap.dedent(attack), tmp_path
+    )
     assert "time limit" in (result.problem or "")
-    deadline = time.monotonic() + 30   # the keeper cleans up once it sees the judge gone: wait for it
+    deadline = time.monotonic() + 30  # the keeper cleans up once it sees the judge gone: wait for it
     while (grader_folders(private_tmp) or processes_named(name)) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert grader_folders(private_tmp) == [] and processes_named(name) == []
 
 
 # -- careless input -----------------------------------------------------------------------
+
 
 def test_a_module_saved_with_a_byte_order_mark_scores_as_without(course, tmp_path, private_tmp):
     """Python imports a UTF-8 file with a BOM; so does the grader."""
@@ -352,6 +388,7 @@ def test_symbolic_links_are_refused_before_anything_is_copied(tmp_path):
 
 # -- the zygote ---------------------------------------------------------------------------
 
+
 def test_one_zygote_serves_several_processes_at_once(tmp_path):
     """Judges forked from one warm engine share its zygote: each request gets its own jailed worker."""
     from grader.engine.sandbox import StudentProcess
@@ -364,15 +401,18 @@ def test_one_zygote_serves_several_processes_at_once(tmp_path):
     clients = []
     for n in range(3):
         pid = os.fork()
-        if pid == 0:   # a judge: two workers in turn, each asked for n + 1
+        if pid == 0:  # a judge: two workers in turn, each asked for n + 1
             code = 1
             try:
                 process = StudentProcess(submission, zygote=zygote)
                 answers = []
                 for _ in range(2):
                     process.request({"op": "import", "module": "adder"}, timeout=60)
-                    answers.append(process.request({"op": "call", "function": "add", "args": [n, 1], "kwargs": {}},
-                                                   timeout=60)["value"])
+                    answers.append(
+                        process.request({"op": "call", "function": "add", "args": [n, 1], "kwargs": {}}, timeout=60)[
+                            "value"
+                        ]
+                    )
                     process.kill()
                 code = 0 if answers == [n + 1, n + 1] and process.confinement is None else 2
                 process.close()
@@ -450,28 +490,43 @@ FORGER = """
 
 def test_a_classmates_grade_cannot_be_changed_in_grade_all(tmp_path, private_tmp):
     """grade-all -j 2: a stub whose escapee forges results and rewrites submissions changes nobody's grade."""
+    from class_corpus import quick_course as class_course
+    from class_corpus import student
     from typer.testing import CliRunner
-    from class_corpus import quick_course as class_course, student
 
+    from grader.classes.gradebook import Gradebook
     from grader.cli.app import app
     from grader.cli.common import ExitCode
-    from grader.classes.gradebook import Gradebook
 
     course = class_course(tmp_path / "course", test_timeout=10.0, exercise_timeout=60.0)
     name = "esc" + secrets.token_hex(4)
-    attack = ESCAPE.replace("NAME", repr(name)).replace("while True:\n                    time.sleep(0.05)",
-                                                         "_forge_forever()")
+    attack = ESCAPE.replace("NAME", repr(name)).replace(
+        "while True:\n                    time.sleep(0.05)", "_forge_forever()"
+    )
     student(tmp_path / "class", "mallory", STUB + textwrap.dedent(FORGER) + textwrap.dedent(attack))
     student(tmp_path / "class", "ada", ROOT / "reference/conv.py")
     student(tmp_path / "class", "bob", STUB)
     before = course_digest()
-    result = CliRunner().invoke(app, ["grade-all", str(tmp_path / "class"), "-e", "conv", "-j", "2",
-                                      "-o", str(tmp_path / "grades"), "--course", str(course.root)])
+    result = CliRunner().invoke(
+        app,
+        [
+            "grade-all",
+            str(tmp_path / "class"),
+            "-e",
+            "conv",
+            "-j",
+            "2",
+            "-o",
+            str(tmp_path / "grades"),
+            "--course",
+            str(course.root),
+        ],
+    )
     assert result.exit_code == ExitCode.OK, result.output
     with Gradebook(f"sqlite:///{tmp_path / 'grades' / 'gradebook.db'}") as gradebook:
         records = {r.student.id: r.report for r in gradebook.latest() if r.report}
     assert {who: score.total_score(report) for who, report in records.items()} == {"ada": 20, "bob": 0, "mallory": 0}
-    assert "escapee running" in records["mallory"].exercises[0].output   # the attack did run
+    assert "escapee running" in records["mallory"].exercises[0].output  # the attack did run
     assert (tmp_path / "class/bob/conv.py").read_text() == STUB
     assert course_digest() == before and processes_named(name) == []
     assert grader_folders(private_tmp) == []

@@ -15,14 +15,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-
 from support import ROOT
 
 GRADER = ROOT / "grader"
 #: Modules of the package (dotted), templates excluded: they are text for new courses, not code of ours.
 MODULES = sorted(
     ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
-    for path in GRADER.rglob("*.py") if "templates" not in path.parts)
+    for path in GRADER.rglob("*.py")
+    if "templates" not in path.parts
+)
 
 
 def _imports(path: Path) -> list[tuple[str, str | None]]:
@@ -41,16 +42,23 @@ def _suite_files() -> list[Path]:
 
 
 def test_suites_and_catalogues_import_only_the_suite_api():
-    wrong = {f"{path.relative_to(ROOT)}: {module}"
-             for path in _suite_files() for module, _ in _imports(path)
-             if module.split(".")[0] == "grader" and module != "grader.suite"}
+    wrong = {
+        f"{path.relative_to(ROOT)}: {module}"
+        for path in _suite_files()
+        for module, _ in _imports(path)
+        if module.split(".")[0] == "grader" and module != "grader.suite"
+    }
     assert wrong == set()
 
 
 def test_the_scaffold_templates_import_only_the_suite_api():
     templates = [p for p in (GRADER / "templates/scaffold").iterdir() if p.suffix in {".py", ".tmpl"}]
-    lines = [f"{p.name}: {line.strip()}" for p in templates for line in p.read_text().splitlines()
-             if line.lstrip().startswith(("from grader", "import grader")) and "grader.suite" not in line]
+    lines = [
+        f"{p.name}: {line.strip()}"
+        for p in templates
+        for line in p.read_text().splitlines()
+        if line.lstrip().startswith(("from grader", "import grader")) and "grader.suite" not in line
+    ]
     assert lines == []
 
 
@@ -65,24 +73,34 @@ def _library_modules() -> list[Path]:
 
 
 def test_command_modules_are_imported_only_by_the_command_line():
-    wrong = {f"{path.relative_to(ROOT)}: {module}" for path in _library_modules()
-             if "cli" not in path.relative_to(GRADER).parts and path.name != "__main__.py"
-             for module, _ in _imports(path) if module.startswith("grader.cli")}
+    wrong = {
+        f"{path.relative_to(ROOT)}: {module}"
+        for path in _library_modules()
+        if "cli" not in path.relative_to(GRADER).parts and path.name != "__main__.py"
+        for module, _ in _imports(path)
+        if module.startswith("grader.cli")
+    }
     assert wrong == set()
 
 
 def test_probes_never_import_the_judges_side():
-    wrong = {f"{path.relative_to(ROOT)}: {module}" for path in (GRADER / "probes").glob("*.py")
-             for module, _ in _imports(path) if module.startswith("grader.judging")}
+    wrong = {
+        f"{path.relative_to(ROOT)}: {module}"
+        for path in (GRADER / "probes").glob("*.py")
+        for module, _ in _imports(path)
+        if module.startswith("grader.judging")
+    }
     assert wrong == set()
 
 
 def test_no_module_imports_another_modules_private_name():
     engine_tests = [p for p in (ROOT / "tests/engine").glob("*.py")]
-    wrong = {f"{path.relative_to(ROOT)}: from {module} import {name}"
-             for path in [*_library_modules(), *engine_tests, *_suite_files()]
-             for module, name in _imports(path)
-             if module.split(".")[0] == "grader" and name and name.startswith("_") and not name.startswith("__")}
+    wrong = {
+        f"{path.relative_to(ROOT)}: from {module} import {name}"
+        for path in [*_library_modules(), *engine_tests, *_suite_files()]
+        for module, name in _imports(path)
+        if module.split(".")[0] == "grader" and name and name.startswith("_") and not name.startswith("__")
+    }
     assert wrong == set()
 
 
@@ -90,7 +108,8 @@ def test_no_module_imports_another_modules_private_name():
 #: imported alone in a forked child, whose last error line comes back on stdout.
 _IMPORT_EACH = """
 import os, sys, traceback
-import numpy, torch, pytest, hypothesis, typer, rich, pydantic, sqlalchemy, matplotlib.pyplot, nbformat  # noqa: F401,E401
+import numpy, torch, pytest, hypothesis, typer, rich  # noqa: F401,E401
+import pydantic, sqlalchemy, matplotlib.pyplot, nbformat  # noqa: F401,E401
 for module in sys.argv[1:]:
     pid = os.fork()
     if pid == 0:
@@ -105,7 +124,8 @@ for module in sys.argv[1:]:
 
 
 def test_every_module_imports_on_its_own():
-    done = subprocess.run([sys.executable, "-c", _IMPORT_EACH, *MODULES], capture_output=True, text=True,
-                          cwd=ROOT, timeout=600)
+    done = subprocess.run(
+        [sys.executable, "-c", _IMPORT_EACH, *MODULES], capture_output=True, text=True, cwd=ROOT, timeout=600
+    )
     assert done.returncode == 0, done.stderr
     assert dict(line.split(" | ", 1) for line in done.stdout.splitlines()) == {}

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from support import ROOT, corpus_text, grade_source
 
 from grader.judging import models as judged
 from grader.probes import models
-from support import corpus_text, grade_source, ROOT
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +23,9 @@ def lenet():
 
 
 def test_reference_has_the_published_parameter_count(lenet):
-    count = lambda m: sum(p.numel() for p in m.parameters())
+    def count(m):
+        return sum(p.numel() for p in m.parameters())
+
     assert count(lenet.LeNet5()) == 61706
     assert count(lenet.LeNet5(num_classes=43)) == 61706 + 84 * 33 + 33
 
@@ -52,7 +54,7 @@ def test_fill_values_depend_on_seed_key_and_shape_only():
     assert not torch.equal(a, models.fill_values("fc1.weight", (120, 400), 1))
     assert not torch.equal(a, models.fill_values("fc2.weight", (120, 400), 0))
     bound = (6 / 400) ** 0.5
-    assert a.abs().max() <= bound and a.std() > bound / 3   # Kaiming-uniform scale
+    assert a.abs().max() <= bound and a.std() > bound / 3  # Kaiming-uniform scale
 
 
 def test_forward_probe_is_reproducible_and_sees_every_layer(lenet):
@@ -71,9 +73,17 @@ def test_describe_builds_on_the_meta_device_and_reports_hyper_parameters(lenet):
     described = models.describe(lenet, models.model("LeNet5", num_classes=3))
     assert described["parameters"] == 61706 - 7 * 85
     modules = {name: (kind, hyper) for name, kind, hyper, _ in described["modules"]}
-    assert modules["pool1"] == ("AvgPool2d", {"kernel_size": (2, 2), "stride": (2, 2), "padding": (0, 0),
-                                              "ceil_mode": False, "count_include_pad": True,
-                                              "divisor_override": None})
+    assert modules["pool1"] == (
+        "AvgPool2d",
+        {
+            "kernel_size": (2, 2),
+            "stride": (2, 2),
+            "padding": (0, 0),
+            "ceil_mode": False,
+            "count_include_pad": True,
+            "divisor_override": None,
+        },
+    )
     assert modules["fc3"][1] == {"in_features": 84, "out_features": 3, "bias": True}
 
 
@@ -96,7 +106,8 @@ def test_max_pooling_is_blamed_on_pool1(course, tmp_path):
     assert behaviour.message[3].startswith("pool1's output has the right shape but different values")
     assert "the layers before it match (conv1)" in behaviour.message[4]
     assert "'pool1' is a MaxPool2d, expected AvgPool2d" in " ".join(
-        failing["every layer has the reference's kind and hyper-parameters, and no extra weights"].message)
+        failing["every layer has the reference's kind and hyper-parameters, and no extra weights"].message
+    )
 
 
 def test_softmax_after_fc3_is_blamed_on_the_return_value(course, tmp_path):
@@ -104,4 +115,4 @@ def test_softmax_after_fc3_is_blamed_on_the_return_value(course, tmp_path):
     behaviour = next(t for t in result.tests if t.name.startswith("with the reference's weights"))
     assert behaviour.diagnosis == "activation_on_scores"
     assert "the layers that ran as modules match (conv1, pool1, conv2, pool2, fc1, fc2, fc3)" in behaviour.message[4]
-    assert behaviour.hint is None   # the named mistake says why, and where to reread
+    assert behaviour.hint is None  # the named mistake says why, and where to reread

@@ -6,9 +6,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from support import ROOT
 
 from grader.course.manifest import CourseError, load_course
-from support import ROOT
 
 
 @pytest.fixture
@@ -35,7 +35,9 @@ def _break(course_dir: Path, old: str, new: str) -> str:
 
 
 def _line(course_dir: Path, fragment: str) -> int:
-    return next(n for n, line in enumerate((course_dir / "course.toml").read_text().splitlines(), 1) if fragment in line)
+    return next(
+        n for n, line in enumerate((course_dir / "course.toml").read_text().splitlines(), 1) if fragment in line
+    )
 
 
 def test_the_course_loads():
@@ -83,8 +85,8 @@ def test_missing_public_suite_is_refused(course_dir):
 
 def test_duplicate_exercise_ids_are_refused(course_dir):
     text = (course_dir / "course.toml").read_text()
-    start = text.index("[[exercise]]\nid = \"conv\"")
-    end = text.index("\n[[exercise]]", start + 1) if "\n[[exercise]]" in text[start + 1:] else len(text)
+    start = text.index('[[exercise]]\nid = "conv"')
+    end = text.index("\n[[exercise]]", start + 1) if "\n[[exercise]]" in text[start + 1 :] else len(text)
     (course_dir / "course.toml").write_text(text + "\n" + text[start:end])
     with pytest.raises(CourseError, match="duplicate exercise id 'conv'"):
         load_course(course_dir)

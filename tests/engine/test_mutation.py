@@ -8,8 +8,8 @@ import difflib
 import pytest
 from support import ROOT
 
-from grader.course.manifest import load_course
 from grader.authoring.mutation import mutants, solution_regions
+from grader.course.manifest import load_course
 from grader.course.stubs import strip_solutions
 
 SOURCE = '''\
@@ -63,27 +63,32 @@ def test_only_code_inside_solution_regions_is_mutated():
     regions = solution_regions(SOURCE)
     for mutant in mutants(SOURCE, "shift.py"):
         matcher = difflib.SequenceMatcher(a=SOURCE.splitlines(), b=mutant.source.splitlines(), autojunk=False)
-        changed = [n + 1 for tag, i1, i2, _, _ in matcher.get_opcodes() if tag != "equal" for n in range(i1, max(i2, i1 + 1))]
+        changed = [
+            n + 1 for tag, i1, i2, _, _ in matcher.get_opcodes() if tag != "equal" for n in range(i1, max(i2, i1 + 1))
+        ]
         assert changed and all(any(f <= n <= last for f, last in regions) for n in changed), mutant.id
         # the stub is the same for every mutant: only the student's part differs
         assert strip_solutions(mutant.source) == strip_solutions(SOURCE)
 
 
-@pytest.mark.parametrize("mutant_id", [
-    "shift: if k < 0 or k > 10: -> if k <= 0 or k > 10:",                  # comparison boundary
-    "shift: if k < 0 or k > 10: -> if k < 0 or k >= 10:",
-    "shift: if k < 0 or k > 10: -> if k < 1 or k > 10:",                   # constant off by one
-    "shift: if k < 0 or k > 10: -> if k < 0 and k > 10:",                  # boolean operator
-    "shift: out = x * scale + k -> out = x / scale + k",                   # arithmetic
-    "shift: out = x * scale + k -> out = x * scale - k",
-    "shift: out = np.clip(out, -5, 5) -> pass",                            # dropped statement (a rebinding)
-    "shift: out = np.clip(out, -5, 5) -> out = np.clip(out, 5, 5)",        # unary minus dropped
-    "shift: out = np.clip(out, -5, 5) -> out = np.clip(out, -5, 6)",
-    "shift: out += 1 -> pass",
-    "shift: out += 1 -> out -= 1",                                         # augmented assignment
-    "not_negative: return -values <= 0 -> return values <= 0",
-    "not_negative: return -values <= 0 -> return -values < 0",
-])
+@pytest.mark.parametrize(
+    "mutant_id",
+    [
+        "shift: if k < 0 or k > 10: -> if k <= 0 or k > 10:",  # comparison boundary
+        "shift: if k < 0 or k > 10: -> if k < 0 or k >= 10:",
+        "shift: if k < 0 or k > 10: -> if k < 1 or k > 10:",  # constant off by one
+        "shift: if k < 0 or k > 10: -> if k < 0 and k > 10:",  # boolean operator
+        "shift: out = x * scale + k -> out = x / scale + k",  # arithmetic
+        "shift: out = x * scale + k -> out = x * scale - k",
+        "shift: out = np.clip(out, -5, 5) -> pass",  # dropped statement (a rebinding)
+        "shift: out = np.clip(out, -5, 5) -> out = np.clip(out, 5, 5)",  # unary minus dropped
+        "shift: out = np.clip(out, -5, 5) -> out = np.clip(out, -5, 6)",
+        "shift: out += 1 -> pass",
+        "shift: out += 1 -> out -= 1",  # augmented assignment
+        "not_negative: return -values <= 0 -> return values <= 0",
+        "not_negative: return -values <= 0 -> return -values < 0",
+    ],
+)
 def test_each_operator_makes_its_mutant(mutant_id):
     assert mutant_id in by_id()
 
@@ -95,14 +100,16 @@ def test_a_check_and_its_raise_are_dropped_once_not_twice():
 
 def test_first_bindings_docstrings_messages_and_name_literal_swaps_are_left_alone():
     ids = by_id()
-    assert not any(i.startswith("shift: out = x * scale + k -> pass") for i in ids)   # NameError, not a mutant
-    assert not any("must be in" in i.split("->")[1] and "raise" in i for i in ids)   # f-string messages
-    assert not any("LIMIT" in i or i.startswith("helper") for i in ids)               # outside the regions
+    assert not any(i.startswith("shift: out = x * scale + k -> pass") for i in ids)  # NameError, not a mutant
+    assert not any("must be in" in i.split("->")[1] and "raise" in i for i in ids)  # f-string messages
+    assert not any("LIMIT" in i or i.startswith("helper") for i in ids)  # outside the regions
 
 
 def test_neighbouring_arguments_of_the_same_kind_are_swapped():
     assert "shift: return np.where(not_negative(out), out, 0) -> return np.where(out, not_negative(out), 0)" in by_id()
-    source = "def f(a, b):\n    ### BEGIN SOLUTION\n    return max(a, b) - pow(2, 3) + g(a, 'name')\n    ### END SOLUTION\n"
+    source = (
+        "def f(a, b):\n    ### BEGIN SOLUTION\n    return max(a, b) - pow(2, 3) + g(a, 'name')\n    ### END SOLUTION\n"
+    )
     ids = {m.id for m in mutants(source)}
     assert "f: return max(a, b) - pow(2, 3) + g(a, 'name') -> return max(b, a) - pow(2, 3) + g(a, 'name')" in ids
     assert "f: return max(a, b) - pow(2, 3) + g(a, 'name') -> return max(a, b) - pow(3, 2) + g(a, 'name')" in ids

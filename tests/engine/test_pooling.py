@@ -11,8 +11,7 @@ import torch
 import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from support import corpus_text, grade_source, ROOT
+from support import ROOT, corpus_text, grade_source
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -43,12 +42,17 @@ def _cases(draw):
     side = st.integers(1, 4)
     kernel = draw(st.one_of(side, st.tuples(side, side)))
     kh, kw = _sides(kernel)
-    padding = draw(st.one_of(st.integers(0, min(kh, kw) // 2),
-                             st.tuples(st.integers(0, kh // 2), st.integers(0, kw // 2))))
+    padding = draw(
+        st.one_of(st.integers(0, min(kh, kw) // 2), st.tuples(st.integers(0, kh // 2), st.integers(0, kw // 2)))
+    )
     ph, pw = _sides(padding)
     stride = draw(st.one_of(st.none(), st.integers(1, 3), st.tuples(st.integers(1, 3), st.integers(1, 3))))
-    shape = (draw(st.integers(1, 2)), draw(st.integers(1, 3)),
-             draw(st.integers(max(kh - 2 * ph, 1), 8)), draw(st.integers(max(kw - 2 * pw, 1), 8)))
+    shape = (
+        draw(st.integers(1, 2)),
+        draw(st.integers(1, 3)),
+        draw(st.integers(max(kh - 2 * ph, 1), 8)),
+        draw(st.integers(max(kw - 2 * pw, 1), 8)),
+    )
     x = np.random.default_rng(draw(st.integers(0, 2**31))).standard_normal(shape)
     return x, kernel, stride, padding
 
@@ -58,12 +62,18 @@ def _cases(draw):
 def test_reference_agrees_with_pytorch(case):
     x, kernel, stride, padding = case
     t = torch.from_numpy(x)
-    np.testing.assert_array_equal(pooling.max_pool2d(x, kernel, stride, padding),
-                                  F.max_pool2d(t, kernel, stride, padding).numpy())
-    np.testing.assert_allclose(pooling.avg_pool2d(x, kernel, stride, padding),
-                               F.avg_pool2d(t, kernel, stride, padding).numpy(), rtol=1e-12, atol=1e-14)
-    np.testing.assert_allclose(pooling.global_avg_pool(x), F.adaptive_avg_pool2d(t, 1).numpy()[:, :, 0, 0],
-                               rtol=1e-12, atol=1e-14)
+    np.testing.assert_array_equal(
+        pooling.max_pool2d(x, kernel, stride, padding), F.max_pool2d(t, kernel, stride, padding).numpy()
+    )
+    np.testing.assert_allclose(
+        pooling.avg_pool2d(x, kernel, stride, padding),
+        F.avg_pool2d(t, kernel, stride, padding).numpy(),
+        rtol=1e-12,
+        atol=1e-14,
+    )
+    np.testing.assert_allclose(
+        pooling.global_avg_pool(x), F.adaptive_avg_pool2d(t, 1).numpy()[:, :, 0, 0], rtol=1e-12, atol=1e-14
+    )
 
 
 def test_reference_keeps_float32():
@@ -92,7 +102,7 @@ def test_reference_refuses_exactly_what_pytorch_refuses(name):
 
 def test_calling_pytorch_pooling_is_reported_as_forbidden(course, tmp_path):
     result = grade_source(course, "pooling", corpus_text("pooling/buggy_calls_torch"), tmp_path, public_only=True)
-    computing = [t for t in result.tests if "refuse" not in t.name]   # its own checks refuse before calling torch
+    computing = [t for t in result.tests if "refuse" not in t.name]  # its own checks refuse before calling torch
     assert computing and all(t.reason == "forbidden" and not t.passed for t in computing)
     max_pool = next(t for t in result.tests if "largest value of each 2x2 block" in t.name)
     assert max_pool.message[0] == "call: max_pool2d(x=float64 (1, 1, 4, 4), kernel=2)"
@@ -100,8 +110,9 @@ def test_calling_pytorch_pooling_is_reported_as_forbidden(course, tmp_path):
 
 
 def test_zero_padded_max_feedback_names_the_case(course, tmp_path):
-    result = grade_source(course, "pooling", corpus_text("pooling/buggy_zero_padding_in_max"), tmp_path,
-                          public_only=True)
+    result = grade_source(
+        course, "pooling", corpus_text("pooling/buggy_zero_padding_in_max"), tmp_path, public_only=True
+    )
     test = next(t for t in result.tests if "padding is not a zero that wins" in t.name)
     assert test.message[0].startswith("Your output matches max pooling over a zero-padded input")  # named, public only
     call = next(line for line in test.message if line.startswith("call: "))
@@ -109,4 +120,4 @@ def test_zero_padded_max_feedback_names_the_case(course, tmp_path):
     assert call.endswith("kernel=2, stride=1, padding=1)")
     assert "  expected: -1 at index (0, 0, 0, 0)" in test.message
     assert "  got:      0" in test.message
-    assert test.hint is None   # the named mistake says why, and where to reread
+    assert test.hint is None  # the named mistake says why, and where to reread

@@ -9,24 +9,24 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import jsonschema
 import pytest
 import yaml
-from typer.testing import CliRunner
-
-from grader.cli.app import app
-from grader.classes.imports import read_reports
-from grader.course.manifest import load_course
-from grader.publish import classroom
-from grader.publish.release import PublishOptions, publish
-from grader.reports import EXPORTERS
-from grader.reports import classroom as classroom_report
-from grader.reports import json_report, junit
-from grader.engine.runner import GradeOptions, grade
 from class_corpus import make_exercise, make_report
 from publish_support import make_tiny_course
 from support import ROOT
+from typer.testing import CliRunner
+
+from grader.classes.imports import read_reports
+from grader.cli.app import app
+from grader.course.manifest import load_course
+from grader.engine.runner import GradeOptions, grade
+from grader.publish import classroom
+from grader.publish.release import PublishOptions, publish
+from grader.reports import EXPORTERS, json_report, junit
+from grader.reports import classroom as classroom_report
 
 runner = CliRunner()
 
@@ -41,21 +41,33 @@ RUNNER_SCHEMA = {
         "message": {"type": "string"},
         "status": {"enum": ["pass", "fail", "error"]},
         "max_score": {"type": "number", "minimum": 0},
-        "tests": {"type": "array", "items": {
-            "type": "object",
-            "required": ["name", "status", "score", "message", "test_code", "filename", "line_no", "execution_time"],
-            "additionalProperties": False,
-            "properties": {
-                "name": {"type": "string", "minLength": 1},
-                "status": {"enum": ["pass", "fail", "error"]},
-                "score": {"type": "number", "minimum": 0},
-                "message": {"type": ["string", "null"]},
-                "test_code": {"type": "string"},
-                "filename": {"type": "string"},
-                "line_no": {"type": "integer", "minimum": 0},
-                "execution_time": {"type": "string", "pattern": r"^\d+(\.\d+)?s$"},
+        "tests": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": [
+                    "name",
+                    "status",
+                    "score",
+                    "message",
+                    "test_code",
+                    "filename",
+                    "line_no",
+                    "execution_time",
+                ],
+                "additionalProperties": False,
+                "properties": {
+                    "name": {"type": "string", "minLength": 1},
+                    "status": {"enum": ["pass", "fail", "error"]},
+                    "score": {"type": "number", "minimum": 0},
+                    "message": {"type": ["string", "null"]},
+                    "test_code": {"type": "string"},
+                    "filename": {"type": "string"},
+                    "line_no": {"type": "integer", "minimum": 0},
+                    "execution_time": {"type": "string", "pattern": r"^\d+(\.\d+)?s$"},
+                },
             },
-        }},
+        },
     },
 }
 
@@ -64,8 +76,10 @@ def reporter_totals(environ: dict[str, str], runners: str) -> tuple[float, float
     """What the reporter does with the runners' results: the env variable of each runner id
     (`${runner.trim().toUpperCase()}_RESULTS`), base64-decoded JSON, points = the sum of the tests'
     `score` over the sum of `max_score` (runners with no max_score count for neither)."""
-    results = [json.loads(base64.b64decode(environ[f"{r.strip().upper()}_RESULTS"]).decode("utf-8"))
-               for r in runners.split(",")]
+    results = [
+        json.loads(base64.b64decode(environ[f"{r.strip().upper()}_RESULTS"]).decode("utf-8"))
+        for r in runners.split(",")
+    ]
     total = sum(t["score"] for r in results if r.get("max_score") for t in r["tests"])
     most = sum(r["max_score"] for r in results if r.get("max_score"))
     return total, most, results
@@ -82,8 +96,10 @@ def tiny(tmp_path_factory):
 @pytest.fixture(scope="module")
 def tiny_reports(tiny):
     course, _ = tiny
-    return {"reference": grade(course, course.reference_dir, GradeOptions()),
-            "stub": grade(course, course.exercises_dir, GradeOptions())}
+    return {
+        "reference": grade(course, course.reference_dir, GradeOptions()),
+        "stub": grade(course, course.exercises_dir, GradeOptions()),
+    }
 
 
 def test_workflow_passes_actionlint(tmp_path):
@@ -114,8 +130,9 @@ def test_workflow_grades_once_holds_no_secret_and_always_reports():
     summative = [q.id for q in course.quizzes if q.mode == "summative"]
     ids = graded[0]["run"].split("--public-only ")[1].split(" --format")[0].split()
     assert ids == [e.id for e in course.exercises] + formative and not set(summative) & set(ids)
-    reporter = next(s for s in steps if s.get("uses", "").startswith(
-        "classroom-resources/autograding-grading-reporter"))
+    reporter = next(
+        s for s in steps if s.get("uses", "").startswith("classroom-resources/autograding-grading-reporter")
+    )
     assert reporter["if"] == "always()" and reporter["with"]["runners"] == classroom.RUNNER
     assert reporter["env"] == {"GRADER_RESULTS": "${{ steps.grader.outputs.result }}"}
     summary = next(s for s in steps if "classroom-summary" in s.get("run", ""))
@@ -131,7 +148,7 @@ def test_a_saved_report_renders_as_the_grading_run_itself_would(tiny, tiny_repor
     assert classroom_report.as_dict(read_reports(course, [saved])) == classroom_report.as_dict(tiny_reports[which])
 
 
-def _saved(tmp_path, name: str, *exercises) -> "Path":
+def _saved(tmp_path, name: str, *exercises) -> Path:
     path = tmp_path / f"{name}.json"
     path.write_text(json_report.render(make_report(list(exercises))))
     return path
@@ -139,12 +156,16 @@ def _saved(tmp_path, name: str, *exercises) -> "Path":
 
 def test_saved_reports_of_single_exercises_merge_into_one_each_exercise_once(tmp_path):
     course = load_course(ROOT)
-    conv = make_exercise("conv", [("by hand", "public", 8, "passed", None), ("stride", "hidden", 12, "failed", "mismatch")])
+    conv = make_exercise(
+        "conv", [("by hand", "public", 8, "passed", None), ("stride", "hidden", 12, "failed", "mismatch")]
+    )
     pooling = make_exercise("pooling", [("max", "public", 18, "passed", None)])
     merged = read_reports(course, [_saved(tmp_path, "conv", conv), _saved(tmp_path, "pooling", pooling)])
     assert [e.id for e in merged.exercises] == ["conv", "pooling"]
     assert json.loads(json_report.render(merged))["score"] == 26
-    again = runner.invoke(app, ["render", str(tmp_path / "conv.json"), str(tmp_path / "conv.json"), "--course", str(ROOT)])
+    again = runner.invoke(
+        app, ["render", str(tmp_path / "conv.json"), str(tmp_path / "conv.json"), "--course", str(ROOT)]
+    )
     assert again.exit_code == 2 and "conv graded in more than one of the reports" in again.output
     (tmp_path / "broken.json").write_text("{")
     broken = runner.invoke(app, ["render", str(tmp_path / "broken.json"), "--course", str(ROOT)])
@@ -152,15 +173,18 @@ def test_saved_reports_of_single_exercises_merge_into_one_each_exercise_once(tmp
 
 
 def test_the_artifact_for_students_keeps_hidden_feedback_for_the_due_date(tmp_path):
-    conv = make_exercise("conv", [("by hand", "public", 8, "failed", "mismatch"), ("stride", "hidden", 12, "failed", "mismatch")])
+    conv = make_exercise(
+        "conv", [("by hand", "public", 8, "failed", "mismatch"), ("stride", "hidden", 12, "failed", "mismatch")]
+    )
     saved = _saved(tmp_path, "conv", conv)
     out = tmp_path / "artifact" / "results.json"
-    result = runner.invoke(app, ["render", str(saved), "--format", "json", "--for-students", "--output", str(out),
-                                 "--course", str(ROOT)])
+    result = runner.invoke(
+        app, ["render", str(saved), "--format", "json", "--for-students", "--output", str(out), "--course", str(ROOT)]
+    )
     assert result.exit_code == 0, result.output
     tests = {t["name"]: t for t in json.loads(out.read_text())["tests"]}
     assert tests["conv: stride"]["output"] == classroom_report.HIDDEN_FEEDBACK and tests["conv: stride"]["score"] == 0
-    assert "expected: 1" in tests["conv: by hand"]["output"]   # a public test's feedback stays
+    assert "expected: 1" in tests["conv: by hand"]["output"]  # a public test's feedback stays
 
 
 @pytest.mark.parametrize("which", ["reference", "stub"])
@@ -192,13 +216,14 @@ def test_the_workflows_steps_run_as_actions_runs_them(tiny, tmp_path):
     output = tmp_path / "github_output"
     output.touch()
     environ = {k: v for k, v in os.environ.items() if not k.startswith("GRADER_")} | {"GITHUB_OUTPUT": str(output)}
-    bin_dir = tmp_path / "bin"   # `python` as Actions' setup-python provides it
+    bin_dir = tmp_path / "bin"  # `python` as Actions' setup-python provides it
     bin_dir.mkdir()
     (bin_dir / "python").symlink_to(sys.executable)
     environ["PATH"] = f"{bin_dir}:{environ['PATH']}"
     for step in (s for s in steps if "grader grade " in s.get("run", "") or s.get("id") == classroom.RUNNER):
-        completed = subprocess.run(["bash", "-e", "-c", step["run"]], cwd=release, env=environ, capture_output=True,
-                                   text=True, timeout=600)
+        completed = subprocess.run(
+            ["bash", "-e", "-c", step["run"]], cwd=release, env=environ, capture_output=True, text=True, timeout=600
+        )
         assert completed.returncode == 0, completed.stderr
     line = output.read_text().strip()
     assert line.startswith("result=") and "\n" not in line

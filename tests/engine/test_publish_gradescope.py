@@ -12,11 +12,11 @@ import zipfile
 
 import jsonschema
 import pytest
+from publish_support import REFERENCE, make_tiny_course
 
+from grader.course.stubs import strip_solutions
 from grader.publish import gradescope
 from grader.publish.release import PublishOptions, publish
-from grader.course.stubs import strip_solutions
-from publish_support import REFERENCE, make_tiny_course
 
 #: Gradescope's results.json (its autograder specification), every key it defines and no other.
 VISIBILITY = {"enum": ["hidden", "after_due_date", "after_published", "visible"]}
@@ -34,18 +34,27 @@ RESULTS_SCHEMA = {
         "stdout_visibility": VISIBILITY,
         "extra_data": {"type": "object"},
         "leaderboard": {"type": "array"},
-        "tests": {"type": "array", "items": {
-            "type": "object",
-            "additionalProperties": False,
-            "required": ["name", "score", "max_score"],
-            "properties": {
-                "score": {"type": "number"}, "max_score": {"type": "number"},
-                "status": {"enum": ["passed", "failed"]}, "name": {"type": "string"},
-                "name_format": {"type": "string"}, "number": {"type": "string"}, "output": {"type": "string"},
-                "output_format": {"type": "string"}, "tags": {"type": "array"}, "visibility": VISIBILITY,
-                "extra_data": {"type": "object"},
+        "tests": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["name", "score", "max_score"],
+                "properties": {
+                    "score": {"type": "number"},
+                    "max_score": {"type": "number"},
+                    "status": {"enum": ["passed", "failed"]},
+                    "name": {"type": "string"},
+                    "name_format": {"type": "string"},
+                    "number": {"type": "string"},
+                    "output": {"type": "string"},
+                    "output_format": {"type": "string"},
+                    "tags": {"type": "array"},
+                    "visibility": VISIBILITY,
+                    "extra_data": {"type": "object"},
+                },
             },
-        }},
+        },
     },
 }
 
@@ -64,15 +73,16 @@ def _run_autograder(zip_path, root, files: dict[str, str]):
         archive.extractall(root / "source")
     for script in ("setup.sh", "run_autograder"):
         path = root / "source" / script
-        path.chmod(path.stat().st_mode | stat.S_IXUSR)   # extractall drops the mode bits the zip records
+        path.chmod(path.stat().st_mode | stat.S_IXUSR)  # extractall drops the mode bits the zip records
     for name, text in files.items():
         (root / "submission" / name).parent.mkdir(parents=True, exist_ok=True)
         (root / "submission" / name).write_text(text)
     (root / "submission").mkdir(exist_ok=True)
     environ = {k: v for k, v in os.environ.items() if not k.startswith("GRADER_")}
     environ |= {gradescope.ROOT_ENV: str(root), "GRADER_PYTHON": sys.executable}
-    completed = subprocess.run([str(root / "source" / "run_autograder")], env=environ, capture_output=True,
-                               text=True, timeout=600, cwd=root)
+    completed = subprocess.run(
+        [str(root / "source" / "run_autograder")], env=environ, capture_output=True, text=True, timeout=600, cwd=root
+    )
     assert completed.returncode == 0, completed.stderr
     results = json.loads((root / "results" / "results.json").read_text())
     jsonschema.validate(results, RESULTS_SCHEMA)
@@ -84,8 +94,15 @@ def test_zip_has_gradescopes_layout(autograder_zip):
         names = archive.namelist()
         modes = {info.filename: info.external_attr >> 16 for info in archive.infolist()}
         setup = archive.read("setup.sh").decode()
-    assert {"setup.sh", "run_autograder", "course.toml", "pyproject.toml", "grader/cli/app.py",
-            "tests/hidden/test_adder.py", "reference/adder.py"} <= set(names)
+    assert {
+        "setup.sh",
+        "run_autograder",
+        "course.toml",
+        "pyproject.toml",
+        "grader/cli/app.py",
+        "tests/hidden/test_adder.py",
+        "reference/adder.py",
+    } <= set(names)
     assert modes["setup.sh"] & 0o111 and modes["run_autograder"] & 0o111
     assert "download.pytorch.org/whl/cpu" in setup and "pip install --quiet -e ." in setup
 
@@ -102,8 +119,10 @@ def test_reference_in_an_exercises_folder_scores_full_with_hidden_tests_after_th
     results = _run_autograder(autograder_zip, tmp_path, {"exercises/adder.py": REFERENCE})
     assert results["score"] == 3 and results["extra_data"]["max_score"] == 3
     visibility = {t["name"]: t["visibility"] for t in results["tests"]}
-    assert visibility == {"adder: 2 + 3 is 5": "visible",
-                          "adder: a negative number is added like the reference adds it": "after_due_date"}
+    assert visibility == {
+        "adder: 2 + 3 is 5": "visible",
+        "adder: a negative number is added like the reference adds it": "after_due_date",
+    }
 
 
 def test_stub_uploaded_flat_scores_zero_with_not_implemented_yet(autograder_zip, tmp_path):

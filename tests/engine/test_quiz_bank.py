@@ -10,6 +10,7 @@ import collections
 import textwrap
 
 import pytest
+from support import ROOT
 
 from grader.course.manifest import load_course
 from grader.quiz import forms
@@ -17,7 +18,6 @@ from grader.quiz.bank import BankError, load_bank
 from grader.quiz.oracle import Oracle
 from grader.quiz.release import MAX_CHECKED_VARIANTS
 from grader.quiz.variants import all_variants, depends_on_student, space_size, variant_for
-from support import ROOT
 
 COURSE = load_course(ROOT)
 BANKS = {quiz.id: load_bank(COURSE, quiz) for quiz in COURSE.quizzes}
@@ -26,9 +26,18 @@ STUDENTS = [f"student{n:03d}" for n in range(40)] + ["ada", "a.turing@uni.exampl
 
 #: The tutorial's topics the issue names, by the section (tutorial line) that teaches them.
 TOPICS = [
-    "The Convolution Operation", "Output Size Formula", "Padding and Stride", "Pooling",
-    "LeNet-5 (1998)", "AlexNet (2012)", "VGGNet (2014)", "Receptive Field of Stacked 3×3 Convolutions",
-    "ResNet (2015)", "ResNet Skip Connection Gradient Flow", "EfficientNet (2019)", "Practice Exercises",
+    "The Convolution Operation",
+    "Output Size Formula",
+    "Padding and Stride",
+    "Pooling",
+    "LeNet-5 (1998)",
+    "AlexNet (2012)",
+    "VGGNet (2014)",
+    "Receptive Field of Stacked 3×3 Convolutions",
+    "ResNet (2015)",
+    "ResNet Skip Connection Gradient Flow",
+    "EfficientNet (2019)",
+    "Practice Exercises",
 ]
 
 
@@ -60,7 +69,7 @@ def test_every_template_gives_a_valid_question_and_key_for_many_students(quiz_id
         assert variant == variant_for(quiz_id, question, student), "the same student sees the same question"
         prompt = variant.prompt()
         assert prompt and "{" not in prompt.replace("{{", ""), prompt
-        expected = oracle.expected(variant)        # the reference computes it, in the kind's form
+        expected = oracle.expected(variant)  # the reference computes it, in the kind's form
         assert forms.normalize_expected(question, expected) == expected
         assert variant.explanation(forms.show_plain(question, expected))
         if keys is not None:
@@ -69,30 +78,44 @@ def test_every_template_gives_a_valid_question_and_key_for_many_students(quiz_id
 
 def _student_visible_text() -> str:
     """What a student reads: the stubs, the public suites and the course text."""
-    paths = [*sorted((ROOT / "exercises").glob("*.py")), *sorted((ROOT / "tests" / "public").glob("*.py")),
-             COURSE.tutorial_path]
+    paths = [
+        *sorted((ROOT / "exercises").glob("*.py")),
+        *sorted((ROOT / "tests" / "public").glob("*.py")),
+        COURSE.tutorial_path,
+    ]
     return "\n".join(path.read_text(encoding="utf-8") for path in paths)
 
 
-@pytest.mark.parametrize("quiz_id, question", [(q, question) for q, question in QUESTIONS if question.kind == "integer"],
-                         ids=lambda value: getattr(value, "id", value))
+@pytest.mark.parametrize(
+    "quiz_id, question",
+    [(q, question) for q, question in QUESTIONS if question.kind == "integer"],
+    ids=lambda value: getattr(value, "id", value),
+)
 def test_no_answer_is_printed_in_a_file_the_student_reads(quiz_id, question):
     """A count the stubs state (LeNet's, AlexNet's, VGG-16's, MiniResNet's) must not be a quiz answer.
 
     Numbers from 10,000 up, with or without thousands separators: smaller ones recur by chance.
     """
     oracle, visible = Oracle(COURSE.reference_dir), _student_visible_text()
-    variants = list(all_variants(question)) if space_size(question) <= MAX_CHECKED_VARIANTS else \
-        [variant_for(quiz_id, question, student) for student in STUDENTS]
+    variants = (
+        list(all_variants(question))
+        if space_size(question) <= MAX_CHECKED_VARIANTS
+        else [variant_for(quiz_id, question, student) for student in STUDENTS]
+    )
     answers = {int(oracle.expected(variant)) for variant in variants}
     printed = sorted(n for n in answers if abs(n) >= 10_000 and (f"{n:,}" in visible or str(n) in visible))
     assert printed == [], f"{question.id}: a student file states {printed}"
 
 
-@pytest.mark.parametrize("quiz_id, question", [(q, question) for q, question in QUESTIONS
-                                               if question.kind in ("integer", "shape", "float")
-                                               and 20 <= space_size(question) <= MAX_CHECKED_VARIANTS],
-                         ids=lambda value: getattr(value, "id", value))
+@pytest.mark.parametrize(
+    "quiz_id, question",
+    [
+        (q, question)
+        for q, question in QUESTIONS
+        if question.kind in ("integer", "shape", "float") and 20 <= space_size(question) <= MAX_CHECKED_VARIANTS
+    ],
+    ids=lambda value: getattr(value, "id", value),
+)
 def test_no_single_answer_fits_most_variants(quiz_id, question):
     """A guess of the most common answer must not pass most variants (max_pool_value once gave 6 in 64 of 112)."""
     oracle = Oracle(COURSE.reference_dir)
@@ -110,8 +133,9 @@ def test_the_formative_quiz_can_be_checked_offline():
 def test_students_get_different_numbers_and_choice_orders():
     for quiz_id, question in QUESTIONS:
         if depends_on_student(question) and (space_size(question) >= 6 or len(question.choices) >= 4):
-            seen = {(variant_for(quiz_id, question, s).key, variant_for(quiz_id, question, s).choices)
-                    for s in STUDENTS}
+            seen = {
+                (variant_for(quiz_id, question, s).key, variant_for(quiz_id, question, s).choices) for s in STUDENTS
+            }
             assert len(seen) > 1, question.id
 
 
@@ -141,7 +165,8 @@ compute = "shapes.conv_output_size(n, 3)"
 
 def _course_with_bank(tmp_path, bank: str, *, quiz_id: str = "q"):
     (tmp_path / "bank.toml").write_text(textwrap.dedent(bank))
-    (tmp_path / "course.toml").write_text(textwrap.dedent(f"""
+    (tmp_path / "course.toml").write_text(
+        textwrap.dedent(f"""
         [course]
         name = "tiny"
         tutorial = "{ROOT}/docs/course.md"
@@ -157,7 +182,8 @@ def _course_with_bank(tmp_path, bank: str, *, quiz_id: str = "q"):
         id = "{quiz_id}"
         title = "Q"
         bank = "bank.toml"
-        """))
+        """)
+    )
     course = load_course(tmp_path)
     return course, course.quizzes[0]
 
@@ -167,17 +193,20 @@ def test_a_good_bank_loads(tmp_path):
     assert [q.id for q in load_bank(course, quiz).questions] == ["size"]
 
 
-@pytest.mark.parametrize("change, message", [
-    (("kind = \"integer\"", "kind = \"integer\"\nanswer = \"6\""), "compute"),
-    (("compute = \"shapes.conv_output_size(n, 3)\"", "answer = \"6\""), "is computed by reference/ code"),
-    (("section = \"Output Size Formula\"", "section = \"Output sizes\""), "is not a section of the course text"),
-    (("{n}x{n} map", "{size}x{n} map"), "unknown placeholder {size}"),
-    (("conv_output_size(n, 3)", "conv_output_sise(m, 3)"), "unknown name m"),
-    (("conv_output_size(n, 3)\"", "conv_output_size(n, 3\""), "not a Python expression"),
-    (("kind = \"integer\"", "kind = \"float\""), "needs a tolerance"),
-    (("points = 1", "points = 0"), "greater than 0"),
-    (("hint = ", "hitn = "), "unknown key"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (('kind = "integer"', 'kind = "integer"\nanswer = "6"'), "compute"),
+        (('compute = "shapes.conv_output_size(n, 3)"', 'answer = "6"'), "is computed by reference/ code"),
+        (('section = "Output Size Formula"', 'section = "Output sizes"'), "is not a section of the course text"),
+        (("{n}x{n} map", "{size}x{n} map"), "unknown placeholder {size}"),
+        (("conv_output_size(n, 3)", "conv_output_sise(m, 3)"), "unknown name m"),
+        (('conv_output_size(n, 3)"', 'conv_output_size(n, 3"'), "not a Python expression"),
+        (('kind = "integer"', 'kind = "float"'), "needs a tolerance"),
+        (("points = 1", "points = 0"), "greater than 0"),
+        (("hint = ", "hitn = "), "unknown key"),
+    ],
+)
 def test_a_broken_bank_is_refused_naming_the_question_and_the_key(tmp_path, change, message):
     course, quiz = _course_with_bank(tmp_path, GOOD.replace(*change))
     with pytest.raises(BankError) as error:
@@ -186,7 +215,9 @@ def test_a_broken_bank_is_refused_naming_the_question_and_the_key(tmp_path, chan
 
 
 def test_choice_keys_must_be_choices(tmp_path):
-    bank = GOOD + """
+    bank = (
+        GOOD
+        + """
 [[question]]
 id = "pick"
 title = "Pick"
@@ -199,6 +230,7 @@ answer = ["max", "median"]
 hint = "h"
 explanation = "e"
 """
+    )
     course, quiz = _course_with_bank(tmp_path, bank)
     with pytest.raises(BankError, match=r"bank.toml:\d+: question 'pick': must be a list of different choices"):
         load_bank(course, quiz)

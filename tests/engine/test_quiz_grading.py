@@ -7,20 +7,20 @@ import re
 from pathlib import Path
 
 import pytest
+from support import ROOT
 from typer.testing import CliRunner
 
 from grader import score
 from grader.cli.app import app
 from grader.cli.common import ExitCode
 from grader.course.manifest import load_course
-from grader.quiz.answers import read_answers, write_answers
+from grader.engine.runner import GradeOptions, grade
 from grader.quiz import forms
+from grader.quiz.answers import read_answers, write_answers
 from grader.quiz.bank import Question, load_bank
 from grader.quiz.grading import answer_key_values, grade_quiz
 from grader.quiz.variants import variant_for
 from grader.reports import text_report
-from grader.engine.runner import GradeOptions, grade
-from support import ROOT
 
 COURSE = load_course(ROOT)
 QUIZ1, QUIZ2 = COURSE.quizzes
@@ -59,15 +59,16 @@ def test_right_answers_score_full_marks(tmp_path):
 def test_bad_input_is_charged_to_its_question_and_the_rest_is_graded(tmp_path):
     values = dict(RIGHT["quiz1"])
     output_size = values.pop("output_size")
-    values["output_sise"] = output_size                  # a misspelt id
-    values["conv_params"] = [1, 2]                       # a list for a whole number
-    values["gap_shape"] = "(4, 64.5)"                    # not a shape
-    values["max_pool_keeps"] = "z"                       # not a letter of the choices
+    values["output_sise"] = output_size  # a misspelt id
+    values["conv_params"] = [1, 2]  # a list for a whole number
+    values["gap_shape"] = "(4, 64.5)"  # not a shape
+    values["max_pool_keeps"] = "z"  # not a letter of the choices
     submission = _submit(tmp_path / "s", {"quiz1": values})
     text = (submission / "answers.toml").read_text()
     shape = RIGHT["quiz1"]["conv_output_shape"]
-    text = text.replace(f"conv_output_shape = {json.dumps(shape)}",
-                        "conv_output_shape = (" + ", ".join(map(str, shape)) + ")")   # not TOML
+    text = text.replace(
+        f"conv_output_shape = {json.dumps(shape)}", "conv_output_shape = (" + ", ".join(map(str, shape)) + ")"
+    )  # not TOML
     (submission / "answers.toml").write_text(text)
 
     result = grade_quiz(COURSE, QUIZ1, submission)
@@ -75,12 +76,14 @@ def test_bad_input_is_charged_to_its_question_and_the_rest_is_graded(tmp_path):
     failed = {name for name, t in tests.items() if not t.passed}
     assert failed == {"output_size", "conv_params", "gap_shape", "max_pool_keeps", "conv_output_shape"}
     assert "did you mean 'output_size'?" in tests["output_size"].message[-1]
-    assert tests["conv_params"].message == ("your answer a list [1, 2]: expected a whole number, such as 42, "
-                                            "not a list [1, 2]",)
+    assert tests["conv_params"].message == (
+        "your answer a list [1, 2]: expected a whole number, such as 42, not a list [1, 2]",
+    )
     assert "a shape must be a tuple of ints" in tests["gap_shape"].message[0]
     assert "'z' is not one of the letters" in tests["max_pool_keeps"].message[0]
-    assert re.match(r"line \d+ of answers.toml is not valid TOML: conv_output_shape = \(",
-                    tests["conv_output_shape"].message[0])
+    assert re.match(
+        r"line \d+ of answers.toml is not valid TOML: conv_output_shape = \(", tests["conv_output_shape"].message[0]
+    )
     assert "is not valid TOML" in result.problem and "'output_sise' is not a question" in result.problem
     assert all(t.outcome == "failed" and len(t.message) <= 12 for name, t in tests.items() if name in failed)
 
@@ -99,10 +102,14 @@ def test_a_wrong_answer_says_what_was_expected_and_why(tmp_path):
 def test_a_float_is_right_within_its_tolerance(tmp_path):
     question = load_bank(COURSE, QUIZ2).question("practice_vgg_fc_share")
     key = RIGHT["quiz2"]["practice_vgg_fc_share"]
-    for given, right in [(key + 0.9 * question.tolerance, True), (round(key, 3), True),
-                         (key + 1.5 * question.tolerance, False)]:
-        result = grade_quiz(COURSE, QUIZ2, _submit(tmp_path / "s", {"quiz2": dict(RIGHT["quiz2"],
-                                                                                  practice_vgg_fc_share=given)}))
+    for given, right in [
+        (key + 0.9 * question.tolerance, True),
+        (round(key, 3), True),
+        (key + 1.5 * question.tolerance, False),
+    ]:
+        result = grade_quiz(
+            COURSE, QUIZ2, _submit(tmp_path / "s", {"quiz2": dict(RIGHT["quiz2"], practice_vgg_fc_share=given)})
+        )
         assert _by_question(result)["practice_vgg_fc_share"].passed is right, given
 
 
@@ -110,10 +117,12 @@ def test_typed_forms_are_accepted_as_a_student_writes_them(tmp_path):
     values = dict(RIGHT["quiz2"])
     shape = values["practice_output_shape"]
     order = values["architecture_order"]
-    values.update(practice_output_shape=f"({shape[0]}, {shape[1]}, {shape[2]})",
-                  architecture_order=" ".join(order).upper(),
-                  alexnet_fc_params=f"{values['alexnet_fc_params']:,}",
-                  alexnet_innovations=", ".join(reversed(values["alexnet_innovations"])))
+    values.update(
+        practice_output_shape=f"({shape[0]}, {shape[1]}, {shape[2]})",
+        architecture_order=" ".join(order).upper(),
+        alexnet_fc_params=f"{values['alexnet_fc_params']:,}",
+        alexnet_innovations=", ".join(reversed(values["alexnet_innovations"])),
+    )
     result = grade_quiz(COURSE, QUIZ2, _submit(tmp_path / "s", {"quiz2": values}))
     assert [t.name for t in result.tests if not t.passed] == []
 
@@ -125,20 +134,22 @@ def test_a_quiz_not_started_reads_like_an_untouched_stub(tmp_path):
         assert score.exercise_score(result) == 0 and score.exercise_status(result) == "not implemented"
         assert {t.message for t in result.tests} == {("not answered yet: take the quiz with `grader quiz quiz1`",)}
         assert "not implemented yet (18 tests, 28 points)" in text_report.render(
-            grade(COURSE, submission, GradeOptions(exercises=("quiz1",))))
+            grade(COURSE, submission, GradeOptions(exercises=("quiz1",)))
+        )
 
 
 def test_an_unanswered_question_is_missing(tmp_path):
     values = {k: v for k, v in RIGHT["quiz1"].items() if k != "gap_shape"}
     result = grade_quiz(COURSE, QUIZ1, _submit(tmp_path / "s", {"quiz1": values}))
     assert [(t.reason, t.message) for t in result.tests if not t.passed] == [
-        ("missing", ("no answer in the [quiz1] table of answers.toml",))]
+        ("missing", ("no answer in the [quiz1] table of answers.toml",))
+    ]
 
 
 def test_without_a_student_id_only_the_questions_that_need_it_fail(tmp_path):
     result = grade_quiz(COURSE, QUIZ2, _submit(tmp_path / "s", RIGHT, student=None))
     tests = _by_question(result)
-    assert tests["alexnet_fc_params"].passed   # the same for everyone
+    assert tests["alexnet_fc_params"].passed  # the same for everyone
     assert not tests["vgg_params"].passed and "no `student` id" in tests["vgg_params"].message[0]
 
 
@@ -168,8 +179,9 @@ def test_the_runner_grades_a_quiz_selected_by_id_with_the_exercises(tmp_path):
 
 def test_grader_grade_quiz_prints_json_with_one_test_per_question(tmp_path):
     submission = _submit(tmp_path / "s", RIGHT)
-    result = CliRunner().invoke(app, ["grade", "quiz1", "quiz2", "--course", str(ROOT), "--submission",
-                                      str(submission), "--format", "json"])
+    result = CliRunner().invoke(
+        app, ["grade", "quiz1", "quiz2", "--course", str(ROOT), "--submission", str(submission), "--format", "json"]
+    )
     assert result.exit_code == ExitCode.OK, result.output
     report = json.loads(result.output)
     assert report["score"] == report["max_score"] == 28 + 60
@@ -194,10 +206,13 @@ def test_the_answers_file_keeps_what_else_it_holds(tmp_path):
     assert dict(read_answers(path, "quiz2").values) == {"vgg_params": 5}
 
 
-@pytest.mark.parametrize("text, note", [
-    ('student = 3\n[quiz1]\noutput_size = 1\n', "`student` must be a non-empty string"),
-    ('student = "ada"\nquiz1 = 4\n', "`quiz1` must be a table of answers"),
-])
+@pytest.mark.parametrize(
+    "text, note",
+    [
+        ("student = 3\n[quiz1]\noutput_size = 1\n", "`student` must be a non-empty string"),
+        ('student = "ada"\nquiz1 = 4\n', "`quiz1` must be a table of answers"),
+    ],
+)
 def test_a_file_of_the_wrong_shape_is_named_in_the_problem(tmp_path, text, note):
     (tmp_path / "answers.toml").write_text(text)
     result = grade_quiz(COURSE, QUIZ1, tmp_path)
@@ -205,36 +220,60 @@ def test_a_file_of_the_wrong_shape_is_named_in_the_problem(tmp_path, text, note)
 
 
 def _question(kind: str, choices: int = 0) -> Question:
-    return Question(id="q", title="t", kind=kind, section="s", points=1, prompt="p", hint="h",
-                    choices=tuple(f"choice {n}" for n in range(choices)), tolerance=0.1 if kind == "float" else None)
+    return Question(
+        id="q",
+        title="t",
+        kind=kind,
+        section="s",
+        points=1,
+        prompt="p",
+        hint="h",
+        choices=tuple(f"choice {n}" for n in range(choices)),
+        tolerance=0.1 if kind == "float" else None,
+    )
 
 
-@pytest.mark.parametrize("kind, raw, parsed", [
-    ("integer", "61,706", 61706), ("integer", " 42 ", 42), ("integer", 7.0, 7), ("integer", "-3", -3),
-    ("float", "1.75", 1.75), ("float", 2, 2.0), ("float", "1e-3", 0.001),
-    ("shape", "(64, 56, 56)", (64, 56, 56)), ("shape", "[4, 10]", (4, 10)), ("shape", "(10,)", (10,)),
-    ("shape", "64x56x56", (64, 56, 56)), ("shape", [3, 224, 224], (3, 224, 224)), ("shape", "3 32 32", (3, 32, 32)),
-])
+@pytest.mark.parametrize(
+    "kind, raw, parsed",
+    [
+        ("integer", "61,706", 61706),
+        ("integer", " 42 ", 42),
+        ("integer", 7.0, 7),
+        ("integer", "-3", -3),
+        ("float", "1.75", 1.75),
+        ("float", 2, 2.0),
+        ("float", "1e-3", 0.001),
+        ("shape", "(64, 56, 56)", (64, 56, 56)),
+        ("shape", "[4, 10]", (4, 10)),
+        ("shape", "(10,)", (10,)),
+        ("shape", "64x56x56", (64, 56, 56)),
+        ("shape", [3, 224, 224], (3, 224, 224)),
+        ("shape", "3 32 32", (3, 32, 32)),
+    ],
+)
 def test_each_kind_reads_the_forms_a_student_writes(kind, raw, parsed):
     assert forms.parse(_question(kind), raw) == parsed
 
 
-@pytest.mark.parametrize("kind, choices, raw, message", [
-    ("integer", 0, "1.5", "expected a whole number, such as 42, not 1.5"),
-    ("integer", 0, True, "expected a whole number, such as 42, not true"),
-    ("float", 0, "1,5", "write decimals with a dot: 1.5"),
-    ("float", 0, "nan", "expected a number, such as 1.75"),
-    ("shape", 0, "()", "a shape has at least one dimension"),
-    ("shape", 0, "(3, -1)", "a shape has no negative dimension (-1)"),
-    ("shape", 0, "(3,, 4)", "an empty place is not a whole number"),
-    ("shape", 0, 64, "a shape must be a tuple of ints, such as (64, 56, 56), not 64"),
-    ("choice", 4, "e", "answer with one letter, a to d: 'e' is not one of the letters"),
-    ("choice", 4, "a, b", "answer with one letter, a to d"),
-    ("multi", 4, "a, a", "each letter once (a given twice)"),
-    ("multi", 4, "", "give every right letter, a to d"),
-    ("order", 3, "c a", "(missing: b)"),
-    ("order", 3, ["c", 1, "b"], "answer with the letters a to c"),
-])
+@pytest.mark.parametrize(
+    "kind, choices, raw, message",
+    [
+        ("integer", 0, "1.5", "expected a whole number, such as 42, not 1.5"),
+        ("integer", 0, True, "expected a whole number, such as 42, not true"),
+        ("float", 0, "1,5", "write decimals with a dot: 1.5"),
+        ("float", 0, "nan", "expected a number, such as 1.75"),
+        ("shape", 0, "()", "a shape has at least one dimension"),
+        ("shape", 0, "(3, -1)", "a shape has no negative dimension (-1)"),
+        ("shape", 0, "(3,, 4)", "an empty place is not a whole number"),
+        ("shape", 0, 64, "a shape must be a tuple of ints, such as (64, 56, 56), not 64"),
+        ("choice", 4, "e", "answer with one letter, a to d: 'e' is not one of the letters"),
+        ("choice", 4, "a, b", "answer with one letter, a to d"),
+        ("multi", 4, "a, a", "each letter once (a given twice)"),
+        ("multi", 4, "", "give every right letter, a to d"),
+        ("order", 3, "c a", "(missing: b)"),
+        ("order", 3, ["c", 1, "b"], "answer with the letters a to c"),
+    ],
+)
 def test_each_kind_refuses_a_malformed_answer_saying_what_it_expects(kind, choices, raw, message):
     with pytest.raises(forms.FormError) as error:
         forms.parse(_question(kind, choices), raw)

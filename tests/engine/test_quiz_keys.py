@@ -9,7 +9,9 @@ import shutil
 import tomllib
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from support import ROOT
 
 from grader import score
 from grader.course.manifest import load_course
@@ -20,7 +22,6 @@ from grader.quiz.keys import DigestKey, ReferenceKey
 from grader.quiz.oracle import Oracle
 from grader.quiz.release import student_bank
 from grader.quiz.variants import variant_for
-from support import ROOT
 
 COURSE = load_course(ROOT)
 QUIZ1, QUIZ2 = COURSE.quizzes
@@ -67,8 +68,9 @@ def test_the_release_bank_loads_and_draws_the_same_variants(release):
 def test_digests_agree_with_the_reference_on_right_and_wrong_answers(release):
     ours, theirs = ReferenceKey(Oracle(COURSE.reference_dir)), DigestKey(load_bank(release, QUIZ1))
     oracle = Oracle(COURSE.reference_dir)
-    for course_question, release_question in zip(load_bank(COURSE, QUIZ1).questions,
-                                                 load_bank(release, QUIZ1).questions):
+    for course_question, release_question in zip(
+        load_bank(COURSE, QUIZ1).questions, load_bank(release, QUIZ1).questions
+    ):
         for student in STUDENTS:
             variant = variant_for("quiz1", course_question, student)
             release_variant = variant_for("quiz1", release_question, student)
@@ -120,15 +122,17 @@ def test_a_formative_release_grades_from_digests_and_a_summative_one_waits(relea
 
 
 @settings(max_examples=40, deadline=None, derandomize=True, database=None)
-@given(expected=st.floats(-1e4, 1e4), tolerance=st.sampled_from([0.001, 0.005, 0.01, 0.5]),
-       offset=st.floats(-2.0, 2.0))
+@given(expected=st.floats(-1e4, 1e4), tolerance=st.sampled_from([0.001, 0.005, 0.01, 0.5]), offset=st.floats(-2.0, 2.0))
 def test_a_float_passes_the_digest_check_only_within_its_tolerance(expected, tolerance, offset):
-    question = Question(id="f", title="t", kind="float", section="s", points=1, prompt="p", hint="h",
-                        tolerance=tolerance)
+    question = Question(
+        id="f", title="t", kind="float", section="s", points=1, prompt="p", hint="h", tolerance=tolerance
+    )
     entry = keys.check_entry("salt", "f", "fixed", keys.key_text(question, expected), b"k" * 16)
     given_value = expected + offset * tolerance
-    accepted = any(keys.open_entry(entry, "salt", "f", "fixed", text) == b"k" * 16
-                   for text in keys.candidate_texts(question, given_value))
+    accepted = any(
+        keys.open_entry(entry, "salt", "f", "fixed", text) == b"k" * 16
+        for text in keys.candidate_texts(question, given_value)
+    )
     if accepted:
         assert abs(given_value - expected) <= tolerance * (1 + 1e-9) + 1e-9
     if abs(offset) <= 0.75:
@@ -147,12 +151,12 @@ def test_publishing_twice_gives_the_same_release():
 
 
 def test_a_formative_template_too_large_to_check_offline_is_refused(tmp_path):
-    text = (ROOT / QUIZ1.bank).read_text().replace("size = [28, 32, 56, 64, 224]",
-                                                   "size = { min = 8, max = 512 }")
+    text = (ROOT / QUIZ1.bank).read_text().replace("size = [28, 32, 56, 64, 224]", "size = { min = 8, max = 512 }")
     (tmp_path / "quizzes").mkdir()
     (tmp_path / QUIZ1.bank).write_text(text)
     shutil.copytree(ROOT / "docs", tmp_path / "docs")
-    course = dataclasses.replace(COURSE, root=tmp_path, info=COURSE.info.model_copy(
-        update={"reference": str(ROOT / "reference")}))
+    course = dataclasses.replace(
+        COURSE, root=tmp_path, info=COURSE.info.model_copy(update={"reference": str(ROOT / "reference")})
+    )
     with pytest.raises(BankError, match="'output_size' has 18180 combinations"):
         student_bank(course, QUIZ1)

@@ -15,6 +15,7 @@ import textwrap
 import time
 from pathlib import Path
 
+from support import ROOT
 from typer.testing import CliRunner
 
 from grader.cli.app import app
@@ -24,7 +25,6 @@ from grader.quiz.answers import read_answers
 from grader.quiz.bank import load_bank
 from grader.quiz.grading import answer_key_values
 from grader.quiz.release import student_bank
-from support import ROOT
 
 COURSE = load_course(ROOT)
 QUIZ1, QUIZ2 = COURSE.quizzes
@@ -44,8 +44,11 @@ def typed(value) -> str:
 
 def quiz(tmp_path: Path, *args: str, lines: list[str], course: Path = ROOT):
     """Run `grader quiz` with `lines` typed in; `.text` is its output with the line wrapping undone."""
-    result = runner.invoke(app, ["quiz", *args, "--course", str(course), "--submission", str(tmp_path)],
-                           input="".join(line + "\n" for line in lines))
+    result = runner.invoke(
+        app,
+        ["quiz", *args, "--course", str(course), "--submission", str(tmp_path)],
+        input="".join(line + "\n" for line in lines),
+    )
     result.text = " ".join(result.output.split())
     return result
 
@@ -65,6 +68,7 @@ def test_prompts_are_reflowed_to_the_terminals_width_not_the_answers_files(tmp_p
     inside a paragraph reflow (an indented line, such as a matrix's row, stays as it is)."""
     from grader.quiz.variants import variant_for
     from grader.reports.text_report import paragraphs
+
     result = quiz(tmp_path, "quiz1", "--student", "ada", lines=[typed(v) for v in RIGHT1.values()])
     lines = result.output.splitlines()
     assert max(len(line) for line in lines) <= 80
@@ -75,13 +79,17 @@ def test_prompts_are_reflowed_to_the_terminals_width_not_the_answers_files(tmp_p
     assert long, "the bank has a prompt paragraph longer than a line"
     wrapped = textwrap.wrap(max(long, key=len), 80, break_on_hyphens=False)
     first = lines.index(wrapped[0])
-    assert lines[first:first + len(wrapped)] == wrapped
+    assert lines[first : first + len(wrapped)] == wrapped
 
 
 def test_a_malformed_shape_is_asked_again(tmp_path):
     position = list(RIGHT1).index("conv_output_shape")
-    lines = [typed(v) for v in list(RIGHT1.values())[:position]] + ["(32, 24.5, 32)", "32 by 24",
-                                                                      typed(RIGHT1["conv_output_shape"]), "quit"]
+    lines = [typed(v) for v in list(RIGHT1.values())[:position]] + [
+        "(32, 24.5, 32)",
+        "32 by 24",
+        typed(RIGHT1["conv_output_shape"]),
+        "quit",
+    ]
     result = quiz(tmp_path, "quiz1", "--student", "ada", lines=lines)
     assert result.exit_code == ExitCode.OK
     assert "✗ a shape must be a tuple of ints, such as (64, 56, 56): 24.5 is not a whole number" in result.text
@@ -144,7 +152,8 @@ def test_a_release_checks_answers_against_digests_and_unseals_the_explanation(tm
     release = tmp_path / "release"
     (release / "quizzes").mkdir(parents=True)
     (release / QUIZ1.bank).write_text(student_bank(COURSE, QUIZ1))
-    (release / "course.toml").write_text(textwrap.dedent(f"""
+    (release / "course.toml").write_text(
+        textwrap.dedent(f"""
         [course]
         name = "release"
         tutorial = "{ROOT}/docs/course.md"
@@ -161,13 +170,15 @@ def test_a_release_checks_answers_against_digests_and_unseals_the_explanation(tm
         title = "Quiz 1"
         bank = "quizzes/basics.toml"
         mode = "formative"
-        """))
+        """)
+    )
     wrong = str(RIGHT1["conv_value"] + 1)
-    result = quiz(tmp_path, "quiz1", "--student", "ada", course=release,
-                  lines=[wrong, typed(RIGHT1["conv_value"]), "quit"])
+    result = quiz(
+        tmp_path, "quiz1", "--student", "ada", course=release, lines=[wrong, typed(RIGHT1["conv_value"]), "quit"]
+    )
     assert result.exit_code == ExitCode.OK, result.output
     assert "✗ not right" in result.text and "✓ right" in result.text
-    assert "why ─" in result.text and "Lay w on x with its top-left corner at row" in result.text   # unsealed
+    assert "why ─" in result.text and "Lay w on x with its top-left corner at row" in result.text  # unsealed
 
 
 # -- a real terminal ----------------------------------------------------------------------
@@ -182,8 +193,15 @@ class Terminal:
         self.master, slave = os.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
         env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "NO_COLOR")}
-        self.process = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, cwd=cwd,
-                                        env=env | {"TERM": "xterm-256color"}, preexec_fn=_controlling_terminal)
+        self.process = subprocess.Popen(
+            argv,
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            cwd=cwd,
+            env=env | {"TERM": "xterm-256color"},
+            preexec_fn=_controlling_terminal,
+        )
         os.close(slave)
         self.output, self.read_up_to = b"", 0
 
@@ -197,14 +215,16 @@ class Terminal:
         while True:
             match = re.compile(pattern, re.DOTALL).search(self.screen, self.read_up_to)
             if match:
-                text, self.read_up_to = self.screen[self.read_up_to:match.end()], match.end()
+                text, self.read_up_to = self.screen[self.read_up_to : match.end()], match.end()
                 return text
             if time.monotonic() > deadline or not self._read(0.5) and self.process.poll() is not None:
-                raise AssertionError(f"{pattern!r} never shown; the screen after the last match:\n"
-                                     f"{self.screen[self.read_up_to:][-2000:]}")
+                raise AssertionError(
+                    f"{pattern!r} never shown; the screen after the last match:\n"
+                    f"{self.screen[self.read_up_to :][-2000:]}"
+                )
 
     def type(self, line: str) -> None:
-        os.write(self.master, line.encode() + b"\r")   # Enter, as a keyboard sends it
+        os.write(self.master, line.encode() + b"\r")  # Enter, as a keyboard sends it
 
     def wait(self, timeout: float = 60) -> int:
         deadline = time.monotonic() + timeout
@@ -219,7 +239,7 @@ class Terminal:
         ready, _, _ = select.select([self.master], [], [], timeout)
         try:
             data = os.read(self.master, 65536) if ready else b""
-        except OSError:      # the program ended and closed its side
+        except OSError:  # the program ended and closed its side
             data = b""
         self.output += data
         return bool(data)
@@ -239,7 +259,7 @@ def test_a_new_student_takes_quiz1_in_a_real_terminal_stops_and_resumes(tmp_path
     first.expect(r"student id \(as your instructor gave it\): ")
     first.type("ada")
     first.expect(r"18 questions, 28 points\. formative")
-    for number, (qid, value) in enumerate(answers[:stop_after + 1], 1):
+    for number, (qid, value) in enumerate(answers[: stop_after + 1], 1):
         first.expect(rf"Question {number} of 18.*?{number - 1}/18 answered.*?answer: ", timeout=120)
         if qid == "conv_output_shape":
             first.type("(32, 24.5)")
@@ -254,7 +274,7 @@ def test_a_new_student_takes_quiz1_in_a_real_terminal_stops_and_resumes(tmp_path
 
     second = Terminal(command, tmp_path)
     second.expect(r"Resuming: 7 of 18 already answered\.")
-    for number, (qid, value) in enumerate(answers[stop_after + 1:], stop_after + 2):
+    for number, (qid, value) in enumerate(answers[stop_after + 1 :], stop_after + 2):
         second.expect(rf"Question {number} of 18.*?answer: ")
         second.type(typed(value))
         second.expect(r"✓ right")
@@ -262,8 +282,23 @@ def test_a_new_student_takes_quiz1_in_a_real_terminal_stops_and_resumes(tmp_path
     assert second.wait() == 0
     assert "Question 1 of 18" not in second.screen
 
-    graded = subprocess.run([sys.executable, "-m", "grader", "grade", "quiz1", "--course", str(ROOT),
-                             "--submission", str(tmp_path), "--format", "json"],
-                            capture_output=True, text=True, timeout=300)
+    graded = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "grader",
+            "grade",
+            "quiz1",
+            "--course",
+            str(ROOT),
+            "--submission",
+            str(tmp_path),
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     report = json.loads(graded.stdout)
     assert (report["score"], report["max_score"]) == (28, 28)

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from support import ROOT, corpus_text, grade_source
 
 from grader.probes import models
-from support import corpus_text, grade_source, ROOT
 
 
 @pytest.fixture(scope="module")
@@ -26,15 +26,21 @@ def count(model):
 
 
 def test_reference_counts(residual):
-    assert count(residual.MiniResNet()) == 2777674              # the tutorial's example prints it
+    assert count(residual.MiniResNet()) == 2777674  # the tutorial's example prints it
     assert count(residual.MiniResNet(skip=False)) == 2777674 - (64 * 128 + 256) - (128 * 256 + 512)
-    assert count(residual.resnet18()) == 11689512               # torchvision's resnet18
+    assert count(residual.resnet18()) == 11689512  # torchvision's resnet18
     assert count(residual.resnet18(num_classes=10)) == 11689512 - 990 * 513
 
 
 def _batch_norm(h, w, prefix):
-    return F.batch_norm(h, w[f"{prefix}.running_mean"], w[f"{prefix}.running_var"], w[f"{prefix}.weight"],
-                        w[f"{prefix}.bias"], training=False)
+    return F.batch_norm(
+        h,
+        w[f"{prefix}.running_mean"],
+        w[f"{prefix}.running_var"],
+        w[f"{prefix}.weight"],
+        w[f"{prefix}.bias"],
+        training=False,
+    )
 
 
 @pytest.mark.parametrize("c_in, c_out, stride", [(8, 8, 1), (8, 16, 1), (8, 8, 2), (8, 16, 2)])
@@ -65,8 +71,9 @@ def test_identity_term_of_the_gradient(residual):
 
 
 def test_stage_order_follows_the_forward_pass(residual):
-    shapes = models.forward(residual, models.model("MiniResNet"), np.zeros((1, 3, 32, 32), np.float32),
-                            {"shapes": True})["shapes"]
+    shapes = models.forward(
+        residual, models.model("MiniResNet"), np.zeros((1, 3, 32, 32), np.float32), {"shapes": True}
+    )["shapes"]
     names = [name for name, _ in shapes]
     assert names.index("layer1.0.conv1") < names.index("layer1.0") < names.index("layer1.1.conv1")
     assert dict(shapes)["layer2"] == (1, 128, 16, 16)
@@ -79,17 +86,22 @@ def test_stage_that_does_not_downsample_is_named(course, tmp_path):
     result = grade_source(course, "residual", corpus_text("residual/buggy_layer2_does_not_downsample"), tmp_path)
     stages = next(t for t in result.tests if t.name.startswith("MiniResNet's stages produce"))
     assert stages.diagnosis == "stage_does_not_downsample"
-    assert stages.message[3] == ("layer2 output has shape (2, 128, 32, 32), expected (2, 128, 16, 16): "
-                                 "the first block of layer2 should halve the resolution (stride 2), 128 channels")
+    assert stages.message[3] == (
+        "layer2 output has shape (2, 128, 32, 32), expected (2, 128, 16, 16): "
+        "the first block of layer2 should halve the resolution (stride 2), 128 channels"
+    )
 
 
 def test_relu_before_the_addition_is_blamed_on_the_block(course, tmp_path):
     result = grade_source(course, "residual", corpus_text("residual/buggy_relu_before_addition"), tmp_path)
-    block = next(t for t in result.tests if t.name.startswith("ResidualBlock with the reference's weights")
-                 and t.name.endswith("[16-16-1]"))
+    block = next(
+        t
+        for t in result.tests
+        if t.name.startswith("ResidualBlock with the reference's weights") and t.name.endswith("[16-16-1]")
+    )
     assert block.diagnosis == "relu_before_addition"
     assert block.message[3].startswith("ResidualBlock(16, 16, stride=1): the output has the right shape")
     assert block.message[4].strip() == "everything before it matches (up to shortcut)"
-    assert block.hint is None   # the named mistake says why, and where to reread
+    assert block.hint is None  # the named mistake says why, and where to reread
     skip = next(t for t in result.tests if t.name.startswith("with the residual branch switched off"))
     assert not skip.passed

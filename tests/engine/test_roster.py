@@ -36,14 +36,17 @@ def test_extensions_are_days_added_to_the_due_date(roster_file):
     assert roster.entry("s001").extension == dt.timedelta(0)
 
 
-@pytest.mark.parametrize("text, message", [
-    ("name,email\nAda,a@b\n", "missing column 'id'"),
-    ("id,nickname\ns1,x\n", "unknown column 'nickname'"),
-    ("id,name\ns1,A\ns1,B\n", ":3: id 's1' is already on line 2"),
-    ("id,name\n,A\n", ":2: the id is empty"),
-    ("id,extension_days\ns1,soon\n", "extension_days must be a number of days"),
-    ("id,extension_days\ns1,-1\n", "extension_days must be zero or more"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("name,email\nAda,a@b\n", "missing column 'id'"),
+        ("id,nickname\ns1,x\n", "unknown column 'nickname'"),
+        ("id,name\ns1,A\ns1,B\n", ":3: id 's1' is already on line 2"),
+        ("id,name\n,A\n", ":2: the id is empty"),
+        ("id,extension_days\ns1,soon\n", "extension_days must be a number of days"),
+        ("id,extension_days\ns1,-1\n", "extension_days must be zero or more"),
+    ],
+)
 def test_a_bad_roster_is_refused_with_its_line(tmp_path, text, message):
     path = tmp_path / "roster.csv"
     path.write_text(text, encoding="utf-8")

@@ -7,13 +7,13 @@ from test_check import make_course
 from typer.testing import CliRunner
 
 from grader import score
+from grader.authoring.scaffold import ScaffoldError, new_exercise
 from grader.cli.app import app
 from grader.cli.common import ExitCode
-from grader.diagnosis import load_catalogue
 from grader.course.manifest import load_course
-from grader.engine.runner import grade_exercise
-from grader.authoring.scaffold import ScaffoldError, new_exercise
 from grader.course.stubs import strip_solutions
+from grader.diagnosis import load_catalogue
+from grader.engine.runner import grade_exercise
 
 
 @pytest.fixture
@@ -24,14 +24,24 @@ def course_dir(tmp_path):
 def test_the_new_exercise_is_complete_and_declared_last(course_dir):
     before = (course_dir / "course.toml").read_text()
     written = new_exercise(load_course(course_dir), "leaky", section="ResNet (2015)", title="Leaky", points=7)
-    assert [str(p) for p in written] == ["reference/leaky.py", "exercises/leaky.py", "tests/public/test_leaky.py",
-                                         "tests/hidden/test_leaky.py", "tests/hidden/misconceptions/leaky.py",
-                                         "course.toml"]
+    assert [str(p) for p in written] == [
+        "reference/leaky.py",
+        "exercises/leaky.py",
+        "tests/public/test_leaky.py",
+        "tests/hidden/test_leaky.py",
+        "tests/hidden/misconceptions/leaky.py",
+        "course.toml",
+    ]
     after = (course_dir / "course.toml").read_text()
     assert after.startswith(before), "course.toml is appended to, never rewritten"
     course = load_course(course_dir)
     exercise = course.exercise("leaky")
-    assert (exercise.title, exercise.points, exercise.section, exercise.module) == ("Leaky", 7, "ResNet (2015)", "leaky.py")
+    assert (exercise.title, exercise.points, exercise.section, exercise.module) == (
+        "Leaky",
+        7,
+        "ResNet (2015)",
+        "leaky.py",
+    )
     assert exercise.hidden == ("tests/hidden/test_leaky.py",) and exercise.misconceptions
     reference = (course_dir / "reference/leaky.py").read_text()
     assert (course_dir / "exercises/leaky.py").read_text() == strip_solutions(reference)
@@ -51,13 +61,16 @@ def test_the_reference_scores_full_marks_and_the_stub_zero(course_dir):
     assert all(t.reason == "not_implemented" for t in stub.tests)
 
 
-@pytest.mark.parametrize("name, options, message", [
-    ("Leaky", {}, "lower case letters"),
-    ("test_leaky", {}, "not 'test...'"),
-    ("shift", {}, "named 'shift' already"),
-    ("leaky", {"section": "Poolng"}, "'Poolng' is not a section of docs/course.md; did you mean 'Pooling'"),
-    ("leaky", {"points": 3}, "at least 4 points"),
-])
+@pytest.mark.parametrize(
+    "name, options, message",
+    [
+        ("Leaky", {}, "lower case letters"),
+        ("test_leaky", {}, "not 'test...'"),
+        ("shift", {}, "named 'shift' already"),
+        ("leaky", {"section": "Poolng"}, "'Poolng' is not a section of docs/course.md; did you mean 'Pooling'"),
+        ("leaky", {"points": 3}, "at least 4 points"),
+    ],
+)
 def test_refusals_say_why_and_write_nothing(course_dir, name, options, message):
     before = sorted(p.relative_to(course_dir) for p in course_dir.rglob("*"))
     with pytest.raises(ScaffoldError, match=message.replace("(", r"\(").replace(".", r"\.")):

@@ -8,23 +8,27 @@ import math
 import warnings
 
 import pytest
+from support import ROOT, corpus_text, grade_source
 
 from grader.probes.architectures import make_accuracy
-from support import corpus_text, grade_source, ROOT
 
 # The published variants (width, depth) and what they give: blocks, stem width, head width.
 PUBLISHED = {
-    "b0": (1.0, 1.0, 16, 32, 1280), "b1": (1.0, 1.1, 23, 32, 1280),
-    "b2": (1.1, 1.2, 23, 32, 1408), "b3": (1.2, 1.4, 26, 40, 1536),
-    "b4": (1.4, 1.8, 32, 48, 1792), "b5": (1.6, 2.2, 39, 48, 2048),
-    "b6": (1.8, 2.6, 45, 56, 2304), "b7": (2.0, 3.1, 55, 64, 2560),
+    "b0": (1.0, 1.0, 16, 32, 1280),
+    "b1": (1.0, 1.1, 23, 32, 1280),
+    "b2": (1.1, 1.2, 23, 32, 1408),
+    "b3": (1.2, 1.4, 26, 40, 1536),
+    "b4": (1.4, 1.8, 32, 48, 1792),
+    "b5": (1.6, 2.2, 39, 48, 2048),
+    "b6": (1.8, 2.6, 45, 56, 2304),
+    "b7": (2.0, 3.1, 55, 64, 2560),
 }
 
 
 def _load(path, name):
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
-    with warnings.catch_warnings():   # a suite's points/hint marks are registered by the grading plugin only
+    with warnings.catch_warnings():  # a suite's points/hint marks are registered by the grading plugin only
         warnings.simplefilter("ignore", pytest.PytestUnknownMarkWarning)
         spec.loader.exec_module(module)
     return module
@@ -52,8 +56,9 @@ def _make_divisible(v, divisor, min_value=None):
 
 
 def test_round_filters_is_torchvisions_make_divisible(scaling):
-    for channels, width, divisor in itertools.product(range(1, 700), (0.25, 0.5, 0.9, 1.0, 1.1, 1.2, 1.4, 1.6, 1.8,
-                                                                      2.0, 3.1), (4, 8, 16)):
+    for channels, width, divisor in itertools.product(
+        range(1, 700), (0.25, 0.5, 0.9, 1.0, 1.1, 1.2, 1.4, 1.6, 1.8, 2.0, 3.1), (4, 8, 16)
+    ):
         assert scaling.round_filters(channels, width, divisor) == _make_divisible(channels * width, divisor)
 
 

@@ -21,14 +21,14 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from hypothesis import given, settings
+from support import ROOT, corpus_text, grade_source
 
 from grader import probes
-from grader.engine import wire
 from grader.checks import Mismatch
+from grader.engine import wire
+from grader.engine.student import Call
 from grader.judging.layers import describe
 from grader.probes.layers import build
-from grader.engine.student import Call
-from support import corpus_text, grade_source, ROOT
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -51,9 +51,9 @@ def _load(name, path):
 shapes = _load("reference_shapes", ROOT / "reference/shapes.py")
 _threads = torch.get_num_threads()
 with warnings.catch_warnings():
-    warnings.simplefilter("ignore", pytest.PytestUnknownMarkWarning)   # points/hint/section: the grading plugin's marks
+    warnings.simplefilter("ignore", pytest.PytestUnknownMarkWarning)  # points/hint/section: the grading plugin's marks
     suite = _load("hidden_test_shapes", ROOT / "tests/hidden/test_shapes.py")
-torch.set_num_threads(_threads)   # the suite sets one thread for its judge process, not for this one
+torch.set_num_threads(_threads)  # the suite sets one thread for its judge process, not for this one
 
 PRACTICE = [
     ("Conv2d", {"in_channels": 3, "out_channels": 64, "kernel_size": 7, "stride": 2, "padding": 3}),
@@ -72,8 +72,9 @@ def _outcome(function, *args, **kwargs):
 
 # -- sizes ---------------------------------------------------------------------------
 def test_conv_output_size_agrees_with_pytorch_on_a_grid():
-    for size, kernel, stride, padding, dilation in itertools.product(range(1, 10), range(1, 6), range(0, 4),
-                                                                     range(-1, 3), range(1, 4)):
+    for size, kernel, stride, padding, dilation in itertools.product(
+        range(1, 10), range(1, 6), range(0, 4), range(-1, 3), range(1, 4)
+    ):
         expected = _outcome(suite.torch_conv_size, size, kernel, stride, padding, dilation)
         got = _outcome(shapes.conv_output_size, size, kernel, stride, padding, dilation)
         assert got == expected, (size, kernel, stride, padding, dilation)
@@ -81,8 +82,9 @@ def test_conv_output_size_agrees_with_pytorch_on_a_grid():
 
 @pytest.mark.parametrize("ceil_mode", [False, True])
 def test_pool_output_size_agrees_with_pytorch_on_a_grid(ceil_mode):
-    for size, kernel, stride, padding in itertools.product(range(1, 12), range(1, 7), [None, 0, 1, 2, 3, 4],
-                                                           range(-1, 4)):
+    for size, kernel, stride, padding in itertools.product(
+        range(1, 12), range(1, 7), [None, 0, 1, 2, 3, 4], range(-1, 4)
+    ):
         expected = _outcome(suite.torch_pool_size, size, kernel, stride, padding, ceil_mode)
         got = _outcome(shapes.pool_output_size, size, kernel, stride, padding, ceil_mode)
         assert got == expected, (size, kernel, stride, padding, ceil_mode)
@@ -123,7 +125,7 @@ def test_stacked_3x3_see_2n_plus_1_as_the_tutorial_says():
     for n in range(1, 6):
         layers = [nn.Conv2d(8, 8, 3, padding=1) for _ in range(n)]
         assert shapes.receptive_field(layers) == 2 * n + 1
-        assert shapes.conv_params(8, 8, 3, bias=False) * n == 9 * n * 8 ** 2   # 9 n C^2
+        assert shapes.conv_params(8, 8, 3, bias=False) * n == 9 * n * 8**2  # 9 n C^2
 
 
 @settings(max_examples=150, deadline=None, database=None)
@@ -173,10 +175,14 @@ def test_reference_refuses_stacks_pytorch_cannot_run():
 
 # -- the probes and the suite's checks ---------------------------------------------
 def test_describe_writes_layers_as_the_tutorial_does():
-    assert describe(PRACTICE) == ("[Conv2d(3, 64, 7, stride=2, padding=3), MaxPool2d(3, stride=2, padding=1), "
-                                  "Conv2d(64, 128, 3, stride=1, padding=1)]")
-    assert describe([("Sequential", [("Flatten", {}), ("Linear", {"in_features": 4, "out_features": 2})])]) == \
-        "[Sequential(Flatten(), Linear(4, 2))]"
+    assert describe(PRACTICE) == (
+        "[Conv2d(3, 64, 7, stride=2, padding=3), MaxPool2d(3, stride=2, padding=1), "
+        "Conv2d(64, 128, 3, stride=1, padding=1)]"
+    )
+    assert (
+        describe([("Sequential", [("Flatten", {}), ("Linear", {"in_features": 4, "out_features": 2})])])
+        == "[Sequential(Flatten(), Linear(4, 2))]"
+    )
 
 
 def test_build_refuses_names_outside_torch_nn_layers():
@@ -216,13 +222,15 @@ def test_check_output_shape_names_the_first_wrong_layer():
     ]
     assert student.last_call.description == (
         "output_shape([Conv2d(3, 64, 7, stride=2, padding=3), MaxPool2d(3, stride=2, padding=1), "
-        "Conv2d(64, 8, 3, dilation=2)], input_shape=(3, 64, 64))")
+        "Conv2d(64, 8, 3, dilation=2)], input_shape=(3, 64, 64))"
+    )
 
     layers = [layers[2], ("ReLU", {})] + PRACTICE[1:2]
     with pytest.raises(Mismatch) as raised:
         suite.check_output_shape(student, layers, (64, 9, 9))
     assert raised.value.details == (
-        "first wrong after layer 1, Conv2d(64, 8, 3, dilation=2): expected (8, 5, 5), got (8, 7, 7)",)
+        "first wrong after layer 1, Conv2d(64, 8, 3, dilation=2): expected (8, 5, 5), got (8, 7, 7)",
+    )
 
 
 def test_check_output_shape_refuses_a_submission_that_runs_the_layers():
@@ -233,10 +241,13 @@ def test_check_output_shape_refuses_a_submission_that_runs_the_layers():
 
 
 def test_running_the_layers_costs_the_output_shape_points(course, tmp_path):
-    result = grade_source(course, "shapes", corpus_text("shapes/buggy_output_shape_runs_layers"), tmp_path,
-                          public_only=True)
+    result = grade_source(
+        course, "shapes", corpus_text("shapes/buggy_output_shape_runs_layers"), tmp_path, public_only=True
+    )
     failed = {t.name for t in result.tests if not t.passed}
     assert failed == {t.name for t in result.tests if t.name.startswith("output_shape")}
     practice = next(t for t in result.tests if "practice exercise 1" in t.name and not t.passed)
-    assert practice.message[0] == ("call: output_shape([Conv2d(3, 64, 7, stride=2, padding=3), MaxPool2d(3, stride=2, "
-                                   "padding=1), Conv2d(64, 128, 3, stride=1, padding=1)], input_shape=(3, 224, 224))")
+    assert practice.message[0] == (
+        "call: output_shape([Conv2d(3, 64, 7, stride=2, padding=3), MaxPool2d(3, stride=2, "
+        "padding=1), Conv2d(64, 128, 3, stride=1, padding=1)], input_shape=(3, 224, 224))"
+    )

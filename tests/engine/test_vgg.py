@@ -9,15 +9,20 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from support import ROOT, corpus_text, grade_source
 from torch import nn
 
 from grader.probes import models
-from support import corpus_text, grade_source, ROOT
 
 PUBLISHED = {  # torchvision's vgg11 ... vgg19_bn
-    ("vgg11", False): 132863336, ("vgg13", False): 133047848, ("vgg16", False): 138357544,
-    ("vgg19", False): 143667240, ("vgg11", True): 132868840, ("vgg13", True): 133053736,
-    ("vgg16", True): 138365992, ("vgg19", True): 143678248,
+    ("vgg11", False): 132863336,
+    ("vgg13", False): 133047848,
+    ("vgg16", False): 138357544,
+    ("vgg19", False): 143667240,
+    ("vgg11", True): 132868840,
+    ("vgg13", True): 133053736,
+    ("vgg16", True): 138365992,
+    ("vgg19", True): 143678248,
 }
 
 
@@ -36,8 +41,9 @@ def test_reference_counts_are_the_published_ones(vgg, name, batch_norm):
     assert vgg.count_parameters(built) == PUBLISHED[name, batch_norm]
     assert vgg.vgg_parameter_count(name, batch_norm=batch_norm) == PUBLISHED[name, batch_norm]
     assert sum(vgg.parameter_breakdown(built).values()) == PUBLISHED[name, batch_norm]
-    assert vgg.vgg_parameter_count(name, num_classes=7, batch_norm=batch_norm) == \
-        PUBLISHED[name, batch_norm] - 993 * 4097
+    assert (
+        vgg.vgg_parameter_count(name, num_classes=7, batch_norm=batch_norm) == PUBLISHED[name, batch_norm] - 993 * 4097
+    )
 
 
 def test_reference_vgg16_split_is_the_tutorials_exercise(vgg):
@@ -88,13 +94,14 @@ def test_describe_counts_vgg19_on_the_meta_device(vgg):
 def test_large_entries_repeat_a_prime_period_with_distinct_rows():
     values = models.fill_values("classifier.0.weight", (4096, 25088), 0).view(-1)
     period = models.FILL_PERIOD
-    assert torch.equal(values[:1000], values[period:period + 1000])
+    assert torch.equal(values[:1000], values[period : period + 1000])
     rows = values.view(4096, 25088)
     assert not torch.equal(rows[0], rows[1]) and rows[0].unique().numel() > 25000  # float32 draws may collide
 
 
 def test_filled_model_is_built_normally_when_it_holds_tensors_outside_its_state():
     """`to_empty` would leave a plain tensor attribute on the meta device: such models are built normally."""
+
     class Scaled(nn.Module):
         def __init__(self):
             super().__init__()
@@ -121,7 +128,7 @@ def test_average_pooling_is_located_at_the_first_max_pool(course, tmp_path):
     assert behaviour.diagnosis == "avg_pooling"
     assert behaviour.message[3].startswith("features.2 (MaxPool2d) output has the right shape but different values")
     assert behaviour.message[4].strip() == "everything before it matches (up to features.1)"
-    assert behaviour.hint is None   # the named mistake says why, and where to reread
+    assert behaviour.hint is None  # the named mistake says why, and where to reread
 
 
 def test_missing_avgpool_shows_the_students_own_line(course, tmp_path):

@@ -29,9 +29,15 @@ class Terminal:
 
     def __init__(self, command: list[str], cwd: Path):
         self.master, slave = pty.openpty()
-        self.process = subprocess.Popen(command, stdin=slave, stdout=slave, stderr=slave, cwd=cwd,
-                                        preexec_fn=_controlling_terminal,
-                                        env=os.environ | {"COLUMNS": "120", "TERM": "dumb"})
+        self.process = subprocess.Popen(
+            command,
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            cwd=cwd,
+            preexec_fn=_controlling_terminal,
+            env=os.environ | {"COLUMNS": "120", "TERM": "dumb"},
+        )
         os.close(slave)
         self.seen = ""
 
@@ -44,16 +50,16 @@ class Terminal:
             if ready:
                 try:
                     chunk = os.read(self.master, 65536)
-                except OSError:   # the command ended and closed the terminal
+                except OSError:  # the command ended and closed the terminal
                     chunk = b""
                 assert chunk or text in self.seen, f"{text!r} never appeared before the end:\n{self.seen[-3000:]}"
                 self.seen += chunk.decode("utf-8", errors="replace")
-        found = self.seen[:self.seen.index(text) + len(text)]
-        self.seen = self.seen[len(found):]
+        found = self.seen[: self.seen.index(text) + len(text)]
+        self.seen = self.seen[len(found) :]
         return found
 
     def ctrl_c(self) -> None:
-        os.write(self.master, b"\x03")   # what the terminal turns into SIGINT for its foreground group
+        os.write(self.master, b"\x03")  # what the terminal turns into SIGINT for its foreground group
 
     def close(self) -> None:
         if self.process.poll() is None:
@@ -65,12 +71,25 @@ class Terminal:
 def test_saving_a_file_regrades_its_exercise_and_ctrl_c_exits_cleanly(tmp_path):
     submission = tmp_path / "submission"
     shutil.copytree(ROOT / "exercises", submission)
-    terminal = Terminal([sys.executable, "-m", "grader", "grade", "conv", "--watch", "--submission", str(submission),
-                         "--course", str(ROOT)], cwd=tmp_path)
+    terminal = Terminal(
+        [
+            sys.executable,
+            "-m",
+            "grader",
+            "grade",
+            "conv",
+            "--watch",
+            "--submission",
+            str(submission),
+            "--course",
+            str(ROOT),
+        ],
+        cwd=tmp_path,
+    )
     try:
         terminal.expect("conv: graded in")
         assert "0/20" in terminal.expect("(Ctrl-C to stop)")
-        (submission / "pooling.py").write_text((ROOT / "reference/pooling.py").read_text())   # not watched: conv only
+        (submission / "pooling.py").write_text((ROOT / "reference/pooling.py").read_text())  # not watched: conv only
         shutil.copy(ROOT / "reference/conv.py", submission / "conv.py")
         regraded = terminal.expect("conv: graded in")
         report = terminal.expect("100%")
@@ -93,13 +112,15 @@ def test_with_no_exercise_named_everything_is_graded_at_once_then_each_saved_exe
     submission = tmp_path / "submission"
     submission.mkdir()
     shutil.copy(ROOT / "exercises/conv.py", submission / "conv.py")
-    terminal = Terminal([sys.executable, "-m", "grader", "grade", "--watch", "--submission", str(submission),
-                         "--course", str(ROOT)], cwd=tmp_path)
+    terminal = Terminal(
+        [sys.executable, "-m", "grader", "grade", "--watch", "--submission", str(submission), "--course", str(ROOT)],
+        cwd=tmp_path,
+    )
     try:
         terminal.expect("everything: graded in")
         whole = terminal.expect("watching")
         assert all(name in whole for name in ("conv", "pooling", "vgg", "quiz1")) and "0/20" in whole
-        terminal.expect("stop)")   # "(Ctrl-C to stop)", wrapped with the long folder name on a narrow terminal
+        terminal.expect("stop)")  # "(Ctrl-C to stop)", wrapped with the long folder name on a narrow terminal
         shutil.copy(ROOT / "reference/conv.py", submission / "conv.py")
         terminal.expect("conv: graded in")
         assert "20/20" in terminal.expect("%")

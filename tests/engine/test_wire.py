@@ -13,8 +13,12 @@ from hypothesis.extra import numpy as hnp
 from grader.engine import wire
 
 
-@given(hnp.arrays(dtype=hnp.floating_dtypes() | hnp.integer_dtypes() | hnp.boolean_dtypes(),
-                  shape=hnp.array_shapes(min_dims=0, max_dims=4, max_side=4)))
+@given(
+    hnp.arrays(
+        dtype=hnp.floating_dtypes() | hnp.integer_dtypes() | hnp.boolean_dtypes(),
+        shape=hnp.array_shapes(min_dims=0, max_dims=4, max_side=4),
+    )
+)
 def test_arrays_round_trip_exactly(array):
     back = wire.decode(json.loads(json.dumps(wire.encode(array))))
     assert type(back) is np.ndarray and back.dtype == array.dtype and back.shape == array.shape
@@ -43,8 +47,11 @@ class Liar:
         return np.zeros(3)
 
 
-@pytest.mark.parametrize("value", [Liar(), np.zeros(3).view(LyingArray), np.array([object()])],
-                         ids=["custom __eq__", "ndarray subclass", "object dtype"])
+@pytest.mark.parametrize(
+    "value",
+    [Liar(), np.zeros(3).view(LyingArray), np.array([object()])],
+    ids=["custom __eq__", "ndarray subclass", "object dtype"],
+)
 def test_objects_that_could_lie_do_not_cross(value):
     back = wire.decode(wire.encode(value))
     assert isinstance(back, wire.Unsupported)

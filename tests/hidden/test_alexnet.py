@@ -15,17 +15,33 @@ import torch
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from grader.suite import Mismatch, expect_equal
-from grader.suite import array_difference, ask, first_difference, model, module_difference, state_difference
+from grader.suite import (
+    Mismatch,
+    array_difference,
+    ask,
+    expect_equal,
+    first_difference,
+    model,
+    module_difference,
+    state_difference,
+)
 
 FEATURES = [f"features.{i}" for i in range(13)]
 CLASSIFIER = [f"classifier.{i}" for i in range(7)]
 ORDER = FEATURES + ["avgpool"] + CLASSIFIER
-CONVS, LINEARS = ["features.0", "features.3", "features.6", "features.8", "features.10"], \
-    ["classifier.1", "classifier.4", "classifier.6"]
-RELUS = {"features.1": "features.0", "features.4": "features.3", "features.7": "features.6",
-         "features.9": "features.8", "features.11": "features.10", "classifier.2": "classifier.1",
-         "classifier.5": "classifier.4"}
+CONVS, LINEARS = (
+    ["features.0", "features.3", "features.6", "features.8", "features.10"],
+    ["classifier.1", "classifier.4", "classifier.6"],
+)
+RELUS = {
+    "features.1": "features.0",
+    "features.4": "features.3",
+    "features.7": "features.6",
+    "features.9": "features.8",
+    "features.11": "features.10",
+    "classifier.2": "classifier.1",
+    "classifier.5": "classifier.4",
+}
 HINTS = {
     "features.0": "Conv2d(3, 64, kernel_size=11, stride=4, padding=2) on the image",
     "features.2": "overlapping max pooling: MaxPool2d(kernel_size=3, stride=2)",
@@ -34,8 +50,21 @@ HINTS = {
     "avgpool": "AdaptiveAvgPool2d((6, 6)) after features",
     "classifier.1": "flatten with torch.flatten(x, 1) after avgpool: (N, 256 * 6 * 6)",
 } | {relu: f"ReLU, max(0, x), after {layer}" for relu, layer in RELUS.items()}
-KINDS = ["Conv2d 11x11 stride 4", "ReLU", "MaxPool2d 3x3 stride 2", "Conv2d 5x5", "ReLU", "MaxPool2d 3x3 stride 2",
-         "Conv2d 3x3", "ReLU", "Conv2d 3x3", "ReLU", "Conv2d 3x3", "ReLU", "MaxPool2d 3x3 stride 2"]
+KINDS = [
+    "Conv2d 11x11 stride 4",
+    "ReLU",
+    "MaxPool2d 3x3 stride 2",
+    "Conv2d 5x5",
+    "ReLU",
+    "MaxPool2d 3x3 stride 2",
+    "Conv2d 3x3",
+    "ReLU",
+    "Conv2d 3x3",
+    "ReLU",
+    "Conv2d 3x3",
+    "ReLU",
+    "MaxPool2d 3x3 stride 2",
+]
 SEED = 0
 
 
@@ -46,8 +75,10 @@ def images(n, size, seed):
 def expect_loadable(student, reference, spec):
     difference = state_difference(ask(student, "describe", spec)["state"], ask(reference, "describe", spec)["state"])
     if difference:
-        raise Mismatch(f"the reference's weights do not fit your model: its state dict {difference}",
-                       hint="torchvision's layout: features.0 ... features.12, avgpool, classifier.0 ... classifier.6")
+        raise Mismatch(
+            f"the reference's weights do not fit your model: its state dict {difference}",
+            hint="torchvision's layout: features.0 ... features.12, avgpool, classifier.0 ... classifier.6",
+        )
 
 
 def expect_same_scores(student, reference, spec, x):
@@ -62,10 +93,14 @@ def expect_same_scores(student, reference, spec, x):
     located = first_difference(got["records"], expected["records"], ORDER)
     if located:
         name, text = located
-        raise Mismatch(f"{name}'s output {text}, with the reference's weights and input",
-                       hint=HINTS.get(name, "compare this layer with torchvision's AlexNet, listed in the docstring"))
-    raise Mismatch(f"the output {difference}, with the reference's weights and input",
-                   hint="forward is features, avgpool, torch.flatten(x, 1), classifier: nothing after classifier")
+        raise Mismatch(
+            f"{name}'s output {text}, with the reference's weights and input",
+            hint=HINTS.get(name, "compare this layer with torchvision's AlexNet, listed in the docstring"),
+        )
+    raise Mismatch(
+        f"the output {difference}, with the reference's weights and input",
+        hint="forward is features, avgpool, torch.flatten(x, 1), classifier: nothing after classifier",
+    )
 
 
 @pytest.mark.points(2)
@@ -86,8 +121,11 @@ def test_every_layer_matches_torchvisions_layout(student, reference):
 def test_num_classes_changes_only_the_last_layer(student, reference, num_classes):
     """AlexNet(num_classes) has 61,100,840 - 4097 * (1000 - num_classes) parameters and the reference's state dict"""
     spec = model("AlexNet", num_classes=num_classes)
-    expect_equal(ask(student, "describe", spec)["parameters"], 61_100_840 - 4097 * (1000 - num_classes),
-                 what=f"the number of parameters of AlexNet(num_classes={num_classes})")
+    expect_equal(
+        ask(student, "describe", spec)["parameters"],
+        61_100_840 - 4097 * (1000 - num_classes),
+        what=f"the number of parameters of AlexNet(num_classes={num_classes})",
+    )
     expect_loadable(student, reference, spec)
 
 
@@ -105,8 +143,10 @@ def test_same_scores_on_smaller_images(student, reference):
 
 
 @pytest.mark.points(1)
-@pytest.mark.hint("ReLU (max(0, x)) after each of the 5 convolutions and the 2 hidden Linear layers, none after "
-                  "the last: the paper found it trains several times faster than tanh")
+@pytest.mark.hint(
+    "ReLU (max(0, x)) after each of the 5 convolutions and the 2 hidden Linear layers, none after "
+    "the last: the paper found it trains several times faster than tanh"
+)
 def test_relu_after_every_layer_but_the_last(student, reference):
     """each convolution and hidden fully connected layer is followed by ReLU: max(0, x) of its output"""
     spec = model("AlexNet", num_classes=10)
@@ -115,7 +155,9 @@ def test_relu_after_every_layer_but_the_last(student, reference):
     for relu, layer in RELUS.items():
         if kinds.get(relu) != "ReLU":
             raise Mismatch(f"{relu} (after {layer}) is {kinds.get(relu, 'missing')}, expected ReLU")
-    got = ask(student, "forward", spec, images(1, 224, seed=3), {"seed": SEED, "record": list(RELUS) + list(RELUS.values())})
+    got = ask(
+        student, "forward", spec, images(1, 224, seed=3), {"seed": SEED, "record": list(RELUS) + list(RELUS.values())}
+    )
     for relu, layer in RELUS.items():
         if relu in got["records"] and layer in got["records"]:
             difference = array_difference(got["records"][relu], np.maximum(got["records"][layer], 0))
@@ -124,8 +166,9 @@ def test_relu_after_every_layer_but_the_last(student, reference):
 
 
 @pytest.mark.points(1)
-@pytest.mark.hint("nn.Dropout(p=dropout) before each of the two hidden Linear layers: active in train mode, "
-                  "a no-op in eval mode")
+@pytest.mark.hint(
+    "nn.Dropout(p=dropout) before each of the two hidden Linear layers: active in train mode, a no-op in eval mode"
+)
 def test_dropout_in_the_classifier(student, reference):
     """AlexNet(dropout=0.25): Dropout(p=0.25) at classifier.0 and classifier.3, random in train mode only"""
     spec = model("AlexNet", num_classes=5, dropout=0.25)
@@ -133,8 +176,10 @@ def test_dropout_in_the_classifier(student, reference):
     for name in ("classifier.0", "classifier.3"):
         kind, hyper = modules.get(name, ("missing", {}))
         if kind != "Dropout" or hyper.get("p") != 0.25:
-            raise Mismatch(f"{name} of AlexNet(dropout=0.25) is {kind} {hyper.get('p', '')}".rstrip(),
-                           expected="Dropout with p=0.25")
+            raise Mismatch(
+                f"{name} of AlexNet(dropout=0.25) is {kind} {hyper.get('p', '')}".rstrip(),
+                expected="Dropout with p=0.25",
+            )
     x = images(2, 96, seed=4)
     train = ask(student, "forward", spec, x, {"seed": SEED, "train": True, "runs": 2})["outputs"]
     if array_difference(train[0], train[1]) is None:
@@ -149,10 +194,21 @@ def running_the_layers(size):
     from torch import nn
 
     with torch.device("meta"):
-        layers = [nn.Conv2d(3, 64, 11, 4, 2), nn.ReLU(), nn.MaxPool2d(3, 2), nn.Conv2d(64, 192, 5, padding=2),
-                  nn.ReLU(), nn.MaxPool2d(3, 2), nn.Conv2d(192, 384, 3, padding=1), nn.ReLU(),
-                  nn.Conv2d(384, 256, 3, padding=1), nn.ReLU(), nn.Conv2d(256, 256, 3, padding=1), nn.ReLU(),
-                  nn.MaxPool2d(3, 2)]
+        layers = [
+            nn.Conv2d(3, 64, 11, 4, 2),
+            nn.ReLU(),
+            nn.MaxPool2d(3, 2),
+            nn.Conv2d(64, 192, 5, padding=2),
+            nn.ReLU(),
+            nn.MaxPool2d(3, 2),
+            nn.Conv2d(192, 384, 3, padding=1),
+            nn.ReLU(),
+            nn.Conv2d(384, 256, 3, padding=1),
+            nn.ReLU(),
+            nn.Conv2d(256, 256, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(3, 2),
+        ]
         x = torch.zeros(1, 3, size, size)
     shapes = []
     for layer in layers:
@@ -170,7 +226,7 @@ def test_alexnet_shapes_agree_with_running_the_layers(student):
 
 @pytest.mark.points(1)
 @pytest.mark.hint("the size is an argument: apply H' = floor((H - K + 2P) / S) + 1 to it, layer by layer")
-@settings(max_examples=6)   # a solution may build AlexNet and run it per call: a few sizes, each a new one
+@settings(max_examples=6)  # a solution may build AlexNet and run it per call: a few sizes, each a new one
 @given(size=st.integers(63, 320))
 @example(size=63)
 @example(size=227)
@@ -187,5 +243,8 @@ def expect_shapes(got, expected):
         raise Mismatch(f"alexnet_shapes() has {len(got)} entries, expected one per layer of features (13)")
     for index, (g, e) in enumerate(zip(got, expected)):
         if g != e:
-            raise Mismatch(f"alexnet_shapes()[{index}], after features.{index} ({KINDS[index]}), is wrong",
-                           expected=str(e), got=str(g))
+            raise Mismatch(
+                f"alexnet_shapes()[{index}], after features.{index} ({KINDS[index]}), is wrong",
+                expected=str(e),
+                got=str(g),
+            )

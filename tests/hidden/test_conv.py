@@ -42,7 +42,7 @@ def conv_cases(draw, *, stride=st.just(1), padding=st.just(0), bias=st.booleans(
     N, C, F = draw(SIZES), draw(SIZES), draw(SIZES)
     HH, WW = draw(st.integers(1, 4)), draw(st.integers(1, 4))
     padding = draw(padding)
-    stride = (1 if padding == "same" else draw(stride))
+    stride = 1 if padding == "same" else draw(stride)
     if padding in ("same", "valid"):
         ph = pw = 0
     else:
@@ -101,8 +101,12 @@ def test_stride_pairs_and_non_square_shapes(student, reference, case):
 @pytest.mark.points(2)
 @pytest.mark.section("Padding and Stride")
 @pytest.mark.hint("padding may be (ph, pw), 'valid' (none) or 'same' (total K - 1, the odd pixel after)")
-@given(conv_cases(stride=INT_OR_PAIR, padding=st.one_of(
-    st.tuples(st.integers(0, 2), st.integers(0, 2)), st.just("valid"), st.just("same"))))
+@given(
+    conv_cases(
+        stride=INT_OR_PAIR,
+        padding=st.one_of(st.tuples(st.integers(0, 2), st.integers(0, 2)), st.just("valid"), st.just("same")),
+    )
+)
 @example(case=_example_case("valid"))
 def test_padding_pairs_valid_and_same(student, reference, case):
     """padding as a pair, 'valid' and 'same' (even kernels too)"""
@@ -134,8 +138,13 @@ def test_agrees_with_pytorch(student, case):
     import torch.nn.functional as F
 
     x, w, b, stride, padding = case
-    expected = F.conv2d(torch.from_numpy(x), torch.from_numpy(w), None if b is None else torch.from_numpy(b),
-                        stride=stride, padding=padding).numpy()
+    expected = F.conv2d(
+        torch.from_numpy(x),
+        torch.from_numpy(w),
+        None if b is None else torch.from_numpy(b),
+        stride=stride,
+        padding=padding,
+    ).numpy()
     got = student.conv2d_forward(x, w, b, stride=stride, padding=padding)
     expect_array(got, expected, **tolerances(x.dtype))
 
@@ -167,6 +176,8 @@ def test_inputs_are_left_unchanged(student, reference):
     got = student.conv2d_forward(x, w, b, stride=2, padding=1)
     mutated = student.last_call.mutated
     if mutated:
-        raise Mismatch(f"your function modified its input ({', '.join(mutated)})",
-                       hint="pad a copy (np.pad returns a new array); never write into x or weight")
+        raise Mismatch(
+            f"your function modified its input ({', '.join(mutated)})",
+            hint="pad a copy (np.pad returns a new array); never write into x or weight",
+        )
     expect_array(got, expected, **tolerances(x.dtype))

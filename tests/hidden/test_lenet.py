@@ -14,11 +14,12 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from grader.suite import Mismatch, expect_equal
 from grader.suite import (
+    Mismatch,
     array_difference,
     ask,
     behaviour_difference,
+    expect_equal,
     fill_values,
     model,
     module_difference,
@@ -35,8 +36,16 @@ HINTS = {
     "fc2": "fc2 takes tanh(fc1(...))",
     "fc3": "fc3 takes tanh(fc2(...))",
 }
-SHAPES = {"conv1.weight": (6, 1, 5, 5), "conv1.bias": (6,), "conv2.weight": (16, 6, 5, 5), "conv2.bias": (16,),
-          "fc1.weight": (120, 400), "fc1.bias": (120,), "fc2.weight": (84, 120), "fc2.bias": (84,)}
+SHAPES = {
+    "conv1.weight": (6, 1, 5, 5),
+    "conv1.bias": (6,),
+    "conv2.weight": (16, 6, 5, 5),
+    "conv2.bias": (16,),
+    "fc1.weight": (120, 400),
+    "fc1.bias": (120,),
+    "fc2.weight": (84, 120),
+    "fc2.bias": (84,),
+}
 SEED = 0
 
 
@@ -48,8 +57,10 @@ def expect_loadable(student, reference, spec):
     """The reference's weights fit the student's model: same state-dict keys and shapes."""
     difference = state_difference(ask(student, "describe", spec)["state"], ask(reference, "describe", spec)["state"])
     if difference:
-        raise Mismatch(f"the reference's weights do not fit your model: its state dict {difference}",
-                       hint="use the attribute names conv1, conv2, fc1, fc2, fc3 and the tutorial's layer sizes")
+        raise Mismatch(
+            f"the reference's weights do not fit your model: its state dict {difference}",
+            hint="use the attribute names conv1, conv2, fc1, fc2, fc3 and the tutorial's layer sizes",
+        )
 
 
 def expect_same_outputs(student, reference, spec, x):
@@ -59,13 +70,17 @@ def expect_same_outputs(student, reference, spec, x):
     if found is None:
         return
     if found.name is None:
-        raise Mismatch(f"the model's output {found.text}, with the reference's weights and input",
-                       details=(f"the layers that ran as modules match ({', '.join(found.matching)})",),
-                       hint="forward returns fc3's scores as they are: no activation or softmax after fc3")
+        raise Mismatch(
+            f"the model's output {found.text}, with the reference's weights and input",
+            details=(f"the layers that ran as modules match ({', '.join(found.matching)})",),
+            hint="forward returns fc3's scores as they are: no activation or softmax after fc3",
+        )
     what = found.name if found.input_differs else f"{found.name}'s output"
-    raise Mismatch(f"{what} {found.text}, with the reference's weights and input",
-                   details=(f"the layers before it match ({', '.join(found.matching)})",) if found.matching else (),
-                   hint=HINTS[found.name])
+    raise Mismatch(
+        f"{what} {found.text}, with the reference's weights and input",
+        details=(f"the layers before it match ({', '.join(found.matching)})",) if found.matching else (),
+        hint=HINTS[found.name],
+    )
 
 
 @pytest.mark.points(2)
@@ -125,8 +140,10 @@ def test_agrees_with_the_tutorial_computed_layer_by_layer(student):
     got = ask(student, "forward", model("LeNet5"), x, {"seed": SEED})["outputs"][0]
     difference = array_difference(got, expected)
     if difference:
-        raise Mismatch(f"LeNet5's output {difference}, compared with conv2d, tanh, avg_pool2d and linear "
-                       f"applied in the tutorial's order")
+        raise Mismatch(
+            f"LeNet5's output {difference}, compared with conv2d, tanh, avg_pool2d and linear "
+            f"applied in the tutorial's order"
+        )
 
 
 @pytest.mark.points(1)
@@ -136,10 +153,15 @@ def test_each_image_is_scored_on_its_own(student):
     x = images(5, seed=4)
     batch = ask(student, "forward", model("LeNet5"), x, {"seed": SEED})["outputs"][0]
     if getattr(batch, "shape", None) != (5, 10):
-        raise Mismatch("the output for a batch of 5 images has the wrong shape", expected="(5, 10)",
-                       got=str(getattr(batch, "shape", batch)))
+        raise Mismatch(
+            "the output for a batch of 5 images has the wrong shape",
+            expected="(5, 10)",
+            got=str(getattr(batch, "shape", batch)),
+        )
     alone = ask(student, "forward", model("LeNet5"), x[2:3], {"seed": SEED})["outputs"][0]
     difference = array_difference(batch[2:3], alone)
     if difference:
-        raise Mismatch("image 2's scores in a batch of 5 differ from its scores when it is scored alone",
-                       details=(f"row 2 of the batch's output {difference}",))
+        raise Mismatch(
+            "image 2's scores in a batch of 5 differ from its scores when it is scored alone",
+            details=(f"row 2 of the batch's output {difference}",),
+        )

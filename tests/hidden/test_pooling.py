@@ -16,7 +16,6 @@ from hypothesis import strategies as st
 
 from grader.suite import expect_array, expect_raises
 
-
 # Tiny tensors: one thread is fastest, and keeps this judge from fighting others for the cores.
 torch.set_num_threads(1)
 
@@ -66,7 +65,9 @@ def check_against_reference(student, reference, name, case):
 
 
 @pytest.mark.points(2)
-@pytest.mark.hint("the max of each window of the input padded with -inf; stride int or (sh, sw), kernel int or (KH, KW)")
+@pytest.mark.hint(
+    "the max of each window of the input padded with -inf; stride int or (sh, sw), kernel int or (KH, KW)"
+)
 @given(pool_cases())
 def test_max_pool_random_cases(student, reference, case):
     """max_pool2d on random batches: kernels and strides as ints and pairs, padding up to half the kernel"""
@@ -91,8 +92,10 @@ def test_default_stride_is_the_kernel(student, reference, case, name):
 
 @pytest.mark.points(1)
 @pytest.mark.hint("padding=(ph, pw) adds ph rows above and below and pw columns left and right")
-@given(pool_cases(stride=st.one_of(st.none(), int_or_pair(1, 3)), pair_padding=True),
-       st.sampled_from(["max_pool2d", "avg_pool2d"]))
+@given(
+    pool_cases(stride=st.one_of(st.none(), int_or_pair(1, 3)), pair_padding=True),
+    st.sampled_from(["max_pool2d", "avg_pool2d"]),
+)
 def test_padding_as_a_pair(student, reference, case, name):
     """padding as a pair (ph, pw), each at most half its side of the kernel"""
     check_against_reference(student, reference, name, case)

@@ -12,19 +12,24 @@ adds the skip connection's gradient, computed in numpy.
 import numpy as np
 import pytest
 
-from grader.suite import Mismatch, expect_equal
 from grader.suite import (
+    Mismatch,
     array_difference,
     ask,
     behaviour_difference,
     describe_model,
+    expect_equal,
     model,
     module_difference,
     state_difference,
 )
 
 BLOCKS = [  # (in_channels, out_channels, stride): identity, channels change, stride only, both
-    (16, 16, 1), (16, 32, 1), (16, 16, 2), (16, 32, 2)]
+    (16, 16, 1),
+    (16, 32, 1),
+    (16, 16, 2),
+    (16, 32, 2),
+]
 BLOCK_HINTS = {
     "conv1": "conv1 is Conv2d(in, out, 3, stride=stride, padding=1, bias=False): the stride goes on the first conv",
     "bn1": "bn1 normalises conv1's output; the ReLU comes after bn1",
@@ -55,8 +60,9 @@ RESNET18_STAGES = {  # resnet18 on (1, 3, 64, 64)
 def expect_loadable(student, reference, spec, hint=None):
     difference = state_difference(ask(student, "describe", spec)["state"], ask(reference, "describe", spec)["state"])
     if difference:
-        raise Mismatch(f"the reference's weights do not fit {describe_model(spec)}: its state dict {difference}",
-                       hint=hint)
+        raise Mismatch(
+            f"the reference's weights do not fit {describe_model(spec)}: its state dict {difference}", hint=hint
+        )
 
 
 def expect_same_outputs(student, reference, spec, x, *, top=None, final=BLOCK_HINTS["block"]):
@@ -74,10 +80,11 @@ def expect_same_outputs(student, reference, spec, x, *, top=None, final=BLOCK_HI
     else:
         hint = final if found.name is None else hint_for(found.name, top or {})
     where = "the output" if found.name is None else found.name if found.input_differs else f"{found.name}'s output"
-    raise Mismatch(f"{describe_model(spec)}: {where} {found.text}, "
-                   f"with the reference's weights and input",
-                   details=(f"everything before it matches (up to {found.matching[-1]})",) if found.matching else (),
-                   hint=hint)
+    raise Mismatch(
+        f"{describe_model(spec)}: {where} {found.text}, with the reference's weights and input",
+        details=(f"everything before it matches (up to {found.matching[-1]})",) if found.matching else (),
+        hint=hint,
+    )
 
 
 def hint_for(name, top):
@@ -107,8 +114,10 @@ def test_block_layers_match_the_reference(student, reference, c_in, c_out, strid
     difference = module_difference(got["modules"], expected["modules"], names=names)
     if difference:
         name = next((n for n in names if f"'{n}'" in difference), "")
-        raise Mismatch(f"{describe_model(spec)} {difference}", hint=projection_hint(c_in, c_out, stride)
-                       if name.startswith("shortcut") else BLOCK_HINTS.get(name))
+        raise Mismatch(
+            f"{describe_model(spec)} {difference}",
+            hint=projection_hint(c_in, c_out, stride) if name.startswith("shortcut") else BLOCK_HINTS.get(name),
+        )
     expect_loadable(student, reference, spec, hint=projection_hint(c_in, c_out, stride))
 
 
@@ -125,16 +134,23 @@ def test_block_computes_like_the_reference(student, reference, c_in, c_out, stri
 def test_plain_block_computes_like_the_reference(student, reference):
     """PlainBlock(16, 32, stride=2) has no shortcut and gives the reference's output with its weights"""
     x = np.random.default_rng(3).standard_normal((2, 16, 8, 8)).astype(np.float32)
-    expect_same_outputs(student, reference, model("PlainBlock", 16, 32, stride=2), x,
-                        final="PlainBlock: relu(bn2(conv2(relu(bn1(conv1(x)))))), nothing added")
+    expect_same_outputs(
+        student,
+        reference,
+        model("PlainBlock", 16, 32, stride=2),
+        x,
+        final="PlainBlock: relu(bn2(conv2(relu(bn1(conv1(x)))))), nothing added",
+    )
 
 
 def expect_stage_shapes(student, spec, x, stages):
     shapes = dict(reversed(ask(student, "forward", spec, x, {"shapes": True})["shapes"]))  # first call wins
     for name, (shape, explanation) in stages.items():
         if name not in shapes:
-            raise Mismatch(f"{describe_model(spec)} has no submodule {name!r} that runs in forward",
-                           hint="use the attribute names the docstring gives")
+            raise Mismatch(
+                f"{describe_model(spec)} has no submodule {name!r} that runs in forward",
+                hint="use the attribute names the docstring gives",
+            )
         if shapes[name] != shape:
             raise Mismatch(f"{name} output has shape {shapes[name]}, expected {shape}: {explanation}")
 
@@ -151,10 +167,19 @@ def test_mini_resnet_stage_shapes(student):
 def test_mini_resnet_computes_like_the_reference(student, reference):
     """MiniResNet with the reference's weights gives the reference's scores, block by block"""
     x = np.random.default_rng(5).standard_normal((2, 3, 32, 32)).astype(np.float32)
-    top = {"prep": "prep: Conv2d(3, 64, 3, padding=1, bias=False), BatchNorm2d(64), ReLU()",
-           "avg_pool": "avg_pool is AdaptiveAvgPool2d(1)", "fc": "fc takes the flattened (N, 256) features"}
-    expect_same_outputs(student, reference, model("MiniResNet"), x, top=top,
-                        final="forward: prep, layer1, layer2, layer3, avg_pool, flatten, fc, and nothing after fc")
+    top = {
+        "prep": "prep: Conv2d(3, 64, 3, padding=1, bias=False), BatchNorm2d(64), ReLU()",
+        "avg_pool": "avg_pool is AdaptiveAvgPool2d(1)",
+        "fc": "fc takes the flattened (N, 256) features",
+    }
+    expect_same_outputs(
+        student,
+        reference,
+        model("MiniResNet"),
+        x,
+        top=top,
+        final="forward: prep, layer1, layer2, layer3, avg_pool, flatten, fc, and nothing after fc",
+    )
 
 
 @pytest.mark.points(1)
@@ -162,8 +187,9 @@ def test_mini_resnet_computes_like_the_reference(student, reference):
 def test_mini_resnet_without_skip_uses_plain_blocks(student, reference):
     """MiniResNet(skip=False) is built from PlainBlocks: 2,735,946 parameters and the reference's output"""
     spec = model("MiniResNet", skip=False)
-    expect_equal(ask(student, "describe", spec)["parameters"], 2735946,
-                 what="the number of parameters of MiniResNet(skip=False)")
+    expect_equal(
+        ask(student, "describe", spec)["parameters"], 2735946, what="the number of parameters of MiniResNet(skip=False)"
+    )
     x = np.random.default_rng(6).standard_normal((2, 3, 16, 16)).astype(np.float32)
     expect_same_outputs(student, reference, spec, x, final="with skip=False, every block is a PlainBlock")
 
@@ -172,8 +198,11 @@ def test_mini_resnet_without_skip_uses_plain_blocks(student, reference):
 @pytest.mark.hint("only fc depends on num_classes: 256 * num_classes + num_classes parameters")
 def test_mini_resnet_num_classes(student):
     """MiniResNet(num_classes=100) has 2,777,674 + 90 * 257 parameters"""
-    expect_equal(ask(student, "describe", model("MiniResNet", num_classes=100))["parameters"], 2777674 + 90 * 257,
-                 what="the number of parameters of MiniResNet(num_classes=100)")
+    expect_equal(
+        ask(student, "describe", model("MiniResNet", num_classes=100))["parameters"],
+        2777674 + 90 * 257,
+        what="the number of parameters of MiniResNet(num_classes=100)",
+    )
 
 
 @pytest.mark.points(1)
@@ -191,11 +220,17 @@ def test_gradients_reach_the_first_layer(student, reference):
     expected = ask(reference, "gradients", model("MiniResNet"), x, options)["grad_norms"]
     for name in ("prep.0.weight", "layer1.0.conv1.weight", "layer2.0.shortcut.0.weight", "fc.weight"):
         if got.get(name) is None or not np.isfinite(got[name]) or got[name] == 0:
-            raise Mismatch(f"no gradient reaches {name}", expected=f"a gradient of norm {expected[name]:.4g}",
-                           got="None" if got.get(name) is None else f"norm {got[name]:.4g}")
+            raise Mismatch(
+                f"no gradient reaches {name}",
+                expected=f"a gradient of norm {expected[name]:.4g}",
+                got="None" if got.get(name) is None else f"norm {got[name]:.4g}",
+            )
         if abs(got[name] - expected[name]) > 1e-3 * expected[name]:
-            raise Mismatch(f"the gradient reaching {name} differs from the reference's",
-                           expected=f"norm {expected[name]:.4g}", got=f"norm {got[name]:.4g}")
+            raise Mismatch(
+                f"the gradient reaching {name} differs from the reference's",
+                expected=f"norm {expected[name]:.4g}",
+                got=f"norm {got[name]:.4g}",
+            )
 
 
 @pytest.mark.points(1)
@@ -208,22 +243,31 @@ def test_block_input_gradient_is_the_references(student, reference):
     spec = model("ResidualBlock", 16, 32, stride=2)
     expect_loadable(student, reference, spec)
     got = ask(student, "gradients", spec, x, options)
-    expect_equal(getattr(got["output"], "shape", None), (2, 32, 4, 4),
-                 what=f"the shape of {describe_model(spec)}'s output")
+    expect_equal(
+        getattr(got["output"], "shape", None), (2, 32, 4, 4), what=f"the shape of {describe_model(spec)}'s output"
+    )
     difference = array_difference(got["input_grad"], ask(reference, "gradients", spec, x, options)["input_grad"])
     if difference:
-        raise Mismatch(f"dL/dx of {describe_model(spec)} {difference}",
-                       hint="dL/dx = dL/dy * (1 + dF/dx) before the final ReLU: the projection's path and F's add up")
+        raise Mismatch(
+            f"dL/dx of {describe_model(spec)} {difference}",
+            hint="dL/dx = dL/dy * (1 + dF/dx) before the final ReLU: the projection's path and F's add up",
+        )
 
 
 @pytest.mark.points(1)
 @pytest.mark.hint("conv1 7x7 stride 2 (9,408), four stages of two ResidualBlocks, fc 512 -> num_classes")
 def test_resnet18_parameter_counts(student):
     """resnet18() has 11,689,512 parameters, resnet18(num_classes=10) 11,181,642"""
-    expect_equal(ask(student, "describe", model("resnet18"))["parameters"], 11689512,
-                 what="the number of parameters of resnet18()")
-    expect_equal(ask(student, "describe", model("resnet18", num_classes=10))["parameters"], 11689512 - 990 * 513,
-                 what="the number of parameters of resnet18(num_classes=10)")
+    expect_equal(
+        ask(student, "describe", model("resnet18"))["parameters"],
+        11689512,
+        what="the number of parameters of resnet18()",
+    )
+    expect_equal(
+        ask(student, "describe", model("resnet18", num_classes=10))["parameters"],
+        11689512 - 990 * 513,
+        what="the number of parameters of resnet18(num_classes=10)",
+    )
 
 
 @pytest.mark.points(1)
@@ -238,8 +282,16 @@ def test_resnet18_stage_shapes(student):
 def test_resnet18_computes_like_the_reference(student, reference):
     """resnet18 with the reference's weights gives the reference's scores"""
     x = np.random.default_rng(10).standard_normal((1, 3, 64, 64)).astype(np.float32)
-    top = {"conv1": "conv1 is Conv2d(3, 64, 7, stride=2, padding=3, bias=False), then bn1 and relu",
-           "maxpool": "maxpool is MaxPool2d(3, stride=2, padding=1)",
-           "fc": "fc takes the flattened (N, 512) average-pooled features"}
-    expect_same_outputs(student, reference, model("resnet18", num_classes=10), x, top=top,
-                        final="conv1, bn1, relu, maxpool, layer1..layer4, avgpool, flatten, fc: nothing after fc")
+    top = {
+        "conv1": "conv1 is Conv2d(3, 64, 7, stride=2, padding=3, bias=False), then bn1 and relu",
+        "maxpool": "maxpool is MaxPool2d(3, stride=2, padding=1)",
+        "fc": "fc takes the flattened (N, 512) average-pooled features",
+    }
+    expect_same_outputs(
+        student,
+        reference,
+        model("resnet18", num_classes=10),
+        x,
+        top=top,
+        final="conv1, bn1, relu, maxpool, layer1..layer4, avgpool, flatten, fc: nothing after fc",
+    )

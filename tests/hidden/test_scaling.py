@@ -16,14 +16,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from grader.suite import Mismatch, expect_equal, expect_raises
-from grader.suite import describe_value
-from grader.suite import Call
+from grader.suite import Call, Mismatch, describe_value, expect_equal, expect_raises
+
 
 def read_b0_stages(student):
     """Your module's B0_STAGES, read in your process."""
     stages = student.probe("models.constant", "B0_STAGES")
-    student.last_call = None   # reading a table is not a call: the messages below say what was read
+    student.last_call = None  # reading a table is not a call: the messages below say what was read
     if stages == [] or stages == ():
         raise Mismatch("B0_STAGES is empty: not implemented yet (fill in the seven stages of Table 1)")
     return stages
@@ -31,29 +30,57 @@ def read_b0_stages(student):
 
 # The published variants: (width, depth) multipliers, block totals, stem and head widths.
 OFFICIAL = {
-    "b0": (1.0, 1.0, 16, 32, 1280), "b1": (1.0, 1.1, 23, 32, 1280),
-    "b2": (1.1, 1.2, 23, 32, 1408), "b3": (1.2, 1.4, 26, 40, 1536),
-    "b4": (1.4, 1.8, 32, 48, 1792), "b5": (1.6, 2.2, 39, 48, 2048),
-    "b6": (1.8, 2.6, 45, 56, 2304), "b7": (2.0, 3.1, 55, 64, 2560),
+    "b0": (1.0, 1.0, 16, 32, 1280),
+    "b1": (1.0, 1.1, 23, 32, 1280),
+    "b2": (1.1, 1.2, 23, 32, 1408),
+    "b3": (1.2, 1.4, 26, 40, 1536),
+    "b4": (1.4, 1.8, 32, 48, 1792),
+    "b5": (1.6, 2.2, 39, 48, 2048),
+    "b6": (1.8, 2.6, 45, 56, 2304),
+    "b7": (2.0, 3.1, 55, 64, 2560),
 }
 
 GRID = [0.9, 1.0, 1.05, 1.1, 1.15, 1.2, 1.25, 1.3, 1.4]
 # (what the student reads, accuracy as data, grid, target, tolerance); answers come from the reference.
 SEARCHES = {
-    "hill": ("a smooth hill whose top (1.4, 1.3, 1.3) costs 4x the FLOPs",
-             {"kind": "quadratic", "center": (1.4, 1.3, 1.3), "weights": (1.0, 1.5, 0.7), "base": 0.8},
-             GRID, 2.0, 0.1),
-    "table": ("a table of five points, the three best of which break the constraint",
-              {"kind": "table", "default": 0.5, "values": [
-                  ((1.0, 1.2, 1.2), 0.80), ((1.2, 1.1, 1.15), 0.77), ((1.3, 1.2, 1.2), 0.95),
-                  ((0.9, 1.2, 1.25), 0.90), ((1.25, 1.1, 1.2), 0.85)]},
-             GRID, 2.0, 0.1),
-    "small": ("accuracy that prefers small multipliers (best unconstrained: (0.9, 0.9, 0.9))",
-              {"kind": "linear", "weights": (-1.0, -0.5, -0.25), "base": 5.0},
-              GRID, 2.0, 0.1),
-    "target4": ("accuracy 0.5 alpha + 2 beta + gamma, target 4.0, tolerance 0.05, an unsorted grid",
-                {"kind": "linear", "weights": (0.5, 2.0, 1.0), "base": 0.0},
-                [1.6, 1.0, 1.2, 1.1, 1.3, 1.5, 1.4], 4.0, 0.05),
+    "hill": (
+        "a smooth hill whose top (1.4, 1.3, 1.3) costs 4x the FLOPs",
+        {"kind": "quadratic", "center": (1.4, 1.3, 1.3), "weights": (1.0, 1.5, 0.7), "base": 0.8},
+        GRID,
+        2.0,
+        0.1,
+    ),
+    "table": (
+        "a table of five points, the three best of which break the constraint",
+        {
+            "kind": "table",
+            "default": 0.5,
+            "values": [
+                ((1.0, 1.2, 1.2), 0.80),
+                ((1.2, 1.1, 1.15), 0.77),
+                ((1.3, 1.2, 1.2), 0.95),
+                ((0.9, 1.2, 1.25), 0.90),
+                ((1.25, 1.1, 1.2), 0.85),
+            ],
+        },
+        GRID,
+        2.0,
+        0.1,
+    ),
+    "small": (
+        "accuracy that prefers small multipliers (best unconstrained: (0.9, 0.9, 0.9))",
+        {"kind": "linear", "weights": (-1.0, -0.5, -0.25), "base": 5.0},
+        GRID,
+        2.0,
+        0.1,
+    ),
+    "target4": (
+        "accuracy 0.5 alpha + 2 beta + gamma, target 4.0, tolerance 0.05, an unsorted grid",
+        {"kind": "linear", "weights": (0.5, 2.0, 1.0), "base": 0.0},
+        [1.6, 1.0, 1.2, 1.1, 1.3, 1.5, 1.4],
+        4.0,
+        0.05,
+    ),
 }
 
 
@@ -62,8 +89,12 @@ def run_grid_search(student, name):
     try:
         return student.probe("architectures.grid_search", spec, grid, target, tolerance)
     finally:
-        student.last_call = Call("grid_search", (), {}, f"grid_search(accuracy=<{label}>, grid={grid}, "
-                                                        f"target={target}, tolerance={tolerance})")
+        student.last_call = Call(
+            "grid_search",
+            (),
+            {},
+            f"grid_search(accuracy=<{label}>, grid={grid}, target={target}, tolerance={tolerance})",
+        )
 
 
 def expect_search(student, reference, name):
@@ -75,8 +106,11 @@ def expect_search(student, reference, name):
     reply = run_grid_search(student, name)
     got = reply["result"]
     if not isinstance(got, (tuple, list)) or len(got) != 3 or not all(isinstance(v, (int, float)) for v in got):
-        raise Mismatch("grid_search should return a tuple (alpha, beta, gamma)",
-                       expected=describe_value(expected), got=describe_value(got))
+        raise Mismatch(
+            "grid_search should return a tuple (alpha, beta, gamma)",
+            expected=describe_value(expected),
+            got=describe_value(got),
+        )
     if tuple(got) == expected:
         return
     cost = got[0] * got[1] ** 2 * got[2] ** 2
@@ -85,13 +119,21 @@ def expect_search(student, reference, name):
     elif abs(cost - target) > tolerance:
         why = f"its alpha * beta^2 * gamma^2 is {cost:.4g}, more than {tolerance} from the target {target}"
     elif tuple(expected) not in {tuple(t) for t in reply["evaluated"]}:
-        why = (f"your search never called accuracy{tuple(expected)}: try every triple of the grid, "
-               "repeats allowed (itertools.product(grid, repeat=3))")
+        why = (
+            f"your search never called accuracy{tuple(expected)}: try every triple of the grid, "
+            "repeats allowed (itertools.product(grid, repeat=3))"
+        )
     else:
-        why = (f"it scores {accuracy(*got):.4g} but {tuple(expected)} scores {accuracy(*expected):.4g}: "
-               "keep the highest accuracy")
-    raise Mismatch("grid_search picked the wrong triple", expected=describe_value(expected),
-                   got=describe_value(tuple(got)), details=(why,))
+        why = (
+            f"it scores {accuracy(*got):.4g} but {tuple(expected)} scores {accuracy(*expected):.4g}: "
+            "keep the highest accuracy"
+        )
+    raise Mismatch(
+        "grid_search picked the wrong triple",
+        expected=describe_value(expected),
+        got=describe_value(tuple(got)),
+        details=(why,),
+    )
 
 
 @pytest.mark.points(1)
@@ -102,10 +144,14 @@ def test_compound_scaling_closed_form(student, phi, bases):
     alpha, beta, gamma = bases
     expected = (math.pow(alpha, phi), math.pow(beta, phi), math.pow(gamma, phi))
     got = student.compound_scaling(phi, alpha, beta, gamma)
-    if not isinstance(got, (tuple, list)) or len(got) != 3 or not all(
-            isinstance(g, (int, float)) and math.isclose(g, e, rel_tol=1e-9) for g, e in zip(got, expected)):
-        raise Mismatch("(depth, width, resolution) is wrong", expected=describe_value(expected),
-                       got=describe_value(got))
+    if (
+        not isinstance(got, (tuple, list))
+        or len(got) != 3
+        or not all(isinstance(g, (int, float)) and math.isclose(g, e, rel_tol=1e-9) for g, e in zip(got, expected))
+    ):
+        raise Mismatch(
+            "(depth, width, resolution) is wrong", expected=describe_value(expected), got=describe_value(got)
+        )
 
 
 @pytest.mark.points(1)
@@ -115,7 +161,7 @@ def test_flops_multiplier_is_depth_times_width_and_resolution_squared(student, p
     """flops_multiplier equals depth * width^2 * resolution^2 of compound_scaling's multipliers"""
     alpha, beta, gamma = bases
     depth, width, resolution = math.pow(alpha, phi), math.pow(beta, phi), math.pow(gamma, phi)
-    expected = depth * width ** 2 * resolution ** 2
+    expected = depth * width**2 * resolution**2
     got = student.flops_multiplier(phi, alpha, beta, gamma)
     if not isinstance(got, (int, float)) or not math.isclose(got, expected, rel_tol=1e-9):
         raise Mismatch("flops_multiplier is wrong", expected=describe_value(expected), got=describe_value(got))
@@ -147,8 +193,13 @@ def test_grid_search_refuses_when_only_multipliers_below_one_fit(student):
         try:
             return student.probe("architectures.grid_search", spec, [0.9, 1.6], 2.0, 0.15)["result"]
         finally:
-            student.last_call = Call("grid_search", (), {}, "grid_search(accuracy=<alpha + beta + gamma>, "
-                                                            "grid=[0.9, 1.6], target=2.0, tolerance=0.15)")
+            student.last_call = Call(
+                "grid_search",
+                (),
+                {},
+                "grid_search(accuracy=<alpha + beta + gamma>, grid=[0.9, 1.6], target=2.0, tolerance=0.15)",
+            )
+
     expect_raises(ValueError, search)
 
 
@@ -166,7 +217,7 @@ def official_rule(v, divisor):
 
 def _filters_cases():
     """(channels, width, divisor) cases whose answer does not hinge on the last bit of a float."""
-    exact = {0.5, 0.75, 1.0, 1.5, 2.0, 2.5}    # channels * width is exact: ties are real ties
+    exact = {0.5, 0.75, 1.0, 1.5, 2.0, 2.5}  # channels * width is exact: ties are real ties
     widths = sorted(exact | {1.1, 1.2, 1.3, 1.4, 1.6, 1.8, 0.9, 0.6})
     cases = []
     for divisor, top in ((8, 330), (4, 60), (16, 120)):
@@ -190,51 +241,73 @@ def _why_filters(channels, width, divisor, got, expected):
     if got == nearest - divisor and (v / divisor) % 1 == 0.5:
         return f"{v:g} is exactly halfway: a tie rounds up, as int(v + divisor / 2) // divisor * divisor does"
     if got == max(nearest, divisor) and expected == got + divisor:
-        return (f"{got} is more than 10% below {v:g} (= {channels} x {width}): the official rule then adds "
-                "one divisor")
+        return f"{got} is more than 10% below {v:g} (= {channels} x {width}): the official rule then adds one divisor"
     if got != max(nearest, divisor):
         return f"{v:g} (= {channels} x {width}) rounds to {max(nearest, divisor)}, the nearest multiple of {divisor}"
     return "round to the nearest multiple, at least divisor, plus one divisor if that lost more than 10%"
 
 
 @pytest.mark.points(2)
-@pytest.mark.hint("v = channels * width_mult; max(divisor, int(v + divisor / 2) // divisor * divisor); "
-                  "add divisor if that is < 0.9 * v")
+@pytest.mark.hint(
+    "v = channels * width_mult; max(divisor, int(v + divisor / 2) // divisor * divisor); "
+    "add divisor if that is < 0.9 * v"
+)
 def test_round_filters_follows_the_official_rule(student, reference):
     """round_filters agrees with the official rule for channels 1..329, widths 0.5..2.5, divisors 4, 8 and 16"""
     cases = _filters_cases()
     reply = student.probe("architectures.call_many", "round_filters", cases)
-    wrong = [(case, got, reference.round_filters(*case)) for case, got in zip(cases, reply["results"])
-             if not is_int(got) or got != reference.round_filters(*case)]
+    wrong = [
+        (case, got, reference.round_filters(*case))
+        for case, got in zip(cases, reply["results"])
+        if not is_int(got) or got != reference.round_filters(*case)
+    ]
     if wrong:
         # Show a case away from a tie first: it says more about the rule than a tie does.
         wrong.sort(key=lambda w: (w[0][0] * w[0][1] / w[0][2]) % 1 == 0.5)
         (channels, width, divisor), got, expected = wrong[0]
-        student.last_call = Call("round_filters", (channels, width, divisor), {},
-                                 f"round_filters(channels={channels}, width_mult={width}, divisor={divisor})")
-        raise Mismatch("round_filters is wrong", expected=describe_value(expected), got=describe_value(got),
-                       details=(_why_filters(channels, width, divisor, got, expected),
-                                f"({len(wrong)} of {len(cases)} cases are wrong)"))
+        student.last_call = Call(
+            "round_filters",
+            (channels, width, divisor),
+            {},
+            f"round_filters(channels={channels}, width_mult={width}, divisor={divisor})",
+        )
+        raise Mismatch(
+            "round_filters is wrong",
+            expected=describe_value(expected),
+            got=describe_value(got),
+            details=(
+                _why_filters(channels, width, divisor, got, expected),
+                f"({len(wrong)} of {len(cases)} cases are wrong)",
+            ),
+        )
     if reply["failed_at"] is not None:
-        student.round_filters(*cases[reply["failed_at"]])   # repeat the call that raised, to show why
+        student.round_filters(*cases[reply["failed_at"]])  # repeat the call that raised, to show why
 
 
 @pytest.mark.points(1)
 @pytest.mark.hint("math.ceil(repeats * depth_mult): a stage never loses a block to rounding")
 def test_round_repeats_rounds_up(student):
     """round_repeats is ceil(repeats * depth_mult) for repeats 1..8 and the official depths"""
-    cases = [(r, d) for r in range(1, 9) for d in (1.0, 1.1, 1.2, 1.4, 1.8, 2.2, 2.6, 3.1, 0.5, 1.5)
-             if abs(r * d - round(r * d)) > 1e-9 or r * d == round(r * d)]
+    cases = [
+        (r, d)
+        for r in range(1, 9)
+        for d in (1.0, 1.1, 1.2, 1.4, 1.8, 2.2, 2.6, 3.1, 0.5, 1.5)
+        if abs(r * d - round(r * d)) > 1e-9 or r * d == round(r * d)
+    ]
     reply = student.probe("architectures.call_many", "round_repeats", cases)
     for (repeats, depth), got in zip(cases, reply["results"]):
         expected = math.ceil(repeats * depth)
         if got != expected or not is_int(got):
-            student.last_call = Call("round_repeats", (repeats, depth), {},
-                                     f"round_repeats(repeats={repeats}, depth_mult={depth})")
-            detail = (f"{repeats} x {depth} = {repeats * depth:g}; rounding to the nearest or truncating "
-                      "drops blocks: round up" if is_int(got) else "return an int (a number of blocks)")
-            raise Mismatch("round_repeats is wrong", expected=str(expected), got=describe_value(got),
-                           details=(detail,))
+            student.last_call = Call(
+                "round_repeats", (repeats, depth), {}, f"round_repeats(repeats={repeats}, depth_mult={depth})"
+            )
+            detail = (
+                f"{repeats} x {depth} = {repeats * depth:g}; rounding to the nearest or truncating "
+                "drops blocks: round up"
+                if is_int(got)
+                else "return an int (a number of blocks)"
+            )
+            raise Mismatch("round_repeats is wrong", expected=str(expected), got=describe_value(got), details=(detail,))
     if reply["failed_at"] is not None:
         student.round_repeats(*cases[reply["failed_at"]])
 
@@ -242,8 +315,9 @@ def test_round_repeats_rounds_up(student):
 def _stages(value, what):
     """A table of stages as a list of 6-tuples, or a Mismatch saying what it is instead."""
     if not isinstance(value, (list, tuple)) or not all(isinstance(s, (list, tuple)) and len(s) == 6 for s in value):
-        raise Mismatch(f"{what} should be a list of (expand, kernel, stride, in, out, repeats) tuples",
-                       got=describe_value(value))
+        raise Mismatch(
+            f"{what} should be a list of (expand, kernel, stride, in, out, repeats) tuples", got=describe_value(value)
+        )
     return [tuple(stage) for stage in value]
 
 
@@ -255,8 +329,9 @@ def expect_stages(got, expected, what):
     for number, (g, e) in enumerate(zip(got, expected), start=1):
         if g != tuple(e):
             wrong = ", ".join(f"{f} {gv} (expected {ev})" for f, gv, ev in zip(fields, g, e) if gv != ev)
-            raise Mismatch(f"{what}: stage {number} is wrong: {wrong}", expected=describe_value(tuple(e)),
-                           got=describe_value(g))
+            raise Mismatch(
+                f"{what}: stage {number} is wrong: {wrong}", expected=describe_value(tuple(e)), got=describe_value(g)
+            )
 
 
 @pytest.mark.points(1)
@@ -267,8 +342,10 @@ def test_b0_stages_are_the_papers_table(student, reference):
 
 
 @pytest.mark.points(1)
-@pytest.mark.hint("round in_channels and out_channels with round_filters, repeats with round_repeats; "
-                  "expand_ratio, kernel and stride do not change")
+@pytest.mark.hint(
+    "round in_channels and out_channels with round_filters, repeats with round_repeats; "
+    "expand_ratio, kernel and stride do not change"
+)
 @pytest.mark.parametrize("width, depth", [(1.2, 1.4), (2.0, 3.1), (0.5, 0.8)])
 def test_scale_stages_scales_any_table(student, reference, width, depth):
     """scale_stages on a three-stage table that is not B0's"""
@@ -278,8 +355,9 @@ def test_scale_stages_scales_any_table(student, reference, width, depth):
 
 
 @pytest.mark.points(1)
-@pytest.mark.hint("the official B1..B7 use the published (width, depth) table, rounded with round_filters "
-                  "and round_repeats")
+@pytest.mark.hint(
+    "the official B1..B7 use the published (width, depth) table, rounded with round_filters and round_repeats"
+)
 def test_official_variants_block_totals_and_widths(student, reference):
     """B0..B7 from the published table: 16, 23, 23, 26, 32, 39, 45, 55 blocks; stem and head widths"""
     for name, (width, depth, blocks, stem, head) in OFFICIAL.items():
@@ -288,7 +366,8 @@ def test_official_variants_block_totals_and_widths(student, reference):
         finally:
             student.last_call.description = f"scale_stages(B0's stages, width_mult={width}, depth_mult={depth})"
         stages = _stages(scaled, "scale_stages' result")
-        expect_equal(sum(s[5] for s in stages), blocks,
-                     what=f"{name} (width {width}, depth {depth}): the number of blocks")
+        expect_equal(
+            sum(s[5] for s in stages), blocks, what=f"{name} (width {width}, depth {depth}): the number of blocks"
+        )
         expect_equal(stages[0][3], stem, what=f"{name}: the stem's width (32 x {width}, rounded)")
         expect_equal(stages[-1][4], head // 4, what=f"{name}: the last stage's width (320 x {width}, rounded)")

@@ -17,16 +17,30 @@ import torch.nn.functional as F
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from grader.suite import Mismatch, expect_equal, expect_raises
-from grader.suite import describe_value, type_name
-from grader.suite import build, call_on_layers, describe
-from grader.suite import StudentRaised
+from grader.suite import (
+    Mismatch,
+    StudentRaised,
+    build,
+    call_on_layers,
+    describe,
+    describe_value,
+    expect_equal,
+    expect_raises,
+    type_name,
+)
 
 # Tiny tensors: one thread is fastest, and keeps this judge from fighting others for the cores.
 torch.set_num_threads(1)
 
-ACTIVATIONS = [("ReLU", {}), ("LeakyReLU", {"negative_slope": 0.1}), ("Tanh", {}), ("Sigmoid", {}),
-               ("SiLU", {}), ("GELU", {}), ("Dropout", {"p": 0.5})]
+ACTIVATIONS = [
+    ("ReLU", {}),
+    ("LeakyReLU", {"negative_slope": 0.1}),
+    ("Tanh", {}),
+    ("Sigmoid", {}),
+    ("SiLU", {}),
+    ("GELU", {}),
+    ("Dropout", {"p": 0.5}),
+]
 
 
 # -- PyTorch as the oracle -------------------------------------------------------
@@ -35,7 +49,7 @@ def torch_shapes(layers, input_shape):
     shapes, x = [], torch.zeros(1, *input_shape)
     with torch.no_grad():
         for layer in build(layers):
-            x = layer.eval()(x)          # eval: BatchNorm on a batch of one 1x1 map is fine
+            x = layer.eval()(x)  # eval: BatchNorm on a batch of one 1x1 map is fine
             shapes.append(tuple(x.shape[1:]))
     return shapes
 
@@ -60,7 +74,9 @@ def impulse_receptive_field(layers):
     non-zero gradient are exactly those the output sees, from 0 to r - 1
     (with gaps between them when a kernel is dilated).
     """
-    kernels = [_square_geometry(layer) for layer in _unnested(layers) if layer[0] in ("Conv2d", "MaxPool2d", "AvgPool2d")]
+    kernels = [
+        _square_geometry(layer) for layer in _unnested(layers) if layer[0] in ("Conv2d", "MaxPool2d", "AvgPool2d")
+    ]
     length = 1 + sum(d * k for k, s, d in kernels) * math.prod(s for k, s, d in kernels)
     x = torch.ones(1, 1, length, dtype=torch.float64, requires_grad=True)
     y = x
@@ -81,8 +97,10 @@ def _unnested(layers):
 def _square_geometry(layer):
     """(kernel, stride, dilation) of a square layer, with PyTorch's defaults (a pool's stride is its kernel)."""
     name, options = layer
-    side = [v[0] if isinstance(v, tuple) else v for v in
-            (options["kernel_size"], options.get("stride"), options.get("dilation", 1))]
+    side = [
+        v[0] if isinstance(v, tuple) else v
+        for v in (options["kernel_size"], options.get("stride"), options.get("dilation", 1))
+    ]
     kernel, stride, dilation = side
     if stride is None:
         stride = 1 if name == "Conv2d" else kernel
@@ -96,14 +114,23 @@ def check_output_shape(student, layers, input_shape):
     got, ran = call_on_layers(student, "output_shape", layers, input_shape)
     expected = expected_after[-1]
     if ran:
-        raise Mismatch(f"output_shape ran the layers ({', '.join(ran)}): compute the shape from their "
-                       "hyper-parameters (kernel_size, stride, padding, ...) instead")
+        raise Mismatch(
+            f"output_shape ran the layers ({', '.join(ran)}): compute the shape from their "
+            "hyper-parameters (kernel_size, stride, padding, ...) instead"
+        )
     if type(got) is not tuple or not all(_is_int(size) for size in got):
-        raise Mismatch("the output shape should be a tuple of ints", expected=describe_value(expected),
-                       got=f"{type_name(got)} {describe_value(got)}")
+        raise Mismatch(
+            "the output shape should be a tuple of ints",
+            expected=describe_value(expected),
+            got=f"{type_name(got)} {describe_value(got)}",
+        )
     if got != expected:
-        raise Mismatch("the output shape is wrong", expected=describe_value(expected), got=describe_value(got),
-                       details=_first_wrong_layer(student, layers, input_shape, expected_after))
+        raise Mismatch(
+            "the output shape is wrong",
+            expected=describe_value(expected),
+            got=describe_value(got),
+            details=_first_wrong_layer(student, layers, input_shape, expected_after),
+        )
 
 
 def _is_int(value):
@@ -120,11 +147,15 @@ def _first_wrong_layer(student, layers, input_shape, expected_after):
             except StudentRaised:
                 return ()
             if got != expected_after[k - 1]:
-                return (f"first wrong after layer {k}, {describe(layers[k - 1:k])[1:-1]}: "
-                        f"expected {describe_value(expected_after[k - 1])}, got {describe_value(got)}",)
+                return (
+                    f"first wrong after layer {k}, {describe(layers[k - 1 : k])[1:-1]}: "
+                    f"expected {describe_value(expected_after[k - 1])}, got {describe_value(got)}",
+                )
         if len(layers) > 1:
-            return (f"the shapes after layers 1 to {len(layers) - 1} are right; the last layer, "
-                    f"{describe(layers[-1:])[1:-1]}, goes wrong",)
+            return (
+                f"the shapes after layers 1 to {len(layers) - 1} are right; the last layer, "
+                f"{describe(layers[-1:])[1:-1]}, goes wrong",
+            )
         return ()
     finally:
         student.last_call = full_call
@@ -150,7 +181,7 @@ def conv_layer(draw, shape, *, square=False):
     ph = pw = draw(st.integers(0, 2)) if form in ("int", "pair") else 0
     if form == "pair":
         pw = draw(st.integers(0, 2))
-    roomy = form == "same" or square       # "same" pads whatever the kernel; square stacks have no input
+    roomy = form == "same" or square  # "same" pads whatever the kernel; square stacks have no input
     KH = draw(st.integers(1, 5 if roomy else min(5, (H + 2 * ph - 1) // dh + 1)))
     KW = KH if square else draw(st.integers(1, 5 if roomy else min(5, (W + 2 * pw - 1) // dw + 1)))
     options = {"in_channels": C, "out_channels": draw(st.integers(1, 8)), "kernel_size": _as_written(draw, KH, KW)}
@@ -201,10 +232,15 @@ def feature_stack(draw, shape, *, max_layers=4, nested=True, square=False):
             block, shape = draw(feature_stack(shape, max_layers=3, nested=False, square=square))
             layers.append(("Sequential", block))
             continue
-        layer = draw({"conv": conv_layer(shape, square=square), "pool": pool_layer(shape, square=square),
-                      "elementwise": elementwise_layer(shape)}[kind])
+        layer = draw(
+            {
+                "conv": conv_layer(shape, square=square),
+                "pool": pool_layer(shape, square=square),
+                "elementwise": elementwise_layer(shape),
+            }[kind]
+        )
         layers.append(layer)
-        if square:        # no input to run: only the channels are tracked, so the stack is consistent
+        if square:  # no input to run: only the channels are tracked, so the stack is consistent
             shape = (layer[1].get("out_channels", shape[0]),) + shape[1:]
         else:
             shape = torch_shapes([layer], shape)[-1]
@@ -248,8 +284,12 @@ def classifier_cases(draw):
 # -- sizes ---------------------------------------------------------------------------
 @st.composite
 def conv_size_cases(draw):
-    kernel, dilation, padding, stride = (draw(st.integers(1, 7)), draw(st.integers(1, 3)),
-                                         draw(st.integers(0, 3)), draw(st.integers(1, 4)))
+    kernel, dilation, padding, stride = (
+        draw(st.integers(1, 7)),
+        draw(st.integers(1, 3)),
+        draw(st.integers(0, 3)),
+        draw(st.integers(1, 4)),
+    )
     span = dilation * (kernel - 1) + 1
     return draw(st.integers(max(span - 2 * padding, 1), 40)), kernel, stride, padding, dilation
 
@@ -308,8 +348,11 @@ def test_same_padding_agrees_with_pytorch(student, kernel, dilation):
     w = torch.from_numpy(rng.standard_normal((1, 1, kernel, 1)))
     same = F.conv2d(x, w, padding="same", dilation=(dilation, 1))
     total = dilation * (kernel - 1)
-    splits = [(before, total - before) for before in range(total + 1)
-              if torch.allclose(F.conv2d(F.pad(x, (0, 0, before, total - before)), w, dilation=(dilation, 1)), same)]
+    splits = [
+        (before, total - before)
+        for before in range(total + 1)
+        if torch.allclose(F.conv2d(F.pad(x, (0, 0, before, total - before)), w, dilation=(dilation, 1)), same)
+    ]
     expect_equal(got, splits[0], what="the (before, after) padding")
 
 
@@ -325,7 +368,9 @@ def test_conv_params_agrees_with_pytorch(student, in_ch, out_ch, kernel, bias):
 
 # -- output shapes -----------------------------------------------------------------
 @pytest.mark.points(2)
-@pytest.mark.hint("Conv2d: padding int, pair, 'valid' or 'same', any dilation; pooling: stride None is the kernel, ceil_mode")
+@pytest.mark.hint(
+    "Conv2d: padding int, pair, 'valid' or 'same', any dilation; pooling: stride None is the kernel, ceil_mode"
+)
 @given(feature_cases())
 def test_output_shape_of_random_feature_stacks(student, case):
     """output_shape of random Conv2d / pooling / BatchNorm2d / activation stacks, nested Sequential blocks included"""
@@ -374,11 +419,16 @@ def test_sizes_refuse_invalid_arguments(student):
 @pytest.mark.hint("check that each layer fits its input: channels, in_features, the kernel against the feature map")
 def test_output_shape_refuses_layers_that_do_not_fit(student):
     """output_shape raises ValueError for a channel mismatch, a kernel larger than the map, a Linear of the wrong size"""
+
     def output_shape(layers, input_shape):
         return call_on_layers(student, "output_shape", layers, input_shape)[0]
 
     conv = {"in_channels": 8, "out_channels": 16, "kernel_size": 3}
     expect_raises(ValueError, output_shape, [("Conv2d", conv), ("Conv2d", conv)], (8, 8, 8))
     expect_raises(ValueError, output_shape, [("Conv2d", conv), ("Conv2d", conv | {"in_channels": 16})], (8, 4, 4))
-    expect_raises(ValueError, output_shape,
-                  [("Conv2d", conv), ("Flatten", {}), ("Linear", {"in_features": 100, "out_features": 10})], (8, 4, 4))
+    expect_raises(
+        ValueError,
+        output_shape,
+        [("Conv2d", conv), ("Flatten", {}), ("Linear", {"in_features": 100, "out_features": 10})],
+        (8, 4, 4),
+    )

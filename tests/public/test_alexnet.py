@@ -13,33 +13,47 @@ weights. torchvision follows Krizhevsky's later one-GPU version
 import numpy as np
 import pytest
 
-from grader.suite import Mismatch, expect_equal
-from grader.suite import ask, model, state_difference
+from grader.suite import Mismatch, ask, expect_equal, model, state_difference
 
 # torchvision's AlexNet state dict: the keys pretrained weights are stored under.
 STATE = [
-    ("features.0.weight", (64, 3, 11, 11)), ("features.0.bias", (64,)),
-    ("features.3.weight", (192, 64, 5, 5)), ("features.3.bias", (192,)),
-    ("features.6.weight", (384, 192, 3, 3)), ("features.6.bias", (384,)),
-    ("features.8.weight", (256, 384, 3, 3)), ("features.8.bias", (256,)),
-    ("features.10.weight", (256, 256, 3, 3)), ("features.10.bias", (256,)),
-    ("classifier.1.weight", (4096, 9216)), ("classifier.1.bias", (4096,)),
-    ("classifier.4.weight", (4096, 4096)), ("classifier.4.bias", (4096,)),
-    ("classifier.6.weight", (1000, 4096)), ("classifier.6.bias", (1000,)),
+    ("features.0.weight", (64, 3, 11, 11)),
+    ("features.0.bias", (64,)),
+    ("features.3.weight", (192, 64, 5, 5)),
+    ("features.3.bias", (192,)),
+    ("features.6.weight", (384, 192, 3, 3)),
+    ("features.6.bias", (384,)),
+    ("features.8.weight", (256, 384, 3, 3)),
+    ("features.8.bias", (256,)),
+    ("features.10.weight", (256, 256, 3, 3)),
+    ("features.10.bias", (256,)),
+    ("classifier.1.weight", (4096, 9216)),
+    ("classifier.1.bias", (4096,)),
+    ("classifier.4.weight", (4096, 4096)),
+    ("classifier.4.bias", (4096,)),
+    ("classifier.6.weight", (1000, 4096)),
+    ("classifier.6.bias", (1000,)),
 ]
 
 
 @pytest.mark.points(1)
-@pytest.mark.hint("conv: C_out * (C_in * K * K + 1); linear: out * (in + 1); the first linear layer has 256 * 6 * 6 inputs")
+@pytest.mark.hint(
+    "conv: C_out * (C_in * K * K + 1); linear: out * (in + 1); the first linear layer has 256 * 6 * 6 inputs"
+)
 def test_parameter_count_is_torchvisions(student):
     """AlexNet() has 61,100,840 parameters, as torchvision's"""
-    expect_equal(ask(student, "describe", model("AlexNet"))["parameters"], 61_100_840,
-                 what="the number of parameters of AlexNet()")
+    expect_equal(
+        ask(student, "describe", model("AlexNet"))["parameters"],
+        61_100_840,
+        what="the number of parameters of AlexNet()",
+    )
 
 
 @pytest.mark.points(1)
-@pytest.mark.hint("features = nn.Sequential of the 13 layers in order (ReLU and pooling take an index too); "
-                  "classifier = Dropout, Linear, ReLU, Dropout, Linear, ReLU, Linear")
+@pytest.mark.hint(
+    "features = nn.Sequential of the 13 layers in order (ReLU and pooling take an index too); "
+    "classifier = Dropout, Linear, ReLU, Dropout, Linear, ReLU, Linear"
+)
 def test_state_dict_keys_are_torchvisions(student):
     """the state dict has torchvision's keys and shapes, features.0.weight to classifier.6.bias"""
     difference = state_difference(ask(student, "describe", model("AlexNet"))["state"], STATE)

@@ -14,10 +14,7 @@ from grader.suite import expect_array, expect_raises
 def test_zero_pad_adds_a_border_of_zeros(student):
     """zero_pad adds p rows and columns of zeros on every side"""
     x = np.arange(4, dtype=np.float64).reshape(1, 1, 2, 2)
-    expected = np.array([[[[0, 0, 0, 0],
-                           [0, 0, 1, 0],
-                           [0, 2, 3, 0],
-                           [0, 0, 0, 0]]]], dtype=np.float64)
+    expected = np.array([[[[0, 0, 0, 0], [0, 0, 1, 0], [0, 2, 3, 0], [0, 0, 0, 0]]]], dtype=np.float64)
     expect_array(student.zero_pad(x, 1), expected)
 
 
@@ -35,14 +32,10 @@ def test_zero_pad_accepts_a_pair(student):
 @pytest.mark.hint("cross-correlation: slide the kernel without flipping it; each output is a sum of products")
 def test_one_channel_by_hand(student):
     """a 3x3 input and a 2x2 kernel, worked out by hand"""
-    x = np.array([[[[1, 2, 3],
-                    [4, 5, 6],
-                    [7, 8, 9]]]], dtype=np.float64)
-    w = np.array([[[[1, 0],
-                    [0, -1]]]], dtype=np.float64)
+    x = np.array([[[[1, 2, 3], [4, 5, 6], [7, 8, 9]]]], dtype=np.float64)
+    w = np.array([[[[1, 0], [0, -1]]]], dtype=np.float64)
     # y[i, j] = x[i, j] - x[i+1, j+1]
-    expected = np.array([[[[-4, -4],
-                           [-4, -4]]]], dtype=np.float64)
+    expected = np.array([[[[-4, -4], [-4, -4]]]], dtype=np.float64)
     expect_array(student.conv2d_forward(x, w), expected)
 
 
@@ -65,9 +58,7 @@ def test_stride_and_padding_give_the_formula_size(student):
     w = np.ones((1, 1, 3, 3), dtype=np.float64)
     got = student.conv2d_forward(x, w, stride=2, padding=1)
     # corners see 4 ones, edges 6, the centre 9
-    expected = np.array([[[[4, 6, 4],
-                           [6, 9, 6],
-                           [4, 6, 4]]]], dtype=np.float64)
+    expected = np.array([[[[4, 6, 4], [6, 9, 6], [4, 6, 4]]]], dtype=np.float64)
     expect_array(got, expected)
 
 

@@ -15,26 +15,31 @@ squeeze-and-excitation (96 * 4 + 4) + (4 * 96 + 96) = 868; projection 96 * 24 + 
 import numpy as np
 import pytest
 
-from grader.suite import Mismatch, expect_equal
-from grader.suite import run_by_position
-from grader.suite import array_difference, ask, model
+from grader.suite import Mismatch, array_difference, ask, expect_equal, model, run_by_position
 
 
 @pytest.mark.points(1)
-@pytest.mark.hint("expand_ratio 1: no expansion conv; depthwise 32*3*3 + BN, SE 32 -> 8 -> 32 with biases, "
-                  "projection 32*16 + BN")
+@pytest.mark.hint(
+    "expand_ratio 1: no expansion conv; depthwise 32*3*3 + BN, SE 32 -> 8 -> 32 with biases, projection 32*16 + BN"
+)
 def test_first_b0_block_without_expansion(student):
     """MBConv(32, 16, 3, 1, 1), B0's first block, has 1,448 parameters"""
-    expect_equal(ask(student, "describe", model("MBConv", 32, 16, 3, 1, 1))["parameters"], 1448,
-                 what="the number of parameters of MBConv(32, 16, 3, 1, 1)")
+    expect_equal(
+        ask(student, "describe", model("MBConv", 32, 16, 3, 1, 1))["parameters"],
+        1448,
+        what="the number of parameters of MBConv(32, 16, 3, 1, 1)",
+    )
 
 
 @pytest.mark.points(1)
 @pytest.mark.hint("1728 + 1056 + 868 + 2352: see this file's docstring")
 def test_block_with_expansion(student):
     """MBConv(16, 24, 3, 2, 6) has 6,004 parameters"""
-    expect_equal(ask(student, "describe", model("MBConv", 16, 24, 3, 2, 6))["parameters"], 6004,
-                 what="the number of parameters of MBConv(16, 24, 3, 2, 6)")
+    expect_equal(
+        ask(student, "describe", model("MBConv", 16, 24, 3, 2, 6))["parameters"],
+        6004,
+        what="the number of parameters of MBConv(16, 24, 3, 2, 6)",
+    )
 
 
 @pytest.mark.points(1)
@@ -51,8 +56,10 @@ def test_stride_two_halves_the_resolution(student):
 def test_identity_skip_with_all_weights_zero(student):
     """with every weight 0, MBConv(16, 16, 3, 1, 6) returns its input (the skip) and MBConv(16, 24, 3, 1, 6) zeros"""
     x = np.random.default_rng(1).standard_normal((1, 16, 6, 6)).astype(np.float32)
-    for spec, expected in [(model("MBConv", 16, 16, 3, 1, 6), x),
-                           (model("MBConv", 16, 24, 3, 1, 6), np.zeros((1, 24, 6, 6), np.float32))]:
+    for spec, expected in [
+        (model("MBConv", 16, 16, 3, 1, 6), x),
+        (model("MBConv", 16, 24, 3, 1, 6), np.zeros((1, 24, 6, 6), np.float32)),
+    ]:
         layout = ask(student, "describe", spec)["state"]
         out = run_by_position(student, spec, layout, x, {"constant": 0.0})["output"]
         difference = array_difference(out, expected)
@@ -70,14 +77,19 @@ def mbconv_count(cin, cout, kernel, expand):
 
 def network_count(stages, stem, head, classes=1000):
     """Stem conv + BN, every block of every stage, head conv + BN, Linear(head, classes)."""
-    blocks = sum(mbconv_count(cin if i == 0 else cout, cout, kernel, expand)
-                 for expand, kernel, _, cin, cout, repeats in stages for i in range(repeats))
+    blocks = sum(
+        mbconv_count(cin if i == 0 else cout, cout, kernel, expand)
+        for expand, kernel, _, cin, cout, repeats in stages
+        for i in range(repeats)
+    )
     return 3 * 9 * stem + 2 * stem + blocks + stages[-1][4] * head + 2 * head + head * classes + classes
 
 
 @pytest.mark.points(1)
-@pytest.mark.hint("efficientnet('b0') uses B0_STAGES unscaled: stem round_filters(32, 1.0), the stages' blocks, "
-                  "head round_filters(1280, 1.0)")
+@pytest.mark.hint(
+    "efficientnet('b0') uses B0_STAGES unscaled: stem round_filters(32, 1.0), the stages' blocks, "
+    "head round_filters(1280, 1.0)"
+)
 def test_b0_parameter_count(student):
     """efficientnet('b0') has the parameters its tables give: 5,288,548 (torchvision's) with the published B0"""
     tables = student.probe("architectures.scaled_stages", 1.0, 1.0)
@@ -85,8 +97,11 @@ def test_b0_parameter_count(student):
         raise Mismatch(f"your scaling.py cannot scale B0 ({tables['error']}): finish the scaling exercise first")
     stages = [tuple(int(v) for v in stage) for stage in tables["stages"]]
     expected = network_count(stages, int(tables["stem"]), int(tables["head"]))
-    expect_equal(ask(student, "describe", model("efficientnet", "b0"))["parameters"], expected,
-                 what="the number of parameters of efficientnet('b0') (from your scaling's B0 table)")
+    expect_equal(
+        ask(student, "describe", model("efficientnet", "b0"))["parameters"],
+        expected,
+        what="the number of parameters of efficientnet('b0') (from your scaling's B0 table)",
+    )
 
 
 @pytest.mark.points(1)

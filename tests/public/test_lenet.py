@@ -8,8 +8,7 @@ separate process from a description such as `model("LeNet5", num_classes=3)`;
 import numpy as np
 import pytest
 
-from grader.suite import Mismatch, expect_equal
-from grader.suite import array_difference, ask, model, module_difference
+from grader.suite import Mismatch, array_difference, ask, expect_equal, model, module_difference
 
 LAYERS = [  # (name, class, hyper-parameters that matter)
     ("conv1", "Conv2d", {"in_channels": 1, "out_channels": 6, "kernel_size": (5, 5), "stride": (1, 1)}),
@@ -41,8 +40,9 @@ def test_layers_have_the_tutorials_names_and_sizes(student):
 @pytest.mark.hint("156 + 2,416 + 48,120 + 10,164 + 850: weights and biases of the five layers")
 def test_has_61706_parameters(student):
     """LeNet5() has 61,706 parameters"""
-    expect_equal(ask(student, "describe", model("LeNet5"))["parameters"], 61706,
-                 what="the number of parameters of LeNet5()")
+    expect_equal(
+        ask(student, "describe", model("LeNet5"))["parameters"], 61706, what="the number of parameters of LeNet5()"
+    )
 
 
 @pytest.mark.points(1)
@@ -70,8 +70,11 @@ def test_conv2_sees_the_average_pooled_tanh_of_conv1(student):
     if conv1 is None or conv2_input is None:
         raise Mismatch("conv1 and conv2 should both run in forward", got="conv1 or conv2 never ran")
     if getattr(conv1, "shape", None) != (2, 6, 28, 28):
-        raise Mismatch("conv1's output has the wrong shape for a (2, 1, 32, 32) input",
-                       expected="(2, 6, 28, 28)", got=str(getattr(conv1, "shape", conv1)))
+        raise Mismatch(
+            "conv1's output has the wrong shape for a (2, 1, 32, 32) input",
+            expected="(2, 6, 28, 28)",
+            got=str(getattr(conv1, "shape", conv1)),
+        )
     expected = np.tanh(conv1).reshape(2, 6, 14, 2, 14, 2).mean(axis=(3, 5))
     difference = array_difference(conv2_input, expected)
     if difference:

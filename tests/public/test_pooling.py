@@ -14,12 +14,8 @@ from grader.suite import expect_array, expect_raises
 @pytest.mark.hint("without a stride the windows sit side by side: the stride is the kernel")
 def test_max_pool_by_hand(student):
     """max_pool2d with a 2x2 kernel keeps the largest value of each 2x2 block"""
-    x = np.array([[[[1, 3, 2, 0],
-                    [4, 2, 1, 5],
-                    [0, 1, 7, 2],
-                    [3, 6, 1, 1]]]], dtype=np.float64)
-    expected = np.array([[[[4, 5],
-                           [6, 7]]]], dtype=np.float64)
+    x = np.array([[[[1, 3, 2, 0], [4, 2, 1, 5], [0, 1, 7, 2], [3, 6, 1, 1]]]], dtype=np.float64)
+    expected = np.array([[[[4, 5], [6, 7]]]], dtype=np.float64)
     expect_array(student.max_pool2d(x, 2), expected)
 
 
@@ -29,10 +25,7 @@ def test_max_pool_padding_never_wins(student):
     """max_pool2d on negative values with padding=1: the padding is not a zero that wins"""
     x = -np.arange(1, 10, dtype=np.float64).reshape(1, 1, 3, 3)
     # windows of 2x2 with stride 1 over the padded input; each keeps its largest real value
-    expected = -np.array([[[[1, 1, 2, 3],
-                            [1, 1, 2, 3],
-                            [4, 4, 5, 6],
-                            [7, 7, 8, 9]]]], dtype=np.float64)
+    expected = -np.array([[[[1, 1, 2, 3], [1, 1, 2, 3], [4, 4, 5, 6], [7, 7, 8, 9]]]], dtype=np.float64)
     expect_array(student.max_pool2d(x, 2, stride=1, padding=1), expected)
 
 
@@ -40,11 +33,8 @@ def test_max_pool_padding_never_wins(student):
 @pytest.mark.hint("with stride 1 the windows overlap: each output is the mean of its own 2x2 window")
 def test_avg_pool_overlapping_windows(student):
     """avg_pool2d with a 2x2 kernel and stride 1 averages overlapping windows"""
-    x = np.array([[[[1, 2, 3],
-                    [4, 5, 6],
-                    [7, 8, 9]]]], dtype=np.float64)
-    expected = np.array([[[[3, 4],
-                           [6, 7]]]], dtype=np.float64)
+    x = np.array([[[[1, 2, 3], [4, 5, 6], [7, 8, 9]]]], dtype=np.float64)
+    expected = np.array([[[[3, 4], [6, 7]]]], dtype=np.float64)
     expect_array(student.avg_pool2d(x, 2, stride=1), expected)
 
 
@@ -63,8 +53,7 @@ def test_avg_pool_counts_the_padding(student):
 def test_global_avg_pool(student):
     """global_avg_pool turns each feature map of a (2, 3, 2, 2) batch into its mean"""
     x = np.arange(24, dtype=np.float64).reshape(2, 3, 2, 2)
-    expected = np.array([[1.5, 5.5, 9.5],
-                         [13.5, 17.5, 21.5]])
+    expected = np.array([[1.5, 5.5, 9.5], [13.5, 17.5, 21.5]])
     expect_array(student.global_avg_pool(x), expected)
 
 

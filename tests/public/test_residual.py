@@ -7,21 +7,33 @@ separate process from descriptions such as `model("ResidualBlock", 64, 128, stri
 import numpy as np
 import pytest
 
-from grader.suite import Mismatch, expect_equal
-from grader.suite import array_difference, ask, model, module_difference
+from grader.suite import Mismatch, array_difference, ask, expect_equal, model, module_difference
 
 CONV3 = {"kernel_size": (3, 3), "padding": (1, 1), "bias": False}
 
 
 def block_layers(c_in, c_out, stride, projection):
-    layers = [("conv1", "Conv2d", {"in_channels": c_in, "out_channels": c_out, "stride": (stride, stride), **CONV3}),
-              ("bn1", "BatchNorm2d", {"num_features": c_out}),
-              ("conv2", "Conv2d", {"in_channels": c_out, "out_channels": c_out, "stride": (1, 1), **CONV3}),
-              ("bn2", "BatchNorm2d", {"num_features": c_out})]
+    layers = [
+        ("conv1", "Conv2d", {"in_channels": c_in, "out_channels": c_out, "stride": (stride, stride), **CONV3}),
+        ("bn1", "BatchNorm2d", {"num_features": c_out}),
+        ("conv2", "Conv2d", {"in_channels": c_out, "out_channels": c_out, "stride": (1, 1), **CONV3}),
+        ("bn2", "BatchNorm2d", {"num_features": c_out}),
+    ]
     if projection:
-        layers += [("shortcut.0", "Conv2d", {"in_channels": c_in, "out_channels": c_out, "kernel_size": (1, 1),
-                                             "stride": (stride, stride), "bias": False}),
-                   ("shortcut.1", "BatchNorm2d", {"num_features": c_out})]
+        layers += [
+            (
+                "shortcut.0",
+                "Conv2d",
+                {
+                    "in_channels": c_in,
+                    "out_channels": c_out,
+                    "kernel_size": (1, 1),
+                    "stride": (stride, stride),
+                    "bias": False,
+                },
+            ),
+            ("shortcut.1", "BatchNorm2d", {"num_features": c_out}),
+        ]
     return [(name, kind, hyper, 0) for name, kind, hyper in layers]
 
 
@@ -35,9 +47,11 @@ def test_block_layers_and_identity_shortcut(student):
         raise Mismatch(f"ResidualBlock(64, 64) {difference}")
     shortcut = [key for key, _ in described["state"] if key.startswith("shortcut")]
     if shortcut:
-        raise Mismatch("ResidualBlock(64, 64) has a projection shortcut, but the shapes already match",
-                       got=f"state-dict entries {', '.join(shortcut)}",
-                       hint="the shortcut is the identity (an empty nn.Sequential) when stride is 1 and channels stay")
+        raise Mismatch(
+            "ResidualBlock(64, 64) has a projection shortcut, but the shapes already match",
+            got=f"state-dict entries {', '.join(shortcut)}",
+            hint="the shortcut is the identity (an empty nn.Sequential) when stride is 1 and channels stay",
+        )
 
 
 @pytest.mark.points(1)
@@ -63,8 +77,11 @@ def test_downsampling_block_halves_the_resolution(student):
 @pytest.mark.hint("prep (1,856) + layer1 (147,968) + layer2 (525,568) + layer3 (2,099,712) + fc (2,570)")
 def test_mini_resnet_has_2777674_parameters(student):
     """MiniResNet() has the tutorial's 2,777,674 parameters"""
-    expect_equal(ask(student, "describe", model("MiniResNet"))["parameters"], 2777674,
-                 what="the number of parameters of MiniResNet()")
+    expect_equal(
+        ask(student, "describe", model("MiniResNet"))["parameters"],
+        2777674,
+        what="the number of parameters of MiniResNet()",
+    )
 
 
 @pytest.mark.points(1)
@@ -80,8 +97,11 @@ def test_mini_resnet_scores_a_batch(student):
 @pytest.mark.hint("conv1 7x7/2, maxpool 3x3/2, four stages of two blocks (64, 128, 256, 512), fc 512 -> 1000")
 def test_resnet18_has_11689512_parameters(student):
     """resnet18() has ResNet-18's 11,689,512 parameters"""
-    expect_equal(ask(student, "describe", model("resnet18"))["parameters"], 11689512,
-                 what="the number of parameters of resnet18()")
+    expect_equal(
+        ask(student, "describe", model("resnet18"))["parameters"],
+        11689512,
+        what="the number of parameters of resnet18()",
+    )
 
 
 @pytest.mark.points(2)
@@ -105,11 +125,15 @@ def test_the_skip_connection_carries_the_gradient(student):
     expect_equal(getattr(residual["output"], "shape", None), x.shape, what="the shape of ResidualBlock(8, 8)'s output")
     difference = array_difference(residual["input_grad"], g * (x > 0))
     if difference:
-        raise Mismatch(f"dL/dx of ResidualBlock(8, 8) with F switched off {difference}",
-                       expected="dL/dy where x > 0 and 0 elsewhere: relu(0 + x) passes the gradient of x through")
+        raise Mismatch(
+            f"dL/dx of ResidualBlock(8, 8) with F switched off {difference}",
+            expected="dL/dy where x > 0 and 0 elsewhere: relu(0 + x) passes the gradient of x through",
+        )
     plain = ask(student, "gradients", model("PlainBlock", 8, 8), x, options)
     expect_equal(getattr(plain["output"], "shape", None), x.shape, what="the shape of PlainBlock(8, 8)'s output")
     difference = array_difference(plain["input_grad"], np.zeros_like(x))
     if difference:
-        raise Mismatch(f"dL/dx of PlainBlock(8, 8) with F switched off {difference}",
-                       expected="0 everywhere: without a skip, relu(F(x)) = relu(0) does not depend on x")
+        raise Mismatch(
+            f"dL/dx of PlainBlock(8, 8) with F switched off {difference}",
+            expected="0 everywhere: without a skip, relu(F(x)) = relu(0) does not depend on x",
+        )

@@ -15,11 +15,9 @@ import math
 
 import pytest
 
-from grader.suite import Mismatch, expect_equal, expect_raises
-from grader.suite import describe_value
-from grader.suite import Call
+from grader.suite import Call, Mismatch, describe_value, expect_equal, expect_raises
 
-SUM = {"kind": "linear", "weights": (1.0, 1.0, 1.0), "base": 0.0}   # accuracy = alpha + beta + gamma
+SUM = {"kind": "linear", "weights": (1.0, 1.0, 1.0), "base": 0.0}  # accuracy = alpha + beta + gamma
 
 
 def grid_search(student, grid, target, tolerance):
@@ -27,15 +25,22 @@ def grid_search(student, grid, target, tolerance):
     try:
         return student.probe("architectures.grid_search", SUM, grid, target, tolerance)["result"]
     finally:
-        student.last_call = Call("grid_search", (), {}, f"grid_search(accuracy=alpha + beta + gamma, grid={grid}, "
-                                                        f"target={target}, tolerance={tolerance})")
+        student.last_call = Call(
+            "grid_search",
+            (),
+            {},
+            f"grid_search(accuracy=alpha + beta + gamma, grid={grid}, target={target}, tolerance={tolerance})",
+        )
 
 
 def expect_floats(got, expected, *, what):
     """A tuple of floats close to `expected` (a list is accepted too)."""
     if not isinstance(got, (tuple, list)) or len(got) != len(expected):
-        raise Mismatch(f"{what} should be a tuple of {len(expected)} floats",
-                       expected=describe_value(expected), got=describe_value(got))
+        raise Mismatch(
+            f"{what} should be a tuple of {len(expected)} floats",
+            expected=describe_value(expected),
+            got=describe_value(got),
+        )
     if not all(isinstance(g, (int, float)) and math.isclose(g, e, rel_tol=1e-9) for g, e in zip(got, expected)):
         raise Mismatch(f"{what} is wrong", expected=describe_value(expected), got=describe_value(got))
 
@@ -43,7 +48,7 @@ def expect_floats(got, expected, *, what):
 def read_b0_stages(student):
     """Your module's B0_STAGES, read in your process."""
     stages = student.probe("models.constant", "B0_STAGES")
-    student.last_call = None   # reading a table is not a call: the messages below say what was read
+    student.last_call = None  # reading a table is not a call: the messages below say what was read
     if stages == [] or stages == ():
         raise Mismatch("B0_STAGES is empty: not implemented yet (fill in the seven stages of Table 1)")
     return stages
@@ -65,8 +70,8 @@ def test_flops_roughly_double_per_step(student):
     if not isinstance(got, (int, float)) or not math.isclose(got, 1.92027, rel_tol=1e-5):
         raise Mismatch("flops_multiplier is wrong", expected="1.92027", got=describe_value(got))
     got = student.flops_multiplier(3, 1.2, 1.1, 1.15)
-    if not isinstance(got, (int, float)) or not math.isclose(got, 1.92027 ** 3, rel_tol=1e-5):
-        raise Mismatch("flops_multiplier at phi=3 is wrong", expected=f"{1.92027 ** 3:.6g}", got=describe_value(got))
+    if not isinstance(got, (int, float)) or not math.isclose(got, 1.92027**3, rel_tol=1e-5):
+        raise Mismatch("flops_multiplier at phi=3 is wrong", expected=f"{1.92027**3:.6g}", got=describe_value(got))
 
 
 @pytest.mark.points(1)
@@ -80,12 +85,13 @@ def test_grid_search_on_a_small_grid(student):
 
 
 @pytest.mark.points(1)
-@pytest.mark.hint("nearest multiple of divisor (ties up), at least divisor, plus one divisor if that lost more than 10%")
+@pytest.mark.hint(
+    "nearest multiple of divisor (ties up), at least divisor, plus one divisor if that lost more than 10%"
+)
 def test_round_filters_by_hand(student):
     """round_filters: 32 x 1.1 -> 32, 16 x 1.4 -> 24, 3 x 1.0 -> 8, 10 x 1.0 -> 16 (8 would lose 20%), 52 x 1.0 -> 56 (a tie goes up)"""
     for channels, width, expected in [(32, 1.1, 32), (16, 1.4, 24), (3, 1.0, 8), (10, 1.0, 16), (52, 1.0, 56)]:
-        expect_equal(student.round_filters(channels, width), expected,
-                     what=f"round_filters({channels}, {width})")
+        expect_equal(student.round_filters(channels, width), expected, what=f"round_filters({channels}, {width})")
 
 
 @pytest.mark.points(1)
@@ -97,13 +103,17 @@ def test_round_repeats_rounds_up(student):
 
 
 @pytest.mark.points(1)
-@pytest.mark.hint("Table 1 of the paper: 7 stages, 16 MBConv blocks, channels 32 -> 16 -> 24 -> 40 -> 80 -> 112 -> 192 -> 320")
+@pytest.mark.hint(
+    "Table 1 of the paper: 7 stages, 16 MBConv blocks, channels 32 -> 16 -> 24 -> 40 -> 80 -> 112 -> 192 -> 320"
+)
 def test_b0_stage_table_is_consistent(student):
     """B0_STAGES: 7 stages of 6 numbers, 16 blocks, each stage's input is the previous output, 32 in, 320 out"""
     stages = read_b0_stages(student)
     if not isinstance(stages, (list, tuple)) or not all(isinstance(s, (list, tuple)) and len(s) == 6 for s in stages):
-        raise Mismatch("B0_STAGES should be a list of (expand, kernel, stride, in, out, repeats) tuples",
-                       got=describe_value(stages))
+        raise Mismatch(
+            "B0_STAGES should be a list of (expand, kernel, stride, in, out, repeats) tuples",
+            got=describe_value(stages),
+        )
     expect_equal(len(stages), 7, what="the number of stages")
     expect_equal(sum(s[5] for s in stages), 16, what="the number of blocks (sum of repeats)")
     expect_equal([s[3] for s in stages][0], 32, what="the first stage's in_channels (the stem's output)")
@@ -120,8 +130,9 @@ def test_scale_stages_for_the_official_b4(student):
     if not isinstance(scaled, (list, tuple)) or not all(isinstance(s, (list, tuple)) and len(s) == 6 for s in scaled):
         raise Mismatch("scale_stages should return a list of 6-tuples", got=describe_value(scaled))
     # 32 x 1.4 = 44.8 -> 48, 16 x 1.4 = 22.4 -> 24, 24 x 1.4 = 33.6 -> 32; ceil(1.8) = 2, ceil(3.6) = 4
-    expect_equal([tuple(s) for s in scaled], [(1, 3, 1, 48, 24, 2), (6, 3, 2, 24, 32, 4)],
-                 what="scale_stages(stages, 1.4, 1.8)")
+    expect_equal(
+        [tuple(s) for s in scaled], [(1, 3, 1, 48, 24, 2), (6, 3, 2, 24, 32, 4)], what="scale_stages(stages, 1.4, 1.8)"
+    )
 
 
 @pytest.mark.points(1)

@@ -8,8 +8,7 @@ and the layers are built in your process and handed to your function.
 
 import pytest
 
-from grader.suite import Mismatch, expect_equal
-from grader.suite import call_on_layers
+from grader.suite import Mismatch, call_on_layers, expect_equal
 
 PRACTICE_EXERCISE_1 = [
     ("Conv2d", {"in_channels": 3, "out_channels": 64, "kernel_size": 7, "stride": 2, "padding": 3}),
@@ -26,8 +25,10 @@ def expect_computed(student, function, layers, *args, expected):
     """`function` on the layers must return `expected`, without running the layers."""
     got, ran = call_on_layers(student, function, layers, *args)
     if ran:
-        raise Mismatch(f"{function} ran the layers ({', '.join(ran)}): compute the result from their "
-                       "hyper-parameters (kernel_size, stride, padding, ...) instead")
+        raise Mismatch(
+            f"{function} ran the layers ({', '.join(ran)}): compute the result from their "
+            "hyper-parameters (kernel_size, stride, padding, ...) instead"
+        )
     expect_equal(got, expected, what="the output shape" if function == "output_shape" else "the receptive field")
 
 
@@ -99,19 +100,25 @@ def test_output_shape_of_practice_exercise_1(student):
 def test_output_shape_of_lenet5(student):
     """output_shape of LeNet-5 on a (1, 32, 32) image: (16, 5, 5) before Flatten, then (10,)"""
     features = [
-        ("Conv2d", {"in_channels": 1, "out_channels": 6, "kernel_size": 5}), ("Tanh", {}),
+        ("Conv2d", {"in_channels": 1, "out_channels": 6, "kernel_size": 5}),
+        ("Tanh", {}),
         ("AvgPool2d", {"kernel_size": 2}),
-        ("Conv2d", {"in_channels": 6, "out_channels": 16, "kernel_size": 5}), ("Tanh", {}),
+        ("Conv2d", {"in_channels": 6, "out_channels": 16, "kernel_size": 5}),
+        ("Tanh", {}),
         ("AvgPool2d", {"kernel_size": 2}),
     ]
     classifier = [
-        ("Flatten", {}), ("Linear", {"in_features": 400, "out_features": 120}), ("Tanh", {}),
-        ("Linear", {"in_features": 120, "out_features": 84}), ("Tanh", {}),
+        ("Flatten", {}),
+        ("Linear", {"in_features": 400, "out_features": 120}),
+        ("Tanh", {}),
+        ("Linear", {"in_features": 120, "out_features": 84}),
+        ("Tanh", {}),
         ("Linear", {"in_features": 84, "out_features": 10}),
     ]
     expect_computed(student, "output_shape", features, (1, 32, 32), expected=(16, 5, 5))
-    expect_computed(student, "output_shape", [("Sequential", features), ("Sequential", classifier)], (1, 32, 32),
-                    expected=(10,))
+    expect_computed(
+        student, "output_shape", [("Sequential", features), ("Sequential", classifier)], (1, 32, 32), expected=(10,)
+    )
 
 
 @pytest.mark.points(1)

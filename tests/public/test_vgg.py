@@ -10,9 +10,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from grader.suite import Mismatch, expect_equal
-from grader.suite import ask, model, module_difference
-from grader.suite import NotImplementedYet
+from grader.suite import Mismatch, NotImplementedYet, ask, expect_equal, model, module_difference
 
 CONV = {"kernel_size": (3, 3), "stride": (1, 1), "padding": (1, 1)}
 POOL = {"kernel_size": (2, 2), "stride": (2, 2)}
@@ -38,8 +36,11 @@ def test_vgg11_configuration(student):
     """VGG_CONFIGS['vgg11'] is the paper's configuration A"""
     configs = configs_of(student)
     got = configs.get("vgg11") if isinstance(configs, dict) else configs
-    expect_equal(list(got) if isinstance(got, tuple) else got,  # a tuple is as good as a list
-                 [64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"], what="VGG_CONFIGS['vgg11']")
+    expect_equal(
+        list(got) if isinstance(got, tuple) else got,  # a tuple is as good as a list
+        [64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
+        what="VGG_CONFIGS['vgg11']",
+    )
 
 
 @pytest.mark.points(1)
@@ -58,8 +59,12 @@ def test_make_features_conv_relu_pool(student):
 def test_make_features_with_batch_norm(student):
     """make_features([64, 'M'], batch_norm=True) is Conv2d, BatchNorm2d, ReLU, MaxPool2d"""
     spec = model("make_features", [64, "M"], batch_norm=True)
-    expected = layers(("Conv2d", {"in_channels": 3, "out_channels": 64, **CONV}), ("BatchNorm2d", {"num_features": 64}),
-                      ("ReLU", {}), ("MaxPool2d", POOL))
+    expected = layers(
+        ("Conv2d", {"in_channels": 3, "out_channels": 64, **CONV}),
+        ("BatchNorm2d", {"num_features": 64}),
+        ("ReLU", {}),
+        ("MaxPool2d", POOL),
+    )
     difference = module_difference(ask(student, "describe", spec)["modules"], expected, exact=True)
     if difference:
         raise Mismatch(f"make_features([64, 'M'], batch_norm=True) {difference}")
@@ -69,8 +74,11 @@ def test_make_features_with_batch_norm(student):
 @pytest.mark.hint("vgg16 = 13 convolutions (14,714,688 parameters) + 3 linear layers (123,642,856)")
 def test_vgg16_has_138357544_parameters(student):
     """vgg('vgg16') has 138,357,544 parameters"""
-    expect_equal(ask(student, "describe", model("vgg", "vgg16"))["parameters"], 138357544,
-                 what="the number of parameters of vgg('vgg16')")
+    expect_equal(
+        ask(student, "describe", model("vgg", "vgg16"))["parameters"],
+        138357544,
+        what="the number of parameters of vgg('vgg16')",
+    )
 
 
 @pytest.mark.points(1)
@@ -78,12 +86,18 @@ def test_vgg16_has_138357544_parameters(student):
 def test_vgg16_state_dict_keys_are_torchvisions(student):
     """vgg('vgg16')'s state dict has torchvision's keys: features.0.weight ... classifier.6.bias"""
     state = dict(ask(student, "describe", model("vgg", "vgg16"))["state"])
-    for key, shape in [("features.0.weight", (64, 3, 3, 3)), ("features.28.bias", (512,)),
-                       ("classifier.0.weight", (4096, 25088)), ("classifier.3.weight", (4096, 4096)),
-                       ("classifier.6.bias", (1000,))]:
+    for key, shape in [
+        ("features.0.weight", (64, 3, 3, 3)),
+        ("features.28.bias", (512,)),
+        ("classifier.0.weight", (4096, 25088)),
+        ("classifier.3.weight", (4096, 4096)),
+        ("classifier.6.bias", (1000,)),
+    ]:
         if key not in state:
-            raise Mismatch(f"vgg('vgg16')'s state dict has no entry {key!r}",
-                           details=(f"its keys: {', '.join(list(state)[:3])}, ...",))
+            raise Mismatch(
+                f"vgg('vgg16')'s state dict has no entry {key!r}",
+                details=(f"its keys: {', '.join(list(state)[:3])}, ...",),
+            )
         expect_equal(state[key], shape, what=f"the shape of state-dict entry {key!r}")
 
 
@@ -101,5 +115,8 @@ def test_small_images_give_one_row_of_scores_each(student):
 def test_count_parameters_of_a_small_model(student):
     """count_parameters(nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8))) is 224 + 16 = 240"""
     spec = model("torch.nn.Sequential", model("torch.nn.Conv2d", 3, 8, 3), model("torch.nn.BatchNorm2d", 8))
-    expect_equal(ask(student, "call_with_model", spec, "count_parameters"), 240,
-                 what="count_parameters(nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8)))")
+    expect_equal(
+        ask(student, "call_with_model", spec, "count_parameters"),
+        240,
+        what="count_parameters(nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8)))",
+    )

@@ -18,7 +18,6 @@ block adds its own output (out + out) instead of its input.
 
 from grader.suite import StudentRaised, misconception, remembered
 
-
 # Which failing tests a mistake accounts for, told apart by the design probe each runs (its arguments):
 # `learning(num_classes, batch, steps)` trains the model; `structure(n)` and `summary(n)` trace or count it.
 
@@ -101,9 +100,13 @@ def _learning(student):
 # -- the logits --------------------------------------------------------------------------
 
 
-@misconception("class_count_hard_coded", explains=_logits, section=PRACTICE,
-               summary="hard-codes the class count ({found})",
-               explanation="end in nn.Linear(features, num_classes); nothing else depends on num_classes")
+@misconception(
+    "class_count_hard_coded",
+    explains=_logits,
+    section=PRACTICE,
+    summary="hard-codes the class count ({found})",
+    explanation="end in nn.Linear(features, num_classes); nothing else depends on num_classes",
+)
 def class_count_hard_coded(student, reference):
     shapes = [_logits_shape(student, k, 2) for k in (10, 7)]
     if any(s is None or len(s) != 2 or s[0] != 2 for s in shapes):
@@ -114,18 +117,26 @@ def class_count_hard_coded(student, reference):
     return f"{widths.pop()} logits for 10 and for 7 classes"
 
 
-@misconception("squeeze_drops_batch", explains=_logits_of_one_image, section=EXAMPLE,
-               summary="squeezes away the batch dimension ({found})",
-               explanation="squeeze() drops every size-1 dimension, the batch too: use x.flatten(1) or nn.Flatten()")
+@misconception(
+    "squeeze_drops_batch",
+    explains=_logits_of_one_image,
+    section=EXAMPLE,
+    summary="squeezes away the batch dimension ({found})",
+    explanation="squeeze() drops every size-1 dimension, the batch too: use x.flatten(1) or nn.Flatten()",
+)
 def squeeze_drops_batch(student, reference):
     if _logits_shape(student, 10, 1) == (10,) and _logits_shape(student, 10, 2) == (2, 10):
         return "shape (10,) for one image"
     return False
 
 
-@misconception("flatten_whole_batch", explains=_runs_a_batch, section=EXAMPLE,
-               summary="flattens the batch into the features ({found})",
-               explanation="torch.flatten(x) starts at dim 0, nn.Flatten() at 1: use x.flatten(1)")
+@misconception(
+    "flatten_whole_batch",
+    explains=_runs_a_batch,
+    section=EXAMPLE,
+    summary="flattens the batch into the features ({found})",
+    explanation="torch.flatten(x) starts at dim 0, nn.Flatten() at 1: use x.flatten(1)",
+)
 def flatten_whole_batch(student, reference):
     if _logits_shape(student, 10, 1) != (10,):
         return False
@@ -138,9 +149,13 @@ def flatten_whole_batch(student, reference):
 # -- learning ------------------------------------------------------------------------------
 
 
-@misconception("frozen_parameters", explains=_trains, section=RESNET,
-               summary="freezes {found} (requires_grad=False)",
-               explanation="the rubric trains every layer: leave all your parameters trainable")
+@misconception(
+    "frozen_parameters",
+    explains=_trains,
+    section=RESNET,
+    summary="freezes {found} (requires_grad=False)",
+    explanation="the rubric trains every layer: leave all your parameters trainable",
+)
 def frozen_parameters(student, reference):
     summary = _report(student, "design.summary", 50)
     if not summary.get("is_module") or summary["trainable"] >= summary["parameters"]:
@@ -152,9 +167,13 @@ def frozen_parameters(student, reference):
 # -- structure -----------------------------------------------------------------------------
 
 
-@misconception("imagenet_7x7_stem", explains=_traces, section=VGG,
-               summary="opens with an ImageNet-style stem ({found})",
-               explanation="two stacked 3x3 convolutions see as far with fewer weights; the rubric allows 3x3 (and 1x1) only")
+@misconception(
+    "imagenet_7x7_stem",
+    explains=_traces,
+    section=VGG,
+    summary="opens with an ImageNet-style stem ({found})",
+    explanation="two stacked 3x3 convolutions see as far with fewer weights; the rubric allows 3x3 (and 1x1) only",
+)
 def imagenet_7x7_stem(student, reference):
     facts = _report(student, "design.structure", 50)
     if not facts.get("is_module"):
@@ -167,9 +186,13 @@ def imagenet_7x7_stem(student, reference):
     return f"{first['name']}, {kh}x{kw} at stride {sh}"
 
 
-@misconception("global_max_pool", explains=_traces, section=POOLING,
-               summary="pools globally with a maximum ({found})",
-               explanation="the rubric asks for the average, nn.AdaptiveAvgPool2d(1) or x.mean(dim=(2, 3)), which every position feeds")
+@misconception(
+    "global_max_pool",
+    explains=_traces,
+    section=POOLING,
+    summary="pools globally with a maximum ({found})",
+    explanation="the rubric asks for the average, nn.AdaptiveAvgPool2d(1) or x.mean(dim=(2, 3)), which every position feeds",
+)
 def global_max_pool(student, reference):
     facts = _traced(student)
     if facts is None or not facts["output_reachable_without_gap"]:
@@ -186,9 +209,13 @@ def global_max_pool(student, reference):
     return f"{named[0]}, an AdaptiveMaxPool2d" if len(named) == 1 else f"{pool['op']} over {size}"
 
 
-@misconception("flattened_classifier", explains=_traces, section=POOLING,
-               summary="flattens {found} into the classifier",
-               explanation="average each channel first (nn.AdaptiveAvgPool2d(1)): one number per channel, whatever the map's size")
+@misconception(
+    "flattened_classifier",
+    explains=_traces,
+    section=POOLING,
+    summary="flattens {found} into the classifier",
+    explanation="average each channel first (nn.AdaptiveAvgPool2d(1)): one number per channel, whatever the map's size",
+)
 def flattened_classifier(student, reference):
     facts = _traced(student)
     if facts is None or not facts["output_reachable_without_gap"] or not facts["flattened_maps"]:
@@ -199,17 +226,25 @@ def flattened_classifier(student, reference):
     return f"a {c}x{h}x{w} map ({c * h * w:,} features)"
 
 
-@misconception("no_skip_connection", explains=_traces, section=RESNET,
-               summary="has no skip connection",
-               explanation="a residual block returns F(x) + x (x through a 1x1 convolution where the shape changes), a direct path for the gradient")
+@misconception(
+    "no_skip_connection",
+    explains=_traces,
+    section=RESNET,
+    summary="has no skip connection",
+    explanation="a residual block returns F(x) + x (x through a 1x1 convolution where the shape changes), a direct path for the gradient",
+)
 def no_skip_connection(student, reference):
     facts = _traced(student)
     return facts is not None and not facts["joins"]
 
 
-@misconception("join_skips_nothing", explains=_traces, section=RESNET,
-               summary="only joins paths through equally many layers ({found})",
-               explanation="a skip adds the block's input x (or its 1x1 projection) to F(x); out + out skips nothing")
+@misconception(
+    "join_skips_nothing",
+    explains=_traces,
+    section=RESNET,
+    summary="only joins paths through equally many layers ({found})",
+    explanation="a skip adds the block's input x (or its 1x1 projection) to F(x); out + out skips nothing",
+)
 def join_skips_nothing(student, reference):
     facts = _traced(student)
     if facts is None or not facts["joins"] or any(min(j["depths"]) < max(j["depths"]) for j in facts["joins"]):
@@ -219,9 +254,13 @@ def join_skips_nothing(student, reference):
     return ", ".join(f"{ops.count(op)} {words.get(op, (op, op + 's'))[ops.count(op) > 1]}" for op in dict.fromkeys(ops))
 
 
-@misconception("imagenet_widths", explains=_traces, section=PRACTICE,
-               summary="uses ImageNet widths ({found})",
-               explanation="one 512-channel 3x3 layer has 2.4M weights, half the 5M budget; 256 channels are plenty here")
+@misconception(
+    "imagenet_widths",
+    explains=_traces,
+    section=PRACTICE,
+    summary="uses ImageNet widths ({found})",
+    explanation="one 512-channel 3x3 layer has 2.4M weights, half the 5M budget; 256 channels are plenty here",
+)
 def imagenet_widths(student, reference):
     summary = _report(student, "design.summary", 50)
     if not summary.get("is_module") or summary["parameters"] <= MAX_PARAMETERS:
@@ -237,9 +276,13 @@ def imagenet_widths(student, reference):
 # -- the graph ------------------------------------------------------------------------------
 
 
-@misconception("detached_in_forward", explains=_trains, section=RESNET,
-               summary="cuts the graph in forward: {found} get no gradient",
-               explanation=".detach(), .data and torch.no_grad() stop the gradient, so the layers before them never learn")
+@misconception(
+    "detached_in_forward",
+    explains=_trains,
+    section=RESNET,
+    summary="cuts the graph in forward: {found} get no gradient",
+    explanation=".detach(), .data and torch.no_grad() stop the gradient, so the layers before them never learn",
+)
 def detached_in_forward(student, reference):
     if _traced(student) is None:
         return False
@@ -247,9 +290,13 @@ def detached_in_forward(student, reference):
     return _modules(cut) if cut else False
 
 
-@misconception("numpy_in_forward", explains=_trains, section=RESNET,
-               summary="leaves torch in forward: {found} get no gradient",
-               explanation="autograd follows torch operations only: no numpy, .tolist() or torch.tensor(...) in forward")
+@misconception(
+    "numpy_in_forward",
+    explains=_trains,
+    section=RESNET,
+    summary="leaves torch in forward: {found} get no gradient",
+    explanation="autograd follows torch operations only: no numpy, .tolist() or torch.tensor(...) in forward",
+)
 def numpy_in_forward(student, reference):
     facts = _report(student, "design.structure", 50)
     if not facts.get("is_module") or (facts.get("traced") and facts.get("output_reachable")):

@@ -20,8 +20,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from grader.suite import arrays_close, builds, described_modules, misconception, remembered
-from grader.suite import ask, model
+from grader.suite import arrays_close, ask, builds, described_modules, misconception, model, remembered
 
 LENET = "LeNet-5 (1998)"
 POOLING = "Pooling"
@@ -40,12 +39,12 @@ AFTER = [("conv1", "pool1"), ("conv2", "pool2"), ("fc1", "fc2"), ("fc2", "fc3")]
 AFTER_POOL = {"pool1": "conv2", "pool2": "fc1"}
 
 
-
 def _run(student) -> dict:
     """The student's LeNet5() on three images with the test weights: every layer's input and output."""
     x = np.random.default_rng(7).standard_normal((3, 1, 32, 32)).astype(np.float32)
-    return remembered(student, "run", lambda: ask(student, "forward", SPEC, x,
-                                                {"seed": 0, "record": "all", "record_inputs": "all"}))
+    return remembered(
+        student, "run", lambda: ask(student, "forward", SPEC, x, {"seed": 0, "record": "all", "record_inputs": "all"})
+    )
 
 
 def _modules(target, spec=SPEC) -> list:
@@ -97,8 +96,11 @@ def _activation_after(student, kind: str) -> str | None:
     if not found and (_pool_link(run) or "").endswith(f"of {kind}"):
         found = ["conv1"]
     if not found:
-        found = [f"{name} ({type_})" for name, type_, _, _ in _modules(student)
-                 if type_ == MODULES[kind] and name in run["records"] and not _takes_scores(run, name)][:1]
+        found = [
+            f"{name} ({type_})"
+            for name, type_, _, _ in _modules(student)
+            if type_ == MODULES[kind] and name in run["records"] and not _takes_scores(run, name)
+        ][:1]
     return _join(found)
 
 
@@ -115,14 +117,20 @@ def _ran(student) -> set[str] | None:
         return None
 
 
-@misconception("max_pooling", explains=STRUCTURE, section=POOLING,
-               summary="max-pools at {found}, where LeNet-5 averages",
-               explanation="LeNet-5 subsamples by averaging each 2x2 window, nn.AvgPool2d(2); max pooling came "
-                           "later")
+@misconception(
+    "max_pooling",
+    explains=STRUCTURE,
+    section=POOLING,
+    summary="max-pools at {found}, where LeNet-5 averages",
+    explanation="LeNet-5 subsamples by averaging each 2x2 window, nn.AvgPool2d(2); max pooling came later",
+)
 def max_pooling(student, reference):
     ran = _ran(student)
-    maxed = [f"{name} ({kind})" for name, kind, _, _ in _modules(student)
-             if kind in ("MaxPool2d", "AdaptiveMaxPool2d") and (ran is None or name in ran)]
+    maxed = [
+        f"{name} ({kind})"
+        for name, kind, _, _ in _modules(student)
+        if kind in ("MaxPool2d", "AdaptiveMaxPool2d") and (ran is None or name in ran)
+    ]
     if maxed and not any(kind == "MaxPool2d" for _, kind, _, _ in _modules(reference)):
         return maxed[0]
     if (_pool_link(_run(student)) or "").startswith("max of"):
@@ -130,57 +138,87 @@ def max_pooling(student, reference):
     return False
 
 
-@misconception("relu_activation", explains=BEHAVIOUR, section=LENET,
-               summary="applies ReLU after {found}, where LeNet-5 uses tanh",
-               explanation="LeNet-5 predates ReLU: tanh follows conv1, conv2, fc1 and fc2")
+@misconception(
+    "relu_activation",
+    explains=BEHAVIOUR,
+    section=LENET,
+    summary="applies ReLU after {found}, where LeNet-5 uses tanh",
+    explanation="LeNet-5 predates ReLU: tanh follows conv1, conv2, fc1 and fc2",
+)
 def relu_activation(student, reference):
     return _activation_after(student, "ReLU")
 
 
-@misconception("sigmoid_activation", explains=BEHAVIOUR, section=LENET,
-               summary="applies a sigmoid after {found}, where LeNet-5 uses tanh",
-               explanation="tanh follows conv1, conv2, fc1 and fc2 (d2l.ai's LeNet uses sigmoid, ours tanh)")
+@misconception(
+    "sigmoid_activation",
+    explains=BEHAVIOUR,
+    section=LENET,
+    summary="applies a sigmoid after {found}, where LeNet-5 uses tanh",
+    explanation="tanh follows conv1, conv2, fc1 and fc2 (d2l.ai's LeNet uses sigmoid, ours tanh)",
+)
 def sigmoid_activation(student, reference):
     return _activation_after(student, "sigmoid")
 
 
-@misconception("activation_after_pooling", explains=BEHAVIOUR, section=LENET,
-               summary="applies tanh after {found} instead of before",
-               explanation="with average pooling the order matters: pool1 averages tanh(conv1(x))")
+@misconception(
+    "activation_after_pooling",
+    explains=BEHAVIOUR,
+    section=LENET,
+    summary="applies tanh after {found} instead of before",
+    explanation="with average pooling the order matters: pool1 averages tanh(conv1(x))",
+)
 def activation_after_pooling(student, reference):
     run = _run(student)
-    found = [pool for conv, pool in AFTER[:2]
-             if _link(run, conv, pool) == "nothing" and _link(run, pool, AFTER_POOL[pool]) == "tanh"]
+    found = [
+        pool
+        for conv, pool in AFTER[:2]
+        if _link(run, conv, pool) == "nothing" and _link(run, pool, AFTER_POOL[pool]) == "tanh"
+    ]
     if not found and _pool_link(run) == "tanh of avg":
         found = ["the pool before conv2"]
     return _join(found)
 
 
-@misconception("missing_activation", explains=BEHAVIOUR, section=LENET,
-               summary="applies no activation after {found}",
-               explanation="tanh follows conv1, conv2, fc1 and fc2; two linear layers with nothing between "
-                           "them act as one")
+@misconception(
+    "missing_activation",
+    explains=BEHAVIOUR,
+    section=LENET,
+    summary="applies no activation after {found}",
+    explanation="tanh follows conv1, conv2, fc1 and fc2; two linear layers with nothing between them act as one",
+)
 def missing_activation(student, reference):
     run = _run(student)
-    found = [conv for conv, pool in AFTER[:2]
-             if _link(run, conv, pool) == "nothing" and _link(run, pool, AFTER_POOL[pool]) == "nothing"]
+    found = [
+        conv
+        for conv, pool in AFTER[:2]
+        if _link(run, conv, pool) == "nothing" and _link(run, pool, AFTER_POOL[pool]) == "nothing"
+    ]
     if not found and _pool_link(run) == "avg of nothing":
         found = ["conv1"]
     found += [layer for layer, after in AFTER[2:] if _link(run, layer, after) == "nothing"]
     return _join(found)
 
 
-@misconception("activation_on_scores", explains=BEHAVIOUR, section=LENET,
-               summary="applies {found} to fc3's scores",
-               explanation="forward returns fc3's raw scores; nn.CrossEntropyLoss applies log-softmax itself")
+@misconception(
+    "activation_on_scores",
+    explains=BEHAVIOUR,
+    section=LENET,
+    summary="applies {found} to fc3's scores",
+    explanation="forward returns fc3's raw scores; nn.CrossEntropyLoss applies log-softmax itself",
+)
 def activation_on_scores(student, reference):
     run = _run(student)
     scores, output = run["records"].get("fc3"), run["outputs"][0]
     if scores is None or arrays_close(output, scores):
         return False
     scores = torch.from_numpy(scores)
-    squashed = {"softmax": lambda t: torch.softmax(t, 1), "log_softmax": lambda t: torch.log_softmax(t, 1),
-                "tanh": torch.tanh, "a sigmoid": torch.sigmoid, "ReLU": torch.relu}
+    squashed = {
+        "softmax": lambda t: torch.softmax(t, 1),
+        "log_softmax": lambda t: torch.log_softmax(t, 1),
+        "tanh": torch.tanh,
+        "a sigmoid": torch.sigmoid,
+        "ReLU": torch.relu,
+    }
     return next((name for name, f in squashed.items() if arrays_close(output, f(scores).numpy())), False)
 
 
@@ -188,9 +226,13 @@ def _linear_outputs(modules) -> list:
     return [hyper.get("out_features") for _, kind, hyper, _ in modules if kind == "Linear"]
 
 
-@misconception("num_classes_ignored", explains=builds("LeNet5", where=lambda spec: spec["kwargs"].get("num_classes", 10) != 10), section=LENET,
-               summary="ignores num_classes: LeNet5(num_classes=4) has {found}",
-               explanation="the last layer has one output per class: nn.Linear(84, num_classes)")
+@misconception(
+    "num_classes_ignored",
+    explains=builds("LeNet5", where=lambda spec: spec["kwargs"].get("num_classes", 10) != 10),
+    section=LENET,
+    summary="ignores num_classes: LeNet5(num_classes=4) has {found}",
+    explanation="the last layer has one output per class: nn.Linear(84, num_classes)",
+)
 def num_classes_ignored(student, reference):
     four = model("LeNet5", num_classes=4)
     got, expected = _linear_outputs(_modules(student, four)), _linear_outputs(_modules(reference, four))
@@ -204,19 +246,26 @@ def _convs(modules) -> list:
     return [(name, hyper) for name, kind, hyper, _ in modules if kind == "Conv2d"]
 
 
-@misconception("rgb_input", explains=STRUCTURE, section=LENET,
-               summary="reads {found}, where LeNet-5 takes one grey channel",
-               explanation="LeNet-5 reads 1x32x32 digits: conv1 is nn.Conv2d(1, 6, kernel_size=5)")
+@misconception(
+    "rgb_input",
+    explains=STRUCTURE,
+    section=LENET,
+    summary="reads {found}, where LeNet-5 takes one grey channel",
+    explanation="LeNet-5 reads 1x32x32 digits: conv1 is nn.Conv2d(1, 6, kernel_size=5)",
+)
 def rgb_input(student, reference):
     (name, hyper), (_, expected) = _convs(_modules(student))[0], _convs(_modules(reference))[0]
     channels = hyper["in_channels"]
     return f"{channels} input channels at {name}" if channels == 3 != expected["in_channels"] else False
 
 
-@misconception("first_conv_padded", explains=STRUCTURE, section=PADDING,
-               summary="pads {found}, where LeNet-5 does not",
-               explanation="padding=2 is for 28x28 MNIST; on 32x32 inputs conv1 is unpadded and pool2 gives "
-                           "16x5x5 = 400 features")
+@misconception(
+    "first_conv_padded",
+    explains=STRUCTURE,
+    section=PADDING,
+    summary="pads {found}, where LeNet-5 does not",
+    explanation="padding=2 is for 28x28 MNIST; on 32x32 inputs conv1 is unpadded and pool2 gives 16x5x5 = 400 features",
+)
 def first_conv_padded(student, reference):
     for (name, got), (_, expected) in zip(_convs(_modules(student)), _convs(_modules(reference))):
         if got.get("padding") != expected.get("padding") and got.get("padding") != (0, 0):
@@ -240,20 +289,29 @@ def _flattening(student) -> tuple[np.ndarray, np.ndarray] | None:
 
 def _rows_are_images(pooled: np.ndarray, flat: np.ndarray) -> bool:
     return flat.shape[0] == len(pooled) and all(
-        arrays_close(np.sort(row), np.sort(image, axis=None)) for row, image in zip(flat, pooled))
+        arrays_close(np.sort(row), np.sort(image, axis=None)) for row, image in zip(flat, pooled)
+    )
 
 
-@misconception("flatten_order", explains=BEHAVIOUR, section=LENET,
-               summary="flattens {found} in another order than torch.flatten(x, 1)",
-               explanation="fc1's weights follow PyTorch's (C, H, W) order, not Keras' (H, W, C)")
+@misconception(
+    "flatten_order",
+    explains=BEHAVIOUR,
+    section=LENET,
+    summary="flattens {found} in another order than torch.flatten(x, 1)",
+    explanation="fc1's weights follow PyTorch's (C, H, W) order, not Keras' (H, W, C)",
+)
 def flatten_order(student, reference):
     found = _flattening(student)
     return "pool2's output" if found and _rows_are_images(*found) else False
 
 
-@misconception("flatten_mixes_images", explains=BEHAVIOUR, section=LENET,
-               summary="flattens {found} so that a row of fc1's input mixes images",
-               explanation="keep the batch axis: torch.flatten(x, 1) gives one row of 400 features per image")
+@misconception(
+    "flatten_mixes_images",
+    explains=BEHAVIOUR,
+    section=LENET,
+    summary="flattens {found} so that a row of fc1's input mixes images",
+    explanation="keep the batch axis: torch.flatten(x, 1) gives one row of 400 features per image",
+)
 def flatten_mixes_images(student, reference):
     found = _flattening(student)
     return "pool2's output" if found and not _rows_are_images(*found) else False

@@ -21,7 +21,7 @@ import inspect
 
 import numpy as np
 
-from grader.suite import Found, builds, misconception, same_result
+from grader.suite import Found, misconception, same_result
 
 POOLING = "Pooling"
 
@@ -37,7 +37,7 @@ def _accepted(reference, name, x, kernel, stride, padding):
 
 def _real_pixel_mean(reference, x, kernel, stride, padding):
     """The mean of each window over its real pixels (padding left out)."""
-    counts = reference.avg_pool2d(np.ones_like(x), kernel, stride, padding)   # real pixels / (KH * KW)
+    counts = reference.avg_pool2d(np.ones_like(x), kernel, stride, padding)  # real pixels / (KH * KW)
     return (reference.avg_pool2d(x, kernel, stride, padding) / counts).astype(x.dtype)
 
 
@@ -49,21 +49,30 @@ def _unlike(mistaken, other):
 
 
 # -- one function: imitations of the failing call -------------------------------------------
-@misconception("avg_excludes_padding", imitates="avg_pool2d", section=POOLING,
-               summary="an average over the real pixels only (count_include_pad=False)",
-               explanation="the padded zeros count in the mean: every window is divided by KH * KW, "
-                           "as torch.nn.functional.avg_pool2d does by default")
+@misconception(
+    "avg_excludes_padding",
+    imitates="avg_pool2d",
+    section=POOLING,
+    summary="an average over the real pixels only (count_include_pad=False)",
+    explanation="the padded zeros count in the mean: every window is divided by KH * KW, "
+    "as torch.nn.functional.avg_pool2d does by default",
+)
 def avg_excludes_padding(reference, x, kernel, stride=None, padding=0):
     if _pair(padding) == (0, 0):
         raise ValueError("without padding every window is full")
     _accepted(reference, "avg_pool2d", x, kernel, stride, padding)
-    return _unlike(_real_pixel_mean(reference, x, kernel, stride, padding),
-                   reference.max_pool2d(x, kernel, stride, padding))
+    return _unlike(
+        _real_pixel_mean(reference, x, kernel, stride, padding), reference.max_pool2d(x, kernel, stride, padding)
+    )
 
 
-@misconception("avg_takes_max", imitates="avg_pool2d", section=POOLING,
-               summary="max pooling where average pooling is asked",
-               explanation="avg_pool2d takes the mean of each window (np.mean), not its largest value")
+@misconception(
+    "avg_takes_max",
+    imitates="avg_pool2d",
+    section=POOLING,
+    summary="max pooling where average pooling is asked",
+    explanation="avg_pool2d takes the mean of each window (np.mean), not its largest value",
+)
 def avg_takes_max(reference, x, kernel, stride=None, padding=0):
     _accepted(reference, "avg_pool2d", x, kernel, stride, padding)
     maximum = reference.max_pool2d(x, kernel, stride, padding)
@@ -72,10 +81,14 @@ def avg_takes_max(reference, x, kernel, stride=None, padding=0):
     return maximum
 
 
-@misconception("max_pads_with_zeros", imitates="max_pool2d", section=POOLING,
-               summary="max pooling over a zero-padded input",
-               explanation="a padded 0 beats every negative value on the border; PyTorch pads max pooling "
-                           "with -inf (np.pad(..., constant_values=-np.inf)), so the padding never wins")
+@misconception(
+    "max_pads_with_zeros",
+    imitates="max_pool2d",
+    section=POOLING,
+    summary="max pooling over a zero-padded input",
+    explanation="a padded 0 beats every negative value on the border; PyTorch pads max pooling "
+    "with -inf (np.pad(..., constant_values=-np.inf)), so the padding never wins",
+)
 def max_pads_with_zeros(reference, x, kernel, stride=None, padding=0):
     ph, pw = _pair(padding)
     if (ph, pw) == (0, 0):
@@ -86,19 +99,26 @@ def max_pads_with_zeros(reference, x, kernel, stride=None, padding=0):
     return reference.max_pool2d(padded, kernel, (KH, KW) if stride is None else stride, 0)
 
 
-@misconception("gap_nhwc_axes", imitates="global_avg_pool", section=POOLING,
-               summary="a mean over axes (1, 2), as if x were laid out (N, H, W, C)",
-               explanation="x is NCHW: average each feature map over H and W, axes (2, 3), "
-                           "giving shape (N, C)")
+@misconception(
+    "gap_nhwc_axes",
+    imitates="global_avg_pool",
+    section=POOLING,
+    summary="a mean over axes (1, 2), as if x were laid out (N, H, W, C)",
+    explanation="x is NCHW: average each feature map over H and W, axes (2, 3), giving shape (N, C)",
+)
 def gap_nhwc_axes(reference, x):
     reference.global_avg_pool(x)
     return x.mean(axis=(1, 2))
 
 
-@misconception("gap_keeps_dims", imitates="global_avg_pool", section=POOLING,
-               summary="the right means in shape (N, C, 1, 1)",
-               explanation="global_avg_pool returns (N, C): drop keepdims=True (or the trailing 1 x 1), "
-                           "as the classifier after GAP expects one vector per image")
+@misconception(
+    "gap_keeps_dims",
+    imitates="global_avg_pool",
+    section=POOLING,
+    summary="the right means in shape (N, C, 1, 1)",
+    explanation="global_avg_pool returns (N, C): drop keepdims=True (or the trailing 1 x 1), "
+    "as the classifier after GAP expects one vector per image",
+)
 def gap_keeps_dims(reference, x):
     return reference.global_avg_pool(x)[:, :, None, None]
 
@@ -146,8 +166,11 @@ def _shows(student, base, name, mistaken, calls):
 def _showing(student, reference, mistaken, calls):
     """The pooling functions whose output on `calls` is the mistaken one (and not the right one), alone or
     together with a one-function mistake: a `Found` naming them, or False."""
-    found = [name for name in ("max_pool2d", "avg_pool2d")
-             if any(_shows(student, base, name, mistaken, calls) for base in _bases(reference, name))]
+    found = [
+        name
+        for name in ("max_pool2d", "avg_pool2d")
+        if any(_shows(student, base, name, mistaken, calls) for base in _bases(reference, name))
+    ]
     return Found(" and ".join(found), tuple(found)) if found else False
 
 
@@ -157,12 +180,14 @@ def _window(x, kernel, stride=None, padding=0):
 
 def _pooling_call(condition):
     """An `explains` predicate: a call of max_pool2d or avg_pool2d whose arguments satisfy `condition`."""
+
     def explains(call):
         if call.function not in ("max_pool2d", "avg_pool2d"):
             return False
         arguments = inspect.signature(_window).bind(*call.args, **call.kwargs)
         arguments.apply_defaults()
         return bool(condition(**arguments.arguments))
+
     return explains
 
 
@@ -172,49 +197,67 @@ def _stride(kernel, stride):
 
 def _rounds_down(x, kernel, stride, padding):
     """Some side where the windows do not tile the padded input exactly (a partial window is dropped)."""
-    return any((size + 2 * p - k) % s for size, k, s, p in
-               zip(x.shape[2:], _pair(kernel), _stride(kernel, stride), _pair(padding)))
+    return any(
+        (size + 2 * p - k) % s
+        for size, k, s, p in zip(x.shape[2:], _pair(kernel), _stride(kernel, stride), _pair(padding))
+    )
 
 
-@misconception("default_stride_one", explains=_pooling_call(lambda x, kernel, stride, padding: stride is None), section=POOLING,
-               summary="moves the window one pixel at a time in {found} when no stride is given",
-               explanation="stride=None means the stride is the kernel, as in torch.nn.MaxPool2d: "
-                           "windows side by side, so kernel 2 halves the size")
+@misconception(
+    "default_stride_one",
+    explains=_pooling_call(lambda x, kernel, stride, padding: stride is None),
+    section=POOLING,
+    summary="moves the window one pixel at a time in {found} when no stride is given",
+    explanation="stride=None means the stride is the kernel, as in torch.nn.MaxPool2d: "
+    "windows side by side, so kernel 2 halves the size",
+)
 def default_stride_one(student, reference):
     def mistaken(reference, name, x, kernel):
         return getattr(reference, name)(x, kernel, 1)
+
     return _showing(student, reference, mistaken, [((_case(), 2), {}), ((_case(), 3), {})])
 
 
-@misconception("stride_ignored",
-               explains=_pooling_call(lambda x, kernel, stride, padding: _stride(kernel, stride) != _pair(kernel)), section=POOLING,
-               summary="moves the window by the kernel size in {found}, whatever the stride",
-               explanation="the window moves by the stride you are given (windows overlap when it is "
-                           "smaller than the kernel); only stride=None means the kernel")
+@misconception(
+    "stride_ignored",
+    explains=_pooling_call(lambda x, kernel, stride, padding: _stride(kernel, stride) != _pair(kernel)),
+    section=POOLING,
+    summary="moves the window by the kernel size in {found}, whatever the stride",
+    explanation="the window moves by the stride you are given (windows overlap when it is "
+    "smaller than the kernel); only stride=None means the kernel",
+)
 def stride_ignored(student, reference):
     def mistaken(reference, name, x, kernel, stride):
         return getattr(reference, name)(x, kernel, None)
+
     return _showing(student, reference, mistaken, [((_case(), 3, 1), {}), ((_case(), 2, 1), {})])
 
 
-@misconception("stride_pair_transposed",
-               explains=_pooling_call(lambda x, kernel, stride, padding: len(set(_stride(kernel, stride))) == 2), section=POOLING,
-               summary="reads a stride pair (sh, sw) as (sw, sh) in {found}",
-               explanation="stride=(sh, sw) moves sh rows down and sw columns right")
+@misconception(
+    "stride_pair_transposed",
+    explains=_pooling_call(lambda x, kernel, stride, padding: len(set(_stride(kernel, stride))) == 2),
+    section=POOLING,
+    summary="reads a stride pair (sh, sw) as (sw, sh) in {found}",
+    explanation="stride=(sh, sw) moves sh rows down and sw columns right",
+)
 def stride_pair_transposed(student, reference):
     def mistaken(reference, name, x, kernel, stride):
         return getattr(reference, name)(x, kernel, stride[::-1])
+
     return _showing(student, reference, mistaken, [((_case(), 2, (1, 2)), {}), ((_case(), 2, (2, 1)), {})])
 
 
-@misconception("kernel_pair_square",
-               explains=_pooling_call(lambda x, kernel, stride, padding: len(set(_pair(kernel))) == 2), section=POOLING,
-               summary="pools with a square KH x KH window in {found} for a kernel pair (KH, KW)",
-               explanation="kernel=(KH, KW) is KH rows by KW columns; read both sides (and the default "
-                           "stride is the pair too)")
+@misconception(
+    "kernel_pair_square",
+    explains=_pooling_call(lambda x, kernel, stride, padding: len(set(_pair(kernel))) == 2),
+    section=POOLING,
+    summary="pools with a square KH x KH window in {found} for a kernel pair (KH, KW)",
+    explanation="kernel=(KH, KW) is KH rows by KW columns; read both sides (and the default stride is the pair too)",
+)
 def kernel_pair_square(student, reference):
     def mistaken(reference, name, x, kernel):
         return getattr(reference, name)(x, (kernel[0], kernel[0]))
+
     return _showing(student, reference, mistaken, [((_case(), (2, 3)), {}), ((_case(), (3, 1)), {})])
 
 
@@ -226,26 +269,35 @@ def _ceil_windows(reference, name, x, kernel, stride):
     out = np.empty((N, C, H_out, W_out), dtype=x.dtype)
     for i in range(H_out):
         for j in range(W_out):
-            out[:, :, i, j] = reduce(x[:, :, i * stride:i * stride + kernel, j * stride:j * stride + kernel],
-                                     axis=(2, 3))
+            out[:, :, i, j] = reduce(
+                x[:, :, i * stride : i * stride + kernel, j * stride : j * stride + kernel], axis=(2, 3)
+            )
     return out
 
 
-@misconception("output_size_rounded_up", explains=_pooling_call(_rounds_down), section=POOLING,
-               summary="rounds the output size up in {found}, keeping a last window that hangs over the edge",
-               explanation="H' = 1 + (H + 2P - K) // S rounds down: a window that does not fit is dropped, "
-                           "as PyTorch does unless ceil_mode=True")
+@misconception(
+    "output_size_rounded_up",
+    explains=_pooling_call(_rounds_down),
+    section=POOLING,
+    summary="rounds the output size up in {found}, keeping a last window that hangs over the edge",
+    explanation="H' = 1 + (H + 2P - K) // S rounds down: a window that does not fit is dropped, "
+    "as PyTorch does unless ceil_mode=True",
+)
 def output_size_rounded_up(student, reference):
     return _showing(student, reference, _ceil_windows, [((_case(), 2, 2), {}), ((_case(), 3, 2), {})])
 
 
-@misconception("float64_output",
-               explains=_pooling_call(lambda x, kernel, stride, padding: x.dtype == np.float32), section=POOLING,
-               summary="returns float64 in {found} for a float32 input",
-               explanation="np.zeros and np.empty default to float64: allocate the output with x.dtype")
+@misconception(
+    "float64_output",
+    explains=_pooling_call(lambda x, kernel, stride, padding: x.dtype == np.float32),
+    section=POOLING,
+    summary="returns float64 in {found} for a float32 input",
+    explanation="np.zeros and np.empty default to float64: allocate the output with x.dtype",
+)
 def float64_output(student, reference):
     def mistaken(reference, name, x, kernel):
         return getattr(reference, name)(x, kernel).astype(np.float64)
+
     return _showing(student, reference, mistaken, [((_case(np.float32), 2), {})])
 
 
