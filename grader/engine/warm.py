@@ -38,6 +38,8 @@ import time
 import traceback
 from collections.abc import Callable, Iterable
 
+from grader.engine.forkserver import serve_forks
+
 #: Judges run one per core already; library threads on top would only fight over the cores.
 ONE_THREAD = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
 
@@ -442,22 +444,12 @@ def _serve_judges(channel: socket.socket, engine: Engine) -> None:
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # keepers are reaped by the kernel
     for number in (signal.SIGINT, signal.SIGTERM):  # Ctrl-C is the engine's to handle: it closes the channel
         signal.signal(number, signal.SIG_IGN)
-    while True:
-        try:
-            message, fds, _, _ = socket.recv_fds(channel, 1 << 20, 3)
-        except InterruptedError:
-            continue
-        if not message:
-            return
-        try:
-            pid = os.fork()
-        except OSError:
-            pid = -1  # the caller sees its status socket close: no judge
-        if pid == 0:
-            channel.close()
-            _keep_judge(json.loads(message), fds, engine)
-        for fd in fds:
-            os.close(fd)
+
+    def keep(job: dict, fds: list[int]) -> None:
+        channel.close()
+        _keep_judge(job, fds, engine)
+
+    serve_forks(channel, keep, max_bytes=1 << 20, max_fds=3)
 
 
 def _keep_judge(job: dict, fds: list[int], engine: Engine) -> None:

@@ -44,6 +44,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from grader.engine.forkserver import serve_forks
 from grader.engine.jail import SIMULATE_REFUSAL
 
 #: What a zygote imports before serving, unless told otherwise.
@@ -269,25 +270,12 @@ def serve(channel: socket.socket) -> None:
     gc.freeze()  # every worker's collections skip what the zygote loaded, and leave those pages shared
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # keepers are reaped by the kernel
     channel.send(b"ready")
-    while True:
-        try:
-            message, fds, _, _ = socket.recv_fds(channel, 1 << 16, 8)
-        except InterruptedError:
-            continue
-        if not message:
-            return
-        try:
-            pid = os.fork()
-        except OSError:
-            pid = -1  # the client sees its status socket close: "could not start"
-        if pid == 0:
-            request = json.loads(message)
-            simulated = (
-                f"user namespaces refused ({SIMULATE_REFUSAL} is set)" if request.get("simulate_refusal") else None
-            )
-            _keep(channel, request, fds, folders, refused or simulated)
-        for fd in fds:
-            os.close(fd)
+
+    def keep(request: dict, fds: list[int]) -> None:
+        simulated = f"user namespaces refused ({SIMULATE_REFUSAL} is set)" if request.get("simulate_refusal") else None
+        _keep(channel, request, fds, folders, refused or simulated)
+
+    serve_forks(channel, keep, max_bytes=1 << 16, max_fds=8)
 
 
 def _keep(channel: socket.socket, request: dict, fds: list[int], folders: list[str], refused: str | None) -> None:
