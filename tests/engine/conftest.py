@@ -13,6 +13,8 @@ from grader.course.manifest import Course, load_course
 SLOW_MODULES = {"test_bulk_nbgrader", "test_publish_nbgrader"}
 SLOW_TESTS = {
     "test_workflow_passes_actionlint",
+    "test_grade_all_grades_a_mixed_class_in_parallel_and_once",  # a real grade-all of a class
+    "test_every_module_imports_on_its_own",  # each module of the package in a fresh child
     "test_import_then_export_to_nbgrader",
     "test_a_server_gradebook_is_chosen_by_url_and_a_bad_one_is_a_usage_error",
     "test_correct_alternatives_score_full_marks",
