@@ -31,6 +31,7 @@ from grader.diagnosis import (
 from grader.engine.student import Call, NotImplementedYet, StudentRaised
 from grader.judging import asker
 from grader.judging.architectures import layout_difference, run_by_position
+from grader.judging.experiment import ask as ask_experiment
 from grader.judging.experiment import expect_losses, read_answers, read_png
 from grader.judging.layers import call_on_layers, describe
 from grader.judging.models import (
@@ -49,8 +50,6 @@ from grader.probes.models import describe_model, fill_values, model
 
 #: `ask_design(student, name, description, *args)`: the probe `design.<name>`, the call shown as `description`.
 ask_design = asker("design")
-#: `ask_experiment(student, name, description, *args)`: the probe `experiment.<name>`, likewise.
-ask_experiment = asker("experiment")
 
 __all__ = [
     # checks

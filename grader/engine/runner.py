@@ -74,24 +74,7 @@ def grade_exercises(
     engine: Engine | None = None,
 ) -> list[ExerciseResult]:
     """Grade `exercises`, `jobs` judges at a time, each under the exercise's time limit."""
-    work = [
-        JudgeJob(
-            _request(course, exercise, submission, public_only), course.grading.exercise_timeout, label=exercise.id
-        )
-        for exercise in exercises
-    ]
-    outcomes = (engine or engine_module.shared()).run(work, parallel=jobs)
-    return [
-        _assemble(
-            course,
-            exercise,
-            outcome.events,
-            outcome.problem,
-            public_only=public_only,
-            duration=round(outcome.seconds, 3),
-        )
-        for exercise, outcome in zip(exercises, outcomes)
-    ]
+    return _grade_pairs(course, [(exercise, submission) for exercise in exercises], public_only, jobs, engine)
 
 
 def grade_exercises_of(
@@ -104,9 +87,16 @@ def grade_exercises_of(
     engine: Engine | None = None,
 ) -> list[ExerciseResult]:
     """Grade one exercise of several submissions, `jobs` judges at a time (the engine's tests: a corpus)."""
+    return _grade_pairs(course, [(exercise, folder) for folder in submissions], public_only, jobs, engine)
+
+
+def _grade_pairs(
+    course: Course, pairs: list[tuple[ExerciseSpec, Path]], public_only: bool, jobs: int, engine: Engine | None
+) -> list[ExerciseResult]:
+    """Each (exercise, submission) graded in a judge of its own, `jobs` at a time, under the exercise's time limit."""
     work = [
         JudgeJob(_request(course, exercise, folder, public_only), course.grading.exercise_timeout, label=exercise.id)
-        for folder in submissions
+        for exercise, folder in pairs
     ]
     outcomes = (engine or engine_module.shared()).run(work, parallel=jobs)
     return [
@@ -118,7 +108,7 @@ def grade_exercises_of(
             public_only=public_only,
             duration=round(outcome.seconds, 3),
         )
-        for outcome in outcomes
+        for (exercise, _), outcome in zip(pairs, outcomes)
     ]
 
 

@@ -38,7 +38,7 @@ import time
 import traceback
 from collections.abc import Callable, Iterable
 
-from grader.engine.forkserver import serve_forks
+from grader.engine.forkserver import exit_flushed, serve_forks
 
 #: Judges run one per core already; library threads on top would only fight over the cores.
 ONE_THREAD = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
@@ -374,11 +374,7 @@ def _be_judge(request: dict, events_fd: int, stderr_fd: int, scratch: str, engin
     except BaseException:  # noqa: BLE001 - said on stderr, which the engine reports
         traceback.print_exc()
     finally:
-        try:
-            sys.stdout.flush()
-            sys.stderr.flush()
-        finally:
-            os._exit(code)
+        exit_flushed(code)
 
 
 class _JudgeServer:

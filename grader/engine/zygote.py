@@ -44,7 +44,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from grader.engine.forkserver import serve_forks
+from grader.engine.forkserver import exit_flushed, serve_forks
 from grader.engine.jail import SIMULATE_REFUSAL
 
 #: What a zygote imports before serving, unless told otherwise.
@@ -425,11 +425,7 @@ def _work(
 
         traceback.print_exc()
     finally:
-        try:
-            sys.stdout.flush()
-            sys.stderr.flush()
-        finally:
-            os._exit(code)
+        exit_flushed(code)
 
 
 def _close_fds_except(keep: set[int]) -> None:

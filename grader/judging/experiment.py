@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from grader.checks import Mismatch
+from grader.describe import describe_value
 from grader.engine.student import NotImplementedYet
 from grader.judging import asker
 from grader.probes.experiment import MISSING
@@ -24,7 +26,8 @@ CONCLUSION_KINDS = {
     "higher_accuracy": '"residual", "plain" or "tie"',
 }
 
-_ask = asker("experiment")
+#: `ask(student, name, description, *args)`: the probe `experiment.<name>`, the call shown as `description`.
+ask = asker("experiment")
 
 
 def read_png(data: np.ndarray) -> dict:
@@ -47,9 +50,6 @@ def read_png(data: np.ndarray) -> dict:
 
 def expect_losses(got: Any, epochs: int, *, what: str = "train") -> list[float]:
     """`got` must be a list of `epochs` finite numbers (one mean loss per epoch); return them as floats."""
-    from grader.checks import Mismatch
-    from grader.describe import describe_value
-
     if not isinstance(got, (list, tuple)):
         raise Mismatch(
             f"{what} returned {describe_value(got)}",
@@ -84,7 +84,7 @@ def read_answers(student: Any) -> tuple[dict, dict]:
 
     The stub's None (or a name left out) is "not implemented yet", named once per test in one line.
     """
-    got = _ask(student, "run_conclusions", "experiment.RUN and experiment.CONCLUSIONS")
+    got = ask(student, "run_conclusions", "experiment.RUN and experiment.CONCLUSIONS")
     for name in ("RUN", "CONCLUSIONS"):
         if got[name] is None or _missing(got[name]):
             student.last_call = dataclasses.replace(student.last_call, function=name, description=name)
@@ -97,9 +97,6 @@ def read_run(run: Any) -> dict:
 
     Raises Mismatch naming what is missing or malformed; returns {name: (losses, accuracy)}.
     """
-    from grader.checks import Mismatch
-    from grader.describe import describe_value
-
     paste = "run `grader experiment` and paste the RUN = {...} it prints at the end"
     if run is None or _missing(run):
         raise Mismatch(
@@ -150,9 +147,6 @@ def read_run(run: Any) -> dict:
 
 def read_conclusions(conclusions: Any) -> dict:
     """The student's CONCLUSIONS, checked to hold every statement in its kind; returned as they are."""
-    from grader.checks import Mismatch
-    from grader.describe import describe_value
-
     if not isinstance(conclusions, dict):
         what = "not defined" if _missing(conclusions) else describe_value(conclusions)
         raise Mismatch(

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from grader.describe import describe_value
+from grader.engine.student import Call
+
 #: Options written positionally by `describe`, as in `Conv2d(3, 64, 7, stride=2)` and `MaxPool2d(3, stride=2)`.
 _POSITIONAL = {
     "Conv2d": ("in_channels", "out_channels", "kernel_size"),
@@ -43,9 +46,6 @@ def call_on_layers(student: Any, function: str, layers: list, *args: Any) -> tup
     `output_shape([Conv2d(3, 64, 7), ...], input_shape=(3, 32, 32))`,
     so feedback names the case in their terms.
     """
-    from grader.describe import describe_value
-    from grader.engine.student import Call
-
     shown = [describe(layers)] + [f"input_shape={describe_value(a)}" for a in args]
     try:
         reply = student.probe(f"layers.{function}", layers, *args)

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from grader.engine.wire import describe_type
 from grader.probes import PROBES
 from grader.probes.models import describe_model
 
@@ -198,8 +199,6 @@ def _article(kind: str) -> str:
 
 
 def _type_word(value: Any) -> str:
-    from grader.engine.wire import describe_type
-
     if isinstance(value, str) and value.startswith("<"):
         return _article(value.strip("<>"))  # `_plain`'s name for a value that is not a tensor
     return "None" if value is None else _article(describe_type(value))
