@@ -14,7 +14,7 @@ from grader.cli.common import CourseOption, ExitCode, Format, console, errors, l
 from grader.course.manifest import Course, CourseError
 from grader.course.stubs import stale_stubs, write_stubs
 from grader.engine import warm as engine
-from grader.engine.runner import GradeOptions
+from grader.engine.runner import GradeOptions, runs_torch
 from grader.publish.runtime import grade_release
 from grader.reports import EXPORTERS, text_report
 from grader.reports import classroom as classroom_report
@@ -80,7 +80,8 @@ def grade_command(
             lambda text: console.print(text, style="dim", highlight=False),
         )
         return
-    engine.shared()  # warm, and its zygote forked, before any hidden suite is unsealed in this process
+    # warm, and its zygote forked, before any hidden suite is unsealed in this process
+    engine.shared(models=runs_torch(course, options.exercises))
     try:  # in a release: the tamper check, public tests only, the score called provisional
         report = grade_release(course, submission or course.exercises_dir, options)
     except CourseError as error:

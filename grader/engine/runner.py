@@ -16,6 +16,7 @@ from pathlib import Path
 
 from grader.course.assignments import lateness_of
 from grader.course.manifest import Course, ExerciseSpec
+from grader.course.sources import imported_modules
 from grader.engine import warm as engine_module
 from grader.engine.warm import Engine, JudgeJob
 from grader.quiz.grading import grade_quiz, selected_quizzes
@@ -170,6 +171,27 @@ def _not_run(exercise: ExerciseSpec, test: dict, problem: str | None) -> TestRes
         reason="not_run",
         message=(f"not run: {problem or 'the grader stopped before this test'}",),
     )
+
+
+def runs_torch(course: Course, exercise_ids: tuple[str, ...] = ()) -> bool:
+    """Whether grading these exercises (none named: all) may run torch: some exercise's stub imports it.
+
+    Decides whether the engine rehearses torch's model paths (`grader.engine.warm.shared(models=...)`):
+    worth it for a model exercise, a waste for the numpy ones. Read from the course's stubs, which are
+    public (a student's own edits can at worst cost the rehearsal); a stub that is missing or does not
+    parse counts as running torch.
+    """
+    ids = set(exercise_ids)
+    for exercise in course.exercises:
+        if ids and exercise.id not in ids:
+            continue
+        try:
+            names = imported_modules(course.exercises_dir.joinpath(exercise.module).read_text(encoding="utf-8"))
+        except (OSError, SyntaxError, ValueError):
+            return True
+        if any(name.split(".")[0] == "torch" for name in names):
+            return True
+    return False
 
 
 def _notes(course: Course, selected: list[ExerciseSpec], options: GradeOptions) -> tuple[str, ...]:

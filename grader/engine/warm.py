@@ -65,8 +65,8 @@ class JudgeOutcome:
 class Engine:
     """A process with the grading libraries loaded, forking one judge per exercise."""
 
-    def __init__(self, *, zygote: bool = True):
-        _load_libraries()
+    def __init__(self, *, zygote: bool = True, models: bool = True):
+        _load_libraries(models=models)
         self.zygote = _start_zygote() if zygote else None
         self._lock = threading.Lock()
         self.server = _JudgeServer(self)  # forked now, while this process has no thread of its own running
@@ -114,18 +114,23 @@ _shared: Engine | None = None
 _shared_lock = threading.Lock()
 
 
-def shared() -> Engine:
-    """The process's engine, started on first use. Call it early: before any course secret is read."""
+def shared(*, models: bool = True) -> Engine:
+    """The process's engine, started on first use. Call it early: before any course secret is read.
+
+    `models=False` skips the rehearsal of torch's model paths (`grader.engine.rehearsal`): for a run
+    that grades only exercises whose modules never import torch (it would cost more than it saves).
+    """
     global _shared
     with _shared_lock:
         if _shared is None:
-            _shared = Engine()
+            _shared = Engine(models=models)
             atexit.register(_shared.close)
         return _shared
 
 
-def _load_libraries() -> None:
-    """Import what every judge needs, once, single-threaded, so that forking is safe and cheap."""
+def _load_libraries(*, models: bool) -> None:
+    """Import what every judge needs, once, single-threaded, so that forking is safe and cheap; with
+    `models`, also rehearse what torch does lazily on a model's first use, for every fork to inherit."""
     os.environ.update(ONE_THREAD)
     import hypothesis  # noqa: F401
     import numpy  # noqa: F401
@@ -143,6 +148,10 @@ def _load_libraries() -> None:
     import grader.probes.design  # noqa: F401
     import grader.probes.models  # noqa: F401
 
+    if models:
+        from grader.engine.rehearsal import rehearse_models
+
+        rehearse_models()
     gc.collect()
     gc.freeze()  # before pytest's run: its session ends in five full collections, seconds over torch's objects
     _warm_pytest()

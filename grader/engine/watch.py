@@ -18,7 +18,7 @@ from pathlib import Path
 
 from grader.course.manifest import Course
 from grader.engine import warm as engine_module
-from grader.engine.runner import GradeOptions
+from grader.engine.runner import GradeOptions, runs_torch
 from grader.publish.runtime import grade_release
 from grader.results import GradeReport
 
@@ -36,7 +36,7 @@ def watch(
     modules = {e.module: e.id for e in course.exercises if not options.exercises or e.id in options.exercises}
     watcher = None
     try:
-        engine_module.shared()
+        engine_module.shared(models=runs_torch(course, options.exercises))
         watcher = _Watcher(submission)
         _grade(course, submission, options, options.exercises, show)  # none named: every exercise and quiz
         say(f"watching {submission} for changes to {', '.join(sorted(modules))} (Ctrl-C to stop)")
