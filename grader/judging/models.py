@@ -116,18 +116,18 @@ def behaviour_difference(
     Otherwise the `Divergence`: the first submodule in `order` whose output differs,
     and whether its input already differed although every submodule before it
     agreed. `order` defaults to the reference's submodules in the order their
-    forward passes finish (a block after its layers). Outputs are compared first;
-    the inputs and outputs of every submodule are recorded (a second pass) only
-    when they differ, so a correct model costs one pass.
+    forward passes finish (a block after its layers). The reference records every
+    submodule in its one pass (building and filling VGG costs more than its records);
+    the student's model is recorded (a second pass) only when its outputs differ,
+    so a correct model costs one pass on each side.
     """
     options = dict(options or {})
-    expected = ask(reference, "forward", spec, inputs, options)["outputs"][0]
-    got = ask(student, "forward", spec, inputs, options)["outputs"][0]
-    difference = array_difference(got, expected, rtol=rtol, atol=atol)
-    if difference is None:
-        return None
     recorded = options | {"record": "all", "record_inputs": "all", "shapes": order is None}
     expected_run = ask(reference, "forward", spec, inputs, recorded)
+    got = ask(student, "forward", spec, inputs, options)["outputs"][0]
+    difference = array_difference(got, expected_run["outputs"][0], rtol=rtol, atol=atol)
+    if difference is None:
+        return None
     got_run = ask(student, "forward", spec, inputs, recorded)
     if order is None:
         order = list(dict.fromkeys(name for name, _ in expected_run["shapes"]))
