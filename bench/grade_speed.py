@@ -14,6 +14,8 @@ that matter are the ratios (medians). Targets:
 Memory is the peak, sampled every 50 ms, of the sum of PSS (proportional set size, from
 /proc/PID/smaps_rollup: pages shared by forked processes counted once in all) over the
 command's process tree; the sum of RSS (shared pages counted in every process) is printed too.
+Beside it: the largest single process, and an idle engine's tree (engine, zygote, judge server),
+rehearsed for models or not: what every grading stands on.
 
 Usage: python bench/grade_speed.py [--repeats N] [--skip-full]
 """
@@ -121,6 +123,25 @@ def _largest(pids: list[int]) -> int:
     """The largest PSS (kB) of one process of `pids`: the floor no sharing between processes can lower
     (a worker holding VGG-16's weights, 530 MB of them, is one process)."""
     return max((_process_memory(pid)[0] for pid in pids), default=0)
+
+
+def idle_engine_memory(models: bool) -> float:
+    """PSS (MiB) of a warm engine's tree at rest (engine, zygote, judge server), rehearsed for models or not:
+    what every grading stands on, before a judge or a student process adds its own."""
+    program = (
+        "from grader.engine import warm; import sys; "
+        f"warm.shared(models={models}); print('ready', flush=True); sys.stdin.read()"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", program], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=ENV
+    )
+    try:
+        assert process.stdout.readline().strip() == "ready", "the engine did not start"
+        time.sleep(0.5)
+        return _memory(_tree(process.pid))[0] / 1024
+    finally:
+        process.stdin.close()
+        process.wait(timeout=60)
 
 
 def timed_with_memory(command: list[str]) -> tuple[float, float, float, float, str]:
@@ -241,6 +262,10 @@ def main() -> None:
             f"{statistics.median(rss):.0f} MiB summed RSS"
         )
         print(f"{'  the largest single process in it':<44} {statistics.median(largest):7.0f} MiB PSS")
+        print(
+            f"{'  an idle engine (engine, zygote, server)':<44} {idle_engine_memory(True):7.0f} MiB PSS rehearsed "
+            f"for models, {idle_engine_memory(False):.0f} MiB not"
+        )
     line("grader grade conv, reference", reference, "<= 2x")
     line("grader grade conv, stub", stub, "<= 1.5x")
     line("--watch: regrade of conv after a save", regrades, "<= 1x")
