@@ -10,9 +10,9 @@ import subprocess
 import sys
 import zipfile
 
-import jsonschema
 import pytest
 from publish_support import REFERENCE, make_tiny_course
+from support import validate_json
 
 from grader.course.stubs import strip_solutions
 from grader.publish import gradescope
@@ -85,7 +85,7 @@ def _run_autograder(zip_path, root, files: dict[str, str]):
     )
     assert completed.returncode == 0, completed.stderr
     results = json.loads((root / "results" / "results.json").read_text())
-    jsonschema.validate(results, RESULTS_SCHEMA)
+    validate_json(results, RESULTS_SCHEMA)
     return results
 
 
@@ -143,7 +143,7 @@ def test_a_broken_autograder_still_writes_results(autograder_zip, tmp_path):
     (tmp_path / "submission").mkdir()
     gradescope.run(tmp_path)
     results = json.loads((tmp_path / "results" / "results.json").read_text())
-    jsonschema.validate(results, RESULTS_SCHEMA)
+    validate_json(results, RESULTS_SCHEMA)
     assert results["score"] == 0 and "The autograder itself failed" in results["output"]
 
 
