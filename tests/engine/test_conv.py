@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 import torch
 import torch.nn.functional as F
 from hypothesis import given, settings
@@ -23,8 +24,17 @@ def test_calling_pytorch_is_reported_as_forbidden(course, tmp_path):
     assert forbidden and "torch.nn.functional.conv2d" in forbidden[0].message[-1]
 
 
-def test_flipped_kernel_feedback_names_the_call_and_both_values(course, tmp_path):
-    result = grade_source(course, "conv", corpus_text("conv/buggy_flipped_kernel"), tmp_path)
+@pytest.fixture(scope="module")
+def flipped_graded_twice(course, tmp_path_factory) -> list[GradeReport]:
+    """The flipped kernel (corpus) graded twice, as `grader grade conv` grades it: the determinism test
+    compares the two, the feedback test reads the first."""
+    submission = tmp_path_factory.mktemp("flipped")
+    (submission / "conv.py").write_text(corpus_text("conv/buggy_flipped_kernel"))
+    return [grade(course, submission, GradeOptions(exercises=("conv",))) for _ in range(2)]
+
+
+def test_flipped_kernel_feedback_names_the_call_and_both_values(flipped_graded_twice):
+    [result] = flipped_graded_twice[0].exercises
     by_hand = next(t for t in result.tests if "worked out by hand" in t.name)
     assert by_hand.diagnosis == "flipped_kernel"
     assert by_hand.message[0].startswith("Your output matches a kernel flipped left-right and up-down")
@@ -35,11 +45,9 @@ def test_flipped_kernel_feedback_names_the_call_and_both_values(course, tmp_path
     assert by_hand.hint is None  # the named mistake already says which section to reread
 
 
-def test_grading_twice_gives_identical_reports(course, tmp_path):
-    submission = tmp_path / "sub"
-    submission.mkdir()
-    (submission / "conv.py").write_text(corpus_text("conv/buggy_flipped_kernel"))
-    runs = [grade(course, submission, GradeOptions(exercises=("conv",))) for _ in range(2)]
+def test_grading_twice_gives_identical_reports(flipped_graded_twice):
+    runs = flipped_graded_twice
+    assert runs[0] is not runs[1]
     assert _without_timings(runs[0]) == _without_timings(runs[1])
     assert 0 < score.total_score(runs[0]) < score.total_max_score(runs[0])
 
