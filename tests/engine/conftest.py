@@ -61,3 +61,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.fixture(scope="session")
 def course() -> Course:
     return load_course(ROOT)
+
+
+@pytest.fixture(scope="session")
+def student_banks(course: Course) -> dict[str, str]:
+    """Each quiz's student copy as `grader publish` writes it, by quiz id: built once a session (a formative
+    quiz's copy holds a digest of every answer it can check offline, seconds to compute)."""
+    from grader.quiz.release import student_bank
+
+    return {quiz.id: student_bank(course, quiz) for quiz in course.quizzes}

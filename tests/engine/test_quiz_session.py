@@ -25,7 +25,6 @@ from grader.course.manifest import load_course
 from grader.quiz.answers import read_answers
 from grader.quiz.bank import load_bank
 from grader.quiz.grading import answer_key_values
-from grader.quiz.release import student_bank
 
 COURSE = load_course(ROOT)
 QUIZ1, QUIZ2 = COURSE.quizzes
@@ -154,10 +153,10 @@ def test_an_answers_file_that_is_not_toml_is_never_overwritten(tmp_path):
     assert (tmp_path / "answers.toml").read_text().endswith("output_size = (1, 2)\n")
 
 
-def test_a_release_checks_answers_against_digests_and_unseals_the_explanation(tmp_path, right1):
+def test_a_release_checks_answers_against_digests_and_unseals_the_explanation(tmp_path, right1, student_banks):
     release = tmp_path / "release"
     (release / "quizzes").mkdir(parents=True)
-    (release / QUIZ1.bank).write_text(student_bank(COURSE, QUIZ1))
+    (release / QUIZ1.bank).write_text(student_banks[QUIZ1.id])
     (release / "course.toml").write_text(
         textwrap.dedent(f"""
         [course]
