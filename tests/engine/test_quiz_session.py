@@ -287,23 +287,10 @@ def test_a_new_student_takes_quiz1_in_a_real_terminal_stops_and_resumes(tmp_path
     assert second.wait() == 0
     assert "Question 1 of 18" not in second.screen
 
-    graded = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "grader",
-            "grade",
-            "quiz1",
-            "--course",
-            str(ROOT),
-            "--submission",
-            str(tmp_path),
-            "--format",
-            "json",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
+    # What the sessions saved grades full (in this process: the sessions were the real command lines).
+    graded = runner.invoke(
+        app, ["grade", "quiz1", "--course", str(ROOT), "--submission", str(tmp_path), "--format", "json"]
     )
+    assert graded.exit_code == ExitCode.OK, graded.output
     report = json.loads(graded.stdout)
     assert (report["score"], report["max_score"]) == (28, 28)
