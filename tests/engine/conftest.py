@@ -70,3 +70,16 @@ def student_banks(course: Course) -> dict[str, str]:
     from grader.quiz.release import student_bank
 
     return {quiz.id: student_bank(course, quiz) for quiz in course.quizzes}
+
+
+@pytest.fixture(scope="session")
+def flipped_kernel_graded_twice(course: Course, tmp_path_factory) -> list:
+    """The corpus's flipped kernel (conv) graded twice, as `grader grade conv` grades it: test_conv's
+    determinism test compares the two; its feedback test and the README's sample (test_feedback) read the first."""
+    from support import corpus_text
+
+    from grader.engine.runner import GradeOptions, grade
+
+    submission = tmp_path_factory.mktemp("flipped-kernel")
+    (submission / "conv.py").write_text(corpus_text("conv/buggy_flipped_kernel"), encoding="utf-8")
+    return [grade(course, submission, GradeOptions(exercises=("conv",))) for _ in range(2)]
