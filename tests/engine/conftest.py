@@ -61,3 +61,25 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.fixture(scope="session")
 def course() -> Course:
     return load_course(ROOT)
+
+
+@pytest.fixture(scope="session")
+def student_banks(course: Course) -> dict[str, str]:
+    """Each quiz's student copy as `grader publish` writes it, by quiz id: built once a session (a formative
+    quiz's copy holds a digest of every answer it can check offline, seconds to compute)."""
+    from grader.quiz.release import student_bank
+
+    return {quiz.id: student_bank(course, quiz) for quiz in course.quizzes}
+
+
+@pytest.fixture(scope="session")
+def flipped_kernel_graded_twice(course: Course, tmp_path_factory) -> list:
+    """The corpus's flipped kernel (conv) graded twice, as `grader grade conv` grades it: test_conv's
+    determinism test compares the two; its feedback test and the README's sample (test_feedback) read the first."""
+    from support import corpus_text
+
+    from grader.engine.runner import GradeOptions, grade
+
+    submission = tmp_path_factory.mktemp("flipped-kernel")
+    (submission / "conv.py").write_text(corpus_text("conv/buggy_flipped_kernel"), encoding="utf-8")
+    return [grade(course, submission, GradeOptions(exercises=("conv",))) for _ in range(2)]

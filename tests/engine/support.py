@@ -50,6 +50,14 @@ def grade_source(
     return grade_exercise(course, exercise, submission, public_only=public_only)
 
 
+def validate_json(instance, schema: dict) -> None:
+    """jsonschema's check, imported when a test needs it: its import builds an IRI grammar (seconds),
+    which every collection of the tests would otherwise pay."""
+    import jsonschema
+
+    jsonschema.validate(instance, schema)
+
+
 def grade_submissions(course: Course, exercise, submissions: list[Path], *, jobs: int) -> list[ExerciseResult]:
     """Grade one exercise of many submissions at once: one judge each, `jobs` at a time, in the warm engine."""
     return grade_exercises_of(course, exercise, submissions, jobs=jobs)

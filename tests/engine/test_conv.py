@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 from support import ROOT, corpus_text, grade_source
 
 from grader import score
-from grader.engine.runner import GradeOptions, grade
 from grader.reports import json_report
 from grader.results import GradeReport
 
@@ -23,8 +22,8 @@ def test_calling_pytorch_is_reported_as_forbidden(course, tmp_path):
     assert forbidden and "torch.nn.functional.conv2d" in forbidden[0].message[-1]
 
 
-def test_flipped_kernel_feedback_names_the_call_and_both_values(course, tmp_path):
-    result = grade_source(course, "conv", corpus_text("conv/buggy_flipped_kernel"), tmp_path)
+def test_flipped_kernel_feedback_names_the_call_and_both_values(flipped_kernel_graded_twice):
+    [result] = flipped_kernel_graded_twice[0].exercises
     by_hand = next(t for t in result.tests if "worked out by hand" in t.name)
     assert by_hand.diagnosis == "flipped_kernel"
     assert by_hand.message[0].startswith("Your output matches a kernel flipped left-right and up-down")
@@ -35,11 +34,9 @@ def test_flipped_kernel_feedback_names_the_call_and_both_values(course, tmp_path
     assert by_hand.hint is None  # the named mistake already says which section to reread
 
 
-def test_grading_twice_gives_identical_reports(course, tmp_path):
-    submission = tmp_path / "sub"
-    submission.mkdir()
-    (submission / "conv.py").write_text(corpus_text("conv/buggy_flipped_kernel"))
-    runs = [grade(course, submission, GradeOptions(exercises=("conv",))) for _ in range(2)]
+def test_grading_twice_gives_identical_reports(flipped_kernel_graded_twice):
+    runs = flipped_kernel_graded_twice
+    assert runs[0] is not runs[1]
     assert _without_timings(runs[0]) == _without_timings(runs[1])
     assert 0 < score.total_score(runs[0]) < score.total_max_score(runs[0])
 

@@ -147,12 +147,12 @@ def test_a_module_the_exercise_imports_that_does_not_load_is_named_on_every_test
     assert f"cannot be imported: every test fails ({len(result.tests)} tests" in text
 
 
-def test_the_readmes_sample_feedback_is_what_the_grader_prints(course, tmp_path):
+def test_the_readmes_sample_feedback_is_what_the_grader_prints(flipped_kernel_graded_twice):
     """The README shows the report of a conv.py with a flipped kernel: the grader's own words."""
     readme = (ROOT / "README.md").read_text()
     sample = re.search(r"with a flipped kernel:\n\n```\n(.*?)```", readme, re.S)
     assert sample, "README.md has no sample report after 'with a flipped kernel'"
-    result = grade_source(course, "conv", corpus_text("conv/buggy_flipped_kernel"), tmp_path)
+    [result] = flipped_kernel_graded_twice[0].exercises
     printed = "\n".join(text_report.exercise_text(result, width=80).splitlines()[1:]) + "\n"
     assert sample.group(1) == printed
 

@@ -11,12 +11,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-import jsonschema
 import pytest
 import yaml
 from class_corpus import make_exercise, make_report
 from publish_support import make_tiny_course
-from support import ROOT
+from support import ROOT, validate_json
 from typer.testing import CliRunner
 
 from grader.classes.imports import read_reports
@@ -191,7 +190,7 @@ def test_the_artifact_for_students_keeps_hidden_feedback_for_the_due_date(tmp_pa
 def test_runner_json_matches_the_reporters_schema_and_totals(tiny_reports, which):
     report = tiny_reports[which]
     runner_json = json.loads(EXPORTERS["classroom"](report))
-    jsonschema.validate(runner_json, RUNNER_SCHEMA)
+    validate_json(runner_json, RUNNER_SCHEMA)
     environ = {"ADDER_RESULTS": base64.b64encode(json.dumps(runner_json).encode()).decode()}
     total, most, _ = reporter_totals(environ, "adder")
     assert (total, most) == ({"reference": 3, "stub": 0}[which], 3)
@@ -228,7 +227,7 @@ def test_the_workflows_steps_run_as_actions_runs_them(tiny, tmp_path):
     line = output.read_text().strip()
     assert line.startswith("result=") and "\n" not in line
     total, most, (result,) = reporter_totals({"GRADER_RESULTS": line.removeprefix("result=")}, "grader")
-    jsonschema.validate(result, RUNNER_SCHEMA)
+    validate_json(result, RUNNER_SCHEMA)
     assert (total, most) == (0, 3) and len(result["tests"]) == 1
     assert "provisional" in result["message"]
     report = release / classroom.RESULTS_DIR / classroom.REPORT

@@ -10,9 +10,9 @@ import subprocess
 import sys
 import zipfile
 
-import jsonschema
 import pytest
 from publish_support import REFERENCE, make_tiny_course
+from support import validate_json
 
 from grader.course.stubs import strip_solutions
 from grader.publish import gradescope
@@ -85,7 +85,7 @@ def _run_autograder(zip_path, root, files: dict[str, str]):
     )
     assert completed.returncode == 0, completed.stderr
     results = json.loads((root / "results" / "results.json").read_text())
-    jsonschema.validate(results, RESULTS_SCHEMA)
+    validate_json(results, RESULTS_SCHEMA)
     return results
 
 
@@ -125,8 +125,21 @@ def test_reference_in_an_exercises_folder_scores_full_with_hidden_tests_after_th
     }
 
 
-def test_stub_uploaded_flat_scores_zero_with_not_implemented_yet(autograder_zip, tmp_path):
-    results = _run_autograder(autograder_zip, tmp_path, {"adder.py": strip_solutions(REFERENCE)})
+@pytest.fixture(scope="module")
+def stub_over_a_forged_result(autograder_zip, tmp_path_factory):
+    """The stub uploaded flat, graded where a submission's process left a symlink at results/results.json
+    (pointing at a file elsewhere): one run of run_autograder for the two tests below."""
+    root = tmp_path_factory.mktemp("stub")
+    elsewhere = root / "elsewhere.json"
+    elsewhere.write_text("untouched")
+    (root / "results").mkdir()
+    (root / "results" / "results.json").symlink_to(elsewhere)
+    results = _run_autograder(autograder_zip, root, {"adder.py": strip_solutions(REFERENCE, "reference/adder.py")})
+    return results, root
+
+
+def test_stub_uploaded_flat_scores_zero_with_not_implemented_yet(stub_over_a_forged_result):
+    results, _ = stub_over_a_forged_result
     assert results["score"] == 0
     assert all("not implemented yet" in t["output"] for t in results["tests"])
 
@@ -143,7 +156,7 @@ def test_a_broken_autograder_still_writes_results(autograder_zip, tmp_path):
     (tmp_path / "submission").mkdir()
     gradescope.run(tmp_path)
     results = json.loads((tmp_path / "results" / "results.json").read_text())
-    jsonschema.validate(results, RESULTS_SCHEMA)
+    validate_json(results, RESULTS_SCHEMA)
     assert results["score"] == 0 and "The autograder itself failed" in results["output"]
 
 
@@ -160,16 +173,12 @@ def test_collect_prefers_the_exercises_folder(tmp_path):
     assert (tmp_path / "flat" / "adder.py").read_text() == "deep"
 
 
-def test_results_json_is_written_last_replacing_whatever_was_there_not_through_it(autograder_zip, tmp_path):
+def test_results_json_is_written_last_replacing_whatever_was_there_not_through_it(stub_over_a_forged_result):
     """A submission's process may leave a forged results.json, or a symlink there: the grader's replaces it."""
-    elsewhere = tmp_path / "elsewhere.json"
-    elsewhere.write_text("untouched")
-    (tmp_path / "results").mkdir()
-    (tmp_path / "results" / "results.json").symlink_to(elsewhere)
-    results = _run_autograder(autograder_zip, tmp_path, {"adder.py": strip_solutions(REFERENCE, "reference/adder.py")})
-    assert results["score"] == 0 and not (tmp_path / "results" / "results.json").is_symlink()
-    assert elsewhere.read_text() == "untouched"
-    assert [p.name for p in (tmp_path / "results").iterdir()] == ["results.json"], "no staging file is left"
+    results, root = stub_over_a_forged_result
+    assert results["score"] == 0 and not (root / "results" / "results.json").is_symlink()
+    assert (root / "elsewhere.json").read_text() == "untouched"
+    assert [p.name for p in (root / "results").iterdir()] == ["results.json"], "no staging file is left"
 
 
 def test_setup_checks_the_container_has_the_memory_the_heaviest_exercise_needs(autograder_zip):

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from publish_support import CANARIES, REFERENCE, files_holding, make_tiny_course
-from support import ROOT
+from publish_support import CANARIES, files_holding, make_tiny_course
+from support import ROOT, corpus_text
 from typer.testing import CliRunner
 
 from grader.classes.roster import load_roster
@@ -41,7 +41,6 @@ late_policy = "penalty"
 penalty_per_day = 10
 """
 ON_TIME, LATE = "2026-12-11T20:00:00Z", "2026-12-12T10:00:00Z"
-WRONG = REFERENCE.replace("total = a + b", "total = a - b")
 
 #: A stand-in for GitHub's CLI: repositories and their push record are folders under FAKE_GITHUB.
 FAKE_GH = """#!/usr/bin/env bash
@@ -128,7 +127,11 @@ def _student_repository(github: Path, name: str, module: str, pushes: list[tuple
 def _workflow_and_grade_all(
     repo: Path, tmp_path: Path, module: str, students: dict[str, list[tuple[str, str]]]
 ) -> tuple[list[dict], list[dict]]:
-    """The CSV the grading workflow's commands give (two chunks, merged), and grade-all's on what was on time."""
+    """The CSV the grading workflow's commands give (two chunks, merged), and grade-all's on what was on time.
+
+    The workflow's side runs its real command lines (its scripts, `python -m grader`); grade-all, the
+    yardstick, runs in this process, on the engine the tests already warmed.
+    """
     github, bin_dir = tmp_path / "github", tmp_path / "bin"
     for name, pushes in students.items():
         _student_repository(github, f"org/{name}", module, pushes)
@@ -157,38 +160,12 @@ def _workflow_and_grade_all(
     for name, pushes in students.items():
         (handed_in / name).mkdir(parents=True)
         (handed_in / name / module).write_text(pushes[0][0])
-    _run(
-        [
-            "python",
-            "-m",
-            "grader",
-            "grade-all",
-            str(handed_in),
-            "--assignment",
-            "hw",
-            "--submitted-at",
-            ON_TIME.replace("Z", "+00:00"),
-            "--output",
-            str(tmp_path / "grade-all"),
-        ],
-        repo,
-        environ,
-    )
-    return _rows(tmp_path / "grades" / "hw" / "scores.csv"), _rows(tmp_path / "grade-all" / "hw" / "scores.csv")
-
-
-@pytest.mark.slow
-def test_two_chunks_graded_by_the_jobs_commands_and_merged_give_grade_alls_csv(grading, tmp_path):
-    course, repo = grading
-    stub = (course.exercises_dir / "adder.py").read_text()
-    students = {  # id: pushes; what each handed in on time is what grade-all grades
-        "s1": [(REFERENCE, ON_TIME)],
-        "s2": [(WRONG, ON_TIME), (REFERENCE, LATE)],  # the late fix (full marks) does not count
-        "s3": [(stub, ON_TIME)],
-    }
-    workflow_csv, grade_all_csv = _workflow_and_grade_all(repo, tmp_path, "adder.py", students)
-    assert workflow_csv == grade_all_csv
-    assert [(r["student"], r["total"]) for r in workflow_csv] == [("s1", "3"), ("s2", "0"), ("s3", "0")]
+    on_time = ON_TIME.replace("Z", "+00:00")
+    output = tmp_path / "grade-all"
+    arguments = ["--assignment", "hw", "--submitted-at", on_time, "--output", str(output), "--course", str(repo)]
+    done = CliRunner().invoke(app, ["grade-all", str(handed_in), *arguments])
+    assert done.exit_code == 0, done.output
+    return _rows(tmp_path / "grades" / "hw" / "scores.csv"), _rows(output / "hw" / "scores.csv")
 
 
 @pytest.fixture(scope="module")
@@ -201,22 +178,30 @@ def conv_grading(tmp_path_factory):
     toml = (ROOT / "course.toml").read_text() + ASSIGNMENT.replace('items = ["adder"]', 'items = ["conv"]')
     (base / "course" / "course.toml").write_text(toml)
     options = PublishOptions(exercises=("conv",), check=False, grading_repo=base / "repo")
-    return publish(load_course(base / "course"), base / "release", options).grading_repo
+    course = load_course(base / "course")
+    return course, publish(course, base / "release", options).grading_repo
 
 
 @pytest.mark.slow
-def test_a_class_of_the_corpus_graded_in_two_chunks_gives_grade_alls_csv(conv_grading, tmp_path):
-    corpus = ROOT / "tests/engine/corpus/conv"
-    reference, flipped = (ROOT / "reference/conv.py").read_text(), (corpus / "buggy_flipped_kernel.py").read_text()
-    students = {
+def test_a_class_graded_in_two_chunks_by_the_jobs_commands_and_merged_gives_grade_alls_csv(conv_grading, tmp_path):
+    """A class of the real course's conv, each student as the workflow finds them: what was pushed on time counts.
+
+    (One class for both points the tiny course and the corpus made apart: every line of the
+    pipeline starts an interpreter, so a second class doubled the cost and tested nothing more.)
+    """
+    course, repo = conv_grading
+    reference, flipped = (ROOT / "reference/conv.py").read_text(), corpus_text("conv/buggy_flipped_kernel")
+    stub = (course.exercises_dir / "conv.py").read_text()
+    students = {  # id: pushes; what each handed in on time is what grade-all grades
         "s1": [(reference, ON_TIME)],
-        "s2": [(flipped, ON_TIME), (reference, LATE)],
-        "s3": [((corpus / "correct_four_loops.py").read_text(), ON_TIME)],
+        "s2": [(flipped, ON_TIME), (reference, LATE)],  # the late fix (full marks) does not count
+        "s3": [(stub, ON_TIME)],
     }
-    workflow_csv, grade_all_csv = _workflow_and_grade_all(conv_grading, tmp_path, "conv.py", students)
+    workflow_csv, grade_all_csv = _workflow_and_grade_all(repo, tmp_path, "conv.py", students)
     assert workflow_csv == grade_all_csv
+    assert [r["student"] for r in workflow_csv] == ["s1", "s2", "s3"]
     totals = {r["student"]: float(r["total"]) for r in workflow_csv}
-    assert totals["s1"] == totals["s3"] == 20 and totals["s2"] < 20
+    assert totals["s1"] == 20 and 0 < totals["s2"] < 20 and totals["s3"] == 0, totals
 
 
 def _run(command: list[str], cwd: Path, environ: dict[str, str]) -> str:

@@ -51,7 +51,7 @@ def _without_key() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith("GRADER_")}
 
 
-def test_release_grades_on_its_own_and_stubs_score_zero(conv_release):
+def test_release_grades_on_its_own_and_stubs_score_zero(conv_release, tmp_path):
     release_dir = conv_release.release
     engine = json.loads(
         subprocess.run(
@@ -63,16 +63,18 @@ def test_release_grades_on_its_own_and_stubs_score_zero(conv_release):
         ).stdout
     )
     assert engine == str(release_dir / "grader" / "__init__.py"), "the release must run its own engine"
-    completed = grade_in(release_dir, "grade", "--format", "json", env=_without_key())
+    saved = tmp_path / "report.json"
+    completed = grade_in(release_dir, "grade", "--format", "json", "--output", str(saved), env=_without_key())
     assert completed.returncode == 0, completed.stderr
-    report = json.loads(completed.stdout)
+    report = json.loads(saved.read_text())
     hidden_points = report["exercises"][0]["hidden_points_not_run"]
     assert report["score"] == 0 and hidden_points > 0
     assert report["max_score"] + hidden_points == load_course(ROOT).exercise("conv").points
     assert all("not implemented yet" in t["output"] for t in report["tests"])
     assert any(note.startswith("provisional score") for note in report["notes"])
     assert report["tampered"] == []
-    text = grade_in(release_dir, "grade", env=_without_key()).stdout
+    # The text report of that grading, by the release's own `grader render` (no second grading).
+    text = grade_in(release_dir, "render", str(saved), env=_without_key()).stdout
     assert "not implemented yet" in text and f"hidden tests worth {hidden_points:g} more points were not run" in text
 
 

@@ -25,7 +25,12 @@ from grader.reports import text_report
 COURSE = load_course(ROOT)
 QUIZ1, QUIZ2 = COURSE.quizzes
 STUDENT = "ada"
-RIGHT = {quiz.id: answer_key_values(COURSE, quiz, STUDENT) for quiz in COURSE.quizzes}
+
+
+@pytest.fixture(scope="module")
+def right_answers() -> dict[str, dict]:
+    """Every question's key for STUDENT, per quiz: computed when a test asks (it runs the reference's code)."""
+    return {quiz.id: answer_key_values(COURSE, quiz, STUDENT) for quiz in COURSE.quizzes}
 
 
 def _submit(folder: Path, answers: dict[str, dict], *, student: str | None = STUDENT) -> Path:
@@ -47,8 +52,8 @@ def _by_question(result) -> dict:
     return {t.test_id.split("::")[1]: t for t in result.tests}
 
 
-def test_right_answers_score_full_marks(tmp_path):
-    submission = _submit(tmp_path / "s", RIGHT)
+def test_right_answers_score_full_marks(tmp_path, right_answers):
+    submission = _submit(tmp_path / "s", right_answers)
     for quiz in COURSE.quizzes:
         result = grade_quiz(COURSE, quiz, submission)
         assert [(t.name, t.message) for t in result.tests if not t.passed] == []
@@ -56,8 +61,8 @@ def test_right_answers_score_full_marks(tmp_path):
         assert result.problem is None
 
 
-def test_bad_input_is_charged_to_its_question_and_the_rest_is_graded(tmp_path):
-    values = dict(RIGHT["quiz1"])
+def test_bad_input_is_charged_to_its_question_and_the_rest_is_graded(tmp_path, right_answers):
+    values = dict(right_answers["quiz1"])
     output_size = values.pop("output_size")
     values["output_sise"] = output_size  # a misspelt id
     values["conv_params"] = [1, 2]  # a list for a whole number
@@ -65,7 +70,7 @@ def test_bad_input_is_charged_to_its_question_and_the_rest_is_graded(tmp_path):
     values["max_pool_keeps"] = "z"  # not a letter of the choices
     submission = _submit(tmp_path / "s", {"quiz1": values})
     text = (submission / "answers.toml").read_text()
-    shape = RIGHT["quiz1"]["conv_output_shape"]
+    shape = right_answers["quiz1"]["conv_output_shape"]
     text = text.replace(
         f"conv_output_shape = {json.dumps(shape)}", "conv_output_shape = (" + ", ".join(map(str, shape)) + ")"
     )  # not TOML
@@ -88,8 +93,8 @@ def test_bad_input_is_charged_to_its_question_and_the_rest_is_graded(tmp_path):
     assert all(t.outcome == "failed" and len(t.message) <= 12 for name, t in tests.items() if name in failed)
 
 
-def test_a_wrong_answer_says_what_was_expected_and_why(tmp_path):
-    values = dict(RIGHT["quiz2"], alexnet_fc_params=37752833)
+def test_a_wrong_answer_says_what_was_expected_and_why(tmp_path, right_answers):
+    values = dict(right_answers["quiz2"], alexnet_fc_params=37752833)
     result = grade_quiz(COURSE, QUIZ2, _submit(tmp_path / "s", {"quiz2": values}))
     test = _by_question(result)["alexnet_fc_params"]
     assert test.message[:2] == ("your answer: 37752833", "expected: 37752832")
@@ -99,22 +104,22 @@ def test_a_wrong_answer_says_what_was_expected_and_why(tmp_path):
     assert score.exercise_score(result) == result.points - 1
 
 
-def test_a_float_is_right_within_its_tolerance(tmp_path):
+def test_a_float_is_right_within_its_tolerance(tmp_path, right_answers):
     question = load_bank(COURSE, QUIZ2).question("practice_vgg_fc_share")
-    key = RIGHT["quiz2"]["practice_vgg_fc_share"]
+    key = right_answers["quiz2"]["practice_vgg_fc_share"]
     for given, right in [
         (key + 0.9 * question.tolerance, True),
         (round(key, 3), True),
         (key + 1.5 * question.tolerance, False),
     ]:
         result = grade_quiz(
-            COURSE, QUIZ2, _submit(tmp_path / "s", {"quiz2": dict(RIGHT["quiz2"], practice_vgg_fc_share=given)})
+            COURSE, QUIZ2, _submit(tmp_path / "s", {"quiz2": dict(right_answers["quiz2"], practice_vgg_fc_share=given)})
         )
         assert _by_question(result)["practice_vgg_fc_share"].passed is right, given
 
 
-def test_typed_forms_are_accepted_as_a_student_writes_them(tmp_path):
-    values = dict(RIGHT["quiz2"])
+def test_typed_forms_are_accepted_as_a_student_writes_them(tmp_path, right_answers):
+    values = dict(right_answers["quiz2"])
     shape = values["practice_output_shape"]
     order = values["architecture_order"]
     values.update(
@@ -127,9 +132,9 @@ def test_typed_forms_are_accepted_as_a_student_writes_them(tmp_path):
     assert [t.name for t in result.tests if not t.passed] == []
 
 
-def test_a_quiz_not_started_reads_like_an_untouched_stub(tmp_path):
+def test_a_quiz_not_started_reads_like_an_untouched_stub(tmp_path, right_answers):
     (tmp_path / "s").mkdir()
-    for submission in (tmp_path / "s", _submit(tmp_path / "t", {"quiz2": RIGHT["quiz2"]})):
+    for submission in (tmp_path / "s", _submit(tmp_path / "t", {"quiz2": right_answers["quiz2"]})):
         result = grade_quiz(COURSE, QUIZ1, submission)
         assert score.exercise_score(result) == 0 and score.exercise_status(result) == "not implemented"
         assert {t.message for t in result.tests} == {("not answered yet: take the quiz with `grader quiz quiz1`",)}
@@ -138,37 +143,37 @@ def test_a_quiz_not_started_reads_like_an_untouched_stub(tmp_path):
         )
 
 
-def test_an_unanswered_question_is_missing(tmp_path):
-    values = {k: v for k, v in RIGHT["quiz1"].items() if k != "gap_shape"}
+def test_an_unanswered_question_is_missing(tmp_path, right_answers):
+    values = {k: v for k, v in right_answers["quiz1"].items() if k != "gap_shape"}
     result = grade_quiz(COURSE, QUIZ1, _submit(tmp_path / "s", {"quiz1": values}))
     assert [(t.reason, t.message) for t in result.tests if not t.passed] == [
         ("missing", ("no answer in the [quiz1] table of answers.toml",))
     ]
 
 
-def test_without_a_student_id_only_the_questions_that_need_it_fail(tmp_path):
-    result = grade_quiz(COURSE, QUIZ2, _submit(tmp_path / "s", RIGHT, student=None))
+def test_without_a_student_id_only_the_questions_that_need_it_fail(tmp_path, right_answers):
+    result = grade_quiz(COURSE, QUIZ2, _submit(tmp_path / "s", right_answers, student=None))
     tests = _by_question(result)
     assert tests["alexnet_fc_params"].passed  # the same for everyone
     assert not tests["vgg_params"].passed and "no `student` id" in tests["vgg_params"].message[0]
 
 
-def test_another_students_answers_do_not_fit(tmp_path):
-    result = grade_quiz(COURSE, QUIZ1, _submit(tmp_path / "s", RIGHT, student="grace"))
+def test_another_students_answers_do_not_fit(tmp_path, right_answers):
+    result = grade_quiz(COURSE, QUIZ1, _submit(tmp_path / "s", right_answers, student="grace"))
     assert 0 < score.exercise_score(result) < result.points
 
 
-def test_a_broken_bank_is_the_graders_problem(tmp_path):
+def test_a_broken_bank_is_the_graders_problem(tmp_path, right_answers):
     (tmp_path / "quizzes").mkdir()
     (tmp_path / "quizzes/basics.toml").write_text("[[question]]\nid = 'x'\n")
     course = COURSE.__class__(**{**COURSE.__dict__, "root": tmp_path})
-    result = grade_quiz(course, QUIZ1, _submit(tmp_path / "s", RIGHT))
+    result = grade_quiz(course, QUIZ1, _submit(tmp_path / "s", right_answers))
     assert result.tests == () and "question bank is broken (tell your instructor)" in result.problem
     assert score.exercise_status(result) == "error"
 
 
-def test_the_runner_grades_a_quiz_selected_by_id_with_the_exercises(tmp_path):
-    submission = _submit(tmp_path / "s", {"quiz1": dict(RIGHT["quiz1"], output_size=-1)})
+def test_the_runner_grades_a_quiz_selected_by_id_with_the_exercises(tmp_path, right_answers):
+    submission = _submit(tmp_path / "s", {"quiz1": dict(right_answers["quiz1"], output_size=-1)})
     report = grade(COURSE, submission, GradeOptions(exercises=("quiz1",)))
     assert [e.id for e in report.exercises] == ["quiz1"]
     rendered = text_report.render(report)
@@ -177,8 +182,8 @@ def test_the_runner_grades_a_quiz_selected_by_id_with_the_exercises(tmp_path):
     assert "your answer: -1" in rendered and "hint: floor((W - K + 2P) / S) + 1" in rendered
 
 
-def test_grader_grade_quiz_prints_json_with_one_test_per_question(tmp_path):
-    submission = _submit(tmp_path / "s", RIGHT)
+def test_grader_grade_quiz_prints_json_with_one_test_per_question(tmp_path, right_answers):
+    submission = _submit(tmp_path / "s", right_answers)
     result = CliRunner().invoke(
         app, ["grade", "quiz1", "quiz2", "--course", str(ROOT), "--submission", str(submission), "--format", "json"]
     )

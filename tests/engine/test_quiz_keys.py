@@ -29,12 +29,12 @@ STUDENTS = ["ada", "grace", "alan", "edsger"]
 
 
 @pytest.fixture(scope="module")
-def release(tmp_path_factory):
+def release(tmp_path_factory, student_banks):
     """A student's copy of the course: the student banks, the tutorial, no reference/."""
     root = tmp_path_factory.mktemp("release")
     (root / "quizzes").mkdir()
     for quiz in COURSE.quizzes:
-        (root / quiz.bank).write_text(student_bank(COURSE, quiz), encoding="utf-8")
+        (root / quiz.bank).write_text(student_banks[quiz.id], encoding="utf-8")
     (root / "docs").mkdir()
     shutil.copy(COURSE.tutorial_path, root / "docs/course.md")
     return dataclasses.replace(COURSE, root=root)

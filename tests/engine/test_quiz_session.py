@@ -15,6 +15,7 @@ import textwrap
 import time
 from pathlib import Path
 
+import pytest
 from support import ROOT
 from typer.testing import CliRunner
 
@@ -24,13 +25,17 @@ from grader.course.manifest import load_course
 from grader.quiz.answers import read_answers
 from grader.quiz.bank import load_bank
 from grader.quiz.grading import answer_key_values
-from grader.quiz.release import student_bank
 
 COURSE = load_course(ROOT)
 QUIZ1, QUIZ2 = COURSE.quizzes
 BANK1 = load_bank(COURSE, QUIZ1)
-RIGHT1 = answer_key_values(COURSE, QUIZ1, "ada")
 runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def right1() -> dict:
+    """Quiz 1's key for ada: computed when a test asks (it runs the reference's code), not at collection."""
+    return answer_key_values(COURSE, QUIZ1, "ada")
 
 
 def typed(value) -> str:
@@ -53,23 +58,23 @@ def quiz(tmp_path: Path, *args: str, lines: list[str], course: Path = ROOT):
     return result
 
 
-def test_a_formative_quiz_checks_each_answer_and_saves_it(tmp_path):
-    result = quiz(tmp_path, "quiz1", "--student", "ada", lines=[typed(v) for v in RIGHT1.values()])
+def test_a_formative_quiz_checks_each_answer_and_saves_it(tmp_path, right1):
+    result = quiz(tmp_path, "quiz1", "--student", "ada", lines=[typed(v) for v in right1.values()])
     assert result.exit_code == ExitCode.OK, result.output
     assert result.text.count("✓ right") == len(BANK1.questions)
     assert "Right so far: 18 of 18" in result.text
     saved = read_answers(tmp_path / "answers.toml", "quiz1")
-    assert saved.student == "ada" and dict(saved.values) == RIGHT1
+    assert saved.student == "ada" and dict(saved.values) == right1
     assert set(saved.attempts.values()) == {1}
 
 
-def test_prompts_are_reflowed_to_the_terminals_width_not_the_answers_files(tmp_path):
+def test_prompts_are_reflowed_to_the_terminals_width_not_the_answers_files(tmp_path, right1):
     """A prompt paragraph wraps at the terminal's 80 columns, and only there: the bank's own line breaks
     inside a paragraph reflow (an indented line, such as a matrix's row, stays as it is)."""
     from grader.quiz.variants import variant_for
     from grader.reports.text_report import paragraphs
 
-    result = quiz(tmp_path, "quiz1", "--student", "ada", lines=[typed(v) for v in RIGHT1.values()])
+    result = quiz(tmp_path, "quiz1", "--student", "ada", lines=[typed(v) for v in right1.values()])
     lines = result.output.splitlines()
     assert max(len(line) for line in lines) <= 80
     prompts = {q.id: variant_for("quiz1", q, "ada").prompt() for q in BANK1.questions}
@@ -82,24 +87,24 @@ def test_prompts_are_reflowed_to_the_terminals_width_not_the_answers_files(tmp_p
     assert lines[first : first + len(wrapped)] == wrapped
 
 
-def test_a_malformed_shape_is_asked_again(tmp_path):
-    position = list(RIGHT1).index("conv_output_shape")
-    lines = [typed(v) for v in list(RIGHT1.values())[:position]] + [
+def test_a_malformed_shape_is_asked_again(tmp_path, right1):
+    position = list(right1).index("conv_output_shape")
+    lines = [typed(v) for v in list(right1.values())[:position]] + [
         "(32, 24.5, 32)",
         "32 by 24",
-        typed(RIGHT1["conv_output_shape"]),
+        typed(right1["conv_output_shape"]),
         "quit",
     ]
     result = quiz(tmp_path, "quiz1", "--student", "ada", lines=lines)
     assert result.exit_code == ExitCode.OK
     assert "✗ a shape must be a tuple of ints, such as (64, 56, 56): 24.5 is not a whole number" in result.text
     assert "✗ a shape must be a tuple of ints" in result.text.split("24.5")[1]
-    assert read_answers(tmp_path / "answers.toml", "quiz1").values["conv_output_shape"] == RIGHT1["conv_output_shape"]
+    assert read_answers(tmp_path / "answers.toml", "quiz1").values["conv_output_shape"] == right1["conv_output_shape"]
     assert "Run `grader quiz quiz1` again to go on where you left off." in result.text
 
 
-def test_wrong_answers_use_up_the_attempts_then_the_question_is_closed(tmp_path):
-    wrong = str(RIGHT1["conv_value"] + 1)
+def test_wrong_answers_use_up_the_attempts_then_the_question_is_closed(tmp_path, right1):
+    wrong = str(right1["conv_value"] + 1)
     result = quiz(tmp_path, "quiz1", "--student", "ada", lines=[wrong, wrong, wrong, "quit"])
     assert result.text.count("✗ not right. hint: y[i, j] = sum over u, v") == 3
     assert "2 tries left" in result.text and "1 try left" in result.text and "no tries left" in result.text
@@ -132,9 +137,9 @@ def test_an_unknown_quiz_is_a_usage_error(tmp_path):
     assert "no quiz 'quiz9' in this course (quizzes: quiz1, quiz2)" in result.text
 
 
-def test_without_an_id_the_first_quiz_not_finished_is_taken(tmp_path):
+def test_without_an_id_the_first_quiz_not_finished_is_taken(tmp_path, right1):
     assert "Quiz 1: convolution, padding and pooling (quiz1)" in quiz(tmp_path, "--student", "ada", lines=["quit"]).text
-    quiz(tmp_path, "quiz1", lines=[typed(v) for v in RIGHT1.values()])
+    quiz(tmp_path, "quiz1", lines=[typed(v) for v in right1.values()])
     assert "Quiz 2: architectures, LeNet to EfficientNet (quiz2)" in quiz(tmp_path, lines=["quit"]).text
     quiz(tmp_path, "quiz2", lines=[typed(v) for v in answer_key_values(COURSE, QUIZ2, "ada").values()])
     answered = quiz(tmp_path, lines=[])
@@ -148,10 +153,10 @@ def test_an_answers_file_that_is_not_toml_is_never_overwritten(tmp_path):
     assert (tmp_path / "answers.toml").read_text().endswith("output_size = (1, 2)\n")
 
 
-def test_a_release_checks_answers_against_digests_and_unseals_the_explanation(tmp_path):
+def test_a_release_checks_answers_against_digests_and_unseals_the_explanation(tmp_path, right1, student_banks):
     release = tmp_path / "release"
     (release / "quizzes").mkdir(parents=True)
-    (release / QUIZ1.bank).write_text(student_bank(COURSE, QUIZ1))
+    (release / QUIZ1.bank).write_text(student_banks[QUIZ1.id])
     (release / "course.toml").write_text(
         textwrap.dedent(f"""
         [course]
@@ -172,9 +177,9 @@ def test_a_release_checks_answers_against_digests_and_unseals_the_explanation(tm
         mode = "formative"
         """)
     )
-    wrong = str(RIGHT1["conv_value"] + 1)
+    wrong = str(right1["conv_value"] + 1)
     result = quiz(
-        tmp_path, "quiz1", "--student", "ada", course=release, lines=[wrong, typed(RIGHT1["conv_value"]), "quit"]
+        tmp_path, "quiz1", "--student", "ada", course=release, lines=[wrong, typed(right1["conv_value"]), "quit"]
     )
     assert result.exit_code == ExitCode.OK, result.output
     assert "✗ not right" in result.text and "✓ right" in result.text
@@ -250,9 +255,9 @@ def _controlling_terminal() -> None:
     fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
 
-def test_a_new_student_takes_quiz1_in_a_real_terminal_stops_and_resumes(tmp_path):
+def test_a_new_student_takes_quiz1_in_a_real_terminal_stops_and_resumes(tmp_path, right1):
     command = [sys.executable, "-m", "grader", "quiz", "quiz1", "--course", str(ROOT), "--submission", str(tmp_path)]
-    answers = list(RIGHT1.items())
+    answers = list(right1.items())
     stop_after = [qid for qid, _ in answers].index("conv_output_shape")
 
     first = Terminal(command, tmp_path)
@@ -282,23 +287,10 @@ def test_a_new_student_takes_quiz1_in_a_real_terminal_stops_and_resumes(tmp_path
     assert second.wait() == 0
     assert "Question 1 of 18" not in second.screen
 
-    graded = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "grader",
-            "grade",
-            "quiz1",
-            "--course",
-            str(ROOT),
-            "--submission",
-            str(tmp_path),
-            "--format",
-            "json",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
+    # What the sessions saved grades full (in this process: the sessions were the real command lines).
+    graded = runner.invoke(
+        app, ["grade", "quiz1", "--course", str(ROOT), "--submission", str(tmp_path), "--format", "json"]
     )
+    assert graded.exit_code == ExitCode.OK, graded.output
     report = json.loads(graded.stdout)
     assert (report["score"], report["max_score"]) == (28, 28)
