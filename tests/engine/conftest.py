@@ -16,6 +16,7 @@ SLOW_TESTS = {
     "test_grade_all_grades_a_mixed_class_in_parallel_and_once",  # a real grade-all of a class
     "test_every_module_imports_on_its_own",  # each module of the package in a fresh child
     "test_import_then_export_to_nbgrader",
+    "test_nbgrader_flags_exercises_whose_manual_items_are_not_graded_yet",  # nbgrader's own gradebook
     "test_a_server_gradebook_is_chosen_by_url_and_a_bad_one_is_a_usage_error",
     "test_correct_alternatives_score_full_marks",
     "test_each_known_bug_loses_points_with_short_feedback",
