@@ -441,12 +441,19 @@ def _close_fds_except(keep: set[int]) -> None:
 def main() -> None:
     channel = socket.socket(fileno=int(sys.argv[1]))
     _close_fds_except({0, 1, 2, channel.fileno()})
-    preload(tuple(sys.argv[2:]))
-    if "torch" in sys.modules:  # a zygote of its own (the course check's): rehearsed as the engine's is
+    modules = tuple(sys.argv[2:])
+    preload(modules)
+    if builds_models(modules):  # a zygote of its own (the course check's): rehearsed as the engine's is
         from grader.engine.rehearsal import rehearse_models
 
         rehearse_models()
     serve(channel)
+
+
+def builds_models(modules: tuple[str, ...]) -> bool:
+    """Whether a zygote asked to preload `modules` (what a reference imports) serves model exercises:
+    `torch.nn` is among them. Numpy exercises, and torch preloaded only to be forbidden, need no rehearsal."""
+    return any(name == "torch.nn" or name.startswith(("torch.nn.", "torch.optim")) for name in modules)
 
 
 if __name__ == "__main__":

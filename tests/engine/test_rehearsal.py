@@ -17,8 +17,10 @@ from support import ROOT
 
 from grader.course.manifest import load_course
 from grader.engine import warm
+from grader.engine.plugin import preload
 from grader.engine.rehearsal import rehearse_models
 from grader.engine.runner import runs_torch
+from grader.engine.zygote import DEFAULT_PRELOAD, builds_models
 
 
 def in_a_fork(work):
@@ -84,3 +86,13 @@ def test_only_courses_whose_stubs_import_torch_are_rehearsed_for(tmp_path):
     (tmp_path / course.info.exercises).mkdir()
     (tmp_path / course.info.exercises / "conv.py").write_text("def conv2d(:\n")
     assert runs_torch(elsewhere, ("conv",))
+
+
+def test_a_zygote_of_its_own_rehearses_only_for_references_that_build_models():
+    """The course check starts a zygote per judge (`Zygote.start_fresh`, preloading what the reference
+    imports): conv, pooling and scaling (numpy; torch only to forbid it) are not worth a rehearsal."""
+    course = load_course(ROOT)
+    rehearsed = {e.id for e in course.exercises if builds_models(preload(course, e))}
+    assert rehearsed.isdisjoint({"conv", "pooling", "scaling"})
+    assert {"lenet", "alexnet", "vgg", "residual", "efficientnet", "design", "experiment"} <= rehearsed
+    assert not builds_models(DEFAULT_PRELOAD)
