@@ -36,6 +36,7 @@ class Oracle:
     def __init__(self, reference_dir: Path):
         self.reference_dir = Path(reference_dir)
         self._keys: dict[tuple[str, str], Any] = {}
+        self._modules: dict[str, Any] = {}  #: reference modules, loaded once per oracle (never into sys.modules)
 
     def expected(self, variant: Variant) -> Any:
         """The variant's key in the form `forms` compares: an int, a float, a tuple, a choice's text..."""
@@ -55,26 +56,39 @@ class Oracle:
     def _resolve(self, name: str) -> Any:
         path = self.reference_dir / f"{name}.py"
         if path.is_file():
-            return load_reference_module(path)
+            if name not in self._modules:
+                self._modules[name] = load_reference_module(path)
+            return self._modules[name]
         if name in ORACLE_NAMES:
             return _library(name)
         raise NameError(f"{name!r} is neither a reference module in {self.reference_dir} nor a helper")
 
 
 def load_reference_module(path: Path) -> Any:
-    """Import reference/<name>.py under its own name, as the judge does (references import each other)."""
+    """Import reference/<name>.py under its own name, as the judge does (references import each other),
+    and leave nothing of it behind: the process that computes quiz keys is the engine, whose later forks
+    (the judges of `--watch`, `grade-all`, the tests) must import the course's modules afresh. A module
+    left under the name `scaling` would answer a judge's `from scaling import ...` with another
+    folder's (a release's stub) code."""
     name = path.stem
-    loaded = sys.modules.get(name)
-    if loaded is not None and Path(getattr(loaded, "__file__", "") or "").resolve() == path.resolve():
-        return loaded
-    folder = str(path.parent)
-    if folder not in sys.path:
-        sys.path.insert(0, folder)  # efficientnet does `from scaling import ...`
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+    modules_before, path_before = set(sys.modules), list(sys.path)
+    sys.path.insert(0, str(path.parent))  # efficientnet does `from scaling import ...`
+    try:
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+        return module
+    finally:
+        sys.path[:] = path_before
+        for added in set(sys.modules) - modules_before:
+            if _is_under(sys.modules[added], path.parent):
+                del sys.modules[added]
+
+
+def _is_under(module: Any, folder: Path) -> bool:
+    file = getattr(module, "__file__", None)
+    return bool(file) and Path(file).resolve().parent == folder.resolve()
 
 
 def _library(name: str) -> Any:

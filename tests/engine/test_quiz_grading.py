@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -283,3 +284,15 @@ def test_each_kind_refuses_a_malformed_answer_saying_what_it_expects(kind, choic
     with pytest.raises(forms.FormError) as error:
         forms.parse(_question(kind, choices), raw)
     assert message in str(error.value)
+
+
+def test_computing_the_keys_leaves_no_course_module_in_the_grading_process():
+    """Quiz keys are computed in the engine's process, whose later forks (the judges of `--watch` and
+    grade-all) import the course's modules afresh: a `scaling` left behind would answer a judge's
+    `from scaling import ...` with whatever folder it came from."""
+    course_modules = {exercise.module_name for exercise in COURSE.exercises}
+    path_before = list(sys.path)
+    for quiz in COURSE.quizzes:
+        answer_key_values(COURSE, quiz, "someone-new")  # a fresh oracle: the references loaded now
+    assert course_modules & set(sys.modules) == set()
+    assert sys.path == path_before
