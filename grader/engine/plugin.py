@@ -245,9 +245,13 @@ def load_reference(course: Course, exercise: ExerciseSpec) -> Any:
     path = course.reference_file(exercise)
     if not path.is_file():
         pytest.skip("the reference solution is not part of this release")
+    # References import each other (efficientnet: `from scaling import ...`), and those imports must find
+    # the reference's siblings: the judge is a fork of a process that may hold other folders on sys.path
+    # (`grader experiment` run in-process puts the student's folder there) or course modules in sys.modules.
     reference_dir = str(course.reference_dir)
-    if reference_dir not in sys.path:
-        sys.path.insert(0, reference_dir)  # references may import each other (efficientnet uses scaling)
+    sys.path[:] = [reference_dir, *(entry for entry in sys.path if entry != reference_dir)]
+    for other in course.exercises:
+        sys.modules.pop(other.module_name, None)
     spec = importlib.util.spec_from_file_location(exercise.module_name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[exercise.module_name] = module
